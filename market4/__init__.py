@@ -1,0 +1,114 @@
+"""market4: the cashless-market (chợ 4.0) registry, placards and dashboards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from market4.config import CONFIG_CLASSES, ENVIRONMENTS, ConfigError
+
+# templates/ and static/ sit beside the package (the project's agreed layout); this
+# works for the editable install the README uses.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: ``config`` (tests) overrides ``MARKET4_*`` variables and defaults."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_relative_config=True,
+    )
+    configure(app, config or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_filters(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
+    env_name = overrides.get("ENV_NAME") or os.environ.get("MARKET4_ENV", "production")
+    if env_name not in ENVIRONMENTS:
+        raise ConfigError(
+            f"MARKET4_ENV={env_name!r} is not one of {', '.join(ENVIRONMENTS)}"
+        )
+    app.config.from_object(CONFIG_CLASSES[env_name])
+    app.config.from_prefixed_env("MARKET4")
+    app.config.update(overrides)
+    app.config["ENV_NAME"] = env_name
+
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError(
+            "MARKET4_SECRET_KEY is not set: production needs a long random secret "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or set MARKET4_ENV=development on a laptop"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
+
+
+def database_uri(app: Flask) -> str:
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(app.instance_path) / 'market4.db'}"
+    # Accept the usual postgres:// and postgresql:// spellings; the driver is psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def register_extensions(app: Flask) -> None:
+    import market4.models  # noqa: F401 - every table must be known to Alembic and the app
+    from market4.database_setup import engine_options
+    from market4.extensions import db, migrate
+
+    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    # Batch mode lets later migrations alter SQLite tables (it cannot ALTER constraints).
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    with app.app_context():
+        from market4.database_setup import install_sqlite_pragmas
+
+        install_sqlite_pragmas(db.engine)
+
+    from market4 import i18n
+    from market4.auth.access import init_login
+    from market4.extensions import csrf
+
+    csrf.init_app(app)
+    init_login(app)
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from market4.blueprints import all_blueprints
+
+    for blueprint in all_blueprints():
+        app.register_blueprint(blueprint)
+
+
+def register_template_filters(app: Flask) -> None:
+    from market4 import errors_pages, formatting, navigation
+
+    navigation.init_app(app)
+    errors_pages.init_app(app)
+
+    app.add_template_filter(formatting.vn_number, "vn_number")
+    app.add_template_filter(formatting.vn_percent, "vn_percent")
+    app.add_template_filter(formatting.vn_date, "vn_date")
+
+
+def register_commands(app: Flask) -> None:
+    from market4.commands import register
+
+    register(app)

@@ -1,0 +1,75 @@
+"""``market4 users create``: the first admin, and any user from the command line."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from market4.areas.models import AdminUnit
+from market4.auth import services
+from market4.auth.models import ROLES, Organisation
+from market4.errors import ValidationFailed
+from market4.extensions import db
+
+
+@click.group("users")
+def users_group() -> None:
+    """Users and their roles."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+@click.option("--scope", default=None,
+              help="Organisation id or exact name; for a new scope give bank:BIN, "
+                   "area:SCHEME/LEVEL/CODE (e.g. area:2025/commune/26575) or market:CODE[,CODE].")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_command(email: str, name: str | None, role: str, scope: str | None, password: str) -> None:
+    """Create a user (e.g. the first admin: --role admin)."""
+    from market4.markets.models import Market
+
+    organisation, markets = None, []
+    if scope:
+        kind, _, value = scope.partition(":")
+        if kind == "market":
+            codes = [c.strip() for c in value.split(",") if c.strip()]
+            markets = list(db.session.scalars(select(Market).where(Market.code.in_(codes))))
+            missing = set(codes) - {m.code for m in markets}
+            if missing:
+                raise click.UsageError(f"unknown market code(s): {', '.join(sorted(missing))}")
+        elif kind == "bank":
+            organisation = Organisation(kind="bank_branch", name=f"Chi nhánh {value}", bank_bin=value)
+        elif kind == "area":
+            scheme, level, code = (value.split("/") + ["", "", ""])[:3]
+            area = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+            if area is None:
+                raise click.UsageError(f"unknown area {value!r}; run 'market4 areas load' first?")
+            kind_by_level = {"province": "province_office", "commune": "commune_office",
+                             "district": "district_office"}
+            organisation = Organisation(kind=kind_by_level[level], name=area.full_name, area=area)
+        else:
+            organisation = _existing_organisation(scope)
+        if organisation is not None and organisation.id is None:
+            db.session.add(organisation)
+            db.session.flush()
+    try:
+        user = services.create_user(email=email, name=name or email.split("@")[0], role=role,
+                                    password=password, organisation=organisation, channel="cli")
+    except ValidationFailed as failure:
+        for error in failure.errors:
+            click.echo(f"market4: {error.field}: {error.message}", err=True)
+        raise SystemExit(2) from None
+    user.markets = markets
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+def _existing_organisation(scope: str) -> Organisation:
+    query = select(Organisation)
+    query = query.where(Organisation.id == int(scope)) if scope.isdigit() else query.where(
+        Organisation.name == scope)
+    organisation = db.session.scalar(query)
+    if organisation is None:
+        raise click.UsageError(f"no organisation {scope!r}")
+    return organisation

@@ -1,0 +1,107 @@
+"""Organisations, their users, and what each user may see (role + scope)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market4.db import now_utc
+from market4.extensions import db
+
+if TYPE_CHECKING:
+    from market4.areas.models import AdminUnit
+    from market4.banks.models import Bank
+    from market4.markets.models import Market
+
+ORGANISATION_KINDS = {
+    "bank_branch": "Chi nhánh ngân hàng",
+    "market_board": "Ban quản lý chợ",
+    "commune_office": "UBND xã/phường",
+    "district_office": "Phòng ban cấp huyện (trước 01/07/2025)",
+    "province_office": "Sở/UBND tỉnh, thành phố",
+    "operator": "Đơn vị vận hành market4",
+}
+ROLES = {
+    "admin": "Quản trị",
+    "bank_partner": "Đối tác ngân hàng",
+    "market_manager": "Quản lý chợ",
+    "area_staff": "Cán bộ địa phương",
+}
+
+user_markets = Table(
+    "user_markets",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("market_id", ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('bank_branch', 'market_board', 'commune_office', "
+            "'district_office', 'province_office', 'operator')",
+            name="kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    # A bank branch acts for exactly one bank and sees only that bank's accounts.
+    bank_bin: Mapped[Optional[str]] = mapped_column(ForeignKey("banks.bin"), index=True)
+    # The province, commune or legacy district an office (or branch) covers.
+    area_id: Mapped[Optional[int]] = mapped_column(ForeignKey("admin_units.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    bank: Mapped[Optional[Bank]] = relationship()
+    area: Mapped[Optional[AdminUnit]] = relationship()
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.kind} {self.name!r}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'bank_partner', 'market_manager', 'area_staff')",
+            name="role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    organisation: Mapped[Optional[Organisation]] = relationship(back_populates="users")
+    # A market manager's scope; other roles are scoped through their organisation.
+    markets: Mapped[list[Market]] = relationship(secondary=user_markets)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginAttempt(db.Model):
+    """Failed and successful sign-ins, for rate limiting and the access log."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    remote_addr: Mapped[Optional[str]] = mapped_column(String(45), index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(default=now_utc, index=True)

@@ -1,0 +1,123 @@
+"""Who may see and change what: the one place every view, query and API call asks.
+
+Objects outside a user's scope are reported as missing (404), never as forbidden, so
+that ids cannot be probed. Roles:
+
+- admin: everything;
+- bank_partner: markets in their branch's area (all markets when the branch has none);
+  vendors and accounts only at their own bank (by BIN) — other banks' account numbers
+  are never shown to them, not even masked;
+- market_manager: the markets assigned to them;
+- area_staff: read-only, the markets in their office's province, commune or legacy
+  district.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, select
+
+from market4.areas.models import AdminUnit
+from market4.auth.models import User, user_markets
+from market4.extensions import db
+from market4.markets.models import Market, Stall
+from market4.markets.queries import restrict_markets_to_area
+from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+READ_ONLY_ROLES = {"area_staff"}
+
+
+def user_area(user: User) -> AdminUnit | None:
+    return user.organisation.area if user.organisation else None
+
+
+def user_bank_bin(user: User) -> str | None:
+    return user.organisation.bank_bin if user.organisation else None
+
+
+def markets_query(user: User) -> Select:
+    """SELECT of the markets ``user`` may see."""
+    query = select(Market)
+    if user.role == "admin":
+        return query
+    if user.role == "market_manager":
+        return query.join(user_markets, user_markets.c.market_id == Market.id).where(
+            user_markets.c.user_id == user.id
+        )
+    if user.role in ("area_staff", "bank_partner"):
+        area = user_area(user)
+        if area is None and user.role == "area_staff":
+            return query.where(False)  # staff without an area see nothing, not everything
+        return restrict_markets_to_area(query, area)
+    return query.where(False)
+
+
+def market_ids(user: User) -> list[int]:
+    return list(db.session.scalars(markets_query(user).with_only_columns(Market.id)))
+
+
+def get_market_or_404(user: User, code: str) -> Market:
+    market = db.session.scalar(markets_query(user).where(Market.code == code))
+    if market is None:
+        abort(404)
+    return market
+
+
+def get_stall_or_404(user: User, market: Market, stall_id: int) -> Stall:
+    stall = db.session.get(Stall, stall_id)
+    if stall is None or stall.market_id != market.id:
+        abort(404)
+    return stall
+
+
+def accounts_query(user: User) -> Select:
+    """SELECT of the payment accounts ``user`` may see."""
+    query = select(PaymentAccount)
+    if user.role == "admin":
+        return query
+    if user.role == "bank_partner":
+        return query.where(PaymentAccount.bank_bin == (user_bank_bin(user) or "-"))
+    stall_ids = select(Stall.id).where(Stall.market_id.in_(markets_query(user).with_only_columns(Market.id)))
+    vendor_ids = select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids))
+    return query.where(PaymentAccount.vendor_id.in_(vendor_ids))
+
+
+def vendors_query(user: User) -> Select:
+    """SELECT of the vendors ``user`` may see (a bank partner: those with an account at
+    their bank; others: those who ever traded at a market in scope)."""
+    query = select(Vendor)
+    if user.role == "admin":
+        return query
+    if user.role == "bank_partner":
+        mine = select(PaymentAccount.vendor_id).where(
+            PaymentAccount.bank_bin == (user_bank_bin(user) or "-")
+        )
+        return query.where(Vendor.id.in_(mine))
+    stall_ids = select(Stall.id).where(Stall.market_id.in_(markets_query(user).with_only_columns(Market.id)))
+    return query.where(Vendor.id.in_(select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids))))
+
+
+def get_vendor_or_404(user: User, vendor_id: int) -> Vendor:
+    vendor = db.session.scalar(vendors_query(user).where(Vendor.id == vendor_id))
+    if vendor is None:
+        abort(404)
+    return vendor
+
+
+def get_account_or_404(user: User, account_id: int) -> PaymentAccount:
+    account = db.session.scalar(accounts_query(user).where(PaymentAccount.id == account_id))
+    if account is None:
+        abort(404)
+    return account
+
+
+def can_see_account_number(user: User, account: PaymentAccount) -> bool:
+    return user.role == "admin" or (
+        user.role == "bank_partner" and account.bank_bin == user_bank_bin(user)
+    )
+
+
+def can_write(user: Any) -> bool:
+    return getattr(user, "role", None) not in READ_ONLY_ROLES

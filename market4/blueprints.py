@@ -1,0 +1,12 @@
+"""Every blueprint the app serves, in registration order (one line per feature)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def all_blueprints() -> list[Blueprint]:
+    from market4.auth.views import bp as auth
+    from market4.home.views import bp as home
+
+    return [home, auth]

@@ -1,0 +1,18 @@
+"""Registers every feature's CLI commands on the app's ``market4`` group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from market4.areas.cli import areas_group
+    from market4.auth.cli import users_group
+    from market4.banks.cli import banks_command, vietqr_group
+    from market4.dashboard.cli import stats_command
+    from market4.demo.cli import demo_group
+    from market4.setup_cli import setup_command
+
+    for command in (areas_group, banks_command, demo_group, setup_command, stats_command,
+                    users_group, vietqr_group):
+        app.cli.add_command(command)

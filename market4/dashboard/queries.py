@@ -1,0 +1,172 @@
+"""Acceptance figures for any market, commune, district, province or the whole country,
+on any date: the one query layer behind ``market4 stats``, the dashboards and the API.
+
+A stall counts on a date when it is open that day; it accepts cashless payment when its
+latest status change effective on or before that day says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from market4.areas.models import AdminUnit
+from market4.db import today
+from market4.extensions import db
+from market4.formatting import vietnamese_sort_key
+from market4.markets.models import ACCEPTING, Market, Stall, StallStatusChange
+from market4.markets.queries import restrict_markets_to_area
+
+
+@dataclass(frozen=True)
+class MarketFigures:
+    market_id: int
+    code: str
+    name: str
+    kind: str
+    market_class: int | None
+    commune_id: int
+    in_programme: bool
+    stalls_total: int
+    stalls_accepting: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.stalls_accepting / self.stalls_total if self.stalls_total else None
+
+
+@dataclass(frozen=True)
+class AcceptanceFigures:
+    on: date
+    markets: list[MarketFigures] = field(default_factory=list)
+
+    @property
+    def markets_total(self) -> int:
+        return len(self.markets)
+
+    @property
+    def markets_cashless(self) -> int:
+        """Markets in the chợ 4.0 programme on the date (the reports' "10/15 chợ")."""
+        return sum(1 for m in self.markets if m.in_programme)
+
+    @property
+    def stalls_total(self) -> int:
+        return sum(m.stalls_total for m in self.markets)
+
+    @property
+    def stalls_accepting(self) -> int:
+        return sum(m.stalls_accepting for m in self.markets)
+
+    @property
+    def rate(self) -> float | None:
+        return self.stalls_accepting / self.stalls_total if self.stalls_total else None
+
+    def markets_at_or_above(self, threshold: float) -> int:
+        return sum(1 for m in self.markets if m.rate is not None and m.rate >= threshold)
+
+    def as_dict(self) -> dict:
+        return {
+            "date": self.on.isoformat(),
+            "markets_total": self.markets_total,
+            "markets_cashless": self.markets_cashless,
+            "stalls_total": self.stalls_total,
+            "stalls_accepting": self.stalls_accepting,
+            "rate": _round(self.rate),
+            "markets": [
+                {
+                    "code": m.code,
+                    "name": m.name,
+                    "kind": m.kind,
+                    "market_class": m.market_class,
+                    "in_programme": m.in_programme,
+                    "stalls_total": m.stalls_total,
+                    "stalls_accepting": m.stalls_accepting,
+                    "rate": _round(m.rate),
+                }
+                for m in self.markets
+            ],
+        }
+
+
+def _round(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)
+
+
+def acceptance_figures(
+    *,
+    on: date | None = None,
+    area: AdminUnit | None = None,
+    market_ids: list[int] | None = None,
+) -> AcceptanceFigures:
+    """Figures on ``on`` (default today) for ``area`` (None: everywhere) or some markets."""
+    markets_query = select(Market)
+    markets_query = restrict_markets_to_area(markets_query, area)
+    if market_ids is not None:
+        markets_query = markets_query.where(Market.id.in_(market_ids))
+    return figures_for_markets(markets_query, on=on)
+
+
+def figures_for_markets(markets_query: Select, *, on: date | None = None) -> AcceptanceFigures:
+    """Figures on ``on`` (default today) for the markets a SELECT of ``Market`` returns.
+
+    Takes a query rather than a list of ids so a caller's scope (``scope.markets_query``)
+    and filters stay one SQL subquery, however many markets they cover.
+    """
+    day = on or today()
+    market_ids = markets_query.with_only_columns(Market.id).order_by(None)
+    stall_counts = _stall_counts(day, market_ids)
+    figures = []
+    markets = sorted(db.session.scalars(markets_query), key=lambda m: vietnamese_sort_key(m.name))
+    for market in markets:
+        total, accepting = stall_counts.get(market.id, (0, 0))
+        figures.append(
+            MarketFigures(
+                market_id=market.id,
+                code=market.code,
+                name=market.name,
+                kind=market.kind,
+                market_class=market.market_class,
+                commune_id=market.commune_id,
+                in_programme=market.in_programme_on(day),
+                stalls_total=total,
+                stalls_accepting=accepting,
+            )
+        )
+    return AcceptanceFigures(on=day, markets=figures)
+
+
+def latest_status_subquery(day: date):
+    """Each stall's latest status row effective on or before ``day`` (rank 1)."""
+    ranked = select(
+        StallStatusChange.stall_id,
+        StallStatusChange.status,
+        func.row_number()
+        .over(
+            partition_by=StallStatusChange.stall_id,
+            order_by=(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc()),
+        )
+        .label("rank"),
+    ).where(StallStatusChange.effective_on <= day)
+    return ranked.subquery("latest_status")
+
+
+def open_on(day: date):
+    return and_(Stall.opened_on <= day, or_(Stall.closed_on.is_(None), Stall.closed_on > day))
+
+
+def _stall_counts(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:
+    latest = latest_status_subquery(day)
+    query = (
+        select(
+            Stall.market_id,
+            func.count(Stall.id),
+            func.count(case((latest.c.status == ACCEPTING, 1))),
+        )
+        .outerjoin(latest, and_(latest.c.stall_id == Stall.id, latest.c.rank == 1))
+        .where(open_on(day))
+        .group_by(Stall.market_id)
+    )
+    if market_ids is not None:
+        query = query.where(Stall.market_id.in_(market_ids))
+    return {market_id: (total, accepting) for market_id, total, accepting in db.session.execute(query)}

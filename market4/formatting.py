@@ -1,0 +1,34 @@
+"""Numbers and dates the way Vietnamese reports write them: 1.066; 75,1%; 22/11/2026."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def vn_number(value: int | float | None, decimals: int = 0) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    # Swap the separators: thousands "." and decimal ",".
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def vn_percent(ratio: float | None, decimals: int = 1) -> str:
+    """``0.7507`` → ``"75,1%"``; ``None`` (nothing to divide) → ``"–"``."""
+    if ratio is None:
+        return "–"
+    return f"{vn_number(ratio * 100, decimals)}%"
+
+
+def vn_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "–"
+    return value.strftime("%d/%m/%Y")
+
+
+def vietnamese_sort_key(text: str) -> tuple[str, str]:
+    """Order names as a Vietnamese reader expects ("Chợ Đá Bạc" near "Chợ Dương"),
+    not by code point, which puts every Đ and lower-case word after Z."""
+    from market4.domain.text import fold_ascii
+
+    return (fold_ascii(text).casefold(), text)

@@ -1,0 +1,34 @@
+"""Every feature's models in one import, so Alembic and ``market4 shell`` see them all."""
+
+from market4.api.models import ApiToken, IdempotencyRecord
+from market4.areas.models import AdminUnit, AdminUnitLineage
+from market4.audit.models import AuditEvent
+from market4.auth.models import LoginAttempt, Organisation, User, user_markets
+from market4.banks.models import Bank
+from market4.imports.models import ImportBatch, ImportRow
+from market4.markets.models import Market, Stall, StallStatusChange, VerificationVisit
+from market4.placards.models import Placard
+from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+__all__ = [
+    "AdminUnit",
+    "ApiToken",
+    "IdempotencyRecord",
+    "ImportBatch",
+    "ImportRow",
+    "LoginAttempt",
+    "VerificationVisit",
+    "AdminUnitLineage",
+    "AuditEvent",
+    "Bank",
+    "Market",
+    "Occupancy",
+    "Organisation",
+    "PaymentAccount",
+    "Placard",
+    "Stall",
+    "StallStatusChange",
+    "User",
+    "Vendor",
+    "user_markets",
+]

@@ -1,0 +1,38 @@
+"""``market4 setup``: everything a new database needs, safe to run on every start."""
+
+from __future__ import annotations
+
+import click
+from flask_migrate import upgrade
+
+from market4.areas import services as area_services
+from market4.banks.services import sync_banks
+from market4.demo import seed as demo
+from market4.extensions import db
+
+
+@click.command("setup")
+@click.option("--demo-if-empty", is_flag=True,
+              help="Also build the demo district when the database has no markets.")
+def setup_command(demo_if_empty: bool) -> None:
+    """Migrate the schema, sync the bank directory, load administrative units."""
+    upgrade()
+    added, updated = sync_banks()
+    if area_services.unit_count() == 0:
+        area_services.load_country()
+    db.session.commit()
+    click.echo(f"Database ready (banks: {added} added, {updated} updated).")
+    if demo_if_empty and not _has_markets():
+        logins = demo.seed()
+        db.session.commit()
+        click.echo("Demo district created. Logins (password market4-demo):")
+        for login in logins:
+            click.echo(f"  {login.email:<36} {login.role}")
+
+
+def _has_markets() -> bool:
+    from sqlalchemy import select
+
+    from market4.markets.models import Market
+
+    return db.session.scalar(select(Market.id).limit(1)) is not None
