@@ -1,0 +1,313 @@
+"""The placard lifecycle: issued → posted → superseded | revoked, with an audit trail.
+
+Rendering and printing live in ``placards.printing``; this module decides *what* may be
+printed and keeps the registry the inspectors verify against (DOMAIN.md §0.2, §2.4).
+
+Rules:
+
+- A stall has at most one live (issued or posted) placard. Issuing a new one supersedes
+  the others, even when the new one carries the identical payload: that is a reprint of
+  a lost, torn or faded placard. The old serial stops being valid so an inspector can
+  tell the current sheet from an old copy; the stall's acceptance is untouched because
+  the QR still pays the same account.
+- ``version`` counts the placards ever issued for a stall (1, 2, 3…), whatever account
+  they carried, so "v3" on a sheet says it is the stall's third.
+- Serials are ``P`` + 7 digits, one more than the highest ``P`` serial in the table;
+  other prefixes (the demo's ``CD0000001``) are ignored, so the schemes never collide.
+  Two transactions issuing at the same moment can pick the same serial; the unique
+  constraint then fails one commit, which the caller may retry.
+- Superseded and revoked placards are never made live again. Revoked means "must not be
+  trusted" (lost, or a fake QR stuck over it) and takes the stall out of acceptance.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from market4.audit import services as audit
+from market4.db import VIETNAM_TZ, now_utc, today
+from market4.domain.vietqr import SERVICE_ACCOUNT, SERVICE_CARD, Transfer, VietQRError, encode
+from market4.errors import Conflict, FieldError, ValidationFailed
+from market4.extensions import db
+from market4.markets.models import ACCEPTING, NOT_ACCEPTING, Market, Stall
+from market4.markets.ordering import sorted_stalls
+from market4.markets.status import current_occupant, current_status, set_stall_status
+from market4.placards.models import LIVE_STATUSES, Placard
+from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+__all__ = [
+    "SERIAL_DIGITS",
+    "SERIAL_PREFIX",
+    "current_placard",
+    "issue_placard",
+    "live_placard",
+    "live_placards",
+    "mark_posted",
+    "needs_reprint",
+    "next_serial",
+    "payload_for",
+    "revoke_placard",
+    "supersede_placards",
+]
+
+logger = logging.getLogger(__name__)
+
+SERIAL_PREFIX = "P"
+SERIAL_DIGITS = 7
+LAYOUT_MAX = 10  # placards.layout column; the layouts themselves belong to placards.printing
+
+
+def payload_for(account: PaymentAccount) -> str:
+    """The static VietQR payload (no amount, no memo) a placard for ``account`` carries."""
+    service = SERVICE_CARD if account.is_card else SERVICE_ACCOUNT
+    return encode(Transfer(bin=account.bank_bin, account=account.account_number, service=service))
+
+
+def next_serial() -> str:
+    """The next free serial of our scheme: "P0000001", "P0000002"…"""
+    pattern = SERIAL_PREFIX + "_" * SERIAL_DIGITS
+    # Fixed width, so the text order of the digits is their numeric order.
+    candidates = db.session.scalars(
+        select(Placard.serial).where(Placard.serial.like(pattern)).order_by(Placard.serial.desc())
+    )
+    highest = 0
+    for serial in candidates:
+        digits = serial[len(SERIAL_PREFIX):]
+        if serial.startswith(SERIAL_PREFIX) and digits.isascii() and digits.isdigit():
+            highest = int(digits)
+            break
+    if highest + 1 >= 10**SERIAL_DIGITS:
+        raise RuntimeError("placard serials exhausted: widen SERIAL_DIGITS")
+    return f"{SERIAL_PREFIX}{highest + 1:0{SERIAL_DIGITS}d}"
+
+
+def live_placards(stall: Stall | None = None, account: PaymentAccount | None = None) -> list[Placard]:
+    """Issued or posted placards of ``stall`` and/or ``account``, newest first."""
+    if stall is None and account is None:
+        raise ValueError("live_placards needs a stall or an account")
+    query = select(Placard).where(Placard.status.in_(LIVE_STATUSES))
+    if stall is not None:
+        query = query.where(Placard.stall_id == stall.id)
+    if account is not None:
+        query = query.where(Placard.payment_account_id == account.id)
+    return list(db.session.scalars(query.order_by(Placard.version.desc(), Placard.id.desc())))
+
+
+def live_placard(stall: Stall) -> Placard | None:
+    """The stall's live placard (normally the only one), or None."""
+    placards = live_placards(stall)
+    return placards[0] if placards else None
+
+
+def current_placard(stall: Stall, account: PaymentAccount) -> Placard | None:
+    """The live placard of ``stall`` carrying exactly ``account``'s payload, or None."""
+    payload = payload_for(account)
+    return next(
+        (p for p in live_placards(stall) if p.payment_account_id == account.id and p.payload == payload), None
+    )
+
+
+def issue_placard(
+    stall: Stall,
+    account: PaymentAccount,
+    *,
+    layout: str = "a6",
+    actor: Any,
+    channel: str = "web",
+) -> Placard:
+    """Record a new placard for ``stall`` paying into ``account`` (status "issued").
+
+    The account must be the active on-placard account of the stall's current vendor.
+    Every other live placard of the stall is superseded (see the module docstring for
+    reprints). Raises Conflict or ValidationFailed; nothing is written then.
+    """
+    if not layout or len(layout) > LAYOUT_MAX:
+        raise ValidationFailed([FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")])
+    if not stall.is_open_on(today()):
+        raise Conflict("Sạp đã đóng, không in bảng mã.", code="stall_closed")
+    if account.status != "active":
+        raise Conflict("Tài khoản đã đóng, không in bảng mã.", code="account_closed")
+    if not account.is_on_placard:
+        raise Conflict("Tài khoản này không được chọn để in lên bảng mã.", code="account_not_on_placard")
+    occupant = current_occupant(stall)
+    if occupant is None or occupant.id != account.vendor_id:
+        raise Conflict("Chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp này.",
+                       code="account_not_at_stall")
+    try:
+        payload = payload_for(account)
+    except VietQRError as error:
+        raise ValidationFailed([FieldError("account_number", f"Không tạo được mã VietQR: {error.rule}",
+                                           "invalid_for_vietqr")]) from error
+    previous = live_placards(stall)
+    latest_version = db.session.scalar(select(func.max(Placard.version)).where(Placard.stall_id == stall.id))
+    version = (latest_version or 0) + 1
+    placard = Placard(serial=next_serial(), stall_id=stall.id, payment_account_id=account.id, payload=payload,
+                      version=version, layout=layout, status="issued", printed_at=now_utc(),
+                      printed_by_id=getattr(actor, "id", None))
+    db.session.add(placard)
+    db.session.flush()
+    # A posted placard with another QR was what the stall accepted through; a reprint
+    # of the same QR leaves acceptance alone.
+    posted_other_qr = any(old.status == "posted" and old.payload != payload for old in previous)
+    for old in previous:
+        reprint = old.payload == payload and old.payment_account_id == account.id
+        _end(old, "superseded", f"{'reprinted' if reprint else 'replaced'} by {placard.serial}",
+             actor=actor, channel=channel)
+    if posted_other_qr:
+        _drop_acceptance_if_unbacked(stall, "placard_superseded", on=None, actor=actor)
+    audit.record("issue", placard, actor=actor, channel=channel,
+                 after={"serial": placard.serial, "stall_id": stall.id, "payment_account_id": account.id,
+                        "version": version, "layout": layout})
+    db.session.flush()
+    logger.info("Placard %s issued for stall %s", placard.serial, stall.id)
+    return placard
+
+
+def supersede_placards(
+    stall: Stall | None = None,
+    account: PaymentAccount | None = None,
+    *,
+    reason: str,
+    actor: Any,
+    channel: str = "web",
+    stall_status_reason: str | None = None,
+    on: date | None = None,
+) -> list[Placard]:
+    """End the live placards of ``stall`` and/or ``account`` because something printed changed.
+
+    With ``stall_status_reason`` (e.g. "placard_superseded", "account_closed"), every
+    affected stall that is accepting and has no live posted placard left becomes
+    not_accepting with that reason, effective ``on`` (default today).
+    """
+    placards = live_placards(stall, account)
+    for placard in placards:
+        _end(placard, "superseded", reason, actor=actor, channel=channel)
+    if stall_status_reason is not None:
+        for affected in _stalls_of(placards):
+            _drop_acceptance_if_unbacked(affected, stall_status_reason, on=on, actor=actor)
+    db.session.flush()
+    return placards
+
+
+def revoke_placard(
+    placard: Placard, *, reason: str, actor: Any, channel: str = "web", on: date | None = None
+) -> Placard:
+    """Revoke a lost or swapped placard: it must never be trusted again.
+
+    The stall becomes not_accepting ("placard_revoked") unless another live posted
+    placard remains on it.
+    """
+    if placard.status not in LIVE_STATUSES:
+        raise Conflict(f"Bảng mã {placard.serial} không còn hiệu lực.", code="placard_not_live")
+    _end(placard, "revoked", reason, actor=actor, channel=channel)
+    _drop_acceptance_if_unbacked(placard.stall, "placard_revoked", on=on, actor=actor)
+    db.session.flush()
+    return placard
+
+
+def mark_posted(
+    placard: Placard, *, actor: Any, on: date | None = None, channel: str = "web", note: str | None = None
+) -> Placard:
+    """Confirm the placard is on its stall: status "posted", and the stall accepts from ``on``.
+
+    Only a current placard may be posted: live, on an open stall, carrying exactly the
+    payload of its account, which must still be the occupant's active placard account.
+    """
+    day = on or today()
+    if placard.status not in LIVE_STATUSES:
+        raise Conflict(f"Bảng mã {placard.serial} không còn hiệu lực, cần in lại.", code="placard_not_live")
+    stall = placard.stall
+    account = placard.payment_account
+    occupant = current_occupant(stall)
+    if (
+        not stall.is_open_on(day)
+        or account.status != "active"
+        or not account.is_on_placard
+        or occupant is None
+        or occupant.id != account.vendor_id
+        or placard.payload != payload_for(account)
+    ):
+        raise Conflict(f"Bảng mã {placard.serial} không khớp với sạp/tài khoản hiện tại.",
+                       code="placard_outdated")
+    if placard.status != "posted":
+        placard.status = "posted"
+        placard.posted_at = now_utc() if day == today() else datetime.combine(day, time(12), VIETNAM_TZ)
+        audit.record("post", placard, actor=actor, channel=channel,
+                     before={"status": "issued"}, after={"status": "posted", "posted_on": day.isoformat()})
+    set_stall_status(stall, ACCEPTING, reason="placard_posted", on=day, actor=actor, note=note)
+    db.session.flush()
+    return placard
+
+
+def needs_reprint(market: Market) -> list[Stall]:
+    """Open stalls whose current vendor has an active on-placard account but no live
+    placard carrying exactly that account's payload: never printed, outdated
+    (superseded) or lost (revoked). Ordered by zone, row and code."""
+    day = today()
+    in_market = db.session.scalars(select(Stall).where(Stall.market_id == market.id))
+    stalls = {stall.id: stall for stall in in_market if stall.is_open_on(day)}
+    if not stalls:
+        return []
+    occupancies = db.session.execute(
+        select(Occupancy.stall_id, Vendor)
+        .join(Vendor, Vendor.id == Occupancy.vendor_id)
+        .where(Occupancy.stall_id.in_(stalls), Occupancy.ended_on.is_(None), Vendor.is_active.is_(True))
+    ).all()
+    vendor_ids = {vendor.id for _, vendor in occupancies}
+    accounts = {
+        account.vendor_id: account
+        for account in db.session.scalars(
+            select(PaymentAccount).where(
+                PaymentAccount.vendor_id.in_(vendor_ids),
+                PaymentAccount.is_on_placard.is_(True),
+                PaymentAccount.status == "active",
+            )
+        )
+    }
+    current = {
+        (placard.stall_id, placard.payment_account_id, placard.payload)
+        for placard in db.session.scalars(
+            select(Placard).where(Placard.stall_id.in_(stalls), Placard.status.in_(LIVE_STATUSES))
+        )
+    }
+    missing = []
+    for stall_id, vendor in occupancies:
+        account = accounts.get(vendor.id)
+        if account is not None and (stall_id, account.id, payload_for(account)) not in current:
+            missing.append(stalls[stall_id])
+    return sorted_stalls(missing)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def _end(placard: Placard, status: str, reason: str, *, actor: Any, channel: str) -> None:
+    before = placard.status
+    placard.status = status
+    placard.ended_at = now_utc()
+    placard.end_reason = reason[:255]
+    audit.record("supersede" if status == "superseded" else "revoke", placard, actor=actor, channel=channel,
+                 before={"status": before}, after={"status": status, "reason": placard.end_reason})
+
+
+def _stalls_of(placards: Iterable[Placard]) -> list[Stall]:
+    seen: dict[int, Stall] = {}
+    for placard in placards:
+        seen.setdefault(placard.stall_id, placard.stall)
+    return list(seen.values())
+
+
+def _drop_acceptance_if_unbacked(stall: Stall, reason: str, *, on: date | None, actor: Any) -> None:
+    """An accepting stall with no live posted placard left stops counting as accepting."""
+    day = on or today()
+    if current_status(stall, on=day) != ACCEPTING:
+        return
+    still_posted = db.session.scalar(
+        select(func.count(Placard.id)).where(Placard.stall_id == stall.id, Placard.status == "posted")
+    )
+    if not still_posted:
+        set_stall_status(stall, NOT_ACCEPTING, reason=reason, on=day, actor=actor)

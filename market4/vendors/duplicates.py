@@ -1,0 +1,114 @@
+"""Finding registrations that already exist: same bank account, or same phone number.
+
+Two kinds on purpose (DOMAIN.md §2.3): the same bank + account number is the *same
+account* and is never registered twice (a unique constraint backs this up); the same
+phone on another vendor is only suspicious — relatives share phones, and a wallet is
+often paid to the phone — so it is a warning unless the caller asks for strictness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from market4.errors import Duplicate, FieldError, ValidationFailed
+from market4.extensions import db
+from market4.vendors.models import PaymentAccount, Vendor
+from market4.vendors.validation import clean_account_number, clean_phone
+
+__all__ = ["DuplicateReport", "find_duplicates"]
+
+
+@dataclass(frozen=True)
+class DuplicateReport:
+    """What ``find_duplicates`` found; empty tuples mean "no duplicate"."""
+
+    # Rows with the same bank BIN and account number, whatever their status.
+    accounts: tuple[PaymentAccount, ...] = ()
+    # Other *active* vendors registered with the same phone number.
+    phone_vendors: tuple[Vendor, ...] = ()
+
+    @property
+    def has_account_duplicate(self) -> bool:
+        return bool(self.accounts)
+
+    @property
+    def has_phone_duplicate(self) -> bool:
+        return bool(self.phone_vendors)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.accounts or self.phone_vendors)
+
+    @property
+    def account_ids(self) -> list[int]:
+        return [account.id for account in self.accounts]
+
+    @property
+    def account_vendor_ids(self) -> list[int]:
+        return [account.vendor_id for account in self.accounts]
+
+    @property
+    def phone_vendor_ids(self) -> list[int]:
+        return [vendor.id for vendor in self.phone_vendors]
+
+    def account_error(self) -> Duplicate:
+        """The error to raise for an account duplicate (ids of the existing account rows)."""
+        closed = all(account.status == "closed" for account in self.accounts)
+        message = (
+            "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ."
+            if closed
+            else "Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương."
+        )
+        return Duplicate(message, field="account_number", object_type="PaymentAccount",
+                         object_ids=self.account_ids, code="duplicate_account",
+                         details={"vendor_ids": self.account_vendor_ids})
+
+    def phone_warning(self) -> FieldError:
+        return FieldError("phone", "Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại.",
+                          "duplicate_phone")
+
+    def phone_error(self) -> Duplicate:
+        return Duplicate("Số điện thoại đã được đăng ký cho tiểu thương khác.", field="phone",
+                         object_type="Vendor", object_ids=self.phone_vendor_ids, code="duplicate_phone")
+
+
+def _normalised(rule: Callable[[object], str], value: object) -> str | None:
+    try:
+        return rule(value)
+    except ValidationFailed:
+        return None
+
+
+def find_duplicates(
+    bank_bin: str | None,
+    account_number: object,
+    phone: object,
+    *,
+    exclude_account_id: int | None = None,
+    exclude_vendor_id: int | None = None,
+) -> DuplicateReport:
+    """Existing accounts with this bank + number and active vendors with this phone.
+
+    Inputs may be raw (as typed or imported): they are normalised with the same rules
+    as registration; a value that does not pass them cannot match anything.
+    """
+    accounts: tuple[PaymentAccount, ...] = ()
+    cleaned_account = _normalised(lambda v: clean_account_number(v).number, account_number)
+    if bank_bin and cleaned_account:
+        query = select(PaymentAccount).where(
+            PaymentAccount.bank_bin == bank_bin.strip(), PaymentAccount.account_number == cleaned_account
+        )
+        if exclude_account_id is not None:
+            query = query.where(PaymentAccount.id != exclude_account_id)
+        accounts = tuple(db.session.scalars(query.order_by(PaymentAccount.id)))
+    vendors: tuple[Vendor, ...] = ()
+    phone_e164 = _normalised(clean_phone, phone)
+    if phone_e164:
+        query = select(Vendor).where(Vendor.phone_e164 == phone_e164, Vendor.is_active.is_(True))
+        if exclude_vendor_id is not None:
+            query = query.where(Vendor.id != exclude_vendor_id)
+        vendors = tuple(db.session.scalars(query.order_by(Vendor.id)))
+    return DuplicateReport(accounts=accounts, phone_vendors=vendors)

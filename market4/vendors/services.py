@@ -1,0 +1,376 @@
+"""Registering a vendor with the account their placard pays into; changing and closing it.
+
+Used by the web form, the Excel import and the partner API alike: arguments are
+explicit (no request, no current user), changes are flushed, never committed, and
+every refusal is a domain error raised *before* anything is added to the session, so a
+failed registration leaves the database as it was.
+
+Who may write is decided in ``vendors.access`` (a bank branch only at its own BIN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from market4.audit import services as audit
+from market4.auth.models import Organisation
+from market4.banks.models import Bank
+from market4.db import now_utc, today
+from market4.errors import Conflict, FieldError, ValidationFailed
+from market4.extensions import db
+from market4.markets import services as markets
+from market4.markets.models import NOT_ACCEPTING, Market, Stall
+from market4.placards import services as placards
+from market4.placards.models import Placard
+from market4.vendors import access
+from market4.vendors import validation as rules
+from market4.vendors.access import visible_accounts_query
+from market4.vendors.duplicates import DuplicateReport, find_duplicates
+from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+__all__ = [
+    "DuplicateReport",
+    "RegistrationResult",
+    "UpdateResult",
+    "VendorRegistration",
+    "deactivate_registration",
+    "find_duplicates",
+    "register_vendor",
+    "update_registration",
+    "visible_accounts_query",
+]
+
+VENDOR_FIELDS = ("display_name", "bank_style_name", "phone")
+ACCOUNT_FIELDS = ("bank_bin", "account_number", "holder_name", "partner_reference")
+# What a placard shows or encodes: changing any of these makes printed placards wrong.
+PRINTED_ACCOUNT_FIELDS = frozenset({"bank_bin", "account_number", "is_card", "holder_name"})
+
+
+@dataclass
+class VendorRegistration:
+    """One vendor to register, with the account for their placard, as typed or imported.
+
+    The stall is given either as ``stall`` or as ``market`` + ``stall_code``. Raw values
+    are fine: everything is validated and normalised by ``register_vendor``. Set the
+    ``*_numeric_cell`` flags when a spreadsheet cell held a number, not text.
+    """
+
+    display_name: Any
+    phone: Any
+    bank_bin: str
+    account_number: Any
+    stall: Stall | None = None
+    market: Market | None = None
+    stall_code: Any = None
+    bank_style_name: Any = None
+    holder_name: Any = None  # default: the bank-style name
+    goods_category: Any = None  # stored on the stall
+    partner_reference: Any = None
+    consent_given: bool = False  # Law 91/2025: explicit, never pre-ticked
+    phone_numeric_cell: bool = False
+    account_numeric_cell: bool = False
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    vendor: Vendor
+    account: PaymentAccount
+    occupancy: Occupancy
+    # Non-blocking findings (same phone elsewhere, names that differ…) to show the user.
+    warnings: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    vendor: Vendor
+    account: PaymentAccount | None
+    changed: dict[str, Any]
+    warnings: tuple[FieldError, ...] = ()
+    superseded: tuple[Placard, ...] = ()
+
+
+# --- registration ------------------------------------------------------------------------
+
+def _clean_bank(bank_bin: Any, errors: list[FieldError]) -> Bank | None:
+    text = rules.clean_text(bank_bin)
+    bank = db.session.get(Bank, text) if len(text) == 6 and text.isdigit() else None
+    if bank is None:
+        errors.append(FieldError("bank_bin", f"Không có ngân hàng/ví mã BIN “{text}” trong danh mục.",
+                                 "unknown_bank"))
+    return bank
+
+
+def _resolve_stall(data: VendorRegistration, errors: list[FieldError]) -> Stall | None:
+    if data.stall is not None:
+        return data.stall
+    if data.market is None or not rules.clean_text(data.stall_code):
+        errors.append(FieldError("stall_code", "Cần chọn sạp của tiểu thương.", "required"))
+        return None
+    stall = markets.find_stall(data.market, data.stall_code)
+    if stall is None:
+        errors.append(FieldError("stall_code", f"Chợ {data.market.name} không có sạp “{data.stall_code}”.",
+                                 "unknown_stall"))
+    return stall
+
+
+def register_vendor(
+    data: VendorRegistration,
+    *,
+    organisation: Organisation | None,
+    actor: Any,
+    channel: str = "web",
+    strict_phone: bool = False,
+    replace_occupant: bool = False,
+    on: date | None = None,
+) -> RegistrationResult:
+    """Create the vendor, their on-placard account and their occupancy of the stall.
+
+    Raises, before writing anything: PermissionDenied (read-only organisation, or a bank
+    branch registering at another bank); ValidationFailed listing every bad field
+    (including unknown bank or stall and missing consent); Duplicate for a bank account
+    already registered anywhere, or — with ``strict_phone`` — a phone on another active
+    vendor (otherwise a warning in the result); Conflict when the stall is closed or has
+    an active vendor and ``replace_occupant`` is false. With ``replace_occupant`` the old
+    occupancy ends and the stall's placards are superseded.
+    """
+    access.ensure_may_write(organisation, channel)
+    errors: list[FieldError] = []
+    fields = None
+    try:
+        fields = rules.validate_vendor_fields(
+            display_name=data.display_name, phone=data.phone, account_number=data.account_number,
+            bank_style_name=data.bank_style_name, holder_name=data.holder_name,
+            goods_category=data.goods_category, partner_reference=data.partner_reference,
+            phone_numeric_cell=data.phone_numeric_cell, account_numeric_cell=data.account_numeric_cell,
+        )
+    except ValidationFailed as failure:
+        errors.extend(failure.errors)
+    bank = _clean_bank(data.bank_bin, errors)
+    stall = _resolve_stall(data, errors)
+    if not data.consent_given:
+        errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
+                                 "consent_required"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert fields is not None and bank is not None and stall is not None
+    access.ensure_bank_allowed(organisation, bank.bin)
+
+    duplicates = find_duplicates(bank.bin, fields.account_number, fields.phone_e164)
+    if duplicates.has_account_duplicate:
+        raise duplicates.account_error()
+    warnings = list(fields.warnings)
+    if duplicates.has_phone_duplicate:
+        if strict_phone:
+            raise duplicates.phone_error()
+        warnings.append(duplicates.phone_warning())
+    day = on or today()
+    markets.ensure_can_assign(stall, on=day, replace_occupant=replace_occupant)
+
+    # Every check passed: from here on nothing refuses.
+    vendor = Vendor(display_name=fields.display_name, bank_style_name=fields.bank_style_name,
+                    phone_e164=fields.phone_e164, consent_at=now_utc(),
+                    registered_by_org_id=getattr(organisation, "id", None))
+    account = PaymentAccount(vendor=vendor, bank_bin=bank.bin, account_number=fields.account_number,
+                             is_card=fields.is_card, holder_name=fields.holder_name,
+                             kind="wallet" if bank.is_wallet else "bank", is_on_placard=True, status="active",
+                             registered_by_org_id=getattr(organisation, "id", None),
+                             partner_reference=fields.partner_reference,
+                             verified_at=access.verified_at(organisation, bank.bin))
+    db.session.add_all([vendor, account])
+    db.session.flush()
+    occupancy = markets.assign_vendor(stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant,
+                                      channel=channel)
+    if fields.goods_category and stall.goods_category != fields.goods_category:
+        markets.update_stall(stall, goods_category=fields.goods_category, actor=actor, channel=channel)
+    audit.record("register", vendor, actor=actor, channel=channel,
+                 after={"display_name": vendor.display_name, "bank_style_name": vendor.bank_style_name,
+                        "phone": vendor.phone_e164, "stall_id": stall.id, "consent": True})
+    audit.record("create", account, actor=actor, channel=channel, after=_account_snapshot(account))
+    db.session.flush()
+    return RegistrationResult(vendor=vendor, account=account, occupancy=occupancy, warnings=tuple(warnings))
+
+
+# --- changes -----------------------------------------------------------------------------
+
+def _mask(number: str) -> str:
+    return f"…{number[-4:]}"
+
+
+def _account_snapshot(account: PaymentAccount) -> dict[str, Any]:
+    """Audit view of an account: the number masked (bank data is sensitive, Law 91/2025)."""
+    return {"bank_bin": account.bank_bin, "account_number": _mask(account.account_number),
+            "is_card": account.is_card, "holder_name": account.holder_name, "kind": account.kind,
+            "status": account.status}
+
+
+def _clean_changes(
+    changes: Mapping[str, Any], vendor: Vendor, account: PaymentAccount | None
+) -> dict[str, Any]:
+    """Normalise the requested changes; every bad field is reported together."""
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+
+    def run(name: str, rule: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            cleaned[name] = rule(*args, **kwargs)
+        except ValidationFailed as failure:
+            errors.extend(failure.errors)
+
+    for name in changes:
+        if name not in VENDOR_FIELDS + ACCOUNT_FIELDS:
+            errors.append(FieldError(name, f"Không sửa được trường “{name}”.", "unknown_field"))
+    if any(name in ACCOUNT_FIELDS for name in changes) and account is None:
+        errors.append(FieldError("account_number", "Tiểu thương chưa có tài khoản để sửa.", "no_account"))
+    if "display_name" in changes:
+        run("display_name", rules.clean_display_name, changes["display_name"])
+    if "bank_style_name" in changes:
+        run("bank_style_name", rules.clean_bank_style_name, changes["bank_style_name"],
+            display_name=cleaned.get("display_name", vendor.display_name))
+    elif "display_name" in cleaned and vendor.bank_style_name == rules.clean_bank_style_name(
+            None, display_name=vendor.display_name):
+        # The bank-style name was the folded display name: keep it in step with the fix.
+        cleaned["bank_style_name"] = rules.clean_bank_style_name(None, display_name=cleaned["display_name"])
+    if "phone" in changes:
+        run("phone", rules.clean_phone, changes["phone"])
+    if "bank_bin" in changes:
+        bank = _clean_bank(changes["bank_bin"], errors)
+        if bank is not None:
+            cleaned["bank_bin"] = bank.bin
+            cleaned["kind"] = "wallet" if bank.is_wallet else "bank"
+    if "account_number" in changes:
+        try:
+            number = rules.clean_account_number(changes["account_number"])
+            cleaned["account_number"], cleaned["is_card"] = number.number, number.is_card
+        except ValidationFailed as failure:
+            errors.extend(failure.errors)
+    if "holder_name" in changes:
+        run("holder_name", rules.clean_holder_name, changes["holder_name"],
+            default=cleaned.get("bank_style_name", vendor.bank_style_name))
+    if "partner_reference" in changes:
+        run("partner_reference", rules.clean_partner_reference, changes["partner_reference"])
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def update_registration(
+    target: Vendor | PaymentAccount,
+    changes: Mapping[str, Any],
+    *,
+    organisation: Organisation | None,
+    actor: Any,
+    channel: str = "web",
+    strict_phone: bool = False,
+) -> UpdateResult:
+    """Change a vendor's names/phone and/or an account's bank, number, holder or reference.
+
+    ``target`` is the vendor (account changes then apply to their on-placard account) or
+    one account. A new bank, number or holder name supersedes the account's live
+    placards; a stall that accepted through one of them becomes not_accepting
+    ("placard_superseded") until the reprint is posted.
+    """
+    if isinstance(target, PaymentAccount):
+        vendor, account = target.vendor, target
+    else:
+        vendor, account = target, target.placard_account
+    access.ensure_may_change(organisation, channel, vendor, account)
+    cleaned = _clean_changes(changes, vendor, account)
+    if account is not None and account.status != "active" and any(k in cleaned for k in ACCOUNT_FIELDS):
+        raise Conflict("Tài khoản đã đóng, không sửa được.", code="account_closed")
+    vendor_changes = {k: v for k, v in cleaned.items()
+                      if k in ("display_name", "bank_style_name", "phone") and _vendor_value(vendor, k) != v}
+    account_changes = {k: v for k, v in cleaned.items()
+                       if account is not None and k not in vendor_changes and k not in VENDOR_FIELDS
+                       and getattr(account, k) != v}
+    if "bank_bin" in account_changes:
+        access.ensure_bank_allowed(organisation, account_changes["bank_bin"])
+    warnings: list[FieldError] = []
+    if account is not None and ({"bank_bin", "account_number"} & account_changes.keys()):
+        report = find_duplicates(account_changes.get("bank_bin", account.bank_bin),
+                                 account_changes.get("account_number", account.account_number),
+                                 None, exclude_account_id=account.id)
+        if report.has_account_duplicate:
+            raise report.account_error()
+    if "phone" in vendor_changes:
+        report = find_duplicates(None, None, vendor_changes["phone"], exclude_vendor_id=vendor.id)
+        if report.has_phone_duplicate:
+            if strict_phone:
+                raise report.phone_error()
+            warnings.append(report.phone_warning())
+
+    superseded: tuple[Placard, ...] = ()
+    if vendor_changes:
+        before = {k: _vendor_value(vendor, k) for k in vendor_changes}
+        for key, value in vendor_changes.items():
+            setattr(vendor, "phone_e164" if key == "phone" else key, value)
+        audit.record("update", vendor, actor=actor, channel=channel, before=before, after=vendor_changes)
+    if account is not None and account_changes:
+        before = _account_snapshot(account)
+        for key, value in account_changes.items():
+            setattr(account, key, value)
+        if PRINTED_ACCOUNT_FIELDS & account_changes.keys():
+            account.verified_at = access.verified_at(organisation, account.bank_bin)
+        db.session.flush()
+        if PRINTED_ACCOUNT_FIELDS & account_changes.keys():
+            superseded = tuple(placards.supersede_placards(
+                account=account, reason="account changed", actor=actor, channel=channel,
+                stall_status_reason="placard_superseded"))
+        audit.record("update", account, actor=actor, channel=channel, before=before,
+                     after=_account_snapshot(account))
+    db.session.flush()
+    changed = {**vendor_changes, **{k: v for k, v in account_changes.items() if k != "account_number"}}
+    if "account_number" in account_changes:
+        changed["account_number"] = _mask(account_changes["account_number"])
+    return UpdateResult(vendor=vendor, account=account, changed=changed, warnings=tuple(warnings),
+                        superseded=superseded)
+
+
+def _vendor_value(vendor: Vendor, key: str) -> Any:
+    return vendor.phone_e164 if key == "phone" else getattr(vendor, key)
+
+
+def deactivate_registration(
+    account: PaymentAccount,
+    *,
+    organisation: Organisation | None,
+    actor: Any,
+    reason: str,
+    channel: str = "web",
+    on: date | None = None,
+) -> PaymentAccount:
+    """Close ``account``: no placard may carry it any more.
+
+    Its live placards are superseded and, when it was the on-placard account, the
+    vendor's current stalls become not_accepting ("account_closed") from ``on``.
+    """
+    access.ensure_may_change(organisation, channel, account.vendor, account)
+    if account.status == "closed":
+        raise Conflict("Tài khoản đã đóng.", code="account_closed")
+    reason = rules.clean_text(reason)
+    if not reason:
+        raise ValidationFailed([FieldError("reason", "Cần ghi lý do đóng tài khoản.", "required")])
+    day = on or today()
+    before = _account_snapshot(account)
+    was_on_placard = account.is_on_placard
+    account.status = "closed"
+    account.closed_at = now_utc()
+    db.session.flush()
+    ended = placards.supersede_placards(account=account, reason=f"account closed: {reason}", actor=actor,
+                                        channel=channel)
+    stalls = {placard.stall_id: placard.stall for placard in ended}
+    if was_on_placard:
+        open_occupancies = db.session.scalars(
+            select(Occupancy).where(Occupancy.vendor_id == account.vendor_id, Occupancy.ended_on.is_(None)))
+        for occupancy in open_occupancies:
+            stalls.setdefault(occupancy.stall_id, occupancy.stall)
+    for stall in stalls.values():
+        markets.set_stall_status(stall, NOT_ACCEPTING, reason="account_closed", on=day, actor=actor)
+    audit.record("close", account, actor=actor, channel=channel, before=before,
+                 after={**_account_snapshot(account), "reason": reason})
+    db.session.flush()
+    return account
