@@ -4,6 +4,7 @@
     python3 dev.py serve            # venv + install + migrate + demo data, then serve :5000
     python3 dev.py test [ARGS...]   # venv + install + test tools, then the whole test suite
     python3 dev.py bench [NAME...]  # benchmarks (installs the peer libraries they compare)
+    python3 dev.py i18n             # extract UI strings and update the English catalogue
 
 ARGS go to pytest, e.g. ``python3 dev.py test -k vietqr`` or ``--require-postgres``.
 """
@@ -61,6 +62,23 @@ def bench(args: list[str]) -> int:
     return status
 
 
+def i18n(args: list[str]) -> int:
+    """Refresh market4/translations/en from the Vietnamese source strings; translators
+    then fill in the empty msgstr entries (tests fail while any is missing)."""
+    ensure_venv(extras=("test",))
+    pybabel = str(BIN / "pybabel")
+    catalogue_dir = ROOT / "market4" / "translations"
+    template = catalogue_dir / "messages.pot"
+    catalogue_dir.mkdir(exist_ok=True)
+    run([pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "--no-location",
+         "--sort-output", "-o", str(template), "."], cwd=ROOT)
+    english = catalogue_dir / "en" / "LC_MESSAGES" / "messages.po"
+    action = "update" if english.exists() else "init"
+    extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []
+    return run([pybabel, action, "-i", str(template), "-d", str(catalogue_dir),
+                "-l", "en", *extra], cwd=ROOT)
+
+
 def ensure_venv(extras: tuple[str, ...]) -> None:
     """Create .venv and install the project, again only when pyproject.toml changed."""
     if not PYTHON.exists():
@@ -101,7 +119,7 @@ def run(command: list[str], *, check: bool = True, **kwargs) -> int:
     return completed.returncode
 
 
-COMMANDS = {"serve": serve, "test": test, "bench": bench}
+COMMANDS = {"serve": serve, "test": test, "bench": bench, "i18n": i18n}
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
