@@ -6,7 +6,8 @@ from flask import Blueprint
 
 
 def all_blueprints() -> list[Blueprint]:
+    from market4.admin.views import bp as admin
     from market4.auth.views import bp as auth
     from market4.home.views import bp as home
 
-    return [home, auth]
+    return [home, auth, admin]
