@@ -8,6 +8,7 @@ from flask import Blueprint
 def all_blueprints() -> list[Blueprint]:
     from market4.admin.views import bp as admin
     from market4.auth.views import bp as auth
+    from market4.dashboard.views import bp as dashboard
     from market4.home.views import bp as home
 
-    return [home, auth, admin]
+    return [home, auth, dashboard, admin]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Select, and_, case, func, or_, select
+
 from market4.areas.models import AdminUnit
 from market4.db import today
 from market4.extensions import db
@@ -155,7 +156,9 @@ def open_on(day: date):
     return and_(Stall.opened_on <= day, or_(Stall.closed_on.is_(None), Stall.closed_on > day))
 
 
-def _stall_counts(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:
+def _stall_counts(
+    day: date, market_ids: Select | None = None
+) -> dict[int, tuple[int, int]]:
     latest = latest_status_subquery(day)
     query = (
         select(

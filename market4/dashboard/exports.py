@@ -1,0 +1,153 @@
+"""The dashboard's market table as CSV and XLSX bytes; the views only send them.
+
+- CSV is for other programs: UTF-8 with a BOM (so Excel reads the diacritics), commas,
+  plain integers and a dot decimal (75.1), whatever the viewer's language.
+- XLSX is for people: real numbers and dates with formats (Excel shows them in the
+  reader's locale, 1.066 and 75,1% in Vietnamese), a bold frozen header, an autofilter,
+  a totals row, and a second sheet naming the area, the date and the filters.
+
+Neither carries an account number: the ``Dashboard`` they are built from holds none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from market4.dashboard.report import Dashboard
+from market4.db import VIETNAM_TZ, now_utc
+from market4.markets.models import MARKET_KINDS
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Column widths in characters, in the order of ``_headers()``.
+_WIDTHS = (22, 34, 22, 28, 7, 9, 10, 16, 11, 11)
+_RATE_COLUMN = 9  # 1-based: "Tỉ lệ (%)"
+
+
+def filename(dashboard: Dashboard, extension: str) -> str:
+    """ASCII only, so every browser and mail client keeps it: ``tong-quan-2026-11-23.xlsx``."""
+    return f"tong-quan-{dashboard.filters.day.isoformat()}.{extension}"
+
+
+def _headers() -> list[str]:
+    return [
+        _("Mã chợ"), _("Tên chợ"), _("Xã/phường"), _("Loại chợ"), _("Hạng"), _("Chợ 4.0"),
+        _("Số sạp"), _("Số sạp chấp nhận TTKDTM"), _("Tỉ lệ (%)"), _("Đạt ngưỡng"),
+    ]
+
+
+def _yes_no(value: bool) -> str:
+    return _("Có") if value else _("Không")
+
+
+def _rows(dashboard: Dashboard) -> Iterator[list]:
+    """Market rows as typed values; the rate is a share (0.751) or None."""
+    for row in dashboard.rows:
+        m = row.figures
+        yield [m.code, m.name, row.commune_name, row.kind_label, m.market_class,
+               _yes_no(m.in_programme), m.stalls_total, m.stalls_accepting, m.rate,
+               _yes_no(row.meets_threshold)]
+
+
+def _totals(dashboard: Dashboard) -> list:
+    """Counts where a column holds yes/no: markets in the programme, markets meeting."""
+    figures = dashboard.figures
+    return ["", _("Tổng cộng (%(count)d chợ)", count=figures.markets_total), "", "", None,
+            figures.markets_cashless, figures.stalls_total, figures.stalls_accepting,
+            figures.rate, dashboard.markets_meeting_threshold]
+
+
+def market_table_csv(dashboard: Dashboard) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_headers())
+    for values in [*_rows(dashboard), _totals(dashboard)]:
+        writer.writerow(_csv_value(value, column) for column, value in enumerate(values, 1))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_value(value: object, column: int) -> str:
+    if value is None:
+        return ""
+    if column == _RATE_COLUMN:
+        return f"{value * 100:.1f}"
+    return str(value)
+
+
+def market_table_xlsx(dashboard: Dashboard) -> bytes:
+    workbook = Workbook()
+    table = workbook.active
+    table.title = _("Chợ")
+    _write_table(table, dashboard)
+    _write_about(workbook.create_sheet(_("Thông tin")), dashboard)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_table(sheet, dashboard: Dashboard) -> None:
+    bold = Font(bold=True)
+    sheet.append(_headers())
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for values in _rows(dashboard):
+        sheet.append(values)
+    sheet.append(_totals(dashboard))
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for column in (7, 8, 10):
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = "#,##0"
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=_RATE_COLUMN, max_col=_RATE_COLUMN):
+        cell.number_format = "0.0%"
+    for index, width in enumerate(_WIDTHS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    # The filter stops above the totals row, so sorting never moves the totals.
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(_WIDTHS))}{sheet.max_row - 1}"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddHeader.center.text = _title(dashboard)
+
+
+def _title(dashboard: Dashboard) -> str:
+    return _("Tỉ lệ tiểu thương chấp nhận thanh toán không dùng tiền mặt — %(area)s — "
+             "số liệu ngày %(day)s", area=dashboard.area_label,
+             day=dashboard.filters.day.strftime("%d/%m/%Y"))
+
+
+def _write_about(sheet, dashboard: Dashboard) -> None:
+    filters = dashboard.filters
+    communes = dict(dashboard.commune_choices)
+    all_label = _("Tất cả")
+    rows = [
+        (_("Báo cáo"), _("Tỉ lệ tiểu thương chấp nhận thanh toán không dùng tiền mặt (TTKDTM)")),
+        (_("Khu vực"), dashboard.area_label),
+        (_("Số liệu ngày"), filters.day),
+        (_("Ngưỡng đạt (tỉ lệ sạp chấp nhận)"), float(filters.threshold)),
+        (_("Xã/phường"), communes.get(filters.commune_id, all_label)),
+        (_("Loại chợ"), _(MARKET_KINDS[filters.kind]) if filters.kind else all_label),
+        (_("Hạng chợ"), filters.market_class or all_label),
+        (_("Xuất lúc"), now_utc().astimezone(VIETNAM_TZ).replace(tzinfo=None)),
+        (_("Nguồn"), "market4"),
+    ]
+    for row in rows:
+        sheet.append(row)
+    sheet["A1"].font = sheet["B1"].font = Font(bold=True)
+    sheet["B3"].number_format = "dd/mm/yyyy"
+    sheet["B4"].number_format = "0.0%"
+    sheet["B8"].number_format = "dd/mm/yyyy hh:mm"
+    for cell in sheet["B"]:
+        cell.alignment = Alignment(horizontal="left")
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 70
