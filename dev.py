@@ -70,7 +70,7 @@ def i18n(args: list[str]) -> int:
     catalogue_dir = ROOT / "market4" / "translations"
     template = catalogue_dir / "messages.pot"
     catalogue_dir.mkdir(exist_ok=True)
-    run([pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "--no-location",
+    run([pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "N_", "--no-location",
          "--sort-output", "-o", str(template), "."], cwd=ROOT)
     english = catalogue_dir / "en" / "LC_MESSAGES" / "messages.po"
     action = "update" if english.exists() else "init"

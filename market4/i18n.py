@@ -12,6 +12,11 @@ from pathlib import Path
 from flask import Flask, request, session
 
 LOCALES = ("vi", "en")
+
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext convention for "mark, don't translate"
+    """Mark a label for extraction; it is translated where it is shown, with ``_()``."""
+    return text
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 

@@ -12,7 +12,7 @@ MENU = (
     ("markets.index", _l("Chợ và sạp"), {"admin", "market_manager", "bank_partner", "area_staff"}),
     ("vendors.index", _l("Tiểu thương"), {"admin", "bank_partner", "market_manager"}),
     ("imports.index", _l("Nhập từ Excel"), {"admin", "bank_partner"}),
-    ("tokens.index", _l("Khóa API"), {"bank_partner", "admin", "area_staff"}),
+    ("tokens.index", _l("Khóa API"), {"bank_partner", "admin", "area_staff", "market_manager"}),
     ("admin.index", _l("Quản trị"), {"admin"}),
 )
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc
 from market4.extensions import db
+from market4.i18n import N_
 
 if TYPE_CHECKING:
     from market4.areas.models import AdminUnit
@@ -18,18 +19,18 @@ if TYPE_CHECKING:
     from market4.markets.models import Market
 
 ORGANISATION_KINDS = {
-    "bank_branch": "Chi nhánh ngân hàng",
-    "market_board": "Ban quản lý chợ",
-    "commune_office": "UBND xã/phường",
-    "district_office": "Phòng ban cấp huyện (trước 01/07/2025)",
-    "province_office": "Sở/UBND tỉnh, thành phố",
-    "operator": "Đơn vị vận hành market4",
+    "bank_branch": N_("Chi nhánh ngân hàng"),
+    "market_board": N_("Ban quản lý chợ"),
+    "commune_office": N_("UBND xã/phường"),
+    "district_office": N_("Phòng ban cấp huyện (trước 01/07/2025)"),
+    "province_office": N_("Sở/UBND tỉnh, thành phố"),
+    "operator": N_("Đơn vị vận hành market4"),
 }
 ROLES = {
-    "admin": "Quản trị",
-    "bank_partner": "Đối tác ngân hàng",
-    "market_manager": "Quản lý chợ",
-    "area_staff": "Cán bộ địa phương",
+    "admin": N_("Quản trị"),
+    "bank_partner": N_("Đối tác ngân hàng"),
+    "market_manager": N_("Quản lý chợ"),
+    "area_staff": N_("Cán bộ địa phương"),
 }
 
 user_markets = Table(

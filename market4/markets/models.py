@@ -10,15 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc, today
 from market4.extensions import db
+from market4.i18n import N_
 
 if TYPE_CHECKING:
     from market4.areas.models import AdminUnit
 
 MARKET_KINDS = {
-    "traditional": "Chợ truyền thống",
-    "night": "Chợ đêm",
-    "street": "Tuyến phố",
-    "supermarket": "Siêu thị / trung tâm thương mại",
+    "traditional": N_("Chợ truyền thống"),
+    "night": N_("Chợ đêm"),
+    "street": N_("Tuyến phố"),
+    "supermarket": N_("Siêu thị / trung tâm thương mại"),
 }
 # Decree 60/2024/NĐ-CP: hạng 1 > 400 business points, hạng 2 200–400, hạng 3 < 200.
 MARKET_CLASSES = (1, 2, 3)
@@ -130,12 +131,12 @@ class StallStatusChange(db.Model):
 
 
 VISIT_OUTCOMES = {
-    "placard_posted": "Đã dán bảng mã QR",
-    "test_payment_ok": "Đã chuyển thử thành công",
-    "declined": "Tiểu thương từ chối",
-    "vendor_left": "Tiểu thương đã nghỉ",
-    "placard_missing": "Bảng mã bị mất",
-    "placard_swapped": "Bảng mã bị dán đè / thay thế",
+    "placard_posted": N_("Đã dán bảng mã QR"),
+    "test_payment_ok": N_("Đã chuyển thử thành công"),
+    "declined": N_("Tiểu thương từ chối"),
+    "vendor_left": N_("Tiểu thương đã nghỉ"),
+    "placard_missing": N_("Bảng mã bị mất"),
+    "placard_swapped": N_("Bảng mã bị dán đè / thay thế"),
 }
 
 
