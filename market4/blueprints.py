@@ -10,5 +10,6 @@ def all_blueprints() -> list[Blueprint]:
     from market4.auth.views import bp as auth
     from market4.dashboard.views import bp as dashboard
     from market4.home.views import bp as home
+    from market4.markets.views import bp as markets
 
-    return [home, auth, dashboard, admin]
+    return [home, auth, dashboard, admin, markets]

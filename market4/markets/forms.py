@@ -1,0 +1,205 @@
+"""Forms of the market and stall pages: each declares its fields and its rules.
+
+Domain rules (stall codes unique per market, known goods categories, dates after the
+stall opened) live in ``markets.services`` so the CLI and the API share them;
+:func:`show_errors` puts the services' messages next to the matching field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
+
+from market4.db import today
+from market4.errors import DomainError, ValidationFailed
+from market4.markets.models import VISIT_OUTCOMES
+from market4.vendors.validation import GOODS_CATEGORIES, STALL_CODE_MAX
+
+REQUIRED = _l("Vui lòng điền mục này.")
+INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
+INVALID_DATE = _l("Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026).")
+
+# The models' VISIT_OUTCOMES wording, written out so the catalogue extractor sees it
+# (tests check the two tables say the same).
+VISIT_LABELS = {
+    "placard_posted": _l("Đã dán bảng mã QR"),
+    "test_payment_ok": _l("Đã chuyển thử thành công"),
+    "declined": _l("Tiểu thương từ chối"),
+    "vendor_left": _l("Tiểu thương đã nghỉ"),
+    "placard_missing": _l("Bảng mã bị mất"),
+    "placard_swapped": _l("Bảng mã bị dán đè / thay thế"),
+}
+
+# Stall filter of the market page: "" = every open stall.
+STALL_FILTERS = {
+    "accepting": _l("Đang nhận QR"),
+    "not_accepting": _l("Chưa nhận QR"),
+    "reprint": _l("Cần in lại bảng mã"),
+    "vacant": _l("Sạp trống"),
+    "closed": _l("Sạp đã đóng"),
+}
+# Values the placard pages' revoke form accepts (``placards.forms.REVOKE_REASONS``).
+REVOKE_REASONS = {
+    "lost": _l("Bảng bị mất, rách hoặc mờ"),
+    "swapped": _l("Bị dán đè / thay bằng mã QR lạ"),
+}
+STALL_LAYOUTS = {"a6": _l("A6 (một bảng mã)"), "a5": _l("A5"), "a4": _l("A4")}
+SHEET_LAYOUTS = {
+    "a4x4": _l("A4, 4 bảng mã mỗi trang"),
+    "a4x2": _l("A4, 2 bảng mã mỗi trang"),
+    "a6": _l("A6, mỗi trang một bảng mã"),
+    "a5": _l("A5, mỗi trang một bảng mã"),
+    "a4": _l("A4, mỗi trang một bảng mã"),
+}
+
+
+class ChoiceField(SelectField):
+    """A select whose own errors are in Vietnamese (WTForms ships no catalogue for them)."""
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as error:
+            raise ValidationError(str(INVALID_CHOICE)) from error
+
+
+class VietnameseDateField(DateField):
+    """A date typed as dd/mm/yyyy (yyyy-mm-dd accepted), defaulting to today in Vietnam.
+
+    A text input rather than ``type=date``: browsers render that in the device's locale,
+    while Vietnamese paperwork says 22/11/2026.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
+        kwargs.setdefault("default", today)
+        render_kw = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", **kwargs.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%d/%m/%Y") if self.data else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(INVALID_DATE)) from error
+
+
+def goods_choices() -> list[tuple[str, str]]:
+    return [("", _("— Chưa chọn —")), *((name, name) for name in GOODS_CATEGORIES)]
+
+
+def choices(labels: dict[str, Any], blank: str | None = None) -> list[tuple[str, str]]:
+    listed = [(key, str(label)) for key, label in labels.items()]
+    return [("", blank), *listed] if blank is not None else listed
+
+
+class StallForm(FlaskForm):
+    """Add or edit a stall; the code's uniqueness is checked by ``create/update_stall``."""
+
+    code = StringField(_l("Mã sạp"), validators=[DataRequired(REQUIRED), Length(max=STALL_CODE_MAX)])
+    zone = StringField(_l("Khu / nhà lồng"), validators=[Optional(), Length(max=60)])
+    row = StringField(_l("Dãy"), validators=[Optional(), Length(max=40)])
+    goods_category = ChoiceField(_l("Ngành hàng"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.goods_category.choices = goods_choices()
+
+    def to_data(self) -> dict[str, Any]:
+        return {"code": self.code.data, "zone": self.zone.data, "row": self.row.data,
+                "goods_category": self.goods_category.data or None}
+
+
+class CloseStallForm(FlaskForm):
+    closed_on = VietnameseDateField(_l("Ngày đóng sạp"), validators=[DataRequired(REQUIRED)])
+
+
+class VisitForm(FlaskForm):
+    """A verification visit: the outcome comes from the button pressed."""
+
+    outcome = ChoiceField(_l("Kết quả kiểm tra"), validators=[DataRequired(REQUIRED)])
+    visited_on = VietnameseDateField(_l("Ngày kiểm tra"), validators=[DataRequired(REQUIRED)])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=255)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [(key, str(VISIT_LABELS[key])) for key in VISIT_OUTCOMES]
+
+
+class VendorSearchForm(FlaskForm):
+    """GET search for a vendor to put at a stall (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Tìm tiểu thương"), validators=[Optional(), Length(max=80)])
+
+
+class AssignForm(FlaskForm):
+    vendor_id = HiddenField(validators=[DataRequired(REQUIRED)])
+    started_on = VietnameseDateField(_l("Bắt đầu từ ngày"), validators=[DataRequired(REQUIRED)])
+    replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp"))
+
+
+class MoveForm(FlaskForm):
+    to_stall_id = ChoiceField(_l("Chuyển sang sạp"), coerce=str, validators=[DataRequired(REQUIRED)])
+    moved_on = VietnameseDateField(_l("Từ ngày"), validators=[DataRequired(REQUIRED)])
+    replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp mới"))
+
+
+class EndOccupancyForm(FlaskForm):
+    ended_on = VietnameseDateField(_l("Ngày rời sạp"), validators=[DataRequired(REQUIRED)])
+
+
+class StallFilterForm(FlaskForm):
+    """The market page's stall filter (GET)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Tìm sạp hoặc tiểu thương"), validators=[Optional(), Length(max=80)])
+    zone = ChoiceField(_l("Khu"), validators=[Optional()])
+    status = ChoiceField(_l("Trạng thái"), validators=[Optional()])
+
+    def __init__(self, *args: Any, zones: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone.choices = [("", _("Tất cả khu")), *((zone, zone) for zone in zones)]
+        self.status.choices = choices(STALL_FILTERS, _("Mọi sạp đang mở"))
+
+
+class MarketSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Tìm chợ theo tên hoặc mã"), validators=[Optional(), Length(max=80)])
+
+
+def show_errors(form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None) -> list[str]:
+    """Put each problem next to its field; return the messages that have no field."""
+    aliases = aliases or {}
+    if isinstance(error, ValidationFailed):
+        problems = [(item.field, item.message) for item in error.errors]
+    elif error.code == "duplicate_stall_code":
+        problems = [("code", error.message)]
+    else:
+        problems = [("", error.message)]
+    loose = []
+    for field_name, message in problems:
+        field = form._fields.get(aliases.get(field_name, field_name))
+        if field is None:
+            loose.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    return loose

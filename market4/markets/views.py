@@ -1,0 +1,389 @@
+"""Markets and stalls (/cho): the lists everyone in scope reads, and the market manager's
+stall management, vendor assignment, verification visits and printing forms.
+
+Reads admit every role that has markets in scope (``scope.markets_query``); writes admit
+admins and market managers, and ``scope.get_market_or_404`` answers 404 for a market
+outside the manager's list, so ids cannot be probed. Each write parses a form, calls one
+``markets.services`` function, commits once and redirects; a refusal re-renders the page
+with the service's Vietnamese message next to the form that caused it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from market4.auth import scope
+from market4.auth.access import role_required
+from market4.dashboard.queries import figures_for_markets
+from market4.db import today
+from market4.domain.text import fold_ascii
+from market4.errors import DomainError
+from market4.extensions import db
+from market4.markets import forms, queries, services
+from market4.markets.models import ACCEPTING, MARKET_KINDS, Market, Stall
+from market4.placards import services as placard_services
+from market4.vendors.models import PaymentAccount, Vendor
+
+bp = Blueprint("markets", __name__, url_prefix="/cho")
+
+READERS = ("admin", "market_manager", "bank_partner", "area_staff")
+WRITERS = ("admin", "market_manager")
+
+STATUS_LABELS = {ACCEPTING: _l("Đang nhận QR"), "not_accepting": _l("Chưa nhận QR"), None: _l("Chưa ghi nhận")}
+REASON_LABELS = {
+    "placard_posted": _l("Đã dán bảng mã"),
+    "verified": _l("Đã kiểm tra"),
+    "test_payment_ok": _l("Chuyển thử thành công"),
+    "declined": _l("Tiểu thương từ chối"),
+    "vendor_left": _l("Tiểu thương rời sạp"),
+    "account_closed": _l("Tài khoản đã đóng"),
+    "placard_revoked": _l("Bảng mã bị thu hồi"),
+    "placard_superseded": _l("Bảng mã cũ hết hiệu lực"),
+    "stall_closed": _l("Sạp đóng cửa"),
+    "imported": _l("Nhập từ danh sách"),
+}
+PLACARD_LABELS = {
+    "issued": _l("Đã in, chưa dán"),
+    "posted": _l("Đã dán"),
+    "superseded": _l("Hết hiệu lực"),
+    "revoked": _l("Đã thu hồi"),
+}
+
+
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    return {"MARKET_KINDS": MARKET_KINDS, "STATUS_LABELS": STATUS_LABELS, "REASON_LABELS": REASON_LABELS,
+            "PLACARD_LABELS": PLACARD_LABELS, "VISIT_LABELS": forms.VISIT_LABELS,
+            "optional_url": optional_url, "account_label": account_label,
+            "account_number_shown": account_number_shown, "phone_display": phone_display, "can_manage": can_manage,
+            "SHEET_LAYOUTS": forms.SHEET_LAYOUTS, "STALL_LAYOUTS": forms.STALL_LAYOUTS,
+            "REVOKE_REASONS": forms.REVOKE_REASONS}
+
+
+def optional_url(endpoint: str, **values: Any) -> str | None:
+    """The URL of a page another feature provides, or None while it is not registered."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def can_manage() -> bool:
+    return current_user.is_authenticated and current_user.role in WRITERS
+
+
+def account_label(account: PaymentAccount | None) -> str | None:
+    """What the viewer may read about a placard account: "Agribank ··5678", the bank only
+    (area staff), or None (a bank partner looking at another bank's account)."""
+    if account is None:
+        return None
+    bank = account.bank.short_name if account.bank else account.bank_bin
+    if current_user.role in WRITERS or scope.can_see_account_number(current_user, account):
+        return f"{bank} …{account.last4}"
+    if current_user.role == "area_staff":
+        return bank
+    return None
+
+
+def account_number_shown(account: PaymentAccount) -> str | None:
+    """The full number for admins and the account's own bank, "…5678" for managers."""
+    if scope.can_see_account_number(current_user, account):
+        return account.account_number
+    if current_user.role == "market_manager":
+        return f"…{account.last4}"
+    return None
+
+
+def phone_display(phone_e164: str | None) -> str:
+    """"+84912345678" → "0912 345 678", the way vendors write their numbers."""
+    if not phone_e164:
+        return ""
+    if phone_e164.startswith("+84") and len(phone_e164) == 12:
+        national = "0" + phone_e164[3:]
+        return f"{national[:4]} {national[4:7]} {national[7:]}"
+    return phone_e164
+
+
+def visible_vendor_ids(vendors: list[Vendor]) -> set[int]:
+    """Which of ``vendors`` the viewer may name (a bank partner: their bank's customers)."""
+    ids = {vendor.id for vendor in vendors}
+    if not ids:
+        return set()
+    query = scope.vendors_query(current_user).with_only_columns(Vendor.id).where(Vendor.id.in_(ids))
+    return set(db.session.scalars(query))
+
+
+# --- reading ---------------------------------------------------------------------------
+
+@bp.get("/")
+@role_required(*READERS)
+def index():
+    search = forms.MarketSearchForm(request.args)
+    markets_query = queries.search_markets(scope.markets_query(current_user), search.q.data or "")
+    figures = figures_for_markets(markets_query)
+    markets = queries.markets_with_communes(markets_query)
+    return render_template("markets/index.html", search=search, figures=figures, markets=markets,
+                           register_url=lambda code: optional_url("vendors.register_start", cho=code))
+
+
+@bp.get("/<code>")
+@role_required(*READERS)
+def show(code: str):
+    market = scope.get_market_or_404(current_user, code)
+    rows = queries.stall_rows(market)
+    zones = sorted({row.stall.zone for row in rows if row.stall.zone}, key=services.natural_key)
+    filters = forms.StallFilterForm(request.args, zones=zones)
+    named = visible_vendor_ids([row.vendor for row in rows if row.vendor])
+    shown = _filter_rows(rows, filters, named) if filters.validate() else [r for r in rows if r.is_open]
+    [figures] = figures_for_markets(select(Market).where(Market.id == market.id)).markets
+    return render_template("markets/show.html", market=market, rows=shown, figures=figures, filters=filters,
+                           named=named, reprint_count=sum(row.needs_reprint for row in rows),
+                           register_url=lambda **args: optional_url("vendors.register_start", **args))
+
+
+def _filter_rows(rows: list[queries.StallRow], filters: forms.StallFilterForm,
+                 named: set[int]) -> list[queries.StallRow]:
+    status, zone = filters.status.data, filters.zone.data
+    words = _folded(filters.q.data or "")
+    kept = []
+    for row in rows:
+        if (status == "closed") == row.is_open or (zone and row.stall.zone != zone):
+            continue
+        if status in (ACCEPTING, "not_accepting") and (row.status or "not_accepting") != status:
+            continue
+        if (status == "reprint" and not row.needs_reprint) or (status == "vacant" and row.vendor):
+            continue
+        # Only what the viewer can read is searched, so a hidden name cannot be probed.
+        name = row.vendor.display_name if row.vendor and row.vendor.id in named else ""
+        if words and words not in _folded(f"{row.stall.code} {name}"):
+            continue
+        kept.append(row)
+    return kept
+
+
+def _folded(text: str) -> str:
+    """Search text without case, diacritics or extra spaces ("thi dao" finds "Thị Đào")."""
+    return " ".join(fold_ascii(text).casefold().split())
+
+
+@bp.get("/<code>/sap/<int:stall_id>")
+@role_required(*READERS)
+def stall(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    return _stall_page(market, scope.get_stall_or_404(current_user, market, stall_id))
+
+
+def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: Any):
+    """The stall page; ``overrides`` replace a default form (with its errors) or add context."""
+    vendor = services.current_occupant(stall)
+    accounts = list(db.session.scalars(
+        scope.accounts_query(current_user).where(PaymentAccount.vendor_id == vendor.id)
+        .order_by(PaymentAccount.is_on_placard.desc(), PaymentAccount.id)
+    )) if vendor else []
+    changes, visits, placards = queries.stall_history(stall)
+    search = forms.VendorSearchForm(request.args)
+    found = queries.search_vendors(scope.vendors_query(current_user), search.q.data or "") \
+        if can_manage() and search.validate() else []
+    move = forms.MoveForm(formdata=None)
+    others = [s for s in services.stalls_in_order(market) if s.id != stall.id and s.is_open_on(today())]
+    move.to_stall_id.choices = [("", _("— Chọn sạp —")), *((str(s.id), s.code) for s in others)]
+    context = {
+        "market": market, "stall": stall, "vendor": vendor, "accounts": accounts,
+        "vendor_named": bool(vendor) and vendor.id in visible_vendor_ids([vendor]),
+        "status": services.current_status(stall), "changes": changes, "visits": visits,
+        "placards": placards, "needs_reprint": _needs_reprint(stall, vendor),
+        "search": search, "found": found, "found_at": queries.occupant_stalls([v.id for v in found], market),
+        "visit_form": forms.VisitForm(formdata=None), "assign_form": forms.AssignForm(formdata=None),
+        "move_form": move, "end_form": forms.EndOccupancyForm(formdata=None),
+        "visit_errors": [], "stall_is_open": stall.is_open_on(today()),
+    }
+    context.update(overrides)
+    if "move_form" in overrides:
+        overrides["move_form"].to_stall_id.choices = move.to_stall_id.choices
+    return render_template("markets/stall.html", **context), status
+
+
+def _needs_reprint(stall: Stall, vendor: Vendor | None) -> bool:
+    """``placards.services.needs_reprint``'s rule for one stall, without scanning the market."""
+    account = vendor.placard_account if vendor is not None and vendor.is_active else None
+    return (account is not None and stall.is_open_on(today())
+            and placard_services.current_placard(stall, account) is None)
+
+
+# --- stalls ----------------------------------------------------------------------------
+
+@bp.route("/<code>/sap/moi", methods=["GET", "POST"])
+@role_required(*WRITERS)
+def stall_new(code: str):
+    market = scope.get_market_or_404(current_user, code)
+    form = forms.StallForm()
+    if form.validate_on_submit():
+        try:
+            stall = services.create_stall(market, **form.to_data(), actor=current_user)
+        except DomainError as error:
+            _flash_all(forms.show_errors(form, error))
+        else:
+            db.session.commit()
+            flash(_("Đã thêm sạp “%(code)s”.", code=stall.code), "success")
+            return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
+    return render_template("markets/stall_form.html", market=market, stall=None, form=form,
+                           close_form=None), 200 if not form.errors else 422
+
+
+@bp.route("/<code>/sap/<int:stall_id>/sua", methods=["GET", "POST"])
+@role_required(*WRITERS)
+def stall_edit(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    form = forms.StallForm(obj=stall)
+    if form.validate_on_submit():
+        renamed = services.stall_code_key(form.code.data) != services.stall_code_key(stall.code)
+        try:
+            services.update_stall(stall, **form.to_data(), actor=current_user)
+        except DomainError as error:
+            _flash_all(forms.show_errors(form, error))
+        else:
+            db.session.commit()
+            flash(_("Đã lưu sạp “%(code)s”.", code=stall.code), "success")
+            if renamed:
+                flash(_("Mã sạp đã đổi: bảng mã cũ hết hiệu lực, cần in lại."), "warning")
+            return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
+    return render_template("markets/stall_form.html", market=market, stall=stall, form=form,
+                           close_form=forms.CloseStallForm(formdata=None),
+                           has_placard=_has_live_placard(stall)), 200 if not form.errors else 422
+
+
+@bp.post("/<code>/sap/<int:stall_id>/dong")
+@role_required(*WRITERS)
+def stall_close(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    close_form = forms.CloseStallForm()
+    if close_form.validate_on_submit():
+        try:
+            services.close_stall(stall, on=close_form.closed_on.data, actor=current_user)
+        except DomainError as error:
+            _flash_all(forms.show_errors(close_form, error, {"on": "closed_on"}))
+        else:
+            db.session.commit()
+            flash(_("Đã đóng sạp “%(code)s”.", code=stall.code), "success")
+            return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
+    return render_template("markets/stall_form.html", market=market, stall=stall,
+                           form=forms.StallForm(formdata=None, obj=stall), close_form=close_form,
+                           has_placard=_has_live_placard(stall)), 422
+
+
+def _has_live_placard(stall: Stall) -> bool:
+    return placard_services.live_placard(stall) is not None
+
+
+def _flash_all(messages: list[str]) -> None:
+    for message in messages:
+        flash(message, "error")
+
+
+# --- who trades at the stall -----------------------------------------------------------
+
+@bp.post("/<code>/sap/<int:stall_id>/gan")
+@role_required(*WRITERS)
+def assign(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    form = forms.AssignForm()
+    if not form.validate_on_submit() or not form.vendor_id.data.isdigit():
+        return _stall_page(market, stall, 422, assign_form=form)
+    vendor = scope.get_vendor_or_404(current_user, int(form.vendor_id.data))
+    try:
+        services.assign_vendor(stall, vendor, actor=current_user, on=form.started_on.data,
+                               replace_occupant=form.replace_occupant.data)
+    except DomainError as error:
+        return _refused(market, stall, error, form, confirm_vendor=vendor)
+    db.session.commit()
+    flash(_("%(name)s đã được gán vào “%(code)s”.", name=vendor.display_name, code=stall.code), "success")
+    return _back_to(market, stall)
+
+
+@bp.post("/<code>/sap/<int:stall_id>/chuyen")
+@role_required(*WRITERS)
+def move(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    vendor = services.current_occupant(stall)
+    form = forms.MoveForm()
+    form.to_stall_id.choices = [(str(s.id), s.code) for s in services.stalls_in_order(market)]
+    if vendor is None or not form.validate_on_submit():
+        return _stall_page(market, stall, 422, move_form=form)
+    target = scope.get_stall_or_404(current_user, market, int(form.to_stall_id.data))
+    try:
+        services.move_vendor(vendor, stall, target, actor=current_user, on=form.moved_on.data,
+                             replace_occupant=form.replace_occupant.data)
+    except DomainError as error:
+        return _refused(market, stall, error, form, confirm_target=target)
+    db.session.commit()
+    flash(_("Đã chuyển %(name)s sang “%(code)s”; cần in bảng mã mới.", name=vendor.display_name,
+            code=target.code), "success")
+    return _back_to(market, target)
+
+
+@bp.post("/<code>/sap/<int:stall_id>/roi-sap")
+@role_required(*WRITERS)
+def end_occupancy(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    form = forms.EndOccupancyForm()
+    if not form.validate_on_submit():
+        return _stall_page(market, stall, 422, end_form=form)
+    try:
+        services.end_occupancy(stall, actor=current_user, on=form.ended_on.data)
+    except DomainError as error:
+        forms.show_errors(form, error, {"on": "ended_on"})
+        return _stall_page(market, stall, error.status, end_form=form)
+    db.session.commit()
+    flash(_("Đã ghi nhận tiểu thương rời “%(code)s”.", code=stall.code), "success")
+    return _back_to(market, stall)
+
+
+def _refused(market: Market, stall: Stall, error: DomainError, form: Any, **confirm: Any):
+    """An occupied stall asks to confirm the replacement; other refusals show the message."""
+    if error.code == "stall_occupied":
+        occupant = db.session.get(Vendor, error.details.get("vendor_id"))
+        return render_template("markets/confirm_replace.html", market=market, stall=stall, form=form,
+                               occupant=occupant, action=request.path, **confirm), 409
+    flash(error.message, "error")
+    return _stall_page(market, stall, error.status)
+
+
+def _back_to(market: Market, stall: Stall):
+    return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
+
+
+# --- verification visits ---------------------------------------------------------------
+
+@bp.post("/<code>/sap/<int:stall_id>/kiem-tra")
+@role_required(*WRITERS)
+def visit(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    form = forms.VisitForm()
+    if not form.validate_on_submit():
+        return _stall_page(market, stall, 422, visit_form=form)
+    try:
+        services.record_visit(stall, form.outcome.data, actor=current_user, on=form.visited_on.data,
+                              note=form.note.data)
+    except DomainError as error:
+        loose = forms.show_errors(form, error, {"on": "visited_on"})
+        return _stall_page(market, stall, error.status, visit_form=form, visit_errors=loose)
+    db.session.commit()
+    status = services.current_status(stall)
+    flash(_("Đã ghi nhận “%(outcome)s”. Trạng thái sạp: %(status)s.",
+            outcome=forms.VISIT_LABELS[form.outcome.data], status=STATUS_LABELS[status]), "success")
+    return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id, _anchor="kiem-tra"))
