@@ -51,8 +51,14 @@ def _unavailable(request, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
+def live_server(live_app) -> str:
     """Base URL of a running app with the demo district in a fresh SQLite file."""
+    return live_app.config["LIVE_SERVER_URL"]
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory) -> Iterator:
+    """The app behind ``live_server`` (for looking things up in its database)."""
     from flask_migrate import upgrade
 
     from market4.banks.services import sync_banks
@@ -69,7 +75,8 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    app.config["LIVE_SERVER_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
     server.shutdown()
 
 
