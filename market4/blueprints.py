@@ -11,5 +11,6 @@ def all_blueprints() -> list[Blueprint]:
     from market4.dashboard.views import bp as dashboard
     from market4.home.views import bp as home
     from market4.markets.views import bp as markets
+    from market4.vendors.views import bp as vendors
 
-    return [home, auth, dashboard, admin, markets]
+    return [home, auth, dashboard, admin, markets, vendors]

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -207,6 +208,9 @@ def app(database_url):
         transaction = connection.begin()
         engines[None] = connection
         db.session.configure(join_transaction_mode="create_savepoint")
+        # Requests reuse this test's app context, so ``g`` would outlive each request;
+        # in production every request starts with an empty ``g`` (and no cached user).
+        request_started.connect(_forget_request_globals, app)
         try:
             yield app
         finally:
@@ -215,6 +219,11 @@ def app(database_url):
             connection.close()
             engines[None] = engine
             engine.dispose()
+
+
+def _forget_request_globals(sender, **extra) -> None:
+    for name in list(g):
+        g.pop(name)
 
 
 @pytest.fixture

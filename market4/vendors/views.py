@@ -1,0 +1,251 @@
+"""The vendor pages (tiểu thương): list, register at a stall, view, edit, deactivate.
+
+A bank partner works at their own bank only: the bank is fixed on the form, lists and
+pages show their bank's accounts and nothing of other banks' (``presenters``), and an
+id outside their scope answers 404 (``auth.scope``). Every write goes through
+``vendors.services`` and is committed once here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from market4.auth import scope
+from market4.auth.access import role_required
+from market4.banks.models import Bank
+from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
+from market4.extensions import db
+from market4.markets.models import Stall
+from market4.markets.status import current_occupant
+from market4.vendors import presenters, services
+from market4.vendors.access import acts_for_one_bank
+from market4.vendors.forms import (
+    DeactivateForm,
+    EditForm,
+    ListFilterForm,
+    RegistrationForm,
+    StallSearchForm,
+)
+
+bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
+
+READERS = ("admin", "bank_partner", "market_manager")
+REGISTRARS = ("admin", "bank_partner", "market_manager")
+ACCOUNT_EDITORS = ("admin", "bank_partner")
+
+
+def _fixed_bank_bin() -> str | None:
+    """A bank branch registers at its own bank only; None means "choose a bank"."""
+    organisation = current_user.organisation
+    return organisation.bank_bin if acts_for_one_bank(organisation) else None
+
+
+# --- list ---------------------------------------------------------------------------------
+
+@bp.get("/")
+@role_required(*READERS)
+def index():
+    filters = ListFilterForm(request.args)
+    filters.cho.choices = [("", _("Tất cả chợ")), *presenters.market_choices(current_user)]
+    page = presenters.registration_page(
+        current_user, q=filters.q.data or "", market_code=filters.cho.data or "",
+        status=filters.trang_thai.data or "", page=request.args.get("trang", 1, type=int))
+    return render_template("vendors/index.html", filters=filters, page=page,
+                           bank=db.session.get(Bank, _fixed_bank_bin() or ""))
+
+
+# --- registering: find a market and stall, then the form -------------------------------------
+
+@bp.get("/dang-ky")
+@role_required(*REGISTRARS)
+def register_start():
+    search = StallSearchForm(request.args)
+    code, stall_id = request.args.get("cho", ""), request.args.get("sap", type=int)
+    if code and stall_id:
+        market = scope.get_market_or_404(current_user, code)
+        scope.get_stall_or_404(current_user, market, stall_id)
+        return redirect(url_for("vendors.register", market_code=market.code, stall_id=stall_id))
+    if code:
+        market = scope.get_market_or_404(current_user, code)
+        stalls = presenters.stall_rows(market, text=search.tim.data or "", vacant_only=bool(search.trong.data),
+                                       not_accepting_only=bool(search.chua_nhan.data))
+        page = presenters.paginate(stalls, request.args.get("trang", 1, type=int))
+        return render_template("vendors/choose_stall.html", search=search, market=market, page=page,
+                               labels=presenters.STATUS_LABELS)
+    markets = presenters.find_markets(current_user, search.q.data or "")
+    return render_template("vendors/choose_market.html", search=search, markets=markets)
+
+
+@bp.route("/dang-ky/<market_code>/<int:stall_id>", methods=["GET", "POST"])
+@role_required(*REGISTRARS)
+def register(market_code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, market_code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    fixed_bin = _fixed_bank_bin()
+    form = RegistrationForm(bank_choices=None if fixed_bin else presenters.bank_choices())
+    if not form.is_submitted():
+        form.goods_category.data = stall.goods_category
+    if form.validate_on_submit():
+        result = _register(form, stall, fixed_bin)
+        if result is not None:
+            db.session.commit()
+            flash(_("Đã đăng ký %(name)s tại %(stall)s, %(market)s.", name=result.vendor.display_name,
+                    stall=stall.code, market=market.name), "success")
+            for warning in result.warnings:
+                flash(warning.message, "warning")
+            return redirect(url_for("vendors.show", vendor_id=result.vendor.id))
+    elif form.is_submitted() and getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+        form.top_errors.append(_("Phiên làm việc đã hết hạn — vui lòng gửi lại."))
+    status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
+    return render_template("vendors/register.html", form=form, market=market, stall=stall,
+                           occupant=current_occupant(stall), bank=db.session.get(Bank, fixed_bin or ""),
+                           check_url=url_for("vendors.check")), status
+
+
+def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> Any:
+    """Call the service; on refusal put its reasons on the form and return None."""
+    try:
+        return services.register_vendor(
+            form.to_registration(stall, fixed_bin), organisation=current_user.organisation,
+            actor=current_user, channel="web", strict_phone=not form.acknowledge_phone.data,
+            replace_occupant=bool(form.replace_occupant.data))
+    except ValidationFailed as failure:
+        form.show_problems(failure.errors)
+    except Duplicate as duplicate:
+        _show_duplicate(form, duplicate)
+    except Conflict as conflict:
+        # An occupied stall gets its own panel with the way out (replace the vendor).
+        form.stall_occupied = conflict.code == "stall_occupied"
+        if not form.stall_occupied:
+            form.top_errors.append(conflict.message)
+    except PermissionDenied as denied:
+        form.top_errors.append(denied.message)
+    db.session.rollback()
+    return None
+
+
+def _show_duplicate(form: RegistrationForm | EditForm, duplicate: Duplicate) -> None:
+    """Same phone: a warning to acknowledge. Same bank + account: an error at the account
+    field, linking to the existing vendor only when the viewer may open them."""
+    if duplicate.field == "phone":
+        form.phone_duplicate = True
+        form.show_problems([FieldError("phone", duplicate.message)], as_warnings=True)
+        return
+    vendor_ids = duplicate.details.get("vendor_ids", [])
+    form.duplicate_vendor_ids = presenters.openable_vendor_ids(current_user, vendor_ids)
+    # Same bank + number: for a bank partner that is always their own bank, so the
+    # message and the link (when given) reveal nothing about other banks.
+    form.show_problems([FieldError(duplicate.field, duplicate.message)])
+
+
+@bp.post("/kiem-tra")
+@role_required(*REGISTRARS)
+def check():
+    """Live check for the form's JavaScript: the same rules and duplicate search as the
+    service, as JSON. CSRF-protected like every POST (X-CSRFToken header)."""
+    values = request.get_json(silent=True) or request.form.to_dict()
+    if not isinstance(values, dict):
+        abort(400)
+    # On the edit page the account being edited is not its own duplicate.
+    account, vendor_id = None, None
+    if str(values.get("account_id", "")).isdigit():
+        account = presenters.visible_account(current_user, int(values["account_id"]))
+    if str(values.get("vendor_id", "")).isdigit() and presenters.vendor_is_visible(
+            current_user, int(values["vendor_id"])):
+        vendor_id = int(values["vendor_id"])
+    bank_bin = _fixed_bank_bin() or (account.bank_bin if account else str(values.get("bank_bin") or "")) or None
+    result = presenters.live_check(values, viewer=current_user, bank_bin=bank_bin,
+                                   exclude_account_id=account.id if account else None,
+                                   exclude_vendor_id=vendor_id)
+    for duplicate in result["duplicates"]:
+        duplicate["links"] = [url_for("vendors.show", vendor_id=i) for i in duplicate.pop("vendor_ids")]
+    return jsonify(result)
+
+
+# --- one vendor ----------------------------------------------------------------------------
+
+def _show_page(vendor: Any, deactivate_forms: dict[int, DeactivateForm] | None = None, status: int = 200):
+    accounts = presenters.visible_accounts(current_user, vendor)
+    forms = deactivate_forms or {}
+    may_change = current_user.role in ACCOUNT_EDITORS and scope.can_write(current_user)
+    if may_change:
+        for account in accounts:
+            if account.status == "active":
+                forms.setdefault(account.id, DeactivateForm(formdata=None))
+    return render_template(
+        "vendors/show.html", vendor=vendor, accounts=accounts, phone=presenters.national_phone(vendor.phone_e164),
+        numbers={a.id: presenters.shown_account_number(current_user, a) for a in accounts},
+        history=presenters.status_history(vendor), placards=presenters.placards_of(accounts),
+        deactivate_forms=forms, may_change=may_change, placard_labels=presenters.PLACARD_LABELS,
+        status_labels=presenters.STATUS_LABELS, reason_labels=presenters.REASON_LABELS), status
+
+
+@bp.get("/<int:vendor_id>")
+@role_required(*READERS)
+def show(vendor_id: int):
+    return _show_page(scope.get_vendor_or_404(current_user, vendor_id))
+
+
+@bp.route("/<int:vendor_id>/sua", methods=["GET", "POST"])
+@role_required(*ACCOUNT_EDITORS)
+def edit(vendor_id: int):
+    vendor = scope.get_vendor_or_404(current_user, vendor_id)
+    wanted = request.args.get("tk", type=int)
+    account = presenters.editable_account(current_user, vendor, wanted)
+    if wanted is not None and account is None:
+        abort(404)
+    form = EditForm(vendor=vendor, account=account)
+    if form.validate_on_submit():
+        try:
+            result = services.update_registration(
+                account or vendor, form.to_changes(), organisation=current_user.organisation,
+                actor=current_user, channel="web", strict_phone=not form.acknowledge_phone.data)
+        except ValidationFailed as failure:
+            form.show_problems(failure.errors)
+        except Duplicate as duplicate:
+            _show_duplicate(form, duplicate)
+        except (Conflict, PermissionDenied) as refused:
+            form.top_errors.append(refused.message)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu thay đổi của %(name)s.", name=vendor.display_name), "success")
+            for warning in result.warnings:
+                flash(warning.message, "warning")
+            if result.superseded:
+                codes = ", ".join(sorted({p.stall.code for p in result.superseded}))
+                flash(_("Bảng mã QR cũ của sạp %(codes)s không còn đúng — cần in lại và dán bảng mới.",
+                        codes=codes), "warning")
+            return redirect(url_for("vendors.show", vendor_id=vendor.id))
+        db.session.rollback()
+    status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
+    return render_template("vendors/edit.html", form=form, vendor=vendor, account=account,
+                           check_url=url_for("vendors.check")), status
+
+
+@bp.post("/tai-khoan/<int:account_id>/ngung")
+@role_required(*ACCOUNT_EDITORS)
+def deactivate(account_id: int):
+    account = scope.get_account_or_404(current_user, account_id)
+    vendor = account.vendor
+    form = DeactivateForm()
+    if form.validate_on_submit():
+        try:
+            services.deactivate_registration(account, organisation=current_user.organisation,
+                                             actor=current_user, reason=form.reason.data or "", channel="web")
+        except ValidationFailed as failure:
+            form.reason.errors = [error.message for error in failure.errors]
+        except (Conflict, PermissionDenied) as refused:
+            db.session.rollback()
+            flash(refused.message, "error")
+            return redirect(url_for("vendors.show", vendor_id=vendor.id))
+        else:
+            db.session.commit()
+            flash(_("Đã ngừng tài khoản …%(last4)s. Bảng mã QR của tài khoản này không còn hiệu lực.",
+                    last4=account.last4), "success")
+            return redirect(url_for("vendors.show", vendor_id=vendor.id))
+        db.session.rollback()
+    return _show_page(vendor, {account.id: form}, status=422)
