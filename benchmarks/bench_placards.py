@@ -1,6 +1,7 @@
 """Placard rendering benchmark: a district's 1,420 placards as one 4-per-A4 sheet.
 
     .venv/bin/python -m benchmarks.bench_placards [--count N] [--runs R] [--skip-baseline] [--check]
+    .venv/bin/python -m benchmarks.bench_placards --cli-path [--runs R] [--skip-baseline] [--check]
 
 Compares market4's renderer (vector QR paths from zxing-cpp matrices, shared
 artwork as a PDF form, one text object per placard) with the straightforward
@@ -14,6 +15,15 @@ callable returning a sequence of PlacardSpec in print order, e.g. one that
 loads the demo district through the CLI's service path. ``factory_path``
 ("module:function") names the same factory for the fresh-process memory
 measurement, which cannot receive a callable.
+
+``--cli-path`` measures what ``market4 placards render --all -o FILE`` does: the demo
+district is seeded into a temporary SQLite database (migrations + ``demo.seed``), the
+209 demo vendors without a placard account get one so that all 1,420 stalls print, and
+each run calls ``placards.printing.print_all`` exactly as the CLI does on a fresh copy
+of that database, then commits. It reports the phases (choosing stalls and planning
+placards, rendering, recording them in the registry, commit) and the total, the
+straightforward method on the same specs, the file size, the peak RSS of a fresh
+process doing the whole CLI path, and one single-stall print through the same path.
 """
 
 from __future__ import annotations
@@ -259,6 +269,179 @@ def _report(r: dict) -> None:
               f"{r['speedup']:.1f}x [{verdict(r['speedup'] >= TARGETS['speedup'])} >= {TARGETS['speedup']}x]")
 
 
+# ---------------------------------------------------------------- the CLI's code path
+
+CLI_OPTIONS = dict(layout="a4x4", actor=None, channel="cli", cover_page=True, only_outdated=False,
+                   ec_level="M")  # what `market4 placards render --all` passes
+
+
+def _demo_app(path):
+    from market4 import create_app
+
+    return create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}"})
+
+
+def seed_demo_database(path) -> int:
+    """Migrate and seed the demo district into a new SQLite file; returns its stall count."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from market4.demo.seed import seed
+    from market4.domain.text import bank_style_name
+    from market4.extensions import db
+    from market4.markets.models import Stall
+    from market4.vendors.models import PaymentAccount, Vendor
+
+    app = _demo_app(path)
+    with app.app_context():
+        upgrade()
+        seed()
+        # Vendors registered without a placard account get one (Agribank, a 14-digit
+        # number), so that every one of the district's stalls is printed.
+        has_account = select(PaymentAccount.vendor_id).where(PaymentAccount.is_on_placard.is_(True),
+                                                             PaymentAccount.status == "active")
+        for vendor in db.session.scalars(select(Vendor).where(Vendor.id.not_in(has_account))):
+            db.session.add(PaymentAccount(vendor=vendor, bank_bin="970405", account_number=f"7100{vendor.id:010d}",
+                                          holder_name=bank_style_name(vendor.display_name), is_on_placard=True))
+        db.session.commit()
+        stalls = db.session.scalar(select(func.count(Stall.id)))
+        db.engine.dispose()
+    return stalls
+
+
+def cli_path_once(template, work) -> tuple[dict, list[PlacardSpec]]:
+    """One `render --all` on a fresh copy of *template*: phase timings, PDF size, the specs."""
+    import shutil
+
+    from market4.extensions import db
+    from market4.placards.printing import print_all, spec_for
+
+    shutil.copyfile(template, work)
+    app = _demo_app(work)
+    with app.app_context():
+        t = time.perf_counter()
+        result = print_all(**CLI_OPTIONS)
+        before_commit = time.perf_counter()
+        db.session.commit()
+        done = time.perf_counter()
+        specs = [spec_for(p.stall, p.payment_account, p) for p in result.placards]
+        db.engine.dispose()
+    timings = dict(result.timings, commit=done - before_commit, total=done - t, placards=len(result.placards),
+                   pages=result.pages, size_mb=len(result.pdf) / 1e6)
+    return timings, specs
+
+
+def _cli_path_child_rss(template, work) -> tuple[float, float]:
+    """Peak RSS (VmHWM, MB) of a fresh interpreter running the whole CLI path once."""
+    code = (
+        "import shutil, sys\n"
+        "def peak_kib():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'): return int(line.split()[1])\n"
+        "from benchmarks.bench_placards import _demo_app, CLI_OPTIONS\n"
+        "from market4.extensions import db\n"
+        "from market4.placards.printing import print_all\n"
+        "shutil.copyfile(sys.argv[1], sys.argv[2])\n"
+        "app = _demo_app(sys.argv[2])\n"
+        "base = peak_kib()\n"
+        "with app.app_context():\n"
+        "    result = print_all(**CLI_OPTIONS)\n"
+        "    db.session.commit()\n"
+        "print(base, peak_kib(), len(result.placards))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(template), str(work)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]) / 1024, int(out[1]) / 1024
+
+
+def _single_stall_ms(template, work, samples: int = 20) -> float:
+    """Median ms to print one stall (a6) through print_stalls + commit, as `--stall` does."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from market4.extensions import db
+    from market4.markets.models import Market
+    from market4.markets.services import stalls_in_order
+    from market4.placards.printing import print_stalls
+
+    shutil.copyfile(template, work)
+    app = _demo_app(work)
+    times = []
+    with app.app_context():
+        market = db.session.scalar(select(Market).where(Market.code == "CD-NGAIGIAO"))
+        stalls = stalls_in_order(market)[:samples + 1]
+        for stall in stalls:
+            t = time.perf_counter()
+            print_stalls([stall], layout="a6", actor=None, channel="cli", cover_page=False)
+            db.session.commit()
+            times.append(time.perf_counter() - t)
+        db.engine.dispose()
+    return statistics.median(times[1:]) * 1000  # the first includes the a6 geometry and imports
+
+
+def run_cli_path(*, runs: int = 5, baseline: bool = True) -> dict:
+    """Seed the demo district, then time `market4 placards render --all`'s code path."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="market4-bench-") as tmp:
+        template, work = os.path.join(tmp, "demo.db"), os.path.join(tmp, "work.db")
+        t = time.perf_counter()
+        stalls = seed_demo_database(template)
+        seed_s = time.perf_counter() - t
+        cold, specs = cli_path_once(template, work)  # first run in the process: fonts, imports
+        measured = [cli_path_once(template, work)[0] for _ in range(runs)]
+        best = min(measured, key=lambda m: m["total"])
+        r = {"stalls": stalls, "seed_s": seed_s, "cold": cold, "best": best,
+             "median_total": statistics.median(m["total"] for m in measured),
+             "median_render": statistics.median(m["render"] for m in measured)}
+        r["rss_base_mb"], r["rss_mb"] = _cli_path_child_rss(template, work)
+        r["single_ms"] = _single_stall_ms(template, work)
+        r["single_render_ms"] = statistics.median(_time_ms(lambda s=s: render_placard(s, layout="a6"))
+                                                  for s in specs[:50])
+        if baseline:
+            t = time.perf_counter()
+            slow = straightforward_render(specs)
+            r.update(baseline_s=time.perf_counter() - t, baseline_size_mb=len(slow) / 1e6)
+    r.update(sheet_s=best["total"], size_mb=best["size_mb"], placards=best["placards"])
+    if baseline:
+        r["speedup"] = r["baseline_s"] / r["sheet_s"]
+    _report_cli_path(r)
+    return r
+
+
+def _time_ms(action: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    action()
+    return (time.perf_counter() - t) * 1000
+
+
+def _report_cli_path(r: dict) -> None:
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    b, c = r["best"], r["cold"]
+    print(f"demo district: {r['stalls']} stalls, seeded in {r['seed_s']:.1f} s; `placards render --all` path, "
+          f"a4x4 + cover: {b['placards']} placards, {b['pages']} pages")
+    print(f"cold first run: {c['total']:.3f} s (plan {c['plan']:.3f}, render {c['render']:.3f}, "
+          f"record {c['record']:.3f}, commit {c['commit']:.3f})")
+    print(f"best warm run: {b['total']:.3f} s = choose stalls + plan placards {b['plan']:.3f} s + render "
+          f"{b['render']:.3f} s + record (insert, supersede, audit) {b['record']:.3f} s + commit {b['commit']:.3f} s; "
+          f"median total {r['median_total']:.3f} s, median render {r['median_render']:.3f} s "
+          f"[{verdict(r['sheet_s'] <= TARGETS['sheet_s'])} <= {TARGETS['sheet_s']} s]")
+    print(f"file: {r['size_mb']:.2f} MB [{verdict(r['size_mb'] < TARGETS['size_mb'])} < {TARGETS['size_mb']} MB]")
+    print(f"fresh process running the whole path: peak RSS (VmHWM) {r['rss_mb']:.1f} MB (after imports and app "
+          f"{r['rss_base_mb']:.1f} MB) [{verdict(r['rss_mb'] < TARGETS['rss_mb'])} < {TARGETS['rss_mb']} MB]")
+    print(f"single stall a6: print_stalls + commit median {r['single_ms']:.2f} ms, render only "
+          f"{r['single_render_ms']:.2f} ms [{verdict(r['single_ms'] < TARGETS['single_ms'])} < "
+          f"{TARGETS['single_ms']} ms]")
+    if "baseline_s" in r:
+        print(f"straightforward (qrcode -> PNG -> drawImage) on the same specs: {r['baseline_s']:.2f} s, "
+              f"{r['baseline_size_mb']:.2f} MB; speed-up of the whole CLI path {r['speedup']:.1f}x "
+              f"[{verdict(r['speedup'] >= TARGETS['speedup'])} >= {TARGETS['speedup']}x]")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1420)
@@ -267,7 +450,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--factory", default="benchmarks.bench_placards:synthetic_specs",
                         help="module:function returning PlacardSpecs; called with --count if it is not 0")
+    parser.add_argument("--cli-path", action="store_true",
+                        help="seed the demo district and time `market4 placards render --all`'s code path")
     args = parser.parse_args(argv)
+    if args.cli_path:
+        results = run_cli_path(runs=args.runs, baseline=not args.skip_baseline)
+        if args.check and failed_targets(results):
+            sys.exit(1)
+        return
     module, name = args.factory.split(":")
     factory = getattr(importlib.import_module(module), name)
     results = run(lambda: factory(args.count) if args.count else factory(), runs=args.runs,

@@ -23,11 +23,11 @@ Rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from market4.audit import services as audit
 from market4.db import VIETNAM_TZ, now_utc, today
@@ -44,6 +44,7 @@ __all__ = [
     "SERIAL_DIGITS",
     "SERIAL_PREFIX",
     "current_placard",
+    "PrintRun",
     "issue_placard",
     "live_placard",
     "live_placards",
@@ -51,6 +52,8 @@ __all__ = [
     "needs_reprint",
     "next_serial",
     "payload_for",
+    "plan_placards",
+    "record_placards",
     "revoke_placard",
     "supersede_placards",
 ]
@@ -72,14 +75,16 @@ def next_serial() -> str:
     """The next free serial of our scheme: "P0000001", "P0000002"…"""
     pattern = SERIAL_PREFIX + "_" * SERIAL_DIGITS
     # Fixed width, so the text order of the digits is their numeric order.
-    candidates = db.session.scalars(
-        select(Placard.serial).where(Placard.serial.like(pattern)).order_by(Placard.serial.desc())
-    )
+    query = select(Placard.serial).where(Placard.serial.like(pattern)).order_by(Placard.serial.desc())
     highest = 0
-    for serial in candidates:
-        digits = serial[len(SERIAL_PREFIX):]
-        if serial.startswith(SERIAL_PREFIX) and digits.isascii() and digits.isdigit():
-            highest = int(digits)
+    # The newest serial is almost always the first row; read a few, and all of them only
+    # if those few are foreign serials that merely look like ours ("PABCDEFG").
+    for candidates in (query.limit(20), query):
+        found = [int(serial[len(SERIAL_PREFIX):]) for serial in db.session.scalars(candidates)
+                 if serial.startswith(SERIAL_PREFIX) and serial[len(SERIAL_PREFIX):].isascii()
+                 and serial[len(SERIAL_PREFIX):].isdigit()]
+        if found:
+            highest = found[0]
             break
     if highest + 1 >= 10**SERIAL_DIGITS:
         raise RuntimeError("placard serials exhausted: widen SERIAL_DIGITS")
@@ -281,6 +286,130 @@ def needs_reprint(market: Market) -> list[Stall]:
         if account is not None and (stall_id, account.id, payload_for(account)) not in current:
             missing.append(stalls[stall_id])
     return sorted_stalls(missing)
+
+
+# --- bulk issuing (printing a market or a district in one run) ------------------------
+
+class PrintRun:
+    """What the single audit event of a print run is about (it has no table of its own)."""
+
+    id = None
+
+
+def plan_placards(
+    pairs: Sequence[tuple[Stall, PaymentAccount]], *, layout: str, actor: Any
+) -> list[Placard]:
+    """Transient placards for ``(stall, account)`` pairs, checked like :func:`issue_placard`.
+
+    Serials and versions are allocated and payloads computed, but nothing is added to the
+    session: the caller renders first (a layout can still be refused) and then calls
+    :func:`record_placards`. A few queries in all, whatever the number of pairs.
+    Raises Conflict or ValidationFailed naming the stall; nothing is written then.
+    """
+    if not layout or len(layout) > LAYOUT_MAX:
+        raise ValidationFailed([FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")])
+    if not pairs:
+        return []
+    stall_ids = [stall.id for stall, _ in pairs]
+    if len(set(stall_ids)) != len(stall_ids):
+        raise ValueError("plan_placards: a stall appears twice")
+    day = today()
+    occupants = dict(db.session.execute(
+        select(Occupancy.stall_id, Occupancy.vendor_id)
+        .where(Occupancy.stall_id.in_(stall_ids), Occupancy.ended_on.is_(None))
+    ).all())
+    versions = dict(db.session.execute(
+        select(Placard.stall_id, func.max(Placard.version))
+        .where(Placard.stall_id.in_(stall_ids)).group_by(Placard.stall_id)
+    ).all())
+    first = int(next_serial()[len(SERIAL_PREFIX):])
+    if first + len(pairs) > 10**SERIAL_DIGITS:
+        raise RuntimeError("placard serials exhausted: widen SERIAL_DIGITS")
+    printed_at = now_utc()
+    actor_id = getattr(actor, "id", None)
+    planned = []
+    for offset, (stall, account) in enumerate(pairs):
+        where = f"Sạp {stall.code}: "
+        if not stall.is_open_on(day):
+            raise Conflict(where + "sạp đã đóng, không in bảng mã.", code="stall_closed")
+        if account.status != "active":
+            raise Conflict(where + "tài khoản đã đóng, không in bảng mã.", code="account_closed")
+        if not account.is_on_placard:
+            raise Conflict(where + "tài khoản này không được chọn để in lên bảng mã.",
+                           code="account_not_on_placard")
+        if occupants.get(stall.id) != account.vendor_id:
+            raise Conflict(where + "chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
+                           code="account_not_at_stall")
+        try:
+            payload = payload_for(account)
+        except VietQRError as error:
+            raise ValidationFailed([FieldError("account_number", where + f"không tạo được mã VietQR: "
+                                                                         f"{error.rule}", "invalid_for_vietqr")]) from error
+        placard = Placard(serial=f"{SERIAL_PREFIX}{first + offset:0{SERIAL_DIGITS}d}", stall_id=stall.id,
+                          payment_account_id=account.id, payload=payload,
+                          version=(versions.get(stall.id) or 0) + 1, layout=layout, status="issued",
+                          printed_at=printed_at, printed_by_id=actor_id)
+        # Both are already loaded: the renderer reads them without a query.
+        placard.stall, placard.payment_account = stall, account
+        planned.append(placard)
+    return planned
+
+
+def record_placards(
+    placards: Sequence[Placard], *, actor: Any, channel: str = "web", details: dict[str, Any] | None = None
+) -> list[str]:
+    """Write planned placards and supersede every other live placard of their stalls.
+
+    The bulk form of :func:`issue_placard`, with the same rules, in a constant number of
+    statements (one batched INSERT, one UPDATE executed for all superseded rows) and ONE
+    audit event "print" for the run that lists the new and the superseded serials.
+    Returns the superseded serials.
+    """
+    if not placards:
+        return []
+    by_stall = {placard.stall_id: placard for placard in placards}
+    # Plain rows, not ORM objects: a district reprint ends ~1,400 placards at once.
+    previous = db.session.execute(
+        select(Placard.id, Placard.stall_id, Placard.serial, Placard.status, Placard.payload,
+               Placard.payment_account_id)
+        .where(Placard.stall_id.in_(by_stall), Placard.status.in_(LIVE_STATUSES))
+        .order_by(Placard.id)
+    ).all()
+    db.session.add_all(placards)
+    db.session.flush()
+    ended_at = now_utc()
+    changes = []
+    unbacked: dict[int, Stall] = {}
+    for old in previous:
+        new = by_stall[old.stall_id]
+        reprint = old.payload == new.payload and old.payment_account_id == new.payment_account_id
+        if old.status == "posted" and old.payload != new.payload:
+            unbacked[old.stall_id] = new.stall
+        changes.append({"id": old.id, "status": "superseded", "ended_at": ended_at,
+                        "end_reason": f"{'reprinted' if reprint else 'replaced'} by {new.serial}"})
+    if changes:
+        db.session.execute(update(Placard), changes)
+        _expire_loaded(Placard, {change["id"] for change in changes})
+    for stall in unbacked.values():
+        _drop_acceptance_if_unbacked(stall, "placard_superseded", on=None, actor=actor)
+    superseded = [old.serial for old in previous]
+    audit.record("print", PrintRun(), actor=actor, channel=channel, after={
+        **(details or {}),
+        "placards": len(placards),
+        "serials": [placard.serial for placard in placards],
+        "superseded": superseded,
+    })
+    db.session.flush()
+    logger.info("Print run: %d placards issued (%s…%s), %d superseded", len(placards),
+                placards[0].serial, placards[-1].serial, len(superseded))
+    return superseded
+
+
+def _expire_loaded(model: type, ids: set[int]) -> None:
+    """Expire already loaded rows an UPDATE by primary key has changed behind the ORM's back."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, model) and obj.id in ids:
+            db.session.expire(obj)
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""``market4 placards``: print placards from the registry, list reprints, revoke a placard.
+
+    market4 placards render --market CD-NGAIGIAO [--stall "Sạp 12"] [--layout a4x4]
+                            [--only-outdated] [--cover/--no-cover] [--ec M] -o bang-ma.pdf
+    market4 placards render --all -o huyen.pdf
+    market4 placards reprint-list --market CD-NGAIGIAO
+    market4 placards revoke P0000123 --reason "mất bảng"
+
+The commands call the same services as the web pages and commit once. Input the
+operator can fix (unknown market or stall, a layout whose QR modules would be too
+small) exits 2 with one ``error:`` line and leaves the database
+unchanged. Nothing to print (e.g. ``--only-outdated`` when every placard is current)
+is not an error: a message on stderr, exit 0, no file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from sqlalchemy import select
+
+from market4.domain.placard_layout import PlacardLayoutError
+from market4.domain.qr_matrix import QrEncodingError
+from market4.errors import DomainError
+from market4.extensions import db
+from market4.markets.models import Market
+from market4.markets.services import find_stall
+from market4.placards import printing, services
+from market4.placards.models import Placard
+
+__all__ = ["placards_group"]
+
+INVALID_INPUT_EXIT = 2
+CHANNEL = "cli"
+
+
+def _fail(message: str, code: int = INVALID_INPUT_EXIT) -> NoReturn:
+    # No commit follows, so whatever a refused service call may have flushed is discarded.
+    click.echo(f"error: {message}", err=True)
+    click.get_current_context().exit(code)
+
+
+def _market(code: str) -> Market:
+    market = db.session.scalar(select(Market).where(Market.code == code))
+    if market is None:
+        _fail(f"unknown market {code!r}")
+    return market
+
+
+@click.group("placards")
+def placards_group() -> None:
+    """VietQR placards: print from the registry, reprint list, revoke."""
+
+
+@placards_group.command("render")
+@click.option("--market", "market_code", help="Market code, e.g. CD-NGAIGIAO.")
+@click.option("--stall", "stall_code", help="Only this stall of --market (its code, e.g. \"Sạp 12\").")
+@click.option("--all", "all_markets", is_flag=True, help="Every stall with a placard account, all markets.")
+@click.option("--layout", type=click.Choice(printing.LAYOUTS),
+              help="Paper: a6/a5/a4 one per page, a4x2/a4x4 two/four per A4 [default: a4x4, a6 with --stall].")
+@click.option("--only-outdated", is_flag=True, help="Only stalls never printed, outdated or lost.")
+@click.option("--cover/--no-cover", default=None,
+              help="Cover list with a column to sign on posting [default: on, off with --stall].")
+@click.option("--ec", "ec_level", type=click.Choice(["M", "Q", "H"], case_sensitive=False), default="M",
+              show_default=True, help="QR error-correction level.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+              help="PDF file to write.")
+def render_command(market_code: str | None, stall_code: str | None, all_markets: bool, layout: str | None,
+                   only_outdated: bool, cover: bool | None, ec_level: str, output: Path) -> None:
+    """Issue placards (new serials, earlier ones superseded) and write them as one PDF."""
+    if all_markets == bool(market_code):
+        _fail("give either --market CODE or --all")
+    if stall_code and not market_code:
+        _fail("--stall needs --market")
+    single = bool(stall_code)
+    options = dict(layout=layout or ("a6" if single else "a4x4"), actor=None, channel=CHANNEL,
+                   cover_page=(not single) if cover is None else cover, only_outdated=only_outdated,
+                   ec_level=ec_level.upper())
+    try:
+        if all_markets:
+            result = printing.print_all(**options)
+        else:
+            market = _market(market_code)
+            if single:
+                stall = find_stall(market, stall_code)
+                if stall is None:
+                    _fail(f"unknown stall {stall_code!r} in market {market.code}")
+                result = printing.print_stalls([stall], **options)
+            else:
+                result = printing.print_market(market, **options)
+    except (PlacardLayoutError, QrEncodingError) as error:
+        _fail(str(error))
+    except printing.PayloadMismatch as error:
+        _fail(error.message, code=1)
+    except DomainError as error:
+        if error.code == "nothing_to_print":  # e.g. --only-outdated when all is current
+            click.echo(f"{error.message} Nothing written.", err=True)
+            return
+        _fail(error.message)
+    db.session.commit()
+    output.write_bytes(result.pdf)
+    click.echo(_summary(result, output))
+    for stall, reason in result.skipped:
+        click.echo(f"  bỏ qua {stall.market.code} / {stall.code}: {reason}")
+
+
+def _summary(result: printing.PrintResult, output: Path) -> str:
+    serials = f" ({result.placards[0].serial}–{result.placards[-1].serial})" if result.placards else ""
+    line = (f"{len(result.placards)} placards{serials}, {result.pages} pages, "
+            f"{len(result.superseded)} superseded, {len(result.skipped)} skipped")
+    if result.skipped:
+        reasons = Counter(reason for _, reason in result.skipped)
+        line += " (" + "; ".join(f"{reason}: {count}" for reason, count in reasons.most_common()) + ")"
+    return f"{line} -> {output}"
+
+
+@placards_group.command("reprint-list")
+@click.option("--market", "market_code", required=True, help="Market code, e.g. CD-NGAIGIAO.")
+def reprint_list_command(market_code: str) -> None:
+    """Stalls whose placard is missing, outdated or lost, in print order."""
+    market = _market(market_code)
+    rows = [row for row in printing.market_overview(market) if row.reprint_reason]
+    for row in rows:
+        zone = " / ".join(part for part in (row.stall.zone, row.stall.row) if part)
+        vendor = row.vendor.display_name if row.vendor else ""
+        click.echo(f"{row.stall.code}\t{zone}\t{vendor}\t{row.reprint_reason}")
+    click.echo(f"{len(rows)} stalls need a placard in {market.code}", err=True)
+
+
+@placards_group.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Why: lost, swapped (a fake QR stuck over it), or other text.")
+def revoke_command(serial: str, reason: str) -> None:
+    """Revoke a lost or swapped placard: inspectors will flag it from now on."""
+    placard = db.session.scalar(select(Placard).where(Placard.serial == serial.strip()))
+    if placard is None:
+        _fail(f"unknown placard serial {serial!r}")
+    try:
+        services.revoke_placard(placard, reason=reason, actor=None, channel=CHANNEL)
+    except DomainError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"revoked {placard.serial} ({placard.stall.market.code} / {placard.stall.code})")
