@@ -13,7 +13,8 @@ def register(app: Flask) -> None:
     from market4.demo.cli import demo_group
     from market4.placards.cli import placards_group
     from market4.setup_cli import setup_command
+    from market4.vendors.cli import vendors_group
 
     for command in (areas_group, banks_command, demo_group, placards_group, setup_command,
-                    stats_command, users_group, vietqr_group):
+                    stats_command, users_group, vendors_group, vietqr_group):
         app.cli.add_command(command)

@@ -8,17 +8,27 @@ often paid to the phone — so it is a warning unless the caller asks for strict
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import NullType
 
 from market4.errors import Duplicate, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.vendors.models import PaymentAccount, Vendor
 from market4.vendors.validation import clean_account_number, clean_phone
 
-__all__ = ["DuplicateReport", "find_duplicates"]
+__all__ = [
+    "DuplicateReport",
+    "accounts_by_number",
+    "accounts_by_reference",
+    "active_vendor_ids_by_phone",
+    "find_duplicates",
+    "matching_any",
+]
 
 
 @dataclass(frozen=True)
@@ -112,3 +122,58 @@ def find_duplicates(
             query = query.where(Vendor.id != exclude_vendor_id)
         vendors = tuple(db.session.scalars(query.order_by(Vendor.id)))
     return DuplicateReport(accounts=accounts, phone_vendors=vendors)
+
+
+# --- bulk look-ups (imports): a few queries for a whole file, never one per row ---------
+
+# Well under SQLite's and PostgreSQL's bound-parameter limits.
+_CHUNK = 500
+
+
+def matching_any(column: Any, values: Collection[Any]) -> Iterator[ColumnElement[bool]]:
+    """Conditions "``column`` is one of ``values``", as few as the database allows.
+
+    PostgreSQL gets one ``= ANY(array)`` (one bound parameter, however many values:
+    thousands of ``IN`` parameters cost seconds there); SQLite gets ``IN`` lists of at
+    most 500 values, under its bound-parameter limit.
+    """
+    ordered = sorted(set(values))
+    if not ordered:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        item_type = String() if isinstance(column.type, NullType) else column.type
+        yield column == any_(bindparam(None, ordered, type_=ARRAY(item_type)))
+        return
+    for start in range(0, len(ordered), _CHUNK):
+        yield column.in_(ordered[start:start + _CHUNK])
+
+
+def accounts_by_number(bank_bin: str, numbers: Collection[str]) -> dict[str, PaymentAccount]:
+    """Existing accounts at ``bank_bin`` keyed by their (normalised) account number."""
+    found: dict[str, PaymentAccount] = {}
+    for condition in matching_any(PaymentAccount.account_number, numbers):
+        query = select(PaymentAccount).where(PaymentAccount.bank_bin == bank_bin, condition)
+        found.update((account.account_number, account) for account in db.session.scalars(query))
+    return found
+
+
+def accounts_by_reference(organisation_id: int | None, references: Collection[str]) -> dict[str, PaymentAccount]:
+    """Accounts an organisation registered, keyed by its own partner reference."""
+    found: dict[str, PaymentAccount] = {}
+    if organisation_id is None:
+        return found
+    for condition in matching_any(PaymentAccount.partner_reference, references):
+        query = select(PaymentAccount).where(PaymentAccount.registered_by_org_id == organisation_id, condition)
+        for account in db.session.scalars(query.order_by(PaymentAccount.id)):
+            found.setdefault(account.partner_reference or "", account)
+    return found
+
+
+def active_vendor_ids_by_phone(phones: Collection[str]) -> dict[str, set[int]]:
+    """Ids of active vendors per E.164 phone, for "same phone elsewhere" warnings."""
+    found: dict[str, set[int]] = {}
+    for condition in matching_any(Vendor.phone_e164, phones):
+        query = select(Vendor.phone_e164, Vendor.id).where(condition, Vendor.is_active.is_(True))
+        for phone, vendor_id in db.session.execute(query):
+            found.setdefault(phone, set()).add(vendor_id)
+    return found

@@ -1,0 +1,301 @@
+"""Deciding what each imported row will do, with a few queries for the whole file.
+
+Rows are validated in two passes: first each row alone with the form's rules
+(``vendors.validation``), then against the database — markets, stalls, occupants,
+existing accounts and phones are loaded for the whole file in a handful of queries and
+every row is classified in memory. Validating 10,000 rows one query at a time would
+take minutes; this way the import stays within seconds (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from market4.auth import scope
+from market4.auth.models import Organisation, User
+from market4.banks.models import Bank
+from market4.db import today
+from market4.domain import banks as directory
+from market4.errors import FieldError, ValidationFailed
+from market4.extensions import db
+from market4.imports.models import ImportRow
+from market4.imports.reading import COLUMN_LABELS, RawRow
+from market4.markets.models import Market, Stall
+from market4.markets.services import stall_code_key
+from market4.vendors import duplicates
+from market4.vendors import validation as rules
+from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+__all__ = ["Plan", "RowPlanner"]
+
+PENDING = "pending"
+# Rule field names -> import column keys.
+_FIELD_TO_COLUMN = {"bank_style_name": "display_name", "bank_bin": "bank"}
+OTHER_BANK = "Chỉ được đăng ký tài khoản của ngân hàng mình ({bank})."
+
+
+@dataclass
+class Plan:
+    """One row: its outcome, messages, normalised values and what it will touch."""
+
+    row_number: int
+    values: dict[str, Any]
+    outcome: str = PENDING
+    # {"column", "message", "code", "severity": "error" | "warning"}
+    errors: list[dict[str, str]] = field(default_factory=list)
+    fields: rules.VendorFields | None = None
+    holder_given: bool = False
+    stall: Stall | None = None
+    vendor_id: int | None = None
+    account_id: int | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    category_change: str | None = None
+    import_row_id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: ImportRow | Any) -> Plan:
+        """From a stored row (an ``ImportRow`` or a result row with the same names)."""
+        return cls(row_number=row.row_number, values=dict(row.values or {}), outcome=row.outcome,
+                   errors=list(row.errors or []), vendor_id=row.vendor_id,
+                   account_id=row.payment_account_id, import_row_id=row.id)
+
+    def add(self, column: str, message: str, code: str, severity: str = "error") -> None:
+        self.errors.append({"column": column, "message": message, "code": code, "severity": severity})
+
+    def refuse(self, outcome: str, column: str, message: str, code: str) -> None:
+        self.outcome = outcome
+        self.add(column, message, code)
+
+
+def as_text(value: Any) -> str:
+    """A cell as text: "12" for the number 12.0, NFC and single-spaced otherwise."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return rules.clean_text(value)
+
+
+class RowPlanner:
+    """Classifies rows for one batch: one bank, one organisation, one actor's scope."""
+
+    def __init__(self, *, bank: Bank, organisation: Organisation | None, actor: Any) -> None:
+        self.bank = bank
+        self.organisation = organisation
+        self.actor = actor
+        self.day = today()
+        self._bank_cache: dict[str, str | None] = {}
+        self._category_cache: dict[str, tuple[str | None, FieldError | None]] = {}
+
+    # --- pass 1: each row alone ------------------------------------------------------
+
+    def plan(self, rows: list[RawRow]) -> list[Plan]:
+        plans = [self._clean(row) for row in rows]
+        self._load([plan for plan in plans if plan.outcome == PENDING])
+        seen_numbers: dict[str, int] = {}
+        seen_references: dict[str, int] = {}
+        self._claimed: dict[int, int] = {}
+        self._phones_in_file: dict[str, int] = {}
+        for plan in plans:
+            if plan.outcome == PENDING:
+                self._classify(plan, seen_numbers, seen_references)
+        return plans
+
+    def _resolve_bank(self, text: str) -> str | None:
+        if text not in self._bank_cache:
+            try:
+                self._bank_cache[text] = directory.resolve(text).bin
+            except directory.BankLookupError:
+                self._bank_cache[text] = None
+        return self._bank_cache[text]
+
+    def _category(self, text: str) -> tuple[str | None, FieldError | None]:
+        # Cached: a file has a few dozen distinct categories and the rule is slow-ish.
+        if text not in self._category_cache:
+            try:
+                self._category_cache[text] = (rules.clean_goods_category(text), None)
+            except ValidationFailed as failure:
+                self._category_cache[text] = (None, failure.errors[0])
+        return self._category_cache[text]
+
+    def _clean(self, row: RawRow) -> Plan:
+        raw = row.values
+        text = {key: as_text(raw.get(key)) for key in COLUMN_LABELS}
+        plan = Plan(row.row_number, values=text)
+        market_code = text["market_code"].upper()
+        if not market_code:
+            plan.add("market_code", "Cần nhập mã chợ.", "required")
+        stall_code = None
+        try:
+            stall_code = rules.clean_stall_code(text["stall_code"])
+        except ValidationFailed as failure:
+            plan.errors.extend(self._as_rows(failure.errors))
+        bank_bin = self.bank.bin
+        if text["bank"]:
+            bank_bin = self._resolve_bank(text["bank"]) or ""
+            if not bank_bin:
+                plan.add("bank", f"Không nhận ra ngân hàng “{text['bank']}” — ghi mã BIN (6 số), "
+                                 "mã NAPAS hoặc tên ngân hàng.", "unknown_bank")
+            elif bank_bin != self.bank.bin:
+                plan.add("bank", OTHER_BANK.format(bank=self.bank.short_name), "other_bank")
+        phone = raw.get("phone") if "phone" in row.numeric else text["phone"]
+        account = raw.get("account_number") if "account_number" in row.numeric else text["account_number"]
+        fields = None
+        try:
+            fields = rules.validate_vendor_fields(
+                display_name=text["display_name"], phone=phone, account_number=account,
+                holder_name=text["holder_name"], partner_reference=text["partner_reference"],
+                phone_numeric_cell="phone" in row.numeric, account_numeric_cell="account_number" in row.numeric)
+        except ValidationFailed as failure:
+            plan.errors.extend(self._as_rows(failure.errors))
+        category, problem = self._category(text["goods_category"])
+        if problem is not None:
+            plan.errors.extend(self._as_rows([problem]))
+        if plan.errors or fields is None or stall_code is None:
+            plan.outcome = "invalid"
+            return plan
+        plan.fields = dataclasses.replace(fields, goods_category=category)
+        plan.holder_given = bool(text["holder_name"])
+        plan.errors.extend(self._as_rows(fields.warnings, severity="warning"))
+        # Stored for the commit, which validates these again: empty stays empty.
+        plan.values = {"market_code": market_code, "stall_code": stall_code, "display_name": fields.display_name,
+                       "phone": fields.phone_e164 or "", "bank": self.bank.bin,
+                       "account_number": fields.account_number,
+                       "holder_name": fields.holder_name if plan.holder_given else "",
+                       "goods_category": category or "", "partner_reference": fields.partner_reference or ""}
+        return plan
+
+    @staticmethod
+    def _as_rows(errors: list[FieldError] | tuple[FieldError, ...], severity: str = "error") -> list[dict[str, str]]:
+        return [{"column": _FIELD_TO_COLUMN.get(error.field, error.field), "message": error.message,
+                 "code": error.code, "severity": severity} for error in errors]
+
+    # --- the database, once for the whole file ---------------------------------------
+
+    def _load(self, plans: list[Plan]) -> None:
+        any_of = duplicates.matching_any
+        query = scope.markets_query(self.actor) if isinstance(self.actor, User) else select(Market)
+        self.markets: dict[str, Market] = {}
+        for condition in any_of(func.upper(Market.code), {plan.values["market_code"] for plan in plans}):
+            for market in db.session.scalars(query.where(condition)):
+                self.markets[market.code.upper()] = market
+        self.stalls: dict[tuple[int, str], Stall] = {}
+        self.occupants: dict[int, str] = {}
+        for condition in any_of(Stall.market_id, [market.id for market in self.markets.values()]):
+            for stall in db.session.scalars(select(Stall).where(condition)):
+                self.stalls[(stall.market_id, stall_code_key(stall.code))] = stall
+            occupied = db.session.execute(
+                select(Occupancy.stall_id, Vendor.display_name).join(Vendor, Vendor.id == Occupancy.vendor_id)
+                .join(Stall, Stall.id == Occupancy.stall_id).where(condition, Occupancy.ended_on.is_(None)))
+            self.occupants.update((stall_id, name) for stall_id, name in occupied)
+        fields = [plan.fields for plan in plans if plan.fields is not None]
+        self.by_number = duplicates.accounts_by_number(self.bank.bin, [f.account_number for f in fields])
+        self.by_reference = duplicates.accounts_by_reference(
+            getattr(self.organisation, "id", None), [f.partner_reference for f in fields if f.partner_reference])
+        self.phone_owners = duplicates.active_vendor_ids_by_phone([f.phone_e164 for f in fields if f.phone_e164])
+        matched = {account.vendor_id for account in (*self.by_number.values(), *self.by_reference.values())}
+        self.vendor_stalls: dict[int, set[int]] = {}
+        # Held here (the session's identity map is weak): no query per matched row.
+        self.vendors: dict[int, Vendor] = {}
+        for condition in any_of(Vendor.id, matched):
+            self.vendors.update((vendor.id, vendor) for vendor in db.session.scalars(select(Vendor).where(condition)))
+        for condition in any_of(Occupancy.vendor_id, matched):
+            for vendor_id, stall_id in db.session.execute(
+                    select(Occupancy.vendor_id, Occupancy.stall_id).where(condition, Occupancy.ended_on.is_(None))):
+                self.vendor_stalls.setdefault(vendor_id, set()).add(stall_id)
+
+    # --- pass 2: each row against the database and the rows before it ----------------
+
+    def _classify(self, plan: Plan, seen_numbers: dict[str, int], seen_references: dict[str, int]) -> None:
+        fields, values = plan.fields, plan.values
+        assert fields is not None
+        number, reference = fields.account_number, fields.partner_reference
+        earlier = seen_numbers.setdefault(number, plan.row_number)
+        earlier_reference = seen_references.setdefault(reference, plan.row_number) if reference else plan.row_number
+        if earlier != plan.row_number:
+            return plan.refuse("duplicate", "account_number", f"Trùng số tài khoản với dòng {earlier}.",
+                               "duplicate_in_file")
+        if earlier_reference != plan.row_number:
+            return plan.refuse("duplicate", "partner_reference",
+                               f"Trùng mã tham chiếu với dòng {earlier_reference}.", "duplicate_in_file")
+        market = self.markets.get(values["market_code"])
+        if market is None:
+            return plan.refuse("invalid", "market_code",
+                               f"Không có chợ mã “{values['market_code']}” trong phạm vi của bạn.", "unknown_market")
+        stall = self.stalls.get((market.id, stall_code_key(values["stall_code"])))
+        if stall is None:
+            return plan.refuse("invalid", "stall_code", f"{market.name} không có sạp “{values['stall_code']}”.",
+                               "unknown_stall")
+        if not stall.is_open_on(self.day):
+            return plan.refuse("invalid", "stall_code", f"Sạp {stall.code} đã đóng.", "stall_closed")
+        plan.stall = stall
+        by_reference = self.by_reference.get(reference) if reference else None
+        by_number = self.by_number.get(number)
+        if by_reference is not None and by_reference.bank_bin != self.bank.bin:
+            return plan.refuse("duplicate", "partner_reference",
+                               "Mã tham chiếu này đã dùng cho một tài khoản ở ngân hàng khác.", "reference_taken")
+        if by_reference is not None and by_number is not None and by_reference is not by_number:
+            return plan.refuse("duplicate", "account_number",
+                               "Số tài khoản đã được đăng ký cho tiểu thương khác (mã tham chiếu trỏ tới "
+                               "một tài khoản khác).", "duplicate_account")
+        account = by_reference or by_number
+        if account is None:
+            return self._plan_create(plan, stall)
+        return self._plan_update(plan, stall, account, matched_by_reference=by_reference is not None)
+
+    def _phone_warning(self, plan: Plan, vendor_id: int | None = None) -> None:
+        phone = plan.fields.phone_e164 if plan.fields else None
+        if not phone:
+            return
+        owners = self.phone_owners.get(phone, set()) - {vendor_id}
+        earlier = self._phones_in_file.setdefault(phone, plan.row_number)
+        if owners or earlier != plan.row_number:
+            where = f" (dòng {earlier})" if earlier != plan.row_number else ""
+            plan.add("phone", f"Số điện thoại đã được đăng ký cho tiểu thương khác{where} — kiểm tra lại.",
+                     "duplicate_phone", severity="warning")
+
+    def _plan_create(self, plan: Plan, stall: Stall) -> None:
+        occupant = self.occupants.get(stall.id)
+        if occupant is not None:
+            return plan.refuse("invalid", "stall_code",
+                               f"Sạp {stall.code} đang có tiểu thương {occupant} — đổi người ở trang của sạp, "
+                               "không qua nhập tệp.", "stall_occupied")
+        claimed = self._claimed.setdefault(stall.id, plan.row_number)
+        if claimed != plan.row_number:
+            return plan.refuse("invalid", "stall_code", f"Sạp {stall.code} đã có ở dòng {claimed} của tệp.",
+                               "stall_taken_in_file")
+        self._phone_warning(plan)
+        plan.outcome = "create"
+
+    def _plan_update(self, plan: Plan, stall: Stall, account: PaymentAccount, *, matched_by_reference: bool) -> None:
+        fields = plan.fields
+        assert fields is not None
+        vendor = self.vendors[account.vendor_id]
+        plan.vendor_id, plan.account_id = vendor.id, account.id
+        if account.status != "active":
+            return plan.refuse("duplicate", "account_number",
+                               "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.",
+                               "duplicate_account")
+        if stall.id not in self.vendor_stalls.get(vendor.id, set()):
+            return plan.refuse("invalid", "stall_code",
+                               f"Tài khoản này thuộc tiểu thương {vendor.display_name}, không ở sạp {stall.code} — "
+                               "đổi sạp ở trang tiểu thương, không qua nhập tệp.", "stall_differs")
+        changes: dict[str, Any] = {}
+        if fields.display_name != vendor.display_name:
+            changes["display_name"] = fields.display_name
+        if fields.phone_e164 != vendor.phone_e164:
+            changes["phone"] = fields.phone_e164
+            self._phone_warning(plan, vendor.id)
+        if plan.holder_given and fields.holder_name != account.holder_name:
+            changes["holder_name"] = fields.holder_name
+        if fields.partner_reference and fields.partner_reference != account.partner_reference:
+            changes["partner_reference"] = fields.partner_reference
+        if matched_by_reference and fields.account_number != account.account_number:
+            changes["account_number"] = fields.account_number
+        if fields.goods_category and stall.goods_category != fields.goods_category:
+            plan.category_change = fields.goods_category
+        plan.changes = changes
+        plan.outcome = "update" if changes or plan.category_change else "unchanged"
+
