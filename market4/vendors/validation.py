@@ -168,7 +168,8 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
     if not (digits.isascii() and digits.isdigit()):
         raise _fail(field_name, "invalid_phone", "Số điện thoại không hợp lệ.")
     # From a numeric cell nine digits can only mean a dropped 0 (84… numbers have 11).
-    lost_zero = numeric_cell or _is_vn_mobile("0" + digits)
+    # Parsing again is only worth it for the 9-digit shape Excel leaves behind.
+    lost_zero = numeric_cell or (len(digits) == 9 and _is_vn_mobile("0" + digits))
     if not compact.startswith("+") and len(digits) == 9 and lost_zero:
         raise _fail(field_name, "phone_leading_zero_lost",
                     "Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản.")
