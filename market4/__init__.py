@@ -91,10 +91,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from market4 import api
     from market4.blueprints import all_blueprints
 
     for blueprint in all_blueprints():
         app.register_blueprint(blueprint)
+    api.init_app(app)  # the partner API registers its own blueprints (flask-smorest)
 
 
 def register_template_filters(app: Flask) -> None:

@@ -7,6 +7,7 @@ from flask import Blueprint
 
 def all_blueprints() -> list[Blueprint]:
     from market4.admin.views import bp as admin
+    from market4.api.tokens_views import bp as tokens
     from market4.auth.views import bp as auth
     from market4.dashboard.views import bp as dashboard
     from market4.home.views import bp as home
@@ -15,4 +16,4 @@ def all_blueprints() -> list[Blueprint]:
     from market4.placards.views import bp as placards
     from market4.vendors.views import bp as vendors
 
-    return [home, auth, dashboard, admin, markets, vendors, placards, imports]
+    return [home, auth, dashboard, admin, markets, vendors, placards, tokens, imports]

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from market4.api.cli import tokens_group
     from market4.areas.cli import areas_group
     from market4.auth.cli import users_group
     from market4.banks.cli import banks_command, vietqr_group
@@ -15,6 +16,6 @@ def register(app: Flask) -> None:
     from market4.setup_cli import setup_command
     from market4.vendors.cli import vendors_group
 
-    for command in (areas_group, banks_command, demo_group, placards_group, setup_command,
-                    stats_command, users_group, vendors_group, vietqr_group):
+    for command in (areas_group, banks_command, demo_group, setup_command, stats_command,
+                    users_group, vietqr_group, placards_group, tokens_group, vendors_group):
         app.cli.add_command(command)

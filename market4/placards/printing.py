@@ -35,7 +35,7 @@ from market4.banks.models import Bank
 from market4.db import VIETNAM_TZ, today
 from market4.domain.placard_layout import PlacardSpec, check_print_ec_level, sheet_layout
 from market4.domain.placard_png import render_placard_png
-from market4.domain.placard_sheets import render_placards
+from market4.domain.placard_sheets import render_placard, render_placards
 from market4.domain.vietqr import VietQRError, decode
 from market4.errors import Conflict, NotFound
 from market4.extensions import db
@@ -306,6 +306,16 @@ def png_for_stall(stall: Stall) -> bytes:
     account = placard.payment_account
     verify_payload(placard, account)
     return render_placard_png(spec_for(stall, account, placard))
+
+
+def current_pdf_for_stall(stall: Stall, account: PaymentAccount, *, layout: str = "a6") -> bytes | None:
+    """The stall's live placard for ``account`` as a PDF, without issuing anything; None
+    when no live placard carries exactly that account's payload (then print one)."""
+    placard = services.current_placard(stall, account)
+    if placard is None:
+        return None
+    verify_payload(placard, account)
+    return render_placard(spec_for(stall, account, placard), layout=layout)
 
 
 # --- reading the registry: overview, reprint reasons, inspector ---------------------------

@@ -1,0 +1,305 @@
+"""Partner-API load benchmark: GET /api/v1/vendors and GET /api/v1/stats under gunicorn.
+
+    .venv/bin/python -m benchmarks.bench_api [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--duration 15] [--connections 8] [--threads 1] [--max-requests 200000] [--python-load] [--check]
+
+Target (issue 6): each endpoint sustains at least 500 requests/s with p99 under 50 ms and
+no errors, served by ``gunicorn -w 2`` on PostgreSQL, loaded from a second process over
+loopback.
+
+Steps: create a throw-away PostgreSQL database next to ``--database-url`` (default
+``MARKET4_TEST_DATABASE_URL``), migrate it and seed the demo district (``market4 setup
+--demo-if-empty``: 15 markets, 1,420 stalls; then ``VACUUM ANALYZE``), create a partner token (Agribank branch,
+445 vendors in scope) and a staff token (legacy district Châu Đức), start gunicorn with
+two workers (the default sync worker, exactly ``gunicorn -w 2 wsgi:app``; ``--threads N``
+switches to ``-k gthread --threads N``) on a free loopback port (``MARKET4_ENV=production``, a random secret, the API
+rate limit switched off — it would answer 429 long before 500 requests/s; the read cache
+on, as in production, unless ``--no-read-cache``), then per
+endpoint: a warm-up, then the measured run. The load generator is ``wrk`` (Debian
+package) when installed — bounded by ``--duration`` — otherwise a Python generator in a
+separate process with keep-alive connections, bounded by ``--duration`` and
+``--max-requests``. At the end gunicorn is stopped and the database dropped, also on
+failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+TARGET_RPS = 500.0
+TARGET_P99_MS = 50.0
+PARTNER_EMAIL = "agribank@demo.market4.vn"
+STAFF_EMAIL = "huyenchauduc@demo.market4.vn"
+ENDPOINTS = {
+    "vendors": "/api/v1/vendors",
+    "stats": "/api/v1/stats?area=2008/district/750",
+}
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    tool: str
+
+    @property
+    def passed(self) -> bool:
+        return self.rps >= TARGET_RPS and self.p99_ms < TARGET_P99_MS and self.errors == 0
+
+
+# --- database and server ---------------------------------------------------------------
+
+class Database:
+    def __init__(self, base_url: str) -> None:
+        url = make_url(base_url)
+        self.admin = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+        self.name = f"market4_bench_api_{uuid.uuid4().hex[:8]}"
+        self.url = url.set(drivername="postgresql", database=self.name).render_as_string(hide_password=False)
+
+    def __enter__(self) -> Database:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return self
+
+    def analyze(self) -> None:
+        """VACUUM ANALYZE the fresh tables now, as autovacuum would soon after a bulk load, so
+        the planner has statistics and no vacuum of the seed data runs during the load."""
+        engine = create_engine(make_url(self.url).set(drivername="postgresql+psycopg"),
+                               isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        engine.dispose()
+
+    def __exit__(self, *exc: object) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+        print(f"dropped database {self.name}")
+
+
+def app_env(database_url: str, *, read_cache: bool = True) -> dict[str, str]:
+    env = {**os.environ, "MARKET4_ENV": "production", "MARKET4_SECRET_KEY": secrets.token_hex(32),
+           "MARKET4_DATABASE_URL": database_url, "MARKET4_API_RATE_LIMIT_PER_MINUTE": "0"}
+    if not read_cache:
+        env["MARKET4_API_READ_CACHE_SECONDS"] = "0"
+    return env
+
+
+def market4(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([str(VENV_BIN / "market4"), *args], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True)
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], workers: int, threads: int) -> None:
+        self.env, self.workers, self.threads = env, workers, threads
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+             *(["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else []),
+             "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not answer /healthz within 30 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        print(f"stopped gunicorn (port {self.port})")
+
+
+# --- load ------------------------------------------------------------------------------
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * _UNITS[unit]
+
+
+def run_wrk(url: str, token: str, duration: int, connections: int, name: str) -> Result:
+    out = subprocess.run(
+        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "--latency", "--timeout", "5s",
+         "-H", f"Authorization: Bearer {token}", url], capture_output=True, text=True, check=True).stdout
+    requests_ = int(re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).group(1))
+    seconds = _ms(re.search(r"requests in ([\d.]+(?:ms|s|m))", out).group(1)) / 1000
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    return Result(name, requests_, seconds, requests_ / seconds, p50, p99, errors, "wrk")
+
+
+def run_python(url: str, token: str, duration: int, connections: int, max_requests: int, name: str) -> Result:
+    """A separate process (this module's ``--load-worker``) so the client never shares a GIL."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_api", "--load-worker", url, token,
+                           str(duration), str(connections), str(max_requests)],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    data = json.loads(done.stdout)
+    return Result(name, data["requests"], data["seconds"], data["requests"] / data["seconds"],
+                  data["p50_ms"], data["p99_ms"], data["errors"], "python")
+
+
+def load_worker(url: str, token: str, duration: float, connections: int, max_requests: int) -> None:
+    """Keep-alive HTTP/1.1 clients on threads; prints one JSON line with the figures."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        mine: list[float] = []
+        while time.perf_counter() < stop_at and len(latencies) + len(mine) < max_requests:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", target, headers={"Authorization": f"Bearer {token}"})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+            mine.append(time.perf_counter() - started)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
+
+    print(json.dumps({"requests": len(latencies), "seconds": seconds, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+                      "errors": errors[0]}))
+
+
+# --- main ------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get(
+        "MARKET4_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--duration", type=int, default=15, help="Seconds per measured run.")
+    parser.add_argument("--warmup", type=int, default=3, help="Seconds of warm-up per endpoint.")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="Threads per worker; above 1 uses gunicorn's gthread worker (keep-alive).")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="Python generator only.")
+    parser.add_argument("--python-load", action="store_true", help="Use the Python generator even if wrk exists.")
+    parser.add_argument("--no-read-cache", action="store_true",
+                        help="Switch the API's read cache off: every request runs the view (information only).")
+    parser.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
+    parser.add_argument("--load-worker", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.load_worker:
+        url, token, duration, connections, max_requests = args.load_worker
+        load_worker(url, token, float(duration), int(connections), int(max_requests))
+        return 0
+
+    use_wrk = shutil.which("wrk") is not None and not args.python_load
+
+    def load(url: str, token: str, seconds: int, label: str) -> Result:
+        if use_wrk:
+            return run_wrk(url, token, seconds, args.connections, label)
+        return run_python(url, token, seconds, args.connections, args.max_requests, label)
+    print(f"load average before: {os.getloadavg()[0]:.2f} (nproc {os.cpu_count()}); gunicorn -w {args.workers}"
+          + (f" -k gthread --threads {args.threads}" if args.threads > 1 else " (sync)")
+          + f"; {'wrk' if use_wrk else 'python'} with {args.connections} connections"
+          + ("; read cache OFF" if args.no_read_cache else ""))
+    results: list[Result] = []
+    with Database(args.database_url) as database:
+        env = app_env(database.url, read_cache=not args.no_read_cache)
+        print(f"seeding demo district into {database.name} …")
+        market4(env, "setup", "--demo-if-empty")
+        database.analyze()
+        tokens = {"vendors": market4(env, "tokens", "create", "--email", PARTNER_EMAIL, "--name", "bench").split()[-1],
+                  "stats": market4(env, "tokens", "create", "--email", STAFF_EMAIL, "--name", "bench").split()[-1]}
+        with Gunicorn(env, args.workers, args.threads) as server:
+            for name, path in ENDPOINTS.items():
+                url = f"http://127.0.0.1:{server.port}{path}"
+                with urllib.request.urlopen(urllib.request.Request(
+                        url, headers={"Authorization": f"Bearer {tokens[name]}"})) as response:
+                    body = json.loads(response.read())
+                    size = len(json.dumps(body))
+                print(f"{name}: GET {path} -> 200, {size:,} bytes"
+                      + (f", {len(body['items'])} of {body['total']} vendors" if name == "vendors" else
+                         f", {body['markets_total']} markets, {body['stalls_total']} stalls"))
+                load(url, tokens[name], args.warmup, f"{name} (warm-up)")
+                results.append(load(url, tokens[name], args.duration, name))
+    print()
+    print(f"{'endpoint':<10} {'tool':<7} {'requests':>9} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'errors':>6}  verdict (≥{TARGET_RPS:.0f} req/s, p99 < {TARGET_P99_MS:.0f} ms, 0 errors)")
+    for r in results:
+        print(f"{r.name:<10} {r.tool:<7} {r.requests:>9,} {r.seconds:>8.1f} {r.rps:>8.0f} {r.p50_ms:>7.1f} "
+              f"{r.p99_ms:>7.1f} {r.errors:>6}  {'PASS' if r.passed else 'FAIL'}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 1 if args.check and not all(r.passed for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

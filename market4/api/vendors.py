@@ -1,0 +1,307 @@
+"""``/api/v1/vendors``: register, list, read, change and close vendors' registrations.
+
+Every write goes through ``vendors.services`` (the same rules as the web form and the
+import); reads through ``auth.scope``. A bank partner sees only vendors with an account
+at its bank, and of those only its bank's accounts; anything else answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from io import BytesIO
+from typing import Any
+
+from flask import send_file, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from market4.api import new_blueprint
+from market4.api.auth import current_user, roles_allowed
+from market4.api.idempotency import HEADER_DOC, idempotent
+from market4.api.schemas import (
+    DeleteArgs,
+    VendorCreateSchema,
+    VendorListArgs,
+    VendorPageSchema,
+    VendorSchema,
+    VendorUpdatedSchema,
+    VendorUpdateSchema,
+    VendorWrittenSchema,
+)
+from market4.auth import scope
+from market4.auth.models import User
+from market4.db import today
+from market4.domain.placard_layout import mask_account_number
+from market4.domain.text import bank_style_name as fold_to_bank_style
+from market4.errors import Conflict, FieldError, NotFound, ValidationFailed
+from market4.extensions import db
+from market4.markets.models import Market, Stall
+from market4.placards import services as services_placards
+from market4.placards.models import LIVE_STATUSES, Placard
+from market4.vendors import services
+from market4.vendors import validation as rules
+from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+blp = new_blueprint("vendors", "Vendors registered by your organisation, with their accounts.")
+
+VENDOR_ROLES = ("bank_partner", "market_manager", "admin")
+DEFAULT_CLOSE_REASON = "Đối tác đóng đăng ký qua API"
+BINARY = {"type": "string", "format": "binary"}  # documents a file body; views send the file
+
+
+# --- representation --------------------------------------------------------------------
+
+def _visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
+    if user.role == "bank_partner":
+        bank_bin = scope.user_bank_bin(user) or "-"
+        return [a for a in vendor.accounts if a.bank_bin == bank_bin]
+    return list(vendor.accounts)
+
+
+def _account_dict(user: User, account: PaymentAccount) -> dict[str, Any]:
+    return {
+        "id": account.id, "bank_bin": account.bank_bin, "bank_name": account.bank.short_name,
+        "kind": account.kind,
+        "account_number": account.account_number if scope.can_see_account_number(user, account) else None,
+        "account_number_masked": mask_account_number(account.account_number),
+        "is_card": account.is_card, "holder_name": account.holder_name, "status": account.status,
+        "is_on_placard": account.is_on_placard, "partner_reference": account.partner_reference,
+        "verified_at": account.verified_at,
+    }
+
+
+def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
+    """The API view of ``vendors``, with their stalls and live placards in two queries."""
+    vendors = list(vendors)
+    ids = [v.id for v in vendors]
+    occupancies = {o.vendor_id: o for o in db.session.scalars(
+        select(Occupancy).where(Occupancy.vendor_id.in_(ids), Occupancy.ended_on.is_(None))
+        .options(joinedload(Occupancy.stall).joinedload(Stall.market)))} if ids else {}
+    stall_ids = [o.stall_id for o in occupancies.values()]
+    placards = {p.stall_id: p for p in db.session.scalars(
+        select(Placard).where(Placard.stall_id.in_(stall_ids), Placard.status.in_(LIVE_STATUSES)))
+    } if stall_ids else {}
+    result = []
+    for vendor in vendors:
+        accounts = _visible_accounts(user, vendor)
+        occupancy = occupancies.get(vendor.id)
+        stall = occupancy.stall if occupancy else None
+        placard = placards.get(stall.id) if stall else None
+        if placard is not None and placard.payment_account_id not in {a.id for a in accounts}:
+            placard = None  # another bank's placard: not the caller's business
+        result.append({
+            "id": vendor.id, "display_name": vendor.display_name, "bank_style_name": vendor.bank_style_name,
+            "phone": vendor.phone_e164, "is_active": vendor.is_active, "consent_at": vendor.consent_at,
+            "created_at": vendor.created_at,
+            "stall": {"id": stall.id, "code": stall.code, "market_code": stall.market.code,
+                      "market_name": stall.market.name} if stall else None,
+            "placard": {"serial": placard.serial, "status": placard.status,
+                        "version": placard.version} if placard else None,
+            "accounts": [_account_dict(user, a) for a in accounts],
+        })
+    return result
+
+
+def vendor_dict(user: User, vendor: Vendor) -> dict[str, Any]:
+    return vendor_dicts(user, [vendor])[0]
+
+
+def _with_accounts():
+    return selectinload(Vendor.accounts).joinedload(PaymentAccount.bank)
+
+
+def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
+    """The active account a caller closes: at a bank partner's own bank, else the placard one."""
+    active = [a for a in _visible_accounts(user, vendor) if a.status == "active"]
+    active.sort(key=lambda a: (not a.is_on_placard, a.id))
+    if not active:
+        raise Conflict("Tiểu thương không còn tài khoản đang dùng.", code="account_closed")
+    return active[0]
+
+
+# --- endpoints -------------------------------------------------------------------------
+
+@blp.route("/vendors", methods=["POST"])
+@blp.doc(parameters=[HEADER_DOC])
+@roles_allowed("bank_partner", "market_manager", "admin")
+@idempotent
+@blp.arguments(VendorCreateSchema)
+@blp.response(201, VendorWrittenSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_vendor(payload: dict[str, Any]):
+    """Register a vendor with the account for their placard at a stall.
+
+    Refusals: 422 with every invalid field (unknown market, stall or bank, bad phone or
+    account number, no consent); 409 for an account already registered
+    (``duplicate``, with ``object_ids``) or an occupied or closed stall; 403 for another
+    bank's BIN. Non-blocking findings come back in ``warnings``.
+    """
+    user = current_user()
+    market = db.session.scalar(scope.markets_query(user).where(Market.code == payload["market_code"]))
+    bank_bin = payload.get("bank_bin") or scope.user_bank_bin(user)
+    errors = []
+    if market is None:
+        errors.append(FieldError("market_code", f"Không có chợ mã “{payload['market_code']}” trong phạm vi của bạn.",
+                                 "unknown_market"))
+    if not bank_bin:
+        errors.append(FieldError("bank_bin", "Cần mã BIN của ngân hàng.", "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    registration = services.VendorRegistration(
+        display_name=payload["display_name"], phone=payload["phone"], bank_bin=bank_bin,
+        account_number=payload["account_number"], market=market, stall_code=payload["stall_code"],
+        bank_style_name=payload.get("bank_style_name"), holder_name=payload.get("holder_name"),
+        goods_category=payload.get("goods_category"), partner_reference=payload.get("partner_reference"),
+        consent_given=payload["consent"])
+    result = services.register_vendor(registration, organisation=user.organisation, actor=user, channel="api",
+                                      replace_occupant=payload["replace_occupant"])
+    body = {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings]}
+    return body, {"Location": url_for("api_vendors.get_vendor", vendor_id=result.vendor.id)}
+
+
+@blp.route("/vendors")
+@roles_allowed(*VENDOR_ROLES)
+@blp.arguments(VendorListArgs, location="query", as_kwargs=True)
+@blp.response(200, VendorPageSchema)
+def list_vendors(page: int, page_size: int, **filters: Any):
+    """Your vendors, newest first; filters combine (AND)."""
+    user = current_user()
+    query = _filtered(user, scope.vendors_query(user), filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    vendors = db.session.scalars(query.options(_with_accounts()).order_by(Vendor.id.desc())
+                                 .limit(page_size).offset((page - 1) * page_size))
+    return {"items": vendor_dicts(user, vendors), "page": page, "page_size": page_size, "total": total}
+
+
+def _filtered(user: User, query: Any, filters: dict[str, Any]) -> Any:
+    accounts = scope.accounts_query(user).with_only_columns(PaymentAccount.vendor_id)
+    if filters.get("market"):
+        at_market = (select(Occupancy.vendor_id).join(Stall, Stall.id == Occupancy.stall_id)
+                     .join(Market, Market.id == Stall.market_id)
+                     .where(Market.code == filters["market"], Occupancy.ended_on.is_(None)))
+        query = query.where(Vendor.id.in_(at_market))
+    if filters.get("q"):
+        folded = fold_to_bank_style(rules.clean_text(filters["q"]))
+        query = query.where(Vendor.bank_style_name.contains(folded, autoescape=True))
+    if filters.get("phone"):
+        query = query.where(Vendor.phone_e164 == rules.clean_phone(filters["phone"]))
+    if filters.get("partner_reference"):
+        query = query.where(Vendor.id.in_(accounts.where(
+            PaymentAccount.partner_reference == rules.clean_text(filters["partner_reference"]))))
+    if filters.get("account_number"):
+        number = rules.clean_account_number(filters["account_number"]).number
+        query = query.where(Vendor.id.in_(accounts.where(PaymentAccount.account_number == number)))
+    if filters.get("active") is not None:
+        has_active = accounts.where(PaymentAccount.vendor_id == Vendor.id,
+                                    PaymentAccount.status == "active").exists()
+        query = query.where(has_active if filters["active"] else ~has_active)
+    return query
+
+
+@blp.route("/vendors/<int(max=2147483647):vendor_id>")
+@roles_allowed(*VENDOR_ROLES)
+@blp.response(200, VendorSchema)
+def get_vendor(vendor_id: int):
+    """One of your vendors; 404 when it is not (or does not exist)."""
+    user = current_user()
+    return vendor_dict(user, scope.get_vendor_or_404(user, vendor_id))
+
+
+@blp.route("/vendors/<int(max=2147483647):vendor_id>", methods=["PATCH"])
+@roles_allowed(*VENDOR_ROLES)
+@blp.arguments(VendorUpdateSchema)
+@blp.response(200, VendorUpdatedSchema)
+@blp.alt_response(409, response="CONFLICT")
+def update_vendor(changes: dict[str, Any], vendor_id: int):
+    """Change names, phone, or the placard account (bank, number, holder, reference).
+
+    A new bank, number or holder name supersedes the printed placards: their serials
+    come back in ``superseded_placards`` and the stall stops counting as accepting until
+    the reprint is posted.
+    """
+    user = current_user()
+    vendor = scope.get_vendor_or_404(user, vendor_id)
+    result = services.update_registration(vendor, changes, organisation=user.organisation, actor=user,
+                                          channel="api")
+    db.session.commit()
+    return {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings],
+            "changed": result.changed, "superseded_placards": [p.serial for p in result.superseded]}
+
+
+@blp.route("/vendors/<int(max=2147483647):vendor_id>", methods=["DELETE"])
+@roles_allowed(*VENDOR_ROLES)
+@blp.arguments(DeleteArgs, location="query", as_kwargs=True)
+@blp.response(204)
+@blp.alt_response(409, response="CONFLICT")
+def delete_vendor(vendor_id: int, reason: str | None = None):
+    """Close the vendor's account (at your bank): its placards stop being valid.
+
+    The vendor's history stays; their stall stops counting as accepting.
+    """
+    user = current_user()
+    vendor = scope.get_vendor_or_404(user, vendor_id)
+    account = _account_to_close(user, vendor)
+    services.deactivate_registration(account, organisation=user.organisation, actor=user,
+                                     reason=reason or DEFAULT_CLOSE_REASON, channel="api", on=today())
+    db.session.commit()
+    return None
+
+
+# --- placards --------------------------------------------------------------------------
+
+def _vendor_stall(user: User, vendor_id: int) -> tuple[Vendor, Stall]:
+    """The vendor's current stall, when its placard pays an account the caller may see."""
+    vendor = scope.get_vendor_or_404(user, vendor_id)
+    occupancy = db.session.scalar(select(Occupancy).where(Occupancy.vendor_id == vendor.id,
+                                                         Occupancy.ended_on.is_(None)))
+    if occupancy is None:
+        raise NotFound("Tiểu thương không có sạp nào hiện tại.", code="no_current_stall")
+    account = vendor.placard_account
+    if account is None or (user.role == "bank_partner" and not scope.can_see_account_number(user, account)):
+        raise NotFound("Tiểu thương chưa có tài khoản (của bạn) để in lên bảng mã.", code="no_placard_account")
+    return vendor, occupancy.stall
+
+
+@blp.route("/vendors/<int(max=2147483647):vendor_id>/placard.pdf")
+@roles_allowed(*VENDOR_ROLES)
+@blp.response(200, BINARY, description="A6 placard, ready to print.", content_type="application/pdf")
+def placard_pdf(vendor_id: int):
+    """The vendor's A6 placard for their current stall (PDF).
+
+    When the stall's live placard already carries this vendor's current account, that
+    placard is returned as it is (same serial, nothing recorded), so fetching twice never
+    supersedes a placard that is posted on the stall. Otherwise a new placard is issued,
+    as printing from the web page does.
+    """
+    from market4.placards.printing import current_pdf_for_stall, print_stalls
+
+    user = current_user()
+    vendor, stall = _vendor_stall(user, vendor_id)
+    account = vendor.placard_account
+    existing = current_pdf_for_stall(stall, account) if account is not None else None
+    if existing is not None:
+        serial = services_placards.current_placard(stall, account).serial
+        return send_file(BytesIO(existing), mimetype="application/pdf",
+                         download_name=f"bang-ma-{serial}.pdf")
+    result = print_stalls([stall], layout="a6", actor=user, channel="api", cover_page=False)
+    db.session.commit()
+    serial = result.placards[0].serial
+    return send_file(BytesIO(result.pdf), mimetype="application/pdf", download_name=f"bang-ma-{serial}.pdf")
+
+
+@blp.route("/vendors/<int(max=2147483647):vendor_id>/placard.png")
+@roles_allowed(*VENDOR_ROLES)
+@blp.response(200, BINARY, description="The live placard as a phone-screen image.", content_type="image/png")
+def placard_png(vendor_id: int):
+    """The stall's live placard as a PNG (nothing is issued); 404 when there is none."""
+    from market4.placards.printing import png_for_stall
+    from market4.placards.services import live_placard
+
+    user = current_user()
+    vendor, stall = _vendor_stall(user, vendor_id)
+    placard = live_placard(stall)
+    if placard is None or placard.payment_account.vendor_id != vendor.id:
+        raise NotFound(f"Sạp {stall.code} chưa có bảng mã còn hiệu lực của tiểu thương này.",
+                       code="no_live_placard")
+    return send_file(BytesIO(png_for_stall(stall)), mimetype="image/png",
+                     download_name=f"bang-ma-{placard.serial}.png")
