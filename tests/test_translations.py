@@ -1,0 +1,154 @@
+"""The English catalogue: complete, placeholder-safe, compilable, and actually used.
+
+UI source strings are Vietnamese; ``market4/translations/en`` holds their English. When a
+test here fails because a string is missing, run ``python3 dev.py i18n`` and fill in the
+new ``msgstr`` entries.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from babel.messages import checkers
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from market4.i18n import TRANSLATIONS, compile_catalogues
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGLISH_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+# The keywords dev.py's extraction uses: gettext's defaults plus lazy and mark-only.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "N_": None}
+# %(name)s / %(count)d / %s / %% and str.format's {0} / {name}
+PERCENT_PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifrx%]")
+BRACE_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalog:
+    with ENGLISH_PO.open("rb") as po_file:
+        return read_po(po_file, locale="en")
+
+
+def entries(catalogue: Catalog) -> list[Message]:
+    return [message for message in catalogue if message.id]
+
+
+def msgid_key(message: Message) -> str:
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def translations(message: Message) -> list[str]:
+    return [message.string] if isinstance(message.string, str) else list(message.string)
+
+
+def source_strings() -> dict[str, str]:
+    """Every string the source marks for translation, as ``pybabel extract`` finds it."""
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config, "babel.cfg")
+    found: dict[str, str] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+        text = message if isinstance(message, str) else message[0]
+        found.setdefault(text, f"{filename}:{lineno}")
+    return found
+
+
+def test_catalogue_is_not_empty(catalogue):
+    assert len(entries(catalogue)) > 100
+
+
+def test_every_entry_is_translated_and_none_is_fuzzy(catalogue):
+    untranslated = [msgid_key(m) for m in entries(catalogue) if not all(translations(m))]
+    fuzzy = [msgid_key(m) for m in entries(catalogue) if m.fuzzy]
+    assert untranslated == [], "run `python3 dev.py i18n` and translate these"
+    assert fuzzy == [], "check these entries and remove their `#, fuzzy` flag"
+
+
+def test_every_source_string_is_in_the_catalogue(catalogue):
+    """A string added to a template or module since the last ``dev.py i18n`` run would
+    show in Vietnamese on the English UI."""
+    known = {msgid_key(message) for message in entries(catalogue)}
+    missing = {text: where for text, where in source_strings().items() if text not in known}
+    assert missing == {}, "run `python3 dev.py i18n` and translate these"
+
+
+def test_translations_keep_the_placeholders(catalogue):
+    wrong = []
+    for message in entries(catalogue):
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        expected_percent = sorted(PERCENT_PLACEHOLDER.findall(ids[0]))
+        expected_brace = sorted(BRACE_PLACEHOLDER.findall(ids[0]))
+        for string in translations(message):
+            if (sorted(PERCENT_PLACEHOLDER.findall(string)) != expected_percent
+                    or sorted(BRACE_PLACEHOLDER.findall(string)) != expected_brace):
+                wrong.append((ids[0], string))
+    assert wrong == []
+
+
+def test_babel_checkers_pass(catalogue):
+    """Babel's own checks: python-format placeholders and the number of plural forms."""
+    problems = []
+    for message in entries(catalogue):
+        for checker in checkers.checkers:
+            try:
+                checker(catalogue, message)
+            except Exception as error:  # noqa: BLE001 - TranslationError and its kin
+                problems.append((msgid_key(message), str(error)))
+    assert problems == []
+
+
+def test_plural_entries_have_every_form(catalogue):
+    for message in entries(catalogue):
+        if message.pluralizable:
+            assert len(translations(message)) == catalogue.num_plurals, msgid_key(message)
+
+
+def test_catalogue_compiles(tmp_path, catalogue):
+    target = tmp_path / "en" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    shutil.copy(ENGLISH_PO, target / "messages.po")
+    compile_catalogues(tmp_path)
+    with (target / "messages.mo").open("rb") as mo_file:
+        compiled = read_mo(mo_file)
+    assert {msgid_key(m) for m in entries(compiled)} == {msgid_key(m) for m in entries(catalogue)}
+    assert compiled.get("Đăng nhập").string == "Sign in"
+
+
+# --- the switch, end to end -----------------------------------------------------------
+
+def test_home_and_sign_in_render_in_english_after_the_switch(client):
+    response = client.post("/ngon-ngu/en", data={"next": "/dang-nhap"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dang-nhap")
+    for path in ("/", "/dang-nhap"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'lang="en"' in page, path
+        assert "Sign in" in page, path
+        assert "Đăng nhập" not in page, path
+    sign_in_page = client.get("/dang-nhap").get_data(as_text=True)
+    assert "Password" in sign_in_page and "Mật khẩu" not in sign_in_page
+    assert "Tiếng Việt" in sign_in_page  # the way back
+
+
+def test_english_error_messages_on_the_sign_in_form(client):
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    page = client.post("/dang-nhap", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert not re.search(r"Vui lòng|không hợp lệ", page)
+
+
+def test_switching_back_to_vietnamese(client):
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    client.post("/ngon-ngu/vi", data={"next": "/"})
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    assert 'lang="vi"' in page and "Đăng nhập" in page and "Sign in" not in page
+
+
+def test_unknown_locale_is_refused(client):
+    assert client.post("/ngon-ngu/fr", data={"next": "/"}).status_code == 404
