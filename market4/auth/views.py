@@ -31,9 +31,9 @@ def login():
             db.session.commit()
             form.password.errors.append(_("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."))
             status = 429
-        except ValidationFailed as failure:
+        except ValidationFailed:
             db.session.commit()  # keep the failed attempt: it feeds the rate limit
-            form.password.errors.extend(e.message for e in failure.errors)
+            form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
             status = 401
         else:
             db.session.commit()

@@ -115,3 +115,10 @@ def test_users_create_command(runner, session):
                                   "--password", "a long enough secret"])
     assert refused.exit_code == 2
     assert re.search(r"email: .*đã có tài khoản", refused.output)
+
+
+def test_wrong_password_message_is_translated(client, user):
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    response = sign_in(client, "lan@example.vn", "wrong password")
+    assert response.status_code == 401
+    assert "Wrong e-mail or password." in response.get_data(as_text=True)
