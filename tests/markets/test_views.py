@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from market4.auth.models import User
@@ -66,9 +65,6 @@ def world(session) -> World:
 
 
 def sign_in(client, user: User | None) -> None:
-    # The ``app`` fixture keeps one app context for the whole test, so Flask-Login's
-    # per-request cache in ``g`` would otherwise remember the previous user.
-    g.pop("_login_user", None)
     with client.session_transaction() as flask_session:
         flask_session.clear()
         if user is not None:

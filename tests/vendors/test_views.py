@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from market4.auth.models import Organisation, User
@@ -62,20 +60,7 @@ def world(session) -> World:
                  staff=_user("area_staff", office), manager=manager, admin=_user("admin", operator))
 
 
-class OwnUserClient(FlaskClient):
-    """A test client whose requests never see another client's signed-in user.
-
-    The ``app`` fixture keeps one app context for the whole test, so Flask-Login's
-    per-request cache (``g._login_user``) would leak from one client to the next.
-    """
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
 def signed_in(app, user: User, password: str = PASSWORD):
-    app.test_client_class = OwnUserClient
     client = app.test_client()
     response = client.post("/dang-nhap", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
