@@ -4,11 +4,15 @@ Plain click objects with no Flask dependency; the app registers them on its
 ``market4`` command group::
 
     market4 vietqr encode --bin 970436 --account 0011001234567 --amount 50000
-    market4 vietqr decode '000201...6304ABCD' --json
+    market4 vietqr decode '000201...6304ABCD' --json [--strict]
     market4 banks --search "loc phat"
 
 Invalid VietQR input exits with status 2 and one ``error: tag …: rule`` line
 on stderr, so scripts can tell bad data (2) from a crash (1, traceback).
+``decode`` accepts the departures from the spec that bank apps read (see
+docs/vietqr.md §4.2) and reports each as a ``warning: tag …: rule`` line on
+stderr, or in the ``warnings`` list with ``--json``; ``--strict`` refuses them
+like any other invalid input.
 """
 
 from __future__ import annotations
@@ -42,12 +46,16 @@ def _parse_amount_option(text: str | None) -> int | None:
     if text is None:
         return None
     if not (text.isascii() and text.isdigit()):
-        raise vietqr.VietQRError("54", f"amount {text!r} must be whole VND as digits only, no separators")
+        raise vietqr.VietQRError(
+            "54", f"amount {text!r} must be whole VND as digits only, no separators"
+        )
     return int(text)
 
 
 @vietqr_group.command("encode")
-@click.option("--bin", "bank_bin", required=True, help="6-digit bank BIN, e.g. 970436 (Vietcombank).")
+@click.option(
+    "--bin", "bank_bin", required=True, help="6-digit bank BIN, e.g. 970436 (Vietcombank)."
+)
 @click.option("--account", required=True, help="Account number (or card number with --card).")
 @click.option("--card", is_flag=True, help="Pay a card number (QRIBFTTC) instead of an account.")
 @click.option("--amount", help="Whole VND, 1 to 499999999; omit for a static QR.")
@@ -97,7 +105,11 @@ def _describe(decoded: vietqr.DecodedPayload) -> dict[str, object]:
         "purpose": transfer.purpose,
         "bank": bank.short_name if bank else None,
         "bank_name": bank.name if bank else None,
-        **{key: value for key, value in fields.items() if key not in ("bin", "account", "service", "amount", "purpose")},
+        **{
+            key: value
+            for key, value in fields.items()
+            if key not in ("bin", "account", "service", "amount", "purpose")
+        },
         "crc": decoded.crc,
         "canonical": decoded.is_canonical,
         "extra": [list(pair) for pair in decoded.extra],
@@ -106,24 +118,44 @@ def _describe(decoded: vietqr.DecodedPayload) -> dict[str, object]:
 
 @vietqr_group.command("decode")
 @click.argument("payload")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def decode_command(payload: str, as_json: bool) -> None:
-    """Validate PAYLOAD strictly and print its fields."""
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (warnings included).")
+@click.option(
+    "--strict", is_flag=True, help="Refuse every departure from the spec instead of warning."
+)
+def decode_command(payload: str, as_json: bool, strict: bool) -> None:
+    """Check PAYLOAD and print its fields.
+
+    Departures that bank apps read (a dynamic QR without an amount, raw
+    diacritics, ...) are accepted with a warning on stderr, exit status 0;
+    with --strict they exit 2 like any invalid payload.
+    """
     try:
-        decoded = vietqr.decode(payload)
+        decoded = vietqr.decode(payload, strict=strict)
     except vietqr.VietQRError as error:
         _fail(str(error))
     description = _describe(decoded)
     if as_json:
+        description["warnings"] = [
+            {"tag": warning.tag, "code": warning.code, "rule": warning.rule}
+            for warning in decoded.warnings
+        ]
         click.echo(json.dumps(description, ensure_ascii=False, indent=2))
         return
+    for warning in decoded.warnings:
+        click.echo(f"warning: {warning}", err=True)
     width = max(len(key) for key in description)
     for key, value in description.items():
         if value is not None and value != []:
             click.echo(f"{key:<{width}}  {value}")
 
 
-_COLUMNS = (("BIN", "bin"), ("CODE", "code"), ("SHORT NAME", "short_name"), ("STATUS", "vietqr_status"), ("NAME", "name"))
+_COLUMNS = (
+    ("BIN", "bin"),
+    ("CODE", "code"),
+    ("SHORT NAME", "short_name"),
+    ("STATUS", "vietqr_status"),
+    ("NAME", "name"),
+)
 
 
 @click.command("banks")
@@ -139,7 +171,9 @@ def banks_command(query: str | None, as_json: bool) -> None:
         rows = [{**asdict(bank), "in_vietqr_lists": bank.in_vietqr_lists} for bank in found]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = [[header for header, _ in _COLUMNS]] + [[getattr(bank, attr) for _, attr in _COLUMNS] for bank in found]
+    table = [[header for header, _ in _COLUMNS]] + [
+        [getattr(bank, attr) for _, attr in _COLUMNS] for bank in found
+    ]
     widths = [max(len(row[column]) for row in table) for column in range(len(_COLUMNS) - 1)]
     for row in table:
         # The last column (the full name) is left ragged, so it has no width.

@@ -3,11 +3,11 @@
 Bank systems in Vietnam carry names and transfer messages as plain ASCII:
 NAPAS account-lookup names are upper-case without diacritics ("NGUYEN THI
 BICH THUY"), and VietQR fields 59, 60 and 62 are EMV "ANS" (printable ASCII,
-VIETQR.md §1.6).  Everything here is pure and dependency-free so that any
+docs/vietqr.md §2.7).  Everything here is pure and dependency-free so that any
 layer (forms, imports, the VietQR codec, search) folds text the same way.
 
 Why not Unidecode: it is GPL-2+, and Vietnamese needs only canonical
-decomposition plus the one letter that does not decompose, đ/Đ (DOMAIN.md §3.3).
+decomposition plus the one letter that does not decompose, đ/Đ (docs/vietqr.md §5).
 """
 
 from __future__ import annotations
@@ -28,15 +28,36 @@ __all__ = [
 _LETTERS_WITHOUT_DECOMPOSITION = {"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"}
 
 #: Characters kept in VietQR free text (purpose, names, labels) after folding:
-#: ASCII letters, digits, space and ``- . ,``.  EMV "ANS" would allow all of
-#: printable ASCII, but bank apps pre-fill the transfer message from 62.08 and
-#: several refuse or mangle "special characters" (VIETQR.md §1.6: the
-#: vietnam-qr-pay maintainer and api.vietqr.vn say "no special characters";
-#: Odoo strips "/").  Hyphen, full stop and comma survive every app reported
-#: and are enough for order numbers ("DH-2026-0042") and dates ("T11.2026").
-BANK_TEXT_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -.,"
-)
+#: ASCII letters, digits, space and ``- . , / #`` (docs/vietqr.md §5.2).  EMV
+#: "ANS" would allow all of printable ASCII, but bank apps pre-fill the
+#: transfer message from 62.08 and several refuse or mangle "special
+#: characters" (the vietnam-qr-pay maintainer and api.vietqr.vn both advise
+#: none), so the set stays narrow: only characters that carry meaning in the
+#: references vendors and payers write.  Hyphen, full stop and comma serve
+#: dates and amounts ("T11.2026", "DH-2026-0042"); "/" and "#" are part of
+#: order and invoice numbers ("DH#12/2026"), where dropping them would merge
+#: digits into a different number ("DH122026").  Left out on purpose: "*"
+#: ("***" in 62 asks the app to prompt the payer), "%", "&", "+", "=", "?"
+#: (they change meaning in URLs and app deep links that carry the message,
+#: "+" even becomes a space), quotes, "<", ">" and backslash (escaped or stripped
+#: by web layers), and the rest (":", ";", "_", "@", brackets...), for which no
+#: reference needs them and every extra character is one more chance for an
+#: app to mangle the message.
+BANK_TEXT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -.,/#")
+
+# Invisible characters that separate words when they appear at all: a word
+# glued to the next by one of them ("Tiền\u200bhàng") must stay two words.
+# Zero width space, non-joiner, joiner, word joiner, BOM / zero width
+# no-break space, soft hyphen.
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+# Non-ASCII characters NFKC leaves alone that still mean an ASCII one kept in
+# BANK_TEXT_CHARS: dashes and minus ("2025–2026") and the fraction and
+# division slashes ("½" becomes "1⁄2" under NFKC) would otherwise be dropped
+# and merge the numbers on either side.
+_MEANINGFUL_PUNCTUATION = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58", "-"),
+    **dict.fromkeys("\u2044\u2215", "/"),
+}
 
 
 def nfc(text: str) -> str:
@@ -75,19 +96,32 @@ def fold_ascii(text: str) -> str:
 
 
 def fold_bank_text(text: str) -> str:
-    """Fold free text to what VietQR fields 59/60/62 may carry (VIETQR.md §1.6).
+    r"""Fold free text to what VietQR fields 59/60/62 may carry (docs/vietqr.md §5).
 
-    Steps: :func:`fold_ascii`, ASCII control characters and tabs become
-    spaces, characters outside :data:`BANK_TEXT_CHARS` are dropped (as Odoo
-    does: "INV/TEST/0001" → "INVTEST0001"), runs of spaces collapse to one and
-    the ends are trimmed.  Length limits are the caller's business: the codec
-    checks them after folding so that a long value is reported, not cut.
+    Steps, in order:
+
+    1. Unicode NFKC, so compatibility forms mean what they show: fullwidth
+       "１２" → "12", "＃" → "#", "№" → "No", no-break space → space.
+    2. Zero-width characters (U+200B, U+200C, U+200D, U+2060, U+FEFF) and the
+       soft hyphen (U+00AD) become spaces, so "Tiền\u200bhàng" stays two words.
+    3. :func:`fold_ascii`: tone and vowel marks removed, đ→d, Đ→D.
+    4. Dashes and the minus sign become "-", the fraction and division
+       slashes "/"; whitespace and control characters become spaces; any
+       other character outside :data:`BANK_TEXT_CHARS` is dropped
+       ("Đơn (12)*" → "Don 12").
+    5. Runs of spaces collapse to one and the ends are trimmed.
+
+    Length limits are the caller's business: the codec checks them after
+    folding so that a long value is reported, not cut.  Steps 1 and 3 run as
+    one NFKD pass, which is NFKC followed by the NFD that step 3 needs.
 
     >>> fold_bank_text("  Tiền hàng   #12 / chị Đào ")
-    'Tien hang 12 chi Dao'
+    'Tien hang #12 / chi Dao'
+    >>> fold_bank_text("ĐH\u200b＃１２/2026")
+    'DH #12/2026'
     """
-    # Fast path: text that is already bank-safe is returned unchanged; the
-    # VietQR encoder calls this on every free-text field.
+    # Fast path: text that is already bank-safe is returned unchanged (NFKC
+    # leaves ASCII alone); the VietQR encoder calls this on every free-text field.
     if (
         BANK_TEXT_CHARS.issuperset(text)
         and "  " not in text
@@ -95,25 +129,31 @@ def fold_bank_text(text: str) -> str:
         and not text.endswith(" ")
     ):
         return text
-    kept = "".join(
-        char if char in BANK_TEXT_CHARS else " " if char.isspace() else ""
-        for char in fold_ascii(text)
-    )
-    return " ".join(kept.split())
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFKD", text):
+        if char in BANK_TEXT_CHARS:
+            kept.append(char)
+        elif char in _LETTERS_WITHOUT_DECOMPOSITION:
+            kept.append(_LETTERS_WITHOUT_DECOMPOSITION[char])
+        elif char in _MEANINGFUL_PUNCTUATION:
+            kept.append(_MEANINGFUL_PUNCTUATION[char])
+        elif char in _ZERO_WIDTH or char.isspace() or (char.isascii() and not char.isprintable()):
+            kept.append(" ")
+        # Anything else is a combining mark, ASCII punctuation outside the
+        # set, or has no ASCII equivalent: dropped.
+    return " ".join("".join(kept).split())
 
 
 def bank_style_name(display_name: str) -> str:
     """Return a person's or business's name as bank apps display holder names.
 
     NAPAS account lookup returns upper-case ASCII letters, digits and single
-    spaces (DOMAIN.md §3.3; the vietqr.io sample "QUY VAC XIN PHONG COVID 19"
+    spaces (docs/vietqr.md §5.3; the vietqr.io sample "QUY VAC XIN PHONG COVID 19"
     shows that punctuation such as the hyphen in "COVID-19" becomes a space),
     so every other character turns into a word break.
 
     >>> bank_style_name("Nguyễn Thị Bích Thủy")
     'NGUYEN THI BICH THUY'
     """
-    words = "".join(
-        char if char.isalnum() else " " for char in fold_ascii(display_name).upper()
-    )
+    words = "".join(char if char.isalnum() else " " for char in fold_ascii(display_name).upper())
     return " ".join(words.split())

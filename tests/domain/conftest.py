@@ -31,7 +31,11 @@ def build_vietqr(bin_code: str, account: str, *, extra: str = "") -> str:
 def long_vietqr(templates: int) -> str:
     """A valid payload padded with unreserved templates (IDs 80-99), for size limits."""
     extra = "".join(
-        _tlv(80 + j, _tlv(0, "vn.market4.placard") + _tlv(1, f"cho ngai giao sap so {j:02d} bang ma thanh toan"))
+        _tlv(
+            80 + j,
+            _tlv(0, "vn.market4.placard")
+            + _tlv(1, f"cho ngai giao sap so {j:02d} bang ma thanh toan"),
+        )
         for j in range(templates)
     )
     return build_vietqr("970436", "1012345678", extra=extra)
@@ -77,7 +81,7 @@ def make_spec():
 
 @pytest.fixture(scope="session")
 def canonical_payload() -> str:
-    """NAPAS v1.0 §6.1.1 static example, corrected (VIETQR.md §1.9), CRC 9E6F."""
+    """NAPAS v1.0 §6.1.1 static example, corrected (docs/vietqr.md §6), CRC 9E6F."""
     return CANONICAL_STATIC
 
 

@@ -81,12 +81,19 @@ def test_alphanumeric_virtual_account_is_kept_verbatim():
 
 
 def test_62_template_over_99_is_refused_even_with_truncate():
-    crowded = base(**{field: "x" * 25 for field in ("purpose", "bill_number", "store_label", "reference_label")})
-    with pytest.raises(VietQRError, match=r"^tag 62: additional data totals 116 characters, more than 99$"):
+    crowded = base(
+        **{
+            field: "x" * 25
+            for field in ("purpose", "bill_number", "store_label", "reference_label")
+        }
+    )
+    with pytest.raises(
+        VietQRError, match=r"^tag 62: additional data totals 116 characters, more than 99$"
+    ):
         encode(crowded, truncate=True)
 
 
-# Diacritics (VIETQR.md §1.6)
+# Diacritics and folding (docs/vietqr.md §5)
 
 
 def test_vietnamese_purpose_and_name_encode_as_ascii():
@@ -114,7 +121,9 @@ def test_blank_text_is_omitted():
 
 def test_over_long_text_raises_unless_truncated():
     long_purpose = "Thanh toán tiền hàng tháng mười một"  # 35 characters folded
-    with pytest.raises(VietQRError, match=r"^tag 62.08: longer than 25 characters after folding to ASCII \(35\)$"):
+    with pytest.raises(
+        VietQRError, match=r"^tag 62.08: longer than 25 characters after folding to ASCII \(35\)$"
+    ):
         encode(base(purpose=long_purpose))
     truncated = decode(encode(base(purpose=long_purpose), truncate=True)).transfer.purpose
     assert truncated == "Thanh toan tien hang than"
@@ -131,4 +140,25 @@ def test_text_within_limits_is_never_changed_by_truncate():
 
 def test_normalize_returns_what_the_payload_carries():
     transfer = base(purpose="  Tiền  hàng #12 ", merchant_city="Huế", amount=20000)
-    assert normalize(transfer) == base(purpose="Tien hang 12", merchant_city="Hue", amount=20000)
+    assert normalize(transfer) == base(purpose="Tien hang #12", merchant_city="Hue", amount=20000)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "carried"),
+    [
+        ("DH#12/2026", "DH#12/2026"),  # order numbers keep "#" and "/"
+        ("ĐH#12/2026", "DH#12/2026"),
+        ("Đơn ＃１２／２０２６", "Don #12/2026"),  # fullwidth forms (NFKC)
+        ("Tiền\u200bhàng", "Tien hang"),  # zero-width space between words
+        ("Tiền\u00adhàng\ufeff", "Tien hang"),  # soft hyphen, BOM
+        ("Hóa đơn 2025–2026", "Hoa don 2025-2026"),  # en dash
+        ("Đơn (12)*", "Don 12"),  # other punctuation is dropped
+    ],
+)
+def test_purpose_keeps_its_meaning(purpose, carried):
+    payload = encode(base(purpose=purpose))
+    assert payload.isascii()
+    assert f"08{len(carried):02d}{carried}6304" in payload
+    decoded = decode(payload, strict=True)
+    assert decoded.transfer.purpose == carried
+    assert decoded.warnings == () and decoded.is_canonical

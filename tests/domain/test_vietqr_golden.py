@@ -1,4 +1,4 @@
-"""Golden payloads: NAPAS worked examples (VIETQR.md §1.3, §1.9) and fixed outputs.
+"""Golden payloads: NAPAS worked examples (docs/vietqr.md §2.3, §6), peer outputs and fixed outputs.
 
 The fixed outputs below were also produced byte for byte by vietnam-qr-pay
 1.0.0 and napas-qr-python 0.2.0 for the ASCII cases (see benchmarks/).
@@ -15,7 +15,7 @@ from market4.domain.vietqr import (
     encode,
 )
 
-# NAPAS v1.0 §6.1.1 as corrected (VIETQR.md §1.9 item 1): 38.01.01 is
+# NAPAS v1.0 §6.1.1 as corrected (docs/vietqr.md §6, erratum 1): 38.01.01 is
 # "0113 0011012345678"; CRC 9E6F, as binhnguyenduc/vietqr-ts also has it.
 NAPAS_6_1_1_CORRECTED = (
     "00020101021138570010A00000072701270006970403011300110123456780208QRIBFTTA53037045802VN63049E6F"
@@ -89,7 +89,9 @@ def test_lower_case_crc_is_accepted():
 
 GOLDEN = [
     pytest.param(
-        Transfer(bin="970436", account="0011001234567", amount=180000, purpose="thanh toan don hang"),
+        Transfer(
+            bin="970436", account="0011001234567", amount=180000, purpose="thanh toan don hang"
+        ),
         "00020101021238570010A00000072701270006970436011300110012345670208QRIBFTTA"
         "530370454061800005802VN62230819thanh toan don hang6304E74B",
         id="dynamic-account-purpose",
@@ -120,8 +122,91 @@ GOLDEN = [
 @pytest.mark.parametrize(("transfer", "payload"), GOLDEN)
 def test_golden_round_trip(transfer, payload):
     assert encode(transfer) == payload
-    assert decode(payload).transfer == transfer
+    decoded = decode(payload, strict=True)
+    assert decoded.transfer == transfer
+    assert decoded.warnings == ()
     assert reference_crc(payload[:-4].encode()) == int(payload[-4:], 16)
+
+
+# Published outputs of another generator (the vietnam-qr-pay README): byte-identical to ours.
+PEER_OUTPUTS = [
+    pytest.param(
+        Transfer(bin="970416", account="257678859"),
+        "00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA53037045802VN6304AE9F",
+        id="vietnam-qr-pay-static",
+    ),
+    pytest.param(
+        Transfer(bin="970416", account="257678859", amount=10000, purpose="Chuyen tien"),
+        "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA"
+        "53037045405100005802VN62150811Chuyen tien630453E6",
+        id="vietnam-qr-pay-dynamic",
+    ),
+]
+
+
+@pytest.mark.parametrize(("transfer", "payload"), PEER_OUTPUTS)
+def test_peer_outputs_decode_without_warnings(transfer, payload):
+    decoded = decode(payload, strict=True)
+    assert (decoded.transfer, decoded.warnings, decoded.is_canonical) == (transfer, (), True)
+    assert encode(transfer) == payload
+
+
+# Departures as other generators emit them (docs/vietqr.md §4.2), signed with the
+# reference CRC: read with a warning, refused when strict.
+def signed(body: str) -> str:
+    body += "6304"
+    return body + f"{reference_crc(body.encode()):04X}"
+
+
+PEER_DEPARTURES = [
+    pytest.param(
+        # napas-qr-python's default point of initiation is DYNAMIC, amount or not.
+        signed(
+            "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA53037045802VN"
+        ),
+        Transfer(bin="970403", account="0011012345678"),
+        ["dynamic_without_amount"],
+        id="dynamic-without-amount",
+    ),
+    pytest.param(
+        # vietqr-generator keeps 11 with an amount, and adds 52, 59, 60.
+        signed(
+            "00020101021138570010A00000072701270006970403011300110123456780208QRIBFTTA"
+            "520458125303704540520000"
+            "5802VN5901_6011HO CHI MINH"
+        ),
+        Transfer(
+            bin="970403",
+            account="0011012345678",
+            amount=20000,
+            mcc="5812",
+            merchant_name="_",
+            merchant_city="HO CHI MINH",
+        ),
+        ["static_with_amount"],
+        id="static-with-amount",
+    ),
+    pytest.param(
+        # vietnam-qr-pay and vietqr-ts write diacritics raw (lengths in characters, CRC over UTF-8).
+        signed(
+            "00020101021238570010A00000072701270006970436011300110012345670208QRIBFTTA"
+            "5303704540550000"
+            "5802VN62160812chuyển khoản"
+        ),
+        Transfer(bin="970436", account="0011001234567", amount=50000, purpose="chuyển khoản"),
+        ["non_ascii_text"],
+        id="raw-diacritics",
+    ),
+]
+
+
+@pytest.mark.parametrize(("payload", "transfer", "codes"), PEER_DEPARTURES)
+def test_peer_departures(payload, transfer, codes):
+    decoded = decode(payload)
+    assert decoded.transfer == transfer
+    assert [warning.code for warning in decoded.warnings] == codes
+    with pytest.raises(VietQRError):
+        decode(payload, strict=True)
 
 
 def test_all_62_sub_fields_in_ascending_order():
@@ -139,5 +224,5 @@ def test_all_62_sub_fields_in_ascending_order():
         consumer_data_request="AME",
     )
     payload = encode(transfer)
-    assert "62560101B02100912345678" "0301S0401L0501R0601C0701T0801P0903AME6304" in payload
+    assert "62560101B021009123456780301S0401L0501R0601C0701T0801P0903AME6304" in payload
     assert decode(payload).transfer == transfer

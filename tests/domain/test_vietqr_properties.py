@@ -2,6 +2,7 @@
 
 import string
 
+import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from market4.domain.vietqr import (
     MAX_AMOUNT,
     SERVICE_ACCOUNT,
     SERVICE_CARD,
+    WARNING_CODES,
     Transfer,
     VietQRError,
     checksum,
@@ -18,8 +20,16 @@ from market4.domain.vietqr import (
     normalize,
 )
 
-ADDITIONAL = ("purpose", "bill_number", "mobile_number", "store_label", "loyalty_number",
-              "reference_label", "customer_label", "terminal_label")
+ADDITIONAL = (
+    "purpose",
+    "bill_number",
+    "mobile_number",
+    "store_label",
+    "loyalty_number",
+    "reference_label",
+    "customer_label",
+    "terminal_label",
+)
 WORD_CHARS = "".join(sorted(BANK_TEXT_CHARS - {" "}))
 
 
@@ -44,8 +54,12 @@ def transfers(draw, text=canonical_text) -> Transfer:
         account=account,
         service=service,
         amount=draw(st.none() | st.integers(1, MAX_AMOUNT)),
-        consumer_data_request=draw(st.none() | st.permutations("AME").flatmap(
-            lambda letters: st.integers(1, 3).map(lambda n: "".join(letters[:n])))),
+        consumer_data_request=draw(
+            st.none()
+            | st.permutations("AME").flatmap(
+                lambda letters: st.integers(1, 3).map(lambda n: "".join(letters[:n]))
+            )
+        ),
         merchant_name=draw(st.none() | text(25)),
         merchant_city=draw(st.none() | text(15)),
         mcc=draw(st.none() | st.text(string.digits, min_size=4, max_size=4)),
@@ -58,14 +72,20 @@ def test_decode_inverts_encode(transfer):
     payload = encode(transfer)
     decoded = decode(payload)
     assert decoded.transfer == transfer
+    assert decoded.warnings == ()
     assert decoded.is_canonical
+    assert decode(payload, strict=True) == decoded
     assert payload.isascii() and payload[-4:] == payload[-4:].upper()
 
 
 def vietnamese_text(max_size: int) -> st.SearchStrategy[str]:
-    return st.text(st.sampled_from("aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệ"
-                                   "ìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵĐĂÂ #/,.-\u00a0"),
-                   max_size=max_size)
+    return st.text(
+        st.sampled_from(
+            "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệ"
+            "ìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵĐĂÂ #/,.-\u00a0"
+        ),
+        max_size=max_size,
+    )
 
 
 @given(transfers(text=vietnamese_text))
@@ -75,7 +95,9 @@ def test_any_text_reads_back_folded(transfer):
     except VietQRError:
         return  # e.g. a field that folds to nothing
     assert payload.isascii()
-    assert decode(payload).transfer == normalize(transfer, truncate=True)
+    decoded = decode(payload, strict=True)
+    assert decoded.transfer == normalize(transfer, truncate=True)
+    assert decoded.warnings == ()
     assert encode(normalize(transfer, truncate=True)) == payload
 
 
@@ -88,7 +110,7 @@ def test_every_single_character_substitution_is_rejected(transfer, data):
     if position >= len(payload) - 4:
         # Only the case of a CRC hex letter may change: lower case is accepted.
         assume(replacement.upper() != payload[position])
-    corrupted = payload[:position] + replacement + payload[position + 1:]
+    corrupted = payload[:position] + replacement + payload[position + 1 :]
     try:
         decode(corrupted)
     except VietQRError:
@@ -98,13 +120,15 @@ def test_every_single_character_substitution_is_rejected(transfer, data):
 
 
 def test_every_ascii_substitution_of_a_golden_payload_is_rejected():
-    payload = encode(Transfer(bin="970436", account="0011001234567", amount=50000, purpose="Tien hang"))
+    payload = encode(
+        Transfer(bin="970436", account="0011001234567", amount=50000, purpose="Tien hang")
+    )
     accepted = []
     for position in range(len(payload)):
         for replacement in map(chr, range(128)):
             if replacement == payload[position]:
                 continue
-            corrupted = payload[:position] + replacement + payload[position + 1:]
+            corrupted = payload[:position] + replacement + payload[position + 1 :]
             try:
                 decode(corrupted)
             except VietQRError:
@@ -150,9 +174,79 @@ def test_mutated_and_resigned_payloads_raise_only_vietqr_error(transfer, data):
     try:
         decoded = decode(candidate)
     except VietQRError:
-        return
+        # What the lenient decoder refuses, the strict one refuses too.
+        try:
+            decode(candidate, strict=True)
+        except VietQRError:
+            return
+        raise AssertionError(
+            f"strict decode accepted what lenient decode refused: {candidate!r}"
+        ) from None
+    assert {warning.code for warning in decoded.warnings} <= set(WARNING_CODES)
+    # strict=True accepts exactly the payloads read without a warning, with the same result.
+    try:
+        strict = decode(candidate, strict=True)
+    except VietQRError as error:
+        assert decoded.warnings, f"strict refused a payload read without warnings: {error}"
+        assert (error.tag, error.rule) == (decoded.warnings[0].tag, decoded.warnings[0].rule)
+    else:
+        assert decoded.warnings == () and strict == decoded
+    assert isinstance(decoded.is_canonical, bool)
     # Whatever decodes must re-encode (or be refused) without any other error.
     try:
         encode(decoded.transfer)
     except VietQRError:
         pass
+
+
+def split_root(payload: str) -> list[tuple[str, str]]:
+    """The root objects of a well-formed payload, in order (test helper, no checks)."""
+    objects, position = [], 0
+    while position < len(payload):
+        length = int(payload[position + 2 : position + 4])
+        objects.append(
+            (payload[position : position + 2], payload[position + 4 : position + 4 + length])
+        )
+        position += 4 + length
+    return objects
+
+
+def join_and_sign(objects: list[tuple[str, str]]) -> str:
+    body = "".join(f"{tag}{len(value):02d}{value}" for tag, value in objects) + "6304"
+    return body + checksum(body)
+
+
+@given(transfers(), st.data())
+def test_departures_never_move_the_money(transfer, data):
+    """Reorder objects, flip 01 and drop 38.02 as other generators do: the destination
+    and amount read back unchanged, each departure is reported, and strict refuses."""
+    objects = [item for item in split_root(encode(transfer)) if item[0] != "63"]
+    expected = set()
+    if data.draw(st.booleans(), label="flip 01"):
+        objects = [
+            (tag, ("11" if value == "12" else "12") if tag == "01" else value)
+            for tag, value in objects
+        ]
+        expected.add("dynamic_without_amount" if transfer.amount is None else "static_with_amount")
+    card_like = transfer.account.startswith("9704") and len(transfer.account) in (16, 19)
+    if (
+        transfer.service == SERVICE_ACCOUNT
+        and not card_like
+        and data.draw(st.booleans(), label="drop 38.02")
+    ):
+        objects = [(tag, value[:-12] if tag == "38" else value) for tag, value in objects]
+        expected.add("service_code_missing")
+    objects = data.draw(st.permutations(objects), label="order")
+    if objects[0][0] != "00":
+        expected.add("format_indicator_not_first")
+    payload = join_and_sign(objects)
+    decoded = decode(payload)
+    assert decoded.transfer == transfer
+    assert {warning.code for warning in decoded.warnings} == expected
+    assert len(decoded.warnings) == len(expected)
+    if expected:
+        with pytest.raises(VietQRError):
+            decode(payload, strict=True)
+        assert not decoded.is_canonical
+    else:
+        assert decode(payload, strict=True) == decoded
