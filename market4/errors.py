@@ -14,8 +14,9 @@ registration form must tell "this row is wrong" from "this already exists" (DOMA
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 __all__ = [
@@ -65,15 +66,29 @@ class FieldError:
     """One problem with one input field; also used for non-blocking warnings.
 
     ``field`` names the input as the caller knows it ("phone", "account_number"); an
-    import maps it to its column, a form to its widget.
+    import maps it to its column, a form to its widget. ``message`` is Vietnamese. A
+    message built from a catalogue template keeps ``template`` and ``params`` too, so a
+    page in another language can say the same (:meth:`translated`).
     """
 
     field: str
     message: str
     code: str = "invalid"
+    template: str | None = dc_field(default=None, compare=False, repr=False)
+    params: tuple[tuple[str, Any], ...] = dc_field(default=(), compare=False, repr=False)
+
+    @classmethod
+    def from_template(cls, field: str, template: str, code: str, **params: Any) -> FieldError:
+        return cls(field, template % params, code, template, tuple(params.items()))
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The message in the language of ``gettext`` (the Vietnamese one when untranslated)."""
+        if self.template is None:
+            return gettext(self.message)
+        return gettext(self.template) % dict(self.params)
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"field": self.field, "message": self.message, "code": self.code}
 
 
 class ValidationFailed(DomainError):

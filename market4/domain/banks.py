@@ -11,6 +11,9 @@ Data (package files under ``market4/data``, loaded once on first use):
   (``not_in_vietqr_lists``: SBV-only BINs).
 - ``bank_aliases.csv``: kind, former names and extra aliases, each row with
   its source, because renamed banks keep their BIN (VIETQR.md §3).
+- ``bank_account_rules.csv``: which account numbers each BIN issues (digits
+  or letters, lengths), one or more rows per BIN, each with its source; see
+  :mod:`market4.domain.account_rules` and docs/account-numbers.md.
 
 The BIN is the key.  NAPAS codes are not unique: CIMB is on 422589 (VietQR
 lists) and 970459 (SBV), MAFC on 977777 (vietqr.io) and 970468 (SBV).
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from market4.domain.account_rules import DEFAULT_RULE, AccountRule, parse_rule
 from market4.domain.text import fold_ascii, nfc
 
 __all__ = [
@@ -60,6 +64,8 @@ class Bank:
     former_names: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    # Accepted account-number shapes; a number must fit one (bank_account_rules.csv).
+    account_rules: tuple[AccountRule, ...] = (DEFAULT_RULE,)
 
     @property
     def in_vietqr_lists(self) -> bool:
@@ -126,6 +132,24 @@ def _split(field: str, separator: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in field.split(separator) if part.strip())
 
 
+def _account_rules(short_names: dict[str, str]) -> dict[str, list[AccountRule]]:
+    """bank_account_rules.csv by BIN; ValueError for an unknown BIN, a wrong bank label or a bad row."""
+    rules: dict[str, list[AccountRule]] = {}
+    for line, row in enumerate(_read_csv("bank_account_rules.csv"), start=2):
+        where = f"bank_account_rules.csv line {line}"
+        bank_bin = row.get("bin", "")
+        if bank_bin not in short_names:
+            raise ValueError(f"{where}: BIN {bank_bin!r} is not in banks.csv")
+        if row.get("bank") != short_names[bank_bin]:
+            raise ValueError(f"{where}: BIN {bank_bin} is {short_names[bank_bin]!r}, not {row.get('bank')!r}")
+        rule = parse_rule(row, where)
+        shapes = [(r.charset, r.min_length, r.max_length) for r in rules.get(bank_bin, [])]
+        if (rule.charset, rule.min_length, rule.max_length) in shapes:
+            raise ValueError(f"{where}: BIN {bank_bin} already has this rule")
+        rules.setdefault(bank_bin, []).append(rule)
+    return rules
+
+
 def _preferred_first(banks: list[Bank]) -> tuple[Bank, ...]:
     return tuple(sorted(banks, key=lambda bank: (not bank.in_vietqr_lists, bank.bin)))
 
@@ -134,8 +158,10 @@ def _preferred_first(banks: list[Bank]) -> tuple[Bank, ...]:
 def _directory() -> _Directory:
     statuses = {row["bin"]: row["vietqr_status"] for row in _read_csv("banks_vietqr_status.csv")}
     overrides = {row["bin"]: row for row in _read_csv("bank_aliases.csv")}
+    rows = _read_csv("banks.csv")
+    account_rules = _account_rules({row["bin"]: row["short_name"] for row in rows})
     banks = []
-    for row in _read_csv("banks.csv"):
+    for row in rows:
         bank_bin = row["bin"]
         if not (len(bank_bin) == 6 and bank_bin.isascii() and bank_bin.isdigit()):
             raise ValueError(f"banks.csv: BIN {bank_bin!r} is not 6 digits")
@@ -150,6 +176,7 @@ def _directory() -> _Directory:
             former_names=_split(override.get("former_names", ""), "|"),
             aliases=_split(override.get("aliases", ""), "|"),
             sources=_split(row["source"], ";"),
+            account_rules=tuple(account_rules.get(bank_bin, ())) or (DEFAULT_RULE,),
         )
         if bank.vietqr_status not in VIETQR_STATUSES or bank.kind not in KINDS:
             raise ValueError(f"bank data: BIN {bank_bin} has status {bank.vietqr_status!r}, kind {bank.kind!r}")

@@ -23,15 +23,21 @@ from typing import Any, TypeVar
 
 import phonenumbers
 
+from market4.domain import banks as bank_directory
+from market4.domain.account_rules import check_account_number
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.domain.text import fold_ascii, nfc
 from market4.errors import FieldError, ValidationFailed
+from market4.i18n import N_
 
 __all__ = [
+    "ACCOUNT_ALIAS_LENGTH_MESSAGE",
+    "ACCOUNT_RULE_MESSAGES",
     "CARD_PREFIX",
     "GOODS_CATEGORIES",
     "CleanAccountNumber",
     "VendorFields",
+    "check_account_for_bank",
     "clean_account_number",
     "clean_bank_style_name",
     "clean_display_name",
@@ -253,6 +259,62 @@ def clean_account_number(
                                "số 0 đó — hãy kiểm tra lại.", "account_number_numeric_cell"),)
     is_card = number.isdigit() and len(number) in CARD_LENGTHS and number.startswith(CARD_PREFIX)
     return CleanAccountNumber(number=number, is_card=is_card, warnings=warnings)
+
+
+# Messages of check_account_for_bank, by code: untranslated templates (N_), formatted with
+# ``%`` and the Violation's params (bank, number, length, allowed; alias is 1 for numbers
+# with letters). Translate the template first, then format, so the English UI can show them.
+ACCOUNT_RULE_MESSAGES: dict[str, str] = {
+    "account_number_letters_not_allowed": N_(
+        "Số tài khoản %(bank)s chỉ gồm chữ số; “%(number)s” có chữ cái."),
+    "account_number_letters_required": N_(
+        "Số tài khoản %(bank)s là tài khoản định danh có chữ cái; “%(number)s” chỉ có chữ số."),
+    "account_number_length": N_(
+        "Số tài khoản %(bank)s có %(allowed)s chữ số; “%(number)s” có %(length)d."),
+    "card_number_length": N_(
+        "Số thẻ NAPAS (bắt đầu 9704) có %(allowed)s chữ số; “%(number)s” có %(length)d."),
+    "card_number_checksum": N_(
+        "Số thẻ “%(number)s” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ."),
+}
+# account_number_length for a number with letters (alias=1): the lengths are in characters.
+ACCOUNT_ALIAS_LENGTH_MESSAGE = N_(
+    "Số tài khoản định danh %(bank)s có %(allowed)s ký tự; “%(number)s” có %(length)d.")
+
+
+def check_account_for_bank(
+    number: CleanAccountNumber | str,
+    bank_bin: str,
+    *,
+    is_card: bool | None = None,
+    field_name: str = "account_number",
+) -> None:
+    """Raise ValidationFailed when ``number`` cannot be an account (or card) of bank ``bank_bin``.
+
+    ``number`` is :func:`clean_account_number`'s result, or its ``.number`` text (then
+    ``is_card`` says whether it is a card; by default a 16–19-digit "9704…" number is).
+    The bank's rules come from ``market4/data/bank_account_rules.csv`` (digits only unless
+    the bank issues virtual accounts with letters; a length range where a source states
+    one, else 6–19 digits); a BIN outside the directory gets that default. NAPAS cards must
+    be 16–19 digits with a valid Luhn check digit, whatever the bank. The message names
+    the value and the rule ("Số tài khoản Agribank chỉ gồm chữ số; “12345ABC678” có chữ
+    cái."); the codes and their templates are in :data:`ACCOUNT_RULE_MESSAGES`.
+    """
+    if isinstance(number, CleanAccountNumber):
+        text, card = number.number, number.is_card
+    else:
+        text = str(number).upper()
+        card = text.isdigit() and len(text) in CARD_LENGTHS and text.startswith(CARD_PREFIX)
+    if is_card is not None:
+        card = is_card
+    bank = bank_directory.by_bin(bank_bin)
+    violation = check_account_number(text, bank.account_rules if bank is not None else (), is_card=card)
+    if violation is None:
+        return
+    params = {"bank": bank.short_name if bank is not None else f"BIN {bank_bin}", **violation.params}
+    template = ACCOUNT_RULE_MESSAGES[violation.code]
+    if violation.code == "account_number_length" and params.get("alias"):
+        template = ACCOUNT_ALIAS_LENGTH_MESSAGE
+    raise ValidationFailed([FieldError.from_template(field_name, template, violation.code, **params)])
 
 
 # --- market fields ---------------------------------------------------------------------

@@ -1,12 +1,9 @@
 import csv
-from pathlib import Path
 
 import pytest
 
 from market4.domain import banks
 from market4.domain.banks import BankLookupError, all_banks, by_bin, by_code, resolve, search
-
-SHARED_DATA = Path("/work/shared/data")
 
 
 def test_every_bin_is_six_digits_and_unique():
@@ -22,12 +19,6 @@ def test_every_bank_has_a_known_status_and_kind():
         assert bank.vietqr_status in banks.VIETQR_STATUSES
         assert bank.kind in banks.KINDS
         assert bank.sources
-
-
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared data not mounted")
-@pytest.mark.parametrize("name", ["banks.csv", "banks_vietqr_status.csv"])
-def test_package_data_matches_the_shared_copy(name):
-    assert (banks.DATA_DIR / name).read_bytes() == (SHARED_DATA / name).read_bytes()
 
 
 def test_alias_file_only_names_known_bins():

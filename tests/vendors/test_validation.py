@@ -172,6 +172,78 @@ def test_account_number_refusals(value, code):
     assert (error.field, error.code) == ("account_number", code)
 
 
+# --- account number against the bank's rules --------------------------------------------
+
+def bank_failure(value, bank_bin, **kwargs) -> FieldError:
+    return failure(v.check_account_for_bank, v.clean_account_number(value), bank_bin, **kwargs)
+
+
+def test_letters_are_refused_at_agribank_with_the_value_in_the_message():
+    error = bank_failure("12345abc678", "970405")
+    assert (error.field, error.code) == ("account_number", "account_number_letters_not_allowed")
+    assert error.message == "Số tài khoản Agribank chỉ gồm chữ số; “12345ABC678” có chữ cái."
+
+
+@pytest.mark.parametrize(
+    ("value", "bank_bin", "code", "message"),
+    [
+        ("12345", "970436", "account_number_length", "Số tài khoản Vietcombank có 10–13 chữ số; “12345” có 5."),
+        ("1500 2051 2345", "970405", "account_number_length",
+         "Số tài khoản Agribank có 13 chữ số; “150020512345” có 12."),
+        ("99ZP2", "970454", "account_number_length",
+         "Số tài khoản định danh VietCapitalBank có 6–19 ký tự; “99ZP2” có 5."),
+        ("ABCDEF", "999999", "account_number_letters_not_allowed",
+         "Số tài khoản BIN 999999 chỉ gồm chữ số; “ABCDEF” có chữ cái."),
+        ("9704 1985 2619 1432 199", "970419", "card_number_checksum",
+         "Số thẻ “9704198526191432199” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ."),
+    ],
+)
+def test_bank_rule_messages_name_the_value_and_the_rule(value, bank_bin, code, message):
+    error = bank_failure(value, bank_bin)
+    assert (error.code, error.message) == (code, message)
+
+
+@pytest.mark.parametrize(
+    ("value", "bank_bin"),
+    [("1500-2051-23456", "970405"), ("0071 0012 34567", "970436"), ("1012345678", "970436"),
+     ("99zp24009m07248267", "970454"), ("PSP123456789000000", "971025"), ("0912 000 999", "971025"),
+     ("9704 1985 2619 1432 198", "970405"), ("123456", "999999"), ("257678859", "970416")],
+)
+def test_numbers_that_fit_their_bank_pass(value, bank_bin):
+    assert v.check_account_for_bank(v.clean_account_number(value), bank_bin) is None
+
+
+def test_bank_rule_error_can_name_the_callers_field():
+    error = bank_failure("12345ABC678", "970405", field_name="account")
+    assert (error.field, error.code) == ("account", "account_number_letters_not_allowed")
+
+
+def test_cards_are_checked_by_luhn_not_by_the_banks_account_rules():
+    cleaned = v.clean_account_number("9704000000000018")
+    assert cleaned.is_card and v.check_account_for_bank(cleaned, "970436") is None
+    assert bank_failure("9704000000000019", "970436").code == "card_number_checksum"
+
+
+def test_the_cleaned_text_with_is_card_works_as_well():
+    assert v.check_account_for_bank("1500205123456", "970405") is None
+    assert v.check_account_for_bank("9704000000000018", "970405") is None  # detected as a card
+    assert failure(v.check_account_for_bank, "9704000000000019", "970405").code == "card_number_checksum"
+    # is_card given: the caller's answer wins ("9704…" of 16 digits could be an account elsewhere)
+    error = failure(v.check_account_for_bank, "9704000000000019", "970405", is_card=False)
+    assert error.code == "account_number_length"
+    assert failure(v.check_account_for_bank, "12345abc678", "970405").message == (
+        "Số tài khoản Agribank chỉ gồm chữ số; “12345ABC678” có chữ cái.")
+
+
+def test_every_bank_rule_code_has_a_vietnamese_template_with_its_placeholders():
+    assert set(v.ACCOUNT_RULE_MESSAGES) == {
+        "account_number_letters_not_allowed", "account_number_letters_required", "account_number_length",
+        "card_number_length", "card_number_checksum"}
+    for template in [*v.ACCOUNT_RULE_MESSAGES.values(), v.ACCOUNT_ALIAS_LENGTH_MESSAGE]:
+        assert "%(number)s" in template
+        template % {"bank": "Agribank", "number": "1", "length": 1, "allowed": "13", "alias": 0}
+
+
 # --- goods category, stall code, reference -----------------------------------------------
 
 def test_goods_category_matches_loosely_and_returns_the_canonical_spelling():
