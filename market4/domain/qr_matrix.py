@@ -27,6 +27,8 @@ EcLevel = Literal["L", "M", "Q", "H"]
 Encoder = Literal["zxing", "qrcode"]
 
 EC_LEVELS: tuple[str, ...] = ("L", "M", "Q", "H")
+#: The encoder's generic default. Placards (PDF, PNG, bare QR PNG) default to
+#: placard_layout.PRINT_EC_LEVEL ("Q") instead; see docs/placards.md.
 DEFAULT_EC_LEVEL: EcLevel = "M"
 DEFAULT_ENCODER: Encoder = "zxing"
 
@@ -78,16 +80,22 @@ class QrMatrix:
 
     def to_text(self) -> str:
         """Debug rendering: '#' dark, '.' light."""
-        return "\n".join(row.replace(b"\x01", b"#").replace(b"\x00", b".").decode() for row in self.rows)
+        return "\n".join(
+            row.replace(b"\x01", b"#").replace(b"\x00", b".").decode() for row in self.rows
+        )
 
 
-def encode_qr(payload: str, ec_level: str = DEFAULT_EC_LEVEL, *, encoder: str = DEFAULT_ENCODER) -> QrMatrix:
+def encode_qr(
+    payload: str, ec_level: str = DEFAULT_EC_LEVEL, *, encoder: str = DEFAULT_ENCODER
+) -> QrMatrix:
     """Encode *payload* as a QR Code (model 2) and return its module matrix."""
     if not payload:
         raise QrEncodingError("cannot encode an empty payload")
     ec_level = ec_level.upper()
     if ec_level not in EC_LEVELS:
-        raise QrEncodingError(f"unknown error-correction level {ec_level!r}; use one of {', '.join(EC_LEVELS)}")
+        raise QrEncodingError(
+            f"unknown error-correction level {ec_level!r}; use one of {', '.join(EC_LEVELS)}"
+        )
     if encoder == "zxing":
         return _encode_zxing(payload, ec_level)
     if encoder == "qrcode":
@@ -109,11 +117,13 @@ def _encode_zxing(payload: str, ec_level: str) -> QrMatrix:
         # VietQR field 64): readers, bank apps included, assume UTF-8.
         barcode = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level=ec_level)
     except (ValueError, RuntimeError) as exc:  # zint reports "input too long" this way
-        raise QrEncodingError(f"cannot encode {len(payload)}-character payload as QR: {exc}") from exc
+        raise QrEncodingError(
+            f"cannot encode {len(payload)}-character payload as QR: {exc}"
+        ) from exc
     image = barcode.to_image(scale=1, add_quiet_zones=False)
     height, width = image.shape
     flags = bytes(memoryview(image)).translate(_LUMA_TO_FLAG)
-    rows = tuple(flags[y * width:(y + 1) * width] for y in range(height))
+    rows = tuple(flags[y * width : (y + 1) * width] for y in range(height))
     return QrMatrix(size=width, rows=rows, ec_level=ec_level, encoder="zxing")
 
 
@@ -121,7 +131,9 @@ def _encode_qrcode(payload: str, ec_level: str) -> QrMatrix:
     try:
         import qrcode
     except ImportError as exc:  # optional: only the "bench" extra installs it
-        raise QrEncodingError("the 'qrcode' encoder needs the qrcode package (pip install qrcode)") from exc
+        raise QrEncodingError(
+            "the 'qrcode' encoder needs the qrcode package (pip install qrcode)"
+        ) from exc
     from qrcode.exceptions import DataOverflowError
     from qrcode.util import MODE_8BIT_BYTE, QRData
 
@@ -136,7 +148,9 @@ def _encode_qrcode(payload: str, ec_level: str) -> QrMatrix:
     try:
         code.make(fit=True)
     except (DataOverflowError, ValueError) as exc:
-        raise QrEncodingError(f"cannot encode {len(payload)}-character payload as QR: {exc}") from exc
+        raise QrEncodingError(
+            f"cannot encode {len(payload)}-character payload as QR: {exc}"
+        ) from exc
     rows = tuple(bytes(1 if cell else 0 for cell in row) for row in code.get_matrix())
     return QrMatrix(size=len(rows), rows=rows, ec_level=ec_level, encoder="qrcode")
 

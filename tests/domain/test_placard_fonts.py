@@ -9,8 +9,11 @@ from reportlab.pdfbase import pdfmetrics
 
 from market4.domain import fonts
 
-SAMPLE = ("Nguyễn Thị Bích Thủy, Chợ Ngãi Giao, Sạp, Ki-ốt, Quét mã VietQR để thanh toán, "
-          "ư ơ ă â ê ô đ Đ ự ữ ỹ • · – … 0123456789")
+SAMPLE = (
+    "Nguyễn Thị Bích Thủy, Chợ Ngãi Giao, Sạp, Ki-ốt, Quét mã VietQR để thanh toán, "
+    "VietQR · NAPAS 247, MẪU – không dùng để thanh toán, STK 0011 0123 4567 8, "
+    "ư ơ ă â ê ô đ Đ ự ữ ỹ • · – … 0123456789"
+)
 ALL_FACES = [fonts.REGULAR, fonts.SEMIBOLD, fonts.BOLD, fonts.EXTRABOLD]
 
 
@@ -33,8 +36,10 @@ def test_every_vietnamese_letter_has_a_glyph(name):
 @pytest.mark.parametrize("name", ALL_FACES)
 def test_text_width_matches_reportlab(name):
     fonts.register_pdf_fonts()
-    for text in (SAMPLE, "STK •• •••• 5678", "", "x"):
-        assert fonts.text_width(text, name, 11.5) == pytest.approx(pdfmetrics.stringWidth(text, name, 11.5))
+    for text in (SAMPLE, "STK •• •••• 5678", "STK 9704 1234 5678 9012 345", "", "x"):
+        assert fonts.text_width(text, name, 11.5) == pytest.approx(
+            pdfmetrics.stringWidth(text, name, 11.5)
+        )
 
 
 def test_registration_is_idempotent():

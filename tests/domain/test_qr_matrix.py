@@ -22,7 +22,10 @@ def _to_image(matrix: QrMatrix, module_px: int = 6) -> Image.Image:
     for y in range(matrix.size):
         for x in range(matrix.size):
             if matrix.is_dark(x, y):
-                left, top = (x + QUIET_ZONE_MODULES) * module_px, (y + QUIET_ZONE_MODULES) * module_px
+                left, top = (
+                    (x + QUIET_ZONE_MODULES) * module_px,
+                    (y + QUIET_ZONE_MODULES) * module_px,
+                )
                 image.paste(0, (left, top, left + module_px, top + module_px))
     return image
 
@@ -46,7 +49,7 @@ def test_finder_patterns_in_the_corners(canonical_payload):
     finder_top = bytes([1] * 7)
     n = matrix.size
     assert matrix.rows[0][:7] == finder_top
-    assert matrix.rows[0][n - 7:] == finder_top
+    assert matrix.rows[0][n - 7 :] == finder_top
     assert matrix.rows[n - 1][:7] == finder_top
     assert matrix.rows[3][:7] == bytes([1, 0, 1, 1, 1, 0, 1])
 
@@ -77,7 +80,7 @@ def test_dark_runs_cover_exactly_the_dark_modules(canonical_payload):
         assert length >= 1
         assert start > previous_end.get(row, -1)  # maximal runs: a light module between two runs
         previous_end[row] = start + length
-        painted[row][start:start + length] = b"\x01" * length
+        painted[row][start : start + length] = b"\x01" * length
     assert [bytes(row) for row in painted] == list(matrix.rows)
 
 
@@ -85,13 +88,16 @@ def test_lower_case_ec_level_is_accepted(canonical_payload):
     assert encode_qr(canonical_payload, "q").ec_level == "Q"
 
 
-@pytest.mark.parametrize("payload, ec_level, encoder, message", [
-    ("", "M", "zxing", "empty"),
-    ("X", "Z", "zxing", "error-correction level"),
-    ("X", "M", "segno", "unknown QR encoder"),
-    ("x" * 5000, "H", "zxing", "cannot encode 5000-character payload"),
-    ("x" * 5000, "H", "qrcode", "cannot encode 5000-character payload"),
-])
+@pytest.mark.parametrize(
+    "payload, ec_level, encoder, message",
+    [
+        ("", "M", "zxing", "empty"),
+        ("X", "Z", "zxing", "error-correction level"),
+        ("X", "M", "segno", "unknown QR encoder"),
+        ("x" * 5000, "H", "zxing", "cannot encode 5000-character payload"),
+        ("x" * 5000, "H", "qrcode", "cannot encode 5000-character payload"),
+    ],
+)
 def test_errors(payload, ec_level, encoder, message):
     _needs(encoder)
     with pytest.raises(QrEncodingError, match=message):
