@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc, today
@@ -38,6 +38,8 @@ STATUS_REASONS = (
     "placard_superseded",
     "stall_closed",
     "imported",
+    # A check at the stall found another stall's code or an unregistered one posted.
+    "wrong_code_found",
 )
 
 
@@ -64,6 +66,9 @@ class Market(db.Model):
     )
     # Membership of the chợ 4.0 programme; None means the market has not joined.
     programme_joined_on: Mapped[Optional[date]]
+    # Placards print the full account number (the QR carries it anyway, and shoppers
+    # type it when scanning fails); a market board may choose to print only the tail.
+    mask_account_on_placards: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     commune: Mapped[AdminUnit] = relationship(foreign_keys=[commune_id])
@@ -138,6 +143,16 @@ VISIT_OUTCOMES = {
     "placard_missing": N_("Bảng mã bị mất"),
     "placard_swapped": N_("Bảng mã bị dán đè / thay thế"),
 }
+# Outcomes of checking the code posted at a stall against the registry
+# (``placards.checks``); recorded as visits, never chosen by hand.
+CHECK_OUTCOMES = {
+    "code_matches": N_("Mã tại sạp khớp sổ đăng ký"),
+    "code_other_stall": N_("Mã của một sạp khác (bị tráo)"),
+    "code_outdated": N_("Bảng mã cũ, đã hết hiệu lực"),
+    "code_unregistered": N_("Mã lạ, không có trong sổ đăng ký"),
+}
+#: Check outcomes meaning shoppers' money would go to someone else.
+WRONG_CODE_OUTCOMES = ("code_other_stall", "code_unregistered")
 
 
 class VerificationVisit(db.Model):
@@ -153,5 +168,39 @@ class VerificationVisit(db.Model):
     note: Mapped[Optional[str]] = mapped_column(String(255))
     recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # A code check (CHECK_OUTCOMES) keeps what was scanned and what the registry matched
+    # it to: the evidence when a stuck-on fake is reported.
+    scanned_payload: Mapped[Optional[str]] = mapped_column(Text)
+    found_placard_id: Mapped[Optional[int]] = mapped_column(ForeignKey("placards.id"))
+    found_account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payment_accounts.id"))
+
+    stall: Mapped[Stall] = relationship()
+
+
+STALL_REQUEST_STATUSES = ("open", "done", "dismissed")
+
+
+class StallRequest(db.Model):
+    """A bank partner asking the market board to change who trades at a stall.
+
+    Occupancy is the market board's to record: a bank never ends another vendor's
+    occupancy itself, it asks, and the request shows on the stall page until a manager
+    settles it.
+    """
+
+    __tablename__ = "stall_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'done', 'dismissed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id"), index=True)
+    message: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[Optional[datetime]]
 
     stall: Mapped[Stall] = relationship()

@@ -36,6 +36,8 @@ class Vendor(db.Model):
     registered_by_org_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )
+    # Set when an admin merged this duplicate person record into another one.
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("vendors.id"))
 
     accounts: Mapped[list[PaymentAccount]] = relationship(
         back_populates="vendor", order_by="PaymentAccount.id"
