@@ -95,8 +95,9 @@ def phone() -> str:
     return f"0912{next_number():06d}"
 
 
-def account_number() -> str:
-    return f"10{next_number():08d}"
+def account_number(bank_bin: str = VCB) -> str:
+    """A fresh account number that keeps its bank's rules (Agribank issues 13 digits)."""
+    return f"10{next_number():011d}" if bank_bin == AGRIBANK else f"10{next_number():08d}"
 
 
 def registration(at_stall: Stall | None, **overrides: Any) -> VendorRegistration:
@@ -104,12 +105,12 @@ def registration(at_stall: Stall | None, **overrides: Any) -> VendorRegistration
         "display_name": "Nguyễn Thị Đào",
         "phone": phone(),
         "bank_bin": VCB,
-        "account_number": account_number(),
         "stall": at_stall,
         "goods_category": "Rau củ",
         "consent_given": True,
     }
     values.update(overrides)
+    values.setdefault("account_number", account_number(values["bank_bin"]))
     return VendorRegistration(**values)
 
 
@@ -120,3 +121,28 @@ def registered_vendor(at_stall: Stall | None = None, *, org: Organisation | None
     bank_bin = overrides.get("bank_bin", VCB)
     org = org or organisation(bank_bin=bank_bin)
     return vendor_services.register_vendor(registration(at_stall, **overrides), organisation=org, actor=actor)
+
+
+def registered_again(existing: RegistrationResult, *, bank_bin: str = VCB, **vendor_fields: Any) -> RegistrationResult:
+    """A second record of the same person at their stall, as the old forced "replace" left it
+    (registration no longer does this): the first record's occupancy ended and the stall's
+    placards superseded; a new vendor (same phone and names unless overridden) with a new
+    on-placard account trades there now. For ``vendors.merging`` tests."""
+    from market4.db import now_utc, today
+    from market4.placards.services import supersede_placards
+    from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+
+    old = existing.vendor
+    stall = existing.occupancy.stall
+    existing.occupancy.ended_on = today()
+    db.session.flush()
+    supersede_placards(stall, reason="vendor changed", actor=None)
+    fields = {"display_name": old.display_name, "bank_style_name": old.bank_style_name,
+              "phone_e164": old.phone_e164, "consent_at": now_utc(), **vendor_fields}
+    vendor = Vendor(**fields)
+    account = PaymentAccount(vendor=vendor, bank_bin=bank_bin, account_number=account_number(bank_bin),
+                             holder_name=vendor.bank_style_name, is_on_placard=True)
+    occupancy = Occupancy(stall_id=stall.id, vendor=vendor, started_on=today())
+    db.session.add_all([vendor, account, occupancy])
+    db.session.flush()
+    return RegistrationResult(vendor=vendor, account=account, occupancy=occupancy)

@@ -52,18 +52,24 @@ POLICY: dict[str, tuple[str, set]] = {
     "markets.move": ("POST", {ADMIN, MANAGER}),
     "markets.end_occupancy": ("POST", {ADMIN, MANAGER}),
     "markets.visit": ("POST", {ADMIN, MANAGER}),
+    "markets.stall_request": ("POST", {ADMIN, MANAGER, PARTNER}),
+    "markets.resolve_request": ("POST", {ADMIN, MANAGER}),
+    "markets.choose_placard_account": ("POST", {ADMIN, MANAGER}),
     "placards.market": ("GET", {ADMIN, MANAGER}),
     "placards.market_sheet": ("POST", {ADMIN, MANAGER}),
-    "placards.stall_pdf": ("POST", {ADMIN, MANAGER}),
+    "placards.market_settings": ("POST", {ADMIN, MANAGER}),
     "placards.stall_png": ("GET", {ADMIN, MANAGER}),
     "placards.revoke": ("GET", {ADMIN, MANAGER}),
     "placards.inspect": ("GET", SIGNED_IN),
+    # Everyone in scope may check a stall's code; only writers' checks are recorded.
+    "placards.check_stall": ("GET", SIGNED_IN),
     "vendors.index": ("GET", {ADMIN, PARTNER, MANAGER}),
     "vendors.show": ("GET", {ADMIN, PARTNER, MANAGER}),
     "vendors.edit": ("GET", {ADMIN, PARTNER}),
-    "vendors.register_start": ("GET", {ADMIN, PARTNER, MANAGER}),
-    "vendors.register": ("GET", {ADMIN, PARTNER, MANAGER}),
-    "vendors.check": ("POST", {ADMIN, PARTNER, MANAGER}),
+    # Registering writes an account number: never a market manager (auth.policy).
+    "vendors.register_start": ("GET", {ADMIN, PARTNER}),
+    "vendors.register": ("GET", {ADMIN, PARTNER}),
+    "vendors.check": ("POST", {ADMIN, PARTNER}),
     "vendors.deactivate": ("POST", {ADMIN, PARTNER}),
     "imports.index": ("GET", {ADMIN, PARTNER}),
     "imports.preview": ("GET", {ADMIN, PARTNER}),
@@ -77,7 +83,7 @@ POLICY: dict[str, tuple[str, set]] = {
         "admin.index", "admin.markets", "admin.market_edit", "admin.market_new",
         "admin.area_search", "admin.organisations", "admin.organisation_edit",
         "admin.organisation_new", "admin.banks", "admin.audit", "admin.users",
-        "admin.user_edit", "admin.user_new")},
+        "admin.user_edit", "admin.user_new", "admin.vendor_duplicates", "admin.vendor_merge")},
     **{endpoint: ("POST", {ADMIN}) for endpoint in (
         "admin.banks_sync", "admin.user_password", "admin.user_active")},
 }
@@ -108,6 +114,8 @@ def demo_objects(app, session):
         "placard_id": placard.id, "batch_id": batch.id, "extension": "csv", "locale": "en",
         "token_id": token.id, "market_id": market.id, "user_id": partner.id,
         "organisation_id": partner.organisation_id,
+        "keep_id": placard.payment_account.vendor_id, "duplicate_id": placard.payment_account.vendor_id + 1,
+        "request_id": 1,
     }
     session.commit()
     return values

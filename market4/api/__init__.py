@@ -101,12 +101,12 @@ def new_blueprint(name: str, description: str) -> Blueprint:
 
 def init_app(app: Flask) -> None:
     """Register the API, its resources and its docs page on ``app``."""
-    from market4.api import docs, imports, markets, stats, vendors
+    from market4.api import accounts, docs, imports, markets, stats, vendors
 
     for key, value in CONFIG.items():
         app.config.setdefault(key, value)
     api = PartnerApi(app)
-    for module in (markets, vendors, imports, stats):
+    for module in (markets, vendors, accounts, imports, stats):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs.bp)
     app.extensions["market4-api"] = api

@@ -149,13 +149,32 @@ class VendorCreateSchema(Schema):
     consent = fields.Boolean(required=True, metadata={
         "description": "The vendor agreed to the processing of their data (Law 91/2025); must be true."})
     replace_occupant = fields.Boolean(load_default=False, metadata={
-        "description": "End the current occupant's stay at the stall instead of answering 409."})
+        "description": "Admin tokens only: end the current occupant's stay at the stall instead of "
+                       "answering 409 (occupancy is the market board's; banks get 403)."})
 
 
 class VendorUpdateSchema(Schema):
     display_name = text(200)
     bank_style_name = text(200, allow_none=True)
     phone = text(40)
+    bank_bin = SafeString(validate=validate.Regexp(r"^[0-9]{6}$"))
+    account_number = text(40, description="A new number supersedes the printed placards.")
+    holder_name = text(200, allow_none=True)
+    partner_reference = text(64, allow_none=True)
+
+
+class AccountCreateSchema(Schema):
+    bank_bin = SafeString(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={
+        "description": "6-digit BIN; default: your bank's.", "example": "970405"})
+    account_number = text(40, required=True, example="1234567890123",
+                          description="As text (never a number: leading zeros count).")
+    holder_name = text(200, allow_none=True, description="Default: the vendor's bank-style name.")
+    partner_reference = text(64, allow_none=True, description="Your own id for this account.")
+    consent = fields.Boolean(load_default=False, metadata={
+        "description": "Needed only when the vendor never consented before (Law 91/2025)."})
+
+
+class AccountUpdateSchema(Schema):
     bank_bin = SafeString(validate=validate.Regexp(r"^[0-9]{6}$"))
     account_number = text(40, description="A new number supersedes the printed placards.")
     holder_name = text(200, allow_none=True)
@@ -223,6 +242,20 @@ class VendorSchema(Schema):
 class VendorWrittenSchema(VendorSchema):
     warnings = fields.List(fields.Nested(FieldErrorSchema), required=True,
                            metadata={"description": "Non-blocking findings to check (same phone elsewhere…)."})
+    outcome = fields.String(metadata={
+        "description": "registered (new vendor on a vacant stall); account_added, account_updated or "
+                       "unchanged (the request named the stall's current vendor: no second person record)."})
+
+
+class AccountWrittenSchema(AccountSchema):
+    outcome = fields.String(required=True, metadata={"description": "account_added, account_updated or unchanged."})
+    warnings = fields.List(fields.Nested(FieldErrorSchema), required=True)
+    superseded_placards = fields.List(fields.String(), required=True,
+                                      metadata={"description": "Serials that must be reprinted."})
+
+
+class AccountListSchema(Schema):
+    items = fields.List(fields.Nested(AccountSchema), required=True)
 
 
 class VendorUpdatedSchema(VendorWrittenSchema):
@@ -285,8 +318,9 @@ class ImportRowErrorSchema(Schema):
 
 class ImportRowSchema(Schema):
     row_number = fields.Integer(required=True, metadata={"description": "As the spreadsheet numbers it."})
-    outcome = fields.String(required=True,
-                            metadata={"description": "create, update, unchanged, invalid or duplicate."})
+    outcome = fields.String(required=True, metadata={
+        "description": "create, add_account (the stall's current vendor gets the account), update, unchanged, "
+                       "invalid or duplicate."})
     errors = fields.List(fields.Nested(ImportRowErrorSchema), required=True)
     vendor_id = fields.Integer(required=True, allow_none=True)
     payment_account_id = fields.Integer(required=True, allow_none=True)

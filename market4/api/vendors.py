@@ -51,14 +51,14 @@ BINARY = {"type": "string", "format": "binary"}  # documents a file body; views 
 
 # --- representation --------------------------------------------------------------------
 
-def _visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
+def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
     if user.role == "bank_partner":
         bank_bin = scope.user_bank_bin(user) or "-"
         return [a for a in vendor.accounts if a.bank_bin == bank_bin]
     return list(vendor.accounts)
 
 
-def _account_dict(user: User, account: PaymentAccount) -> dict[str, Any]:
+def account_dict(user: User, account: PaymentAccount) -> dict[str, Any]:
     return {
         "id": account.id, "bank_bin": account.bank_bin, "bank_name": account.bank.short_name,
         "kind": account.kind,
@@ -83,7 +83,7 @@ def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
     } if stall_ids else {}
     result = []
     for vendor in vendors:
-        accounts = _visible_accounts(user, vendor)
+        accounts = visible_accounts(user, vendor)
         occupancy = occupancies.get(vendor.id)
         stall = occupancy.stall if occupancy else None
         placard = placards.get(stall.id) if stall else None
@@ -97,7 +97,7 @@ def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
                       "market_name": stall.market.name} if stall else None,
             "placard": {"serial": placard.serial, "status": placard.status,
                         "version": placard.version} if placard else None,
-            "accounts": [_account_dict(user, a) for a in accounts],
+            "accounts": [account_dict(user, a) for a in accounts],
         })
     return result
 
@@ -110,13 +110,22 @@ def _with_accounts():
     return selectinload(Vendor.accounts).joinedload(PaymentAccount.bank)
 
 
+def own_account(user: User, vendor: Vendor) -> PaymentAccount | None:
+    """The account a caller's vendor-level write is about: a bank partner's own active
+    account (the placard one first), anyone else's the vendor's placard account."""
+    if user.role != "bank_partner":
+        return vendor.placard_account
+    active = [a for a in visible_accounts(user, vendor) if a.status == "active"]
+    active.sort(key=lambda a: (not a.is_on_placard, a.id))
+    return active[0] if active else None
+
+
 def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
     """The active account a caller closes: at a bank partner's own bank, else the placard one."""
-    active = [a for a in _visible_accounts(user, vendor) if a.status == "active"]
-    active.sort(key=lambda a: (not a.is_on_placard, a.id))
-    if not active:
+    account = own_account(user, vendor)
+    if account is None:
         raise Conflict("Tiểu thương không còn tài khoản đang dùng.", code="account_closed")
-    return active[0]
+    return account
 
 
 # --- endpoints -------------------------------------------------------------------------
@@ -131,22 +140,27 @@ def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
 def create_vendor(payload: dict[str, Any]):
     """Register a vendor with the account for their placard at a stall.
 
-    Refusals: 422 with every invalid field (unknown market, stall or bank, bad phone or
-    account number, no consent); 409 for an account already registered
-    (``duplicate``, with ``object_ids``) or an occupied or closed stall; 403 for another
-    bank's BIN. Non-blocking findings come back in ``warnings``.
+    At a stall where someone already trades, a request whose phone and name (diacritics
+    and case ignored) are that vendor's adds the account to them (``outcome``:
+    ``account_added``; ``account_updated`` or ``unchanged`` for an account already
+    theirs): no second person record is made. The account goes on the placard only when
+    the vendor has none there yet.
+
+    Refusals: 422 with every invalid field (unknown market, stall or bank, bad phone,
+    an account number that breaks its bank's rules, no consent); 409 for an account
+    already registered to someone else (``duplicate``, with ``object_ids``), a closed
+    stall, or another vendor at the stall (``stall_occupied``: ask the market board);
+    403 for another bank's BIN, a market outside your area, or a market-manager token
+    (managers never write account numbers). Findings come back in ``warnings``.
     """
     user = current_user()
     market = db.session.scalar(scope.markets_query(user).where(Market.code == payload["market_code"]))
-    bank_bin = payload.get("bank_bin") or scope.user_bank_bin(user)
-    errors = []
+    # Without a BIN (and not a bank's token) the service reports the field, after the
+    # policy has had its say about who may register at all.
+    bank_bin = payload.get("bank_bin") or scope.user_bank_bin(user) or ""
     if market is None:
-        errors.append(FieldError("market_code", f"Không có chợ mã “{payload['market_code']}” trong phạm vi của bạn.",
-                                 "unknown_market"))
-    if not bank_bin:
-        errors.append(FieldError("bank_bin", "Cần mã BIN của ngân hàng.", "required"))
-    if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed([FieldError(
+            "market_code", f"Không có chợ mã “{payload['market_code']}” trong phạm vi của bạn.", "unknown_market")])
     registration = services.VendorRegistration(
         display_name=payload["display_name"], phone=payload["phone"], bank_bin=bank_bin,
         account_number=payload["account_number"], market=market, stall_code=payload["stall_code"],
@@ -155,8 +169,11 @@ def create_vendor(payload: dict[str, Any]):
         consent_given=payload["consent"])
     result = services.register_vendor(registration, organisation=user.organisation, actor=user, channel="api",
                                       replace_occupant=payload["replace_occupant"])
-    body = {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings]}
-    return body, {"Location": url_for("api_vendors.get_vendor", vendor_id=result.vendor.id)}
+    body = {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings],
+            "outcome": result.outcome}
+    # A new vendor or account is created (201); an account that was already theirs is not.
+    status = 201 if result.outcome in (services.REGISTERED, services.ACCOUNT_ADDED) else 200
+    return body, status, {"Location": url_for("api_vendors.get_vendor", vendor_id=result.vendor.id)}
 
 
 @blp.route("/vendors")
@@ -221,7 +238,8 @@ def update_vendor(changes: dict[str, Any], vendor_id: int):
     """
     user = current_user()
     vendor = scope.get_vendor_or_404(user, vendor_id)
-    result = services.update_registration(vendor, changes, organisation=user.organisation, actor=user,
+    account = own_account(user, vendor) if set(changes) & set(services.ACCOUNT_FIELDS) else None
+    result = services.update_registration(account or vendor, changes, organisation=user.organisation, actor=user,
                                           channel="api")
     db.session.commit()
     return {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings],

@@ -14,7 +14,10 @@ from market4.extensions import db
 # previewed: validated, nothing written; committed: every valid row written at once;
 # failed: the commit was attempted and rolled back, nothing written.
 BATCH_STATUSES = ("previewed", "committed", "failed")
-ROW_OUTCOMES = ("create", "update", "unchanged", "invalid", "duplicate")
+# add_account: the row is the stall's current occupant, who gets the row's account.
+ROW_OUTCOMES = ("create", "add_account", "update", "unchanged", "invalid", "duplicate")
+# Rows that a commit writes (or re-checks: an unchanged row may have changed since).
+WRITABLE_OUTCOMES = ("create", "add_account", "update", "unchanged")
 
 
 class ImportBatch(db.Model):

@@ -17,14 +17,17 @@ from sqlalchemy import func, select
 
 from market4.auth import scope
 from market4.auth.models import Organisation, User
+from market4.auth.policy import acts_for_one_bank
 from market4.banks.models import Bank
 from market4.db import today
 from market4.domain import banks as directory
+from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import FieldError, ValidationFailed
 from market4.extensions import db
 from market4.imports.models import ImportRow
 from market4.imports.reading import COLUMN_LABELS, RawRow
 from market4.markets.models import Market, Stall
+from market4.markets.queries import restrict_markets_to_area
 from market4.markets.services import stall_code_key
 from market4.vendors import duplicates
 from market4.vendors import validation as rules
@@ -76,6 +79,15 @@ def as_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return rules.clean_text(value)
+
+
+def _renames(current: str, typed: str) -> bool:
+    """Does ``typed`` change the vendor's name? A spelling without diacritics of the same
+    name ("pham thi lan" for "Phạm Thị Lan", as another bank's file may have it) does
+    not: it would only lose information."""
+    if typed == current:
+        return False
+    return not typed.isascii() or fold_to_bank_style(typed) != fold_to_bank_style(current)
 
 
 class RowPlanner:
@@ -150,6 +162,11 @@ class RowPlanner:
                 phone_numeric_cell="phone" in row.numeric, account_numeric_cell="account_number" in row.numeric)
         except ValidationFailed as failure:
             plan.errors.extend(self._as_rows(failure.errors))
+        if fields is not None:
+            try:
+                rules.check_account_for_bank(fields.account_number, self.bank.bin, is_card=fields.is_card)
+            except ValidationFailed as failure:
+                plan.errors.extend(self._as_rows(failure.errors))
         category, problem = self._category(text["goods_category"])
         if problem is not None:
             plan.errors.extend(self._as_rows([problem]))
@@ -177,19 +194,22 @@ class RowPlanner:
     def _load(self, plans: list[Plan]) -> None:
         any_of = duplicates.matching_any
         query = scope.markets_query(self.actor) if isinstance(self.actor, User) else select(Market)
+        if not isinstance(self.actor, User) and acts_for_one_bank(self.organisation):
+            # The CLI acting for a branch: the branch's area, as for its own users.
+            query = restrict_markets_to_area(query, self.organisation.area)
         self.markets: dict[str, Market] = {}
         for condition in any_of(func.upper(Market.code), {plan.values["market_code"] for plan in plans}):
             for market in db.session.scalars(query.where(condition)):
                 self.markets[market.code.upper()] = market
         self.stalls: dict[tuple[int, str], Stall] = {}
-        self.occupants: dict[int, str] = {}
+        self.occupants: dict[int, Vendor] = {}
         for condition in any_of(Stall.market_id, [market.id for market in self.markets.values()]):
             for stall in db.session.scalars(select(Stall).where(condition)):
                 self.stalls[(stall.market_id, stall_code_key(stall.code))] = stall
             occupied = db.session.execute(
-                select(Occupancy.stall_id, Vendor.display_name).join(Vendor, Vendor.id == Occupancy.vendor_id)
+                select(Occupancy.stall_id, Vendor).join(Vendor, Vendor.id == Occupancy.vendor_id)
                 .join(Stall, Stall.id == Occupancy.stall_id).where(condition, Occupancy.ended_on.is_(None)))
-            self.occupants.update((stall_id, name) for stall_id, name in occupied)
+            self.occupants.update((stall_id, vendor) for stall_id, vendor in occupied)
         fields = [plan.fields for plan in plans if plan.fields is not None]
         self.by_number = duplicates.accounts_by_number(self.bank.bin, [f.account_number for f in fields])
         self.by_reference = duplicates.accounts_by_reference(
@@ -259,15 +279,26 @@ class RowPlanner:
     def _plan_create(self, plan: Plan, stall: Stall) -> None:
         occupant = self.occupants.get(stall.id)
         if occupant is not None:
-            return plan.refuse("invalid", "stall_code",
-                               f"Sạp {stall.code} đang có tiểu thương {occupant} — đổi người ở trang của sạp, "
-                               "không qua nhập tệp.", "stall_occupied")
+            return self._plan_for_occupant(plan, stall, occupant)
         claimed = self._claimed.setdefault(stall.id, plan.row_number)
         if claimed != plan.row_number:
             return plan.refuse("invalid", "stall_code", f"Sạp {stall.code} đã có ở dòng {claimed} của tệp.",
                                "stall_taken_in_file")
         self._phone_warning(plan)
         plan.outcome = "create"
+
+    def _plan_for_occupant(self, plan: Plan, stall: Stall, occupant: Vendor) -> None:
+        """A row at an occupied stall: the occupant's own new account, or a refusal that
+        names no one (the occupant may be another bank's customer)."""
+        fields = plan.fields
+        assert fields is not None
+        if not (occupant.is_active and duplicates.same_person(
+                occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name)):
+            return plan.refuse("invalid", "stall_code",
+                               f"Sạp {stall.code} đang có tiểu thương khác (họ tên hoặc số điện thoại không "
+                               "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.", "stall_occupied")
+        plan.vendor_id = occupant.id
+        plan.outcome = "add_account"
 
     def _plan_update(self, plan: Plan, stall: Stall, account: PaymentAccount, *, matched_by_reference: bool) -> None:
         fields = plan.fields
@@ -283,7 +314,7 @@ class RowPlanner:
                                f"Tài khoản này thuộc tiểu thương {vendor.display_name}, không ở sạp {stall.code} — "
                                "đổi sạp ở trang tiểu thương, không qua nhập tệp.", "stall_differs")
         changes: dict[str, Any] = {}
-        if fields.display_name != vendor.display_name:
+        if _renames(vendor.display_name, fields.display_name):
             changes["display_name"] = fields.display_name
         if fields.phone_e164 != vendor.phone_e164:
             changes["phone"] = fields.phone_e164

@@ -26,6 +26,7 @@ HEADERS = ("Dòng", "Kết quả", "Cột", "Lý do", "Mức", "Mã tiểu thư�
 # (before the commit, after it)
 OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "create": ("Sẽ tạo mới", "Đã tạo mới"),
+    "add_account": ("Sẽ thêm tài khoản cho tiểu thương đang ở sạp", "Đã thêm tài khoản cho tiểu thương đang ở sạp"),
     "update": ("Sẽ cập nhật", "Đã cập nhật"),
     "unchanged": ("Không thay đổi", "Không thay đổi"),
     "invalid": ("Không hợp lệ", "Không hợp lệ — không ghi"),

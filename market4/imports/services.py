@@ -47,16 +47,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market4.audit import services as audit
+from market4.auth import policy
 from market4.auth.models import Organisation
+from market4.auth.policy import Action
 from market4.banks.models import Bank
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.imports.models import ROW_OUTCOMES, ImportBatch, ImportRow
+from market4.imports.models import ROW_OUTCOMES, WRITABLE_OUTCOMES, ImportBatch, ImportRow
 from market4.imports.planning import Plan, RowPlanner
 from market4.imports.reading import RawRow, read_vendor_file
 from market4.markets import services as markets
-from market4.vendors import access
 from market4.vendors import services as vendors
 from market4.vendors.models import PaymentAccount
 
@@ -64,15 +65,15 @@ __all__ = ["batch_as_dict", "commit_batch", "import_vendors"]
 
 logger = logging.getLogger(__name__)
 
-def _bank_for(bank_bin: str, organisation: Organisation | None, channel: str) -> Bank:
+def _bank_for(bank_bin: str, organisation: Organisation | None, actor: Any) -> Bank:
     """The batch's bank, after the checks that refuse the whole file."""
-    access.ensure_may_write(organisation, channel)
+    policy.check(Action.IMPORT, actor, organisation=organisation)
     text = (bank_bin or "").strip()
     bank = db.session.get(Bank, text) if len(text) == 6 and text.isdigit() else None
     if bank is None:
         raise ValidationFailed([FieldError("bank_bin", f"Không có ngân hàng mã BIN “{text}” trong danh mục.",
                                            "unknown_bank")])
-    access.ensure_bank_allowed(organisation, bank.bin)
+    policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
     return bank
 
 
@@ -104,7 +105,7 @@ def import_vendors(
     ``summary`` counts; with ``dry_run=False`` the valid rows are written at once
     (status "committed", or "failed" after a rollback). The caller commits.
     """
-    bank = _bank_for(bank_bin, organisation, channel)
+    bank = _bank_for(bank_bin, organisation, actor)
     sheet = read_vendor_file(content, filename)
     planner = RowPlanner(bank=bank, organisation=organisation, actor=actor)
     plans = planner.plan(sheet.rows)
@@ -137,14 +138,14 @@ def commit_batch(
     """
     if batch.status == "committed":
         raise Conflict("Lô nhập này đã được ghi vào hệ thống.", code="batch_committed")
-    bank = _bank_for(batch.bank_bin, organisation, channel)
+    bank = _bank_for(batch.bank_bin, organisation, actor)
     # Plain rows, not ORM objects: 10,000 of them are read and then updated in bulk.
     rows = db.session.execute(
         select(ImportRow.id, ImportRow.row_number, ImportRow.outcome, ImportRow.errors, ImportRow.values,
                ImportRow.vendor_id, ImportRow.payment_account_id)
         .where(ImportRow.batch_id == batch.id).order_by(ImportRow.row_number)).all()
-    kept = [Plan.from_row(row) for row in rows if row.outcome not in ("create", "update", "unchanged")]
-    again = [row for row in rows if row.outcome in ("create", "update", "unchanged")]
+    kept = [Plan.from_row(row) for row in rows if row.outcome not in WRITABLE_OUTCOMES]
+    again = [row for row in rows if row.outcome in WRITABLE_OUTCOMES]
     planner = RowPlanner(bank=bank, organisation=organisation, actor=actor)
     replanned = planner.plan([RawRow(row.row_number, dict(row.values)) for row in again])
     for plan, row in zip(replanned, again, strict=True):
@@ -182,6 +183,7 @@ def _write(
     caller stores them in the batch's rows.
     """
     creates = [plan for plan in plans if plan.outcome == "create"]
+    additions = [plan for plan in plans if plan.outcome == "add_account"]
     updates = [plan for plan in plans if plan.outcome == "update"]
     try:
         with db.session.begin_nested():
@@ -191,6 +193,11 @@ def _write(
                 audit_extra={"import_batch_id": batch.id})
             for plan, (vendor_id, account_id) in zip(creates, created, strict=True):
                 plan.vendor_id, plan.account_id = vendor_id, account_id
+            added = vendors.add_accounts_bulk(
+                [(plan.vendor_id, plan.fields) for plan in additions], bank=bank, organisation=organisation,
+                actor=actor, channel=channel, audit_extra={"import_batch_id": batch.id})
+            for plan, account_id in zip(additions, added, strict=True):
+                plan.account_id = account_id
             for plan in updates:
                 _apply_update(plan, organisation=organisation, actor=actor, channel=channel)
             batch.status = "committed"
@@ -202,6 +209,8 @@ def _write(
         logger.exception("Import batch %s failed; rolled back", batch.id)
         for plan in creates:  # ids of rows that no longer exist
             plan.vendor_id = plan.account_id = None
+        for plan in additions:
+            plan.account_id = None
         batch.status = "failed"
         batch.committed_at = None
         batch.error = _describe(error)
@@ -215,7 +224,7 @@ def _apply_update(plan: Plan, *, organisation: Organisation | None, actor: Any, 
         vendors.update_registration(account, plan.changes, organisation=organisation, actor=actor,
                                     channel=channel)
     if plan.category_change and plan.stall is not None:
-        markets.update_stall(plan.stall, goods_category=plan.category_change, actor=actor, channel=channel)
+        markets.set_goods_category(plan.stall, plan.category_change, actor=actor, channel=channel)
 
 
 def _describe(error: Exception) -> str:

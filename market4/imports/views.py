@@ -107,11 +107,13 @@ def commit(batch_id: int):
         return redirect(url_for("imports.preview", batch_id=batch_id))
     db.session.commit()
     summary = batch.summary
-    if batch.status == "committed" and not (summary.get("create") or summary.get("update")):
+    if batch.status == "committed" and not (summary.get("create") or summary.get("add_account")
+                                            or summary.get("update")):
         flash(_("Không có gì để ghi: các dòng hợp lệ đã có sẵn trong hệ thống."), "info")
     elif batch.status == "committed":
-        flash(_("Đã ghi vào hệ thống: %(create)s tiểu thương mới, %(update)s cập nhật.",
-                create=summary.get("create", 0), update=summary.get("update", 0)), "success")
+        flash(_("Đã ghi vào hệ thống: %(create)s tiểu thương mới, %(added)s tài khoản thêm cho tiểu thương "
+                "đang ở sạp, %(update)s cập nhật.", create=summary.get("create", 0),
+                added=summary.get("add_account", 0), update=summary.get("update", 0)), "success")
     else:
         flash(_("Ghi thất bại, không dòng nào được ghi: %(error)s", error=batch.error or ""), "error")
     return redirect(url_for("imports.preview", batch_id=batch.id))

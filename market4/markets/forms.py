@@ -49,14 +49,6 @@ REVOKE_REASONS = {
     "lost": _l("Bảng bị mất, rách hoặc mờ"),
     "swapped": _l("Bị dán đè / thay bằng mã QR lạ"),
 }
-STALL_LAYOUTS = {"a6": _l("A6 (một bảng mã)"), "a5": _l("A5"), "a4": _l("A4")}
-SHEET_LAYOUTS = {
-    "a4x4": _l("A4, 4 bảng mã mỗi trang"),
-    "a4x2": _l("A4, 2 bảng mã mỗi trang"),
-    "a6": _l("A6, mỗi trang một bảng mã"),
-    "a5": _l("A5, mỗi trang một bảng mã"),
-    "a4": _l("A4, mỗi trang một bảng mã"),
-}
 
 
 class ChoiceField(SelectField):

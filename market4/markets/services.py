@@ -6,7 +6,8 @@ what a printed placard shows (the stall code, the vendor at the stall) supersede
 stall's live placards, so ``placards.services.needs_reprint`` lists it.
 
 The status primitives live in ``markets.status`` and stall ordering in
-``markets.ordering``; both are re-exported here.
+``markets.ordering``; both are re-exported here. Who may do what is ``auth.policy``:
+each public function asks it first (occupancy and stalls are the market board's).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from market4.audit import services as audit
+from market4.auth import policy
+from market4.auth.policy import Action
 from market4.db import today
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
@@ -52,7 +55,9 @@ __all__ = [
     "find_stall",
     "move_vendor",
     "natural_key",
+    "occupy_vacant_stall",
     "record_visit",
+    "set_goods_category",
     "set_stall_status",
     "sorted_stalls",
     "stall_code_key",
@@ -142,6 +147,7 @@ def create_stall(
     channel: str = "web",
 ) -> Stall:
     """Add a stall; Conflict when the market already has the code (case/NFC-insensitive)."""
+    policy.check(Action.STALLS, actor, market=market)
     fields = _clean_stall_fields({"code": code, "zone": zone, "row": row, "goods_category": goods_category})
     _ensure_code_free(market, fields["code"])
     stall = Stall(market=market, opened_on=opened_on or today(), **fields)
@@ -163,6 +169,7 @@ def update_stall(
     channel: str = "web",
 ) -> Stall:
     """Rename or re-place a stall. A new code supersedes its placards (they print the code)."""
+    policy.check(Action.STALLS, actor, market=stall.market)
     given = {name: value for name, value in
              {"code": code, "zone": zone, "row": row, "goods_category": goods_category}.items()
              if value is not UNCHANGED}
@@ -183,8 +190,23 @@ def update_stall(
     return stall
 
 
+def set_goods_category(stall: Stall, category: str, *, actor: Any, channel: str = "web") -> None:
+    """Record what a stall sells, as a registration or import states it (already cleaned).
+
+    No policy check of its own: it is part of registering a vendor, which the caller
+    has checked, and changes nothing printed or counted.
+    """
+    if stall.goods_category == category:
+        return
+    before = {"goods_category": stall.goods_category}
+    stall.goods_category = category
+    db.session.flush()
+    audit.record("update", stall, actor=actor, channel=channel, before=before, after={"goods_category": category})
+
+
 def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: str = "web") -> Stall:
     """Close a stall from ``on``: it leaves the counts, its vendor leaves, its placards end."""
+    policy.check(Action.STALLS, actor, market=stall.market)
     day = on or today()
     if stall.closed_on is not None:
         raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
@@ -239,7 +261,23 @@ def assign_vendor(
     ends, the stall's placards are superseded and an accepting stall stops accepting
     until the new vendor's placard is posted.
     """
-    day = on or today()
+    policy.check(Action.OCCUPANCY, actor, stalls=[stall])
+    return _assign(stall, vendor, actor=actor, on=on or today(), replace_occupant=replace_occupant, channel=channel)
+
+
+def occupy_vacant_stall(stall: Stall, vendor: Vendor, *, actor: Any, on: date | None = None,
+                        channel: str = "web") -> Occupancy:
+    """A newly registered ``vendor`` starts at a vacant ``stall`` (Conflict if it is not).
+
+    No policy check of its own: registering on a vacant stall is checked by
+    ``vendors.services.register_vendor``, and nobody leaves the stall.
+    """
+    return _assign(stall, vendor, actor=actor, on=on or today(), replace_occupant=False, channel=channel)
+
+
+def _assign(stall: Stall, vendor: Vendor, *, actor: Any, on: date, replace_occupant: bool,
+            channel: str) -> Occupancy:
+    day = on
     ensure_can_assign(stall, vendor, on=day, replace_occupant=replace_occupant)
     occupancy = current_occupancy(stall)
     if occupancy is not None and occupancy.vendor_id == vendor.id:
@@ -271,6 +309,7 @@ def end_occupancy(
     Returns the ended occupancy, or None when the stall was already vacant (the status
     is still set, since someone reported the stall as not accepting).
     """
+    policy.check(Action.OCCUPANCY, actor, stalls=[stall])
     day = on or today()
     occupancy = current_occupancy(stall)
     if occupancy is not None:
@@ -294,6 +333,7 @@ def move_vendor(
     channel: str = "web",
 ) -> Occupancy:
     """Move ``vendor`` between stalls; both stalls' placards need reprinting (new code)."""
+    policy.check(Action.OCCUPANCY, actor, stalls=[from_stall, to_stall])
     day = on or today()
     occupancy = current_occupancy(from_stall)
     if occupancy is None or occupancy.vendor_id != vendor.id:
@@ -302,8 +342,7 @@ def move_vendor(
         return occupancy
     ensure_can_assign(to_stall, vendor, on=day, replace_occupant=replace_occupant)
     end_occupancy(from_stall, actor=actor, on=day, channel=channel)
-    return assign_vendor(to_stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant,
-                         channel=channel)
+    return _assign(to_stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant, channel=channel)
 
 
 def _finish(occupancy: Occupancy, day: date, *, actor: Any, channel: str) -> None:
@@ -348,6 +387,7 @@ def record_visit(
     - placard_missing / placard_swapped: every live placard of the stall is revoked
       (a swapped one must never be trusted again), not accepting.
     """
+    policy.check(Action.VISIT, actor, stall=stall)
     if outcome not in VISIT_OUTCOMES:
         raise ValidationFailed([FieldError("outcome", f"Kết quả kiểm tra không hợp lệ: {outcome}",
                                            "invalid_outcome")])

@@ -12,23 +12,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from market4.auth import scope
+from market4.auth import policy, scope
 from market4.auth.access import role_required
+from market4.auth.policy import Action
 from market4.dashboard.queries import figures_for_markets
 from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.markets import forms, queries, services
-from market4.markets.models import ACCEPTING, MARKET_KINDS, Market, Stall
+from market4.markets import requests as stall_requests
+from market4.markets.models import (
+    ACCEPTING,
+    CHECK_OUTCOMES,
+    MARKET_KINDS,
+    Market,
+    Stall,
+    StallRequest,
+)
 from market4.placards import services as placard_services
+from market4.vendors import services as vendor_services
 from market4.vendors.models import PaymentAccount, Vendor
 
 bp = Blueprint("markets", __name__, url_prefix="/cho")
@@ -48,7 +58,16 @@ REASON_LABELS = {
     "placard_superseded": _l("Bảng mã cũ hết hiệu lực"),
     "stall_closed": _l("Sạp đóng cửa"),
     "imported": _l("Nhập từ danh sách"),
+    "wrong_code_found": _l("Phát hiện mã lạ hoặc mã của sạp khác"),
 }
+# The models' CHECK_OUTCOMES wording, written out for the catalogue extractor.
+CHECK_LABELS = {
+    "code_matches": _l("Mã tại sạp khớp sổ đăng ký"),
+    "code_other_stall": _l("Mã của một sạp khác (bị tráo)"),
+    "code_outdated": _l("Bảng mã cũ, đã hết hiệu lực"),
+    "code_unregistered": _l("Mã lạ, không có trong sổ đăng ký"),
+}
+assert CHECK_LABELS.keys() == CHECK_OUTCOMES.keys()
 PLACARD_LABELS = {
     "issued": _l("Đã in, chưa dán"),
     "posted": _l("Đã dán"),
@@ -60,10 +79,9 @@ PLACARD_LABELS = {
 @bp.context_processor
 def labels() -> dict[str, Any]:
     return {"MARKET_KINDS": MARKET_KINDS, "STATUS_LABELS": STATUS_LABELS, "REASON_LABELS": REASON_LABELS,
-            "PLACARD_LABELS": PLACARD_LABELS, "VISIT_LABELS": forms.VISIT_LABELS,
+            "PLACARD_LABELS": PLACARD_LABELS, "VISIT_LABELS": {**forms.VISIT_LABELS, **CHECK_LABELS},
             "optional_url": optional_url, "account_label": account_label,
             "account_number_shown": account_number_shown, "phone_display": phone_display, "can_manage": can_manage,
-            "SHEET_LAYOUTS": forms.SHEET_LAYOUTS, "STALL_LAYOUTS": forms.STALL_LAYOUTS,
             "REVOKE_REASONS": forms.REVOKE_REASONS}
 
 
@@ -205,6 +223,9 @@ def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: An
         "visit_form": forms.VisitForm(formdata=None), "assign_form": forms.AssignForm(formdata=None),
         "move_form": move, "end_form": forms.EndOccupancyForm(formdata=None),
         "visit_errors": [], "stall_is_open": stall.is_open_on(today()),
+        "requests": _visible_requests(stall), "may_resolve": policy.may(Action.OCCUPANCY, current_user,
+                                                                        stalls=[stall]),
+        "may_request": vendor is not None and policy.may(Action.REQUEST, current_user, stall=stall),
     }
     context.update(overrides)
     if "move_form" in overrides:
@@ -387,3 +408,74 @@ def visit(code: str, stall_id: int):
     flash(_("Đã ghi nhận “%(outcome)s”. Trạng thái sạp: %(status)s.",
             outcome=forms.VISIT_LABELS[form.outcome.data], status=STATUS_LABELS[status]), "success")
     return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id, _anchor="kiem-tra"))
+
+
+# --- stall requests: a bank asks the market board to change who trades here -------------
+
+def _visible_requests(stall: Stall) -> list[StallRequest]:
+    """Open requests: all of them for those who settle them, one's own for a bank."""
+    found = stall_requests.open_requests([stall.id])
+    if policy.may(Action.OCCUPANCY, current_user, stalls=[stall]):
+        return found
+    return [r for r in found if r.requested_by_id == current_user.id]
+
+
+@bp.post("/<code>/sap/<int:stall_id>/de-nghi")
+@role_required("admin", "market_manager", "bank_partner")
+def stall_request(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    try:
+        stall_requests.request_stall_change(stall, request.form.get("message"), actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        _flash_all([_(problem.message) for problem in getattr(error, "errors", [error])])
+    else:
+        db.session.commit()
+        flash(_("Đã gửi đề nghị cho ban quản lý chợ; đề nghị hiện trên trang của sạp."), "success")
+    return _back_to(market, stall)
+
+
+@bp.post("/<code>/sap/<int:stall_id>/de-nghi/<int:request_id>")
+@role_required(*WRITERS)
+def resolve_request(code: str, stall_id: int, request_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    pending = db.get_or_404(StallRequest, request_id)
+    if pending.stall_id != stall.id:
+        abort(404)
+    try:
+        stall_requests.resolve_stall_request(pending, status=request.form.get("status", ""), actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(_(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Đã xử lý đề nghị."), "success")
+    return _back_to(market, stall)
+
+
+@bp.post("/<code>/sap/<int:stall_id>/tai-khoan-in/<int:account_id>")
+@role_required(*WRITERS)
+def choose_placard_account(code: str, stall_id: int, account_id: int):
+    """The vendor asks for their placard to pay another of their accounts."""
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    vendor = services.current_occupant(stall)
+    account = scope.get_account_or_404(current_user, account_id)
+    if vendor is None or account.vendor_id != vendor.id:
+        abort(404)
+    try:
+        superseded = vendor_services.choose_placard_account(account, organisation=current_user.organisation,
+                                                            actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(_(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
+                bank=account.bank.short_name, last4=account.last4), "success")
+        if superseded:
+            flash(_("Bảng mã cũ %(serials)s hết hiệu lực.", serials=", ".join(p.serial for p in superseded)),
+                  "warning")
+    return _back_to(market, stall)

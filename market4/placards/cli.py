@@ -1,16 +1,21 @@
 """``market4 placards``: print placards from the registry, list reprints, revoke a placard.
 
     market4 placards render --market CD-NGAIGIAO [--stall "Sạp 12"] [--layout a4x4]
-                            [--only-outdated] [--cover/--no-cover] [--ec M] -o bang-ma.pdf
+                            [--include-current [--confirm-superseding N]] [--preview]
+                            [--cover/--no-cover] [--ec Q] -o bang-ma.pdf
     market4 placards render --all -o huyen.pdf
     market4 placards reprint-list --market CD-NGAIGIAO
     market4 placards revoke P0000123 --reason "mất bảng"
 
-The commands call the same services as the web pages and commit once. Input the
-operator can fix (unknown market or stall, a layout whose QR modules would be too
-small) exits 2 with one ``error:`` line and leaves the database
-unchanged. Nothing to print (e.g. ``--only-outdated`` when every placard is current)
-is not an error: a message on stderr, exit 0, no file.
+The commands call the same services as the web pages and commit once. A market is
+printed for the stalls that need a placard (never printed, outdated or lost), as on the
+web; ``--include-current`` re-issues current placards too, and when that would
+supersede placards already posted on stalls it exits 2 saying how many, until
+``--confirm-superseding N`` repeats that number. ``--preview`` writes a "MẪU" sample
+without a payable QR and issues nothing. Input the operator can fix (unknown market or
+stall, a layout whose QR modules would be too small) exits 2 with one ``error:`` line
+and leaves the database unchanged. Nothing to print (every placard current) is not an
+error: a message on stderr, exit 0, no file.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ from typing import NoReturn
 import click
 from sqlalchemy import select
 
-from market4.domain.placard_layout import PlacardLayoutError
+from market4.domain.placard_layout import PRINT_EC_LEVEL, PlacardLayoutError
 from market4.domain.qr_matrix import QrEncodingError
 from market4.errors import DomainError
 from market4.extensions import db
-from market4.markets.models import Market
+from market4.markets.models import Market, Stall
 from market4.markets.services import find_stall
 from market4.placards import printing, services
 from market4.placards.models import Placard
@@ -61,44 +66,59 @@ def placards_group() -> None:
 @click.option("--all", "all_markets", is_flag=True, help="Every stall with a placard account, all markets.")
 @click.option("--layout", type=click.Choice(printing.LAYOUTS),
               help="Paper: a6/a5/a4 one per page, a4x2/a4x4 two/four per A4 [default: a4x4, a6 with --stall].")
-@click.option("--only-outdated", is_flag=True, help="Only stalls never printed, outdated or lost.")
+@click.option("--include-current", is_flag=True,
+              help="Also re-issue placards that are current (default: only stalls that need one).")
+@click.option("--only-outdated", is_flag=True, hidden=True, help="The default; kept for old scripts.")
+@click.option("--confirm-superseding", type=click.IntRange(min=0), default=0,
+              help="The number of posted placards you agree to supersede (the run says how many).")
+@click.option("--preview", is_flag=True, help="A 'MẪU' sample without a payable QR; issues nothing.")
 @click.option("--cover/--no-cover", default=None,
               help="Cover list with a column to sign on posting [default: on, off with --stall].")
-@click.option("--ec", "ec_level", type=click.Choice(["M", "Q", "H"], case_sensitive=False), default="M",
-              show_default=True, help="QR error-correction level.")
+@click.option("--ec", "ec_level", type=click.Choice(["M", "Q", "H"], case_sensitive=False),
+              default=PRINT_EC_LEVEL, show_default=True, help="QR error-correction level.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
               help="PDF file to write.")
 def render_command(market_code: str | None, stall_code: str | None, all_markets: bool, layout: str | None,
-                   only_outdated: bool, cover: bool | None, ec_level: str, output: Path) -> None:
+                   include_current: bool, only_outdated: bool, confirm_superseding: int, preview: bool,
+                   cover: bool | None, ec_level: str, output: Path) -> None:
     """Issue placards (new serials, earlier ones superseded) and write them as one PDF."""
     if all_markets == bool(market_code):
         _fail("give either --market CODE or --all")
     if stall_code and not market_code:
         _fail("--stall needs --market")
     single = bool(stall_code)
-    options = dict(layout=layout or ("a6" if single else "a4x4"), actor=None, channel=CHANNEL,
-                   cover_page=(not single) if cover is None else cover, only_outdated=only_outdated,
-                   ec_level=ec_level.upper())
+    options = dict(layout=layout or ("a6" if single else "a4x4"),
+                   cover_page=(not single) if cover is None else cover,
+                   only_outdated=not (include_current or single), ec_level=ec_level.upper())
     try:
         if all_markets:
-            result = printing.print_all(**options)
+            stalls = printing.stalls_with_placard_accounts()
         else:
             market = _market(market_code)
+            stalls = list(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
+            options["title"] = f"Bảng mã VietQR – {market.name}"
             if single:
                 stall = find_stall(market, stall_code)
                 if stall is None:
                     _fail(f"unknown stall {stall_code!r} in market {market.code}")
-                result = printing.print_stalls([stall], **options)
-            else:
-                result = printing.print_market(market, **options)
+                stalls = [stall]
+        if preview:
+            output.write_bytes(printing.preview_stalls(stalls, **options))
+            click.echo(f"preview (no serials issued, nothing recorded) -> {output}")
+            return
+        result = printing.print_stalls(stalls, actor=None, channel=CHANNEL, group_by_market=all_markets,
+                                       confirm_superseding=confirm_superseding, **options)
     except (PlacardLayoutError, QrEncodingError) as error:
         _fail(str(error))
     except printing.PayloadMismatch as error:
         _fail(error.message, code=1)
     except DomainError as error:
-        if error.code == "nothing_to_print":  # e.g. --only-outdated when all is current
+        if error.code == "nothing_to_print":  # every placard current
             click.echo(f"{error.message} Nothing written.", err=True)
             return
+        if error.code == "confirm_superseding":
+            _fail(f"this run would supersede {error.details['posted']} placards posted on stalls; nothing "
+                  f"written. Repeat with --confirm-superseding {error.details['posted']} to print anyway.")
         _fail(error.message)
     db.session.commit()
     output.write_bytes(result.pdf)

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -17,7 +18,6 @@ LAYOUT_LABELS = {
     "a5": _l("Mỗi bảng một tờ A5"),
     "a4": _l("Mỗi bảng một tờ A4"),
 }
-SINGLE_LAYOUTS = ("a6", "a5", "a4")
 
 # Revocation reasons; the stored reason is the key (plus the note for "other").
 REVOKE_REASONS = {
@@ -31,15 +31,41 @@ def _choices(labels: dict[str, object], keys: tuple[str, ...] | None = None) -> 
     return [SelectChoice(key, labels[key]) for key in (keys or tuple(labels))]
 
 
-class MarketPrintForm(FlaskForm):
+# Which stalls a print run covers. "needed" is the default everywhere: a run never
+# re-issues placards already posted on stalls unless asked, and then only after the
+# count of posted placards that stop working has been confirmed.
+PRINT_SCOPES = {
+    "needed": _l("Chỉ các sạp cần in: chưa có bảng, bảng cũ hoặc bị mất"),
+    "all": _l("Tất cả sạp có tài khoản (in lại cả bảng đang dán)"),
+}
+
+
+class PrintForm(FlaskForm):
+    """The one print form: a whole market, or one stall (``stall_id``); print or preview."""
+
     layout = RadioField(_l("Khổ giấy"), choices=_choices(LAYOUT_LABELS), default="a4x4")
-    only_outdated = BooleanField(_l("Chỉ in các sạp chưa có bảng, bảng cũ hoặc bị mất"))
+    # Anything but "all" (including nothing, from a script) means the safe default.
+    scope = RadioField(_l("In cho"), choices=_choices(PRINT_SCOPES), default="needed", validate_choice=False)
     cover_page = BooleanField(_l("Kèm trang danh sách để ký nhận khi dán"), default=True)
+    stall_id = HiddenField()
+    # The number of posted placards the person agreed to supersede (see print_stalls).
+    confirm_superseding = HiddenField(default="0")
+
+    @property
+    def single_stall_id(self) -> int | None:
+        value = (self.stall_id.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+    @property
+    def confirmed(self) -> int:
+        value = (self.confirm_superseding.data or "").strip()
+        return int(value) if value.isdigit() else 0
 
 
-class StallPrintForm(FlaskForm):
-    layout = RadioField(_l("Khổ giấy"), choices=_choices(LAYOUT_LABELS, SINGLE_LAYOUTS),
-                        default="a6")
+class MarketSettingsForm(FlaskForm):
+    """How this market's placards print the account number."""
+
+    mask_account = BooleanField(_l("Che số tài khoản trên bảng mã (chỉ in 4 số cuối)"))
 
 
 class RevokeForm(FlaskForm):
@@ -66,3 +92,13 @@ class InspectForm(FlaskForm):
 
     payload = TextAreaField(_l("Nội dung mã QR"), validators=[DataRequired(_l("Dán hoặc quét nội dung mã QR.")),
                                                                Length(max=512)])
+
+
+class StallCheckForm(FlaskForm):
+    """What is posted at a stall: the scanned text, or a photo to read it from."""
+
+    payload = TextAreaField(_l("Nội dung mã QR"), validators=[Optional(), Length(max=600)])
+    photo = FileField(_l("Hoặc chụp ảnh mã QR"),
+                      validators=[FileAllowed(["jpg", "jpeg", "png", "webp", "gif", "bmp"],
+                                              _l("Chỉ nhận ảnh JPEG, PNG hoặc WebP."))])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=200)])

@@ -31,12 +31,22 @@ from typing import Any
 
 from sqlalchemy import select
 
+from market4.auth import policy
+from market4.auth.policy import Action
 from market4.banks.models import Bank
-from market4.db import VIETNAM_TZ, today
-from market4.domain.placard_layout import PlacardSpec, check_print_ec_level, sheet_layout
+from market4.db import VIETNAM_TZ, now_utc, today
+from market4.domain import banks as directory
+from market4.domain.account_rules import DEFAULT_RULE, check_account_number
+from market4.domain.placard_layout import (
+    PREVIEW_MARK,
+    PRINT_EC_LEVEL,
+    PlacardSpec,
+    check_print_ec_level,
+    sheet_layout,
+)
 from market4.domain.placard_png import render_placard_png
 from market4.domain.placard_sheets import render_placard, render_placards
-from market4.domain.vietqr import VietQRError, decode
+from market4.domain.vietqr import SERVICE_CARD, VietQRError, decode
 from market4.errors import Conflict, NotFound
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
@@ -110,20 +120,31 @@ def spec_for(stall: Stall, account: PaymentAccount, placard: Placard) -> Placard
         zone=stall.zone,
         row=stall.row,
         goods_category=stall.goods_category,
+        mask_account=stall.market.mask_account_on_placards,
     )
 
 
 def verify_payload(placard: Placard, account: PaymentAccount) -> None:
-    """Raise PayloadMismatch unless ``placard.payload`` pays exactly ``account``."""
+    """Raise PayloadMismatch unless ``placard.payload`` pays exactly ``account``, in our
+    canonical form, to an account number its bank can have: never print anything else."""
     try:
-        transfer = decode(placard.payload).transfer
+        decoded = decode(placard.payload, strict=True)
     except VietQRError as error:
         raise PayloadMismatch(f"Bảng mã {placard.serial}: mã VietQR không hợp lệ ({error}).") from error
+    transfer = decoded.transfer
     if transfer.bin != account.bank_bin or transfer.account != account.account_number:
         logger.error("Payload of %s pays %s/%s, registry says %s/%s", placard.serial, transfer.bin,
                      transfer.account, account.bank_bin, account.account_number)
         raise PayloadMismatch(f"Bảng mã {placard.serial}: mã QR không trả vào đúng tài khoản đã đăng ký; "
                               "không in.")
+    bank = directory.by_bin(transfer.bin)
+    violation = check_account_number(transfer.account, bank.account_rules if bank else (DEFAULT_RULE,),
+                                     is_card=transfer.service == SERVICE_CARD)
+    if violation is not None:
+        logger.error("Payload of %s pays %s/%s, which breaks the bank's rule %s", placard.serial, transfer.bin,
+                     transfer.account, violation.code)
+        raise PayloadMismatch(f"Bảng mã {placard.serial}: số tài khoản không đúng quy tắc của ngân hàng "
+                              f"({violation.code}); sửa tài khoản trước khi in.", code=violation.code)
 
 
 # --- choosing what to print -------------------------------------------------------------
@@ -198,31 +219,25 @@ def _gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-@_gc_paused()
-def print_stalls(
-    stalls: Iterable[Stall],
-    *,
-    layout: str = "a4x4",
-    actor: Any,
-    channel: str = "web",
-    cover_page: bool = True,
-    only_outdated: bool = False,
-    ec_level: str = "M",
-    title: str | None = None,
-    group_by_market: bool = False,
-) -> PrintResult:
-    """Issue a new placard for each printable stall and render them all as one PDF.
+@dataclass
+class Selection:
+    """What a print run would do: the stalls it prints, those it leaves out, and how many
+    placards already posted on stalls it would supersede (they stop being valid)."""
 
-    ``only_outdated`` keeps only the stalls in ``needs_reprint`` of their market (never
-    printed, outdated or lost); ``group_by_market`` orders by market name first. Raises
-    PlacardLayoutError (layout or EC level refused), Conflict "nothing_to_print",
-    PayloadMismatch; the database is then unchanged.
+    pairs: list[tuple[Stall, PaymentAccount]]
+    skipped: list[tuple[Stall, str]]
+    posted_superseded: int
+    keep: list[Any]  # strong references to the loaded rows (see _placard_accounts)
+
+
+def select_stalls(stalls: Iterable[Stall], *, only_outdated: bool = True, group_by_market: bool = False) -> Selection:
+    """Choose what to print among ``stalls``, in print order, without changing anything.
+
+    ``only_outdated`` (the default everywhere: printing must not surprise) keeps the
+    stalls in ``needs_reprint`` of their market (never printed, outdated or lost).
     """
-    sheet_layout(layout)  # unknown layout or EC level: refuse before any query
-    ec_level = check_print_ec_level(ec_level)
-    started = time.perf_counter()
     stalls = list({stall.id: stall for stall in stalls}.values())  # each stall once
-    keep: list[Any] = _load_markets(stalls)  # strong references: see _placard_accounts
+    keep: list[Any] = _load_markets(stalls)
     if only_outdated:
         wanted: set[int] = set()
         for market_id in {stall.market_id for stall in stalls}:
@@ -232,7 +247,6 @@ def print_stalls(
         stalls.sort(key=lambda s: (vietnamese_sort_key(s.market.name), s.market_id, stall_sort_key(s)))
     else:
         stalls.sort(key=stall_sort_key)
-
     accounts = _placard_accounts(stalls, keep)
     today_ = today()
     pairs: list[tuple[Stall, PaymentAccount]] = []
@@ -247,11 +261,56 @@ def print_stalls(
             skipped.append((stall, SKIP_NO_ACCOUNT))
         else:
             pairs.append((stall, account))
+    posted = set(db.session.scalars(select(Placard.stall_id).where(
+        Placard.stall_id.in_([stall.id for stall, _ in pairs]), Placard.status == "posted"))) if pairs else set()
+    return Selection(pairs, skipped, len(posted), keep)
+
+
+def _nothing_to_print(skipped: list[tuple[Stall, str]]) -> Conflict:
+    message = "Không có sạp nào để in bảng mã."
+    if len(skipped) == 1:
+        message = f"Không in được bảng mã cho {skipped[0][0].code}: {skipped[0][1].lower()}."
+    return Conflict(message, code="nothing_to_print")
+
+
+@_gc_paused()
+def print_stalls(
+    stalls: Iterable[Stall],
+    *,
+    layout: str = "a4x4",
+    actor: Any,
+    channel: str = "web",
+    cover_page: bool = True,
+    only_outdated: bool = False,
+    ec_level: str = PRINT_EC_LEVEL,
+    title: str | None = None,
+    group_by_market: bool = False,
+    confirm_superseding: int = 0,
+) -> PrintResult:
+    """Issue a new placard for each printable stall and render them all as one PDF.
+
+    ``only_outdated`` keeps only the stalls in ``needs_reprint`` of their market (never
+    printed, outdated or lost); ``group_by_market`` orders by market name first. A run
+    that would supersede placards already *posted* on stalls needs
+    ``confirm_superseding`` equal to their number (the caller showed it to a person):
+    otherwise Conflict "confirm_superseding" with ``details["posted"]``. Raises
+    PermissionDenied (``auth.policy``), PlacardLayoutError (layout or EC level refused),
+    Conflict "nothing_to_print", PayloadMismatch; the database is then unchanged.
+    """
+    sheet_layout(layout)  # unknown layout or EC level: refuse before any query
+    ec_level = check_print_ec_level(ec_level)
+    started = time.perf_counter()
+    stalls = list(stalls)
+    policy.check(Action.PRINT, actor, stalls=stalls)
+    selection = select_stalls(stalls, only_outdated=only_outdated, group_by_market=group_by_market)
+    pairs, skipped = selection.pairs, selection.skipped
     if not pairs:
-        message = "Không có sạp nào để in bảng mã."
-        if len(skipped) == 1:
-            message = f"Không in được bảng mã cho {skipped[0][0].code}: {skipped[0][1].lower()}."
-        raise Conflict(message, code="nothing_to_print")
+        raise _nothing_to_print(skipped)
+    policy.check(Action.PRINT, actor, pairs=pairs)
+    if selection.posted_superseded and confirm_superseding != selection.posted_superseded:
+        raise Conflict(f"In lại sẽ làm {selection.posted_superseded} bảng mã đang dán tại sạp hết hiệu lực; "
+                       "cần xác nhận trước khi in.", code="confirm_superseding",
+                       details={"posted": selection.posted_superseded})
 
     placards = services.plan_placards(pairs, layout=layout, actor=actor)
     specs = []
@@ -260,13 +319,13 @@ def print_stalls(
         specs.append(spec_for(stall, account, placard))
     planned = time.perf_counter()
 
+    markets = {stall.market for stall, _ in pairs}
     pdf = render_placards(specs, layout=layout, ec_level=ec_level, cover_page=cover_page, title=title)
     rendered = time.perf_counter()
 
-    markets = sorted({stall.market.code for stall, _ in pairs})
     superseded = services.record_placards(placards, actor=actor, channel=channel, details={
         "layout": layout, "ec_level": ec_level, "only_outdated": only_outdated,
-        "markets": markets, "skipped": len(skipped)})
+        "markets": sorted(market.code for market in markets), "skipped": len(skipped)})
     recorded = time.perf_counter()
     timings = {"plan": planned - started, "render": rendered - planned, "record": recorded - rendered,
                "total": recorded - started}
@@ -276,6 +335,31 @@ def print_stalls(
                        pages=_count_pages(pdf), timings=timings)
 
 
+def preview_stalls(
+    stalls: Iterable[Stall],
+    *,
+    layout: str = "a4x4",
+    cover_page: bool = False,
+    only_outdated: bool = True,
+    ec_level: str = PRINT_EC_LEVEL,
+    title: str | None = None,
+) -> bytes:
+    """A sample PDF of what printing would give, watermarked "MẪU" and without a payable
+    QR: no serial is issued and nothing is written. Conflict "nothing_to_print" when the
+    selection is empty."""
+    sheet_layout(layout)
+    ec_level = check_print_ec_level(ec_level)
+    selection = select_stalls(stalls, only_outdated=only_outdated)
+    if not selection.pairs:
+        raise _nothing_to_print(selection.skipped)
+    printed_at = now_utc()
+    specs = [spec_for(stall, account, Placard(serial=PREVIEW_MARK, version=0, payload=services.payload_for(account),
+                                              printed_at=printed_at))
+             for stall, account in selection.pairs]
+    return render_placards(specs, layout=layout, ec_level=ec_level, cover_page=cover_page, title=title,
+                           preview=True)
+
+
 def print_market(market: Market, **options: Any) -> PrintResult:
     """Every stall of ``market`` (see :func:`print_stalls` for the options)."""
     stalls = db.session.scalars(select(Stall).where(Stall.market_id == market.id))
@@ -283,16 +367,19 @@ def print_market(market: Market, **options: Any) -> PrintResult:
     return print_stalls(stalls, **options)
 
 
-def print_all(**options: Any) -> PrintResult:
-    """Every open stall in the database whose vendor has a placard account, by market."""
-    with_account = (
+def stalls_with_placard_accounts() -> list[Stall]:
+    """Every open stall in the database whose vendor has a placard account."""
+    return list(db.session.scalars(
         select(Stall)
         .join(Occupancy, (Occupancy.stall_id == Stall.id) & Occupancy.ended_on.is_(None))
         .join(Vendor, (Vendor.id == Occupancy.vendor_id) & Vendor.is_active.is_(True))
         .join(PaymentAccount, (PaymentAccount.vendor_id == Vendor.id) & PaymentAccount.is_on_placard.is_(True)
-              & (PaymentAccount.status == "active"))
-    )
-    return print_stalls(db.session.scalars(with_account), group_by_market=True, **options)
+              & (PaymentAccount.status == "active"))))
+
+
+def print_all(**options: Any) -> PrintResult:
+    """Every open stall in the database whose vendor has a placard account, by market."""
+    return print_stalls(stalls_with_placard_accounts(), group_by_market=True, **options)
 
 
 def png_for_stall(stall: Stall) -> bytes:
@@ -392,7 +479,12 @@ class Inspection:
 
 
 def inspect_payload(text: str) -> Inspection:
-    """Decode ``text`` with the strict codec and look for the placard carrying it exactly."""
+    """Decode ``text`` as bank apps would and look for the placard carrying it exactly.
+
+    This check does not know where the code is posted: a match names the stall the
+    placard belongs to, and the inspector compares. The stall-aware check, which also
+    recognises a vendor's own bank stand and records the visit, is ``placards.checks``.
+    """
     payload = (text or "").strip()
     try:
         decode(payload)

@@ -30,6 +30,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from market4.audit import services as audit
+from market4.auth import policy
+from market4.auth.policy import Action
 from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain.vietqr import SERVICE_ACCOUNT, SERVICE_CARD, Transfer, VietQRError, encode
 from market4.errors import Conflict, FieldError, ValidationFailed
@@ -55,6 +57,7 @@ __all__ = [
     "plan_placards",
     "record_placards",
     "revoke_placard",
+    "set_account_display",
     "supersede_placards",
 ]
 
@@ -207,6 +210,7 @@ def revoke_placard(
     The stall becomes not_accepting ("placard_revoked") unless another live posted
     placard remains on it.
     """
+    policy.check(Action.REVOKE, actor, placard=placard)
     if placard.status not in LIVE_STATUSES:
         raise Conflict(f"Bảng mã {placard.serial} không còn hiệu lực.", code="placard_not_live")
     _end(placard, "revoked", reason, actor=actor, channel=channel)
@@ -440,3 +444,17 @@ def _drop_acceptance_if_unbacked(stall: Stall, reason: str, *, on: date | None, 
     )
     if not still_posted:
         set_stall_status(stall, NOT_ACCEPTING, reason=reason, on=day, actor=actor)
+
+
+def set_account_display(market: Market, *, masked: bool, actor: Any, channel: str = "web") -> Market:
+    """Choose whether ``market``'s placards print the account number in full (the
+    default) or only its last digits. Placards already printed stay valid: their QR
+    pays the same account; the choice applies to the next print."""
+    policy.check(Action.STALLS, actor, market=market)
+    if market.mask_account_on_placards == masked:
+        return market
+    market.mask_account_on_placards = masked
+    db.session.flush()
+    audit.record("update", market, actor=actor, channel=channel, before={"mask_account_on_placards": not masked},
+                 after={"mask_account_on_placards": masked})
+    return market

@@ -13,21 +13,27 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from market4.auth import policy
 from market4.auth.access import role_required
+from market4.auth.policy import Action
 from market4.auth.scope import can_see_account_number, get_market_or_404, market_ids
 from market4.db import today
+from market4.domain import banks as directory
 from market4.domain.placard_layout import PlacardLayoutError
+from market4.domain.qr_scan import MAX_PHOTO_BYTES, QrPhotoError, read_qr_texts
 from market4.errors import DomainError, NotFound
 from market4.extensions import db
 from market4.markets.models import Market, Stall
-from market4.placards import printing, services
+from market4.placards import checks, printing, services
 from market4.placards.forms import (
     REVOKE_REASONS,
     InspectForm,
-    MarketPrintForm,
+    MarketSettingsForm,
+    PrintForm,
     RevokeForm,
-    StallPrintForm,
+    StallCheckForm,
 )
 from market4.placards.models import Placard
 
@@ -36,8 +42,8 @@ bp = Blueprint("placards", __name__, url_prefix="/bang-ma")
 PRINTERS = ("admin", "market_manager")
 
 
-def _pdf_response(pdf: bytes, name: str):
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=name,
+def _pdf_response(pdf: bytes, name: str, *, attachment: bool = True):
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=attachment, download_name=name,
                      max_age=0)
 
 
@@ -47,59 +53,93 @@ def _stall_in_scope(stall_id: int) -> Stall:
     return stall
 
 
-def _overview(market: Market, form: MarketPrintForm, status: int = 200):
+def _overview(market: Market, form: PrintForm, status: int = 200, settings: MarketSettingsForm | None = None):
     rows = printing.market_overview(market)
-    return render_template("placards/market.html", market=market, rows=rows, form=form,
-                           stall_form=StallPrintForm(formdata=None),
-                           reprint=[row for row in rows if row.reprint_reason]), status
+    single = next((row for row in rows if row.stall.id == form.single_stall_id), None)
+    return render_template(
+        "placards/market.html", market=market, rows=rows, form=form, single=single,
+        settings=settings or MarketSettingsForm(formdata=None, mask_account=market.mask_account_on_placards),
+        may_configure=policy.may(Action.STALLS, current_user, market=market),
+        reprint=[row for row in rows if row.reprint_reason],
+        posted_with_account=sum(1 for row in rows if row.account and row.live and row.live.status == "posted")), status
 
 
 @bp.get("/cho/<market_code>")
 @role_required(*PRINTERS)
 def market(market_code: str):
-    return _overview(get_market_or_404(current_user, market_code), MarketPrintForm(formdata=None))
+    market = get_market_or_404(current_user, market_code)
+    form = PrintForm(formdata=None)
+    stall_id = request.args.get("sap", type=int)
+    if stall_id is not None:
+        form.stall_id.data = str(_stall_of(market, stall_id).id)
+        form.layout.data = "a6"
+        form.scope.data = "all"
+        form.cover_page.data = False
+    return _overview(market, form)
+
+
+def _stall_of(market: Market, stall_id: int) -> Stall:
+    stall = db.session.get(Stall, stall_id)
+    if stall is None or stall.market_id != market.id:
+        abort(404)
+    return stall
 
 
 @bp.post("/cho/<market_code>/in")
 @role_required(*PRINTERS)
 def market_sheet(market_code: str):
+    """Print (issue serials) or preview (issue nothing) a market's placards, or one stall's."""
     market = get_market_or_404(current_user, market_code)
-    form = MarketPrintForm()
+    form = PrintForm()
     if not form.validate_on_submit():
         return _overview(market, form, 400)
+    single = _stall_of(market, form.single_stall_id) if form.single_stall_id is not None else None
+    stalls = [single] if single is not None else list(db.session.scalars(
+        select(Stall).where(Stall.market_id == market.id)))
+    options = dict(layout=form.layout.data, cover_page=form.cover_page.data and single is None,
+                   only_outdated=single is None and form.scope.data != "all",
+                   title=None if single else _("Bảng mã VietQR – %(name)s", name=market.name))
+    name = f"bang-ma-{market.code}-{today().isoformat()}.pdf"
     try:
-        result = printing.print_market(market, layout=form.layout.data, actor=current_user, channel="web",
-                                       cover_page=form.cover_page.data, only_outdated=form.only_outdated.data)
+        if request.form.get("action") == "preview":
+            pdf = printing.preview_stalls(stalls, **options)
+            return _pdf_response(pdf, "mau-" + name, attachment=False)
+        result = printing.print_stalls(stalls, actor=current_user, channel="web",
+                                       confirm_superseding=form.confirmed, **options)
     except PlacardLayoutError as error:
         db.session.rollback()
         form.layout.errors = [_("Khổ giấy này quá nhỏ cho mã QR (%(reason)s).", reason=str(error))]
         return _overview(market, form, 422)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "info" if error.code == "nothing_to_print" else "error")
+        if error.code == "confirm_superseding":
+            form.confirm_superseding.data = str(error.details["posted"])
+            return render_template("placards/confirm_print.html", market=market, form=form, single=single,
+                                   posted=error.details["posted"]), 409
+        flash(_(error.message), "info" if error.code == "nothing_to_print" else "error")
         return redirect(url_for("placards.market", market_code=market.code))
     db.session.commit()
-    return _pdf_response(result.pdf, f"bang-ma-{market.code}-{today().isoformat()}.pdf")
+    if single is not None:
+        name = f"bang-ma-{market.code}-{result.placards[0].serial}.pdf"
+    return _pdf_response(result.pdf, name)
 
 
-@bp.post("/sap/<int:stall_id>/in")
+@bp.post("/cho/<market_code>/cai-dat")
 @role_required(*PRINTERS)
-def stall_pdf(stall_id: int):
-    stall = _stall_in_scope(stall_id)
-    form = StallPrintForm()
-    back = url_for("placards.market", market_code=stall.market.code)
-    if not form.validate_on_submit():
-        flash(_("Khổ giấy không hợp lệ."), "error")
-        return redirect(back)
+def market_settings(market_code: str):
+    market = get_market_or_404(current_user, market_code)
+    settings = MarketSettingsForm()
+    if not settings.validate_on_submit():
+        return _overview(market, PrintForm(formdata=None), 400, settings=settings)
     try:
-        result = printing.print_stalls([stall], layout=form.layout.data, actor=current_user, channel="web",
-                                       cover_page=False)
-    except (PlacardLayoutError, DomainError) as error:
+        services.set_account_display(market, masked=settings.mask_account.data, actor=current_user)
+    except DomainError as error:
         db.session.rollback()
-        flash(getattr(error, "message", str(error)), "error")
-        return redirect(back)
-    db.session.commit()
-    return _pdf_response(result.pdf, f"bang-ma-{stall.market.code}-{result.placards[0].serial}.pdf")
+        flash(_(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Đã lưu cách in số tài khoản cho %(market)s.", market=market.name), "success")
+    return redirect(url_for("placards.market", market_code=market.code))
 
 
 @bp.get("/sap/<int:stall_id>.png")
@@ -149,3 +189,65 @@ def inspect():
     return render_template("placards/inspect.html", form=form, result=result, in_scope=in_scope,
                            account=account,
                            full_number=bool(account and can_see_account_number(current_user, account)))
+
+
+# --- the check of what is posted at one stall ------------------------------------------
+
+def _readable_stall(stall_id: int) -> Stall:
+    """The stall, when its market is in the viewer's scope (404 otherwise)."""
+    stall = db.get_or_404(Stall, stall_id)
+    get_market_or_404(current_user, stall.market.code)
+    return stall
+
+
+def _scanned_text(form: StallCheckForm) -> str | None:
+    """The payload typed or pasted, else the first QR read from the photo (None: neither)."""
+    if (form.payload.data or "").strip():
+        return form.payload.data
+    upload = form.photo.data
+    if not upload:
+        form.payload.errors = [*form.payload.errors, _("Dán nội dung mã QR hoặc chụp ảnh mã tại sạp.")]
+        return None
+    try:
+        texts = read_qr_texts(upload.read(MAX_PHOTO_BYTES + 1))
+    except QrPhotoError:
+        form.photo.errors = [*form.photo.errors, _("Không mở được ảnh này; hãy chụp lại (JPEG hoặc PNG).")]
+        return None
+    if not texts:
+        form.photo.errors = [*form.photo.errors, _("Không tìm thấy mã QR trong ảnh; chụp gần hơn, đủ sáng, "
+                                                   "không bị lóa.")]
+        return None
+    # A stand may carry several codes; the VietQR one is what shoppers pay.
+    return next((text for text in texts if text.startswith("000201")), texts[0])
+
+
+@bp.route("/sap/<int:stall_id>/kiem-tra", methods=["GET", "POST"])
+@login_required
+def check_stall(stall_id: int):
+    """Check the code posted at a stall; recorded as a visit for those who may record it."""
+    stall = _readable_stall(stall_id)
+    form = StallCheckForm()
+    may_record = policy.may(Action.CHECK_CODE, current_user, stall=stall)
+    result, status = None, 200
+    if form.validate_on_submit():
+        text = _scanned_text(form)
+        if text is not None:
+            try:
+                result = checks.check_posted_code(stall, text, actor=current_user, record=may_record,
+                                                  note=form.note.data)
+            except DomainError as error:
+                db.session.rollback()
+                flash(_(error.message), "error")
+            else:
+                db.session.commit()
+    if form.is_submitted() and result is None:
+        status = 422
+    account = result.account if result else None
+    scanned_bank = directory.by_bin(result.decoded.transfer.bin) if result and result.decoded else None
+    return render_template(
+        "placards/check_stall.html", stall=stall, market=stall.market, form=form, result=result,
+        may_record=may_record, scanned_bank=scanned_bank,
+        holder_shown=bool(account and (can_see_account_number(current_user, account)
+                                       or current_user.role == "market_manager")),
+        may_manage=policy.may(Action.REVOKE, current_user, placard=result.placard)
+        if result and result.placard and result.placard.stall_id == stall.id else False), status

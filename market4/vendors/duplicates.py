@@ -28,6 +28,7 @@ __all__ = [
     "active_vendor_ids_by_phone",
     "find_duplicates",
     "matching_any",
+    "same_person",
 ]
 
 
@@ -83,6 +84,20 @@ class DuplicateReport:
     def phone_error(self) -> Duplicate:
         return Duplicate("Số điện thoại đã được đăng ký cho tiểu thương khác.", field="phone",
                          object_type="Vendor", object_ids=self.phone_vendor_ids, code="duplicate_phone")
+
+
+def same_person(vendor: Vendor, *, phone_e164: str | None, bank_style_name: str) -> bool:
+    """Is the person described by a phone and a folded name ``vendor`` (the one record)?
+
+    The same folded name ("NGUYEN THI DAO", diacritics and case ignored) and, when both
+    have a phone, the same phone. A name alone is the same person only when the record
+    has no phone yet (it is then filled in); a phone alone never is: relatives share
+    phones. Used where the person at a stall gets an account, so that no second record
+    of them is created.
+    """
+    if vendor.bank_style_name != bank_style_name:
+        return False
+    return vendor.phone_e164 is None or vendor.phone_e164 == phone_e164
 
 
 def _normalised(rule: Callable[[object], str], value: object) -> str | None:

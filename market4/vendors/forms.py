@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -72,12 +73,13 @@ class _VendorFieldsMixin:
         for problem in problems:
             name = _FIELD_ALIASES.get(problem.field, problem.field)
             field = self._fields.get(name) if name else None  # type: ignore[attr-defined]
+            message = problem.translated(gettext)
             if field is None:
-                self.top_errors.append(problem.message)
+                self.top_errors.append(message)
             elif as_warnings:
-                self.field_warnings.setdefault(name, []).append(problem.message)
+                self.field_warnings.setdefault(name, []).append(message)
             else:
-                field.errors = [*field.errors, problem.message]
+                field.errors = [*field.errors, message]
 
     def warnings_for(self, name: str) -> list[str]:
         return self.field_warnings.get(name, [])

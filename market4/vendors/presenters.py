@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -28,7 +30,14 @@ from market4.domain.text import fold_ascii
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import Market, Stall, StallStatusChange
+from market4.markets.models import (
+    CHECK_OUTCOMES,
+    WRONG_CODE_OUTCOMES,
+    Market,
+    Stall,
+    StallStatusChange,
+    VerificationVisit,
+)
 from market4.markets.ordering import natural_key, sorted_stalls
 from market4.placards.models import Placard
 from market4.vendors import validation as rules
@@ -90,6 +99,14 @@ def visible_account(viewer: User, account_id: int) -> PaymentAccount | None:
     return db.session.scalar(scope.accounts_query(viewer).where(PaymentAccount.id == account_id))
 
 
+def occupant_id(viewer: User, stall_id: int) -> int | None:
+    """The id of the vendor at a stall of a market in the viewer's scope, or None."""
+    in_scope = scope.markets_query(viewer).with_only_columns(Market.id)
+    return db.session.scalar(
+        select(Occupancy.vendor_id).join(Stall, Stall.id == Occupancy.stall_id)
+        .where(Occupancy.stall_id == stall_id, Occupancy.ended_on.is_(None), Stall.market_id.in_(in_scope)))
+
+
 def vendor_is_visible(viewer: User, vendor_id: int) -> bool:
     return db.session.scalar(scope.vendors_query(viewer).where(Vendor.id == vendor_id)
                              .with_only_columns(Vendor.id)) is not None
@@ -102,7 +119,7 @@ def _clean(result: dict[str, Any], name: str, rule: Any, value: Any, **kwargs: A
     try:
         cleaned = rule(value, **kwargs)
     except ValidationFailed as failure:
-        entry["errors"] = [error.message for error in failure.errors]
+        entry["errors"] = [error.translated(gettext) for error in failure.errors]
         return None
     entry["value"] = cleaned
     return cleaned
@@ -135,7 +152,12 @@ def live_check(values: Mapping[str, Any], *, viewer: User, bank_bin: str | None,
         account = _clean(fields, "account_number", rules.clean_account_number, values.get("account_number"))
         if account is not None:
             fields["account_number"]["value"] = account.number
-            fields["account_number"]["warnings"] = [w.message for w in account.warnings]
+            fields["account_number"]["warnings"] = [w.translated(gettext) for w in account.warnings]
+            if bank_bin:  # the bank's own rules, as the service will apply them
+                try:
+                    rules.check_account_for_bank(account, bank_bin)
+                except ValidationFailed as failure:
+                    fields["account_number"]["errors"] = [e.translated(gettext) for e in failure.errors]
     if bank_name is not None or rules.clean_text(values.get("holder_name")):
         _clean(fields, "holder_name", rules.clean_holder_name, values.get("holder_name"), default=bank_name or "")
     if name and phone and account:
@@ -191,6 +213,8 @@ class Row:
     market: Market | None
     number: str | None
     placard: str
+    # When the last check at the stall found another stall's or an unregistered code.
+    wrong_code_on: date | None = None
 
 
 @dataclass
@@ -266,6 +290,7 @@ def registration_page(viewer: User, *, q: str = "", market_code: str = "", statu
         select(Occupancy).where(Occupancy.id.in_([r[1] for r in chunk if r[1]]))
         .options(selectinload(Occupancy.stall).selectinload(Stall.market)))}
     placards = _latest_placards(list(accounts))
+    wrong_codes = wrong_code_found_on([o.stall_id for o in occupancies.values()])
     rows = []
     for account_id, occupancy_id, *_ in chunk:
         account = accounts[account_id]
@@ -273,9 +298,26 @@ def registration_page(viewer: User, *, q: str = "", market_code: str = "", statu
         placard = placards.get((account_id, stall.id)) if stall else None
         rows.append(Row(account=account, vendor=account.vendor, stall=stall,
                         market=stall.market if stall else None, number=shown_account_number(viewer, account),
-                        placard=PLACARD_LABELS[placard]))
+                        placard=PLACARD_LABELS[placard], wrong_code_on=wrong_codes.get(stall.id) if stall else None))
     result.rows = rows
     return result
+
+
+def wrong_code_found_on(stall_ids: list[int]) -> dict[int, date]:
+    """Stalls whose latest code check or posting found a wrong code, with the day found.
+
+    A later matching check or a posted placard clears it (the stall is fixed).
+    """
+    if not stall_ids:
+        return {}
+    outcomes = (*CHECK_OUTCOMES, "placard_posted")
+    latest: dict[int, tuple[str, date]] = {}
+    for stall_id, outcome, day in db.session.execute(
+            select(VerificationVisit.stall_id, VerificationVisit.outcome, VerificationVisit.visited_on)
+            .where(VerificationVisit.stall_id.in_(stall_ids), VerificationVisit.outcome.in_(outcomes))
+            .order_by(VerificationVisit.visited_on, VerificationVisit.id)):
+        latest[stall_id] = (outcome, day)
+    return {stall_id: day for stall_id, (outcome, day) in latest.items() if outcome in WRONG_CODE_OUTCOMES}
 
 
 def _latest_placards(account_ids: list[int]) -> dict[tuple[int, int], str]:

@@ -5,7 +5,9 @@ explicit (no request, no current user), changes are flushed, never committed, an
 every refusal is a domain error raised *before* anything is added to the session, so a
 failed registration leaves the database as it was.
 
-Who may write is decided in ``vendors.access`` (a bank branch only at its own BIN).
+Who may write is decided by ``auth.policy`` (the one write policy of every channel):
+a bank partner writes accounts only at its own bank and registers on a vacant stall or
+for the stall's current occupant; a market manager never writes an account number.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from market4.audit import services as audit
 from market4.audit.models import AuditEvent
+from market4.auth import policy
 from market4.auth.models import Organisation
+from market4.auth.policy import Action
 from market4.banks.models import Bank
 from market4.bulk import insert_returning_ids, insert_rows, update_rows
 from market4.db import now_utc, today
@@ -33,15 +37,24 @@ from market4.placards.models import LIVE_STATUSES, Placard
 from market4.vendors import access
 from market4.vendors import validation as rules
 from market4.vendors.access import visible_accounts_query
-from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any
+from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
+    "ACCOUNT_ADDED",
+    "ACCOUNT_UPDATED",
+    "REGISTERED",
+    "UNCHANGED",
+    "AccountData",
+    "AccountResult",
     "BulkRegistration",
     "DuplicateReport",
     "RegistrationResult",
     "UpdateResult",
     "VendorRegistration",
+    "add_account",
+    "add_accounts_bulk",
+    "choose_placard_account",
     "deactivate_registration",
     "find_duplicates",
     "register_vendor",
@@ -81,13 +94,30 @@ class VendorRegistration:
     account_numeric_cell: bool = False
 
 
+#: What a registration did: a new vendor on a vacant stall, or (the vendor at the stall
+#: being the one registered) an account added to, or updated for, the current occupant.
+REGISTERED, ACCOUNT_ADDED, ACCOUNT_UPDATED, UNCHANGED = "registered", "account_added", "account_updated", "unchanged"
+
+
 @dataclass(frozen=True)
 class RegistrationResult:
     vendor: Vendor
     account: PaymentAccount
-    occupancy: Occupancy
+    occupancy: Occupancy | None
     # Non-blocking findings (same phone elsewhere, names that differ…) to show the user.
     warnings: tuple[FieldError, ...] = ()
+    outcome: str = REGISTERED
+
+
+@dataclass
+class AccountData:
+    """One account to add to an existing vendor, as typed, imported or posted."""
+
+    bank_bin: str
+    account_number: Any
+    holder_name: Any = None  # default: the vendor's bank-style name
+    partner_reference: Any = None
+    account_numeric_cell: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,17 +163,20 @@ def register_vendor(
     replace_occupant: bool = False,
     on: date | None = None,
 ) -> RegistrationResult:
-    """Create the vendor, their on-placard account and their occupancy of the stall.
+    """Register ``data`` at its stall: a new vendor on a vacant stall, or — when the phone
+    and folded name are those of the vendor already trading there — an account for that
+    occupant, without a second person record (``outcome`` says which).
 
-    Raises, before writing anything: PermissionDenied (read-only organisation, or a bank
-    branch registering at another bank); ValidationFailed listing every bad field
-    (including unknown bank or stall and missing consent); Duplicate for a bank account
-    already registered anywhere, or — with ``strict_phone`` — a phone on another active
-    vendor (otherwise a warning in the result); Conflict when the stall is closed or has
-    an active vendor and ``replace_occupant`` is false. With ``replace_occupant`` the old
-    occupancy ends and the stall's placards are superseded.
+    Raises, before writing anything: PermissionDenied (``auth.policy``: a market
+    manager, a bank partner at another bank's BIN or outside its area); ValidationFailed
+    listing every bad field (including unknown bank or stall, an account number that
+    breaks its bank's rules, and missing consent); Duplicate for a bank account already
+    registered to someone else, or — with ``strict_phone`` — a phone on another active
+    vendor (otherwise a warning in the result); Conflict when the stall is closed or
+    another vendor trades there. ``replace_occupant`` (admin and system only: occupancy
+    is the market board's) ends that vendor's occupancy and supersedes the stall's placards.
     """
-    access.ensure_may_write(organisation, channel)
+    policy.check(Action.REGISTER, actor, organisation=organisation)
     errors: list[FieldError] = []
     fields = None
     try:
@@ -156,6 +189,10 @@ def register_vendor(
     except ValidationFailed as failure:
         errors.extend(failure.errors)
     bank = _clean_bank(data.bank_bin, errors)
+    if bank is not None:
+        policy.check(Action.REGISTER, actor, organisation=organisation, bank_bin=bank.bin)
+        if fields is not None:
+            errors.extend(_account_rule_errors(fields.account_number, fields.is_card, bank.bin))
     stall = _resolve_stall(data, errors)
     if not data.consent_given:
         errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
@@ -163,7 +200,14 @@ def register_vendor(
     if errors:
         raise ValidationFailed(errors)
     assert fields is not None and bank is not None and stall is not None
-    access.ensure_bank_allowed(organisation, bank.bin)
+    policy.check(Action.REGISTER, actor, organisation=organisation, stall=stall, bank_bin=bank.bin)
+    day = on or today()
+
+    occupant = markets.current_occupant(stall) if stall.is_open_on(day) else None
+    if occupant is not None and occupant.is_active and same_person(
+            occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name):
+        return _register_for_occupant(occupant, stall, fields, bank, organisation=organisation, actor=actor,
+                                      channel=channel)
 
     duplicates = find_duplicates(bank.bin, fields.account_number, fields.phone_e164)
     if duplicates.has_account_duplicate:
@@ -173,31 +217,202 @@ def register_vendor(
         if strict_phone:
             raise duplicates.phone_error()
         warnings.append(duplicates.phone_warning())
-    day = on or today()
-    markets.ensure_can_assign(stall, on=day, replace_occupant=replace_occupant)
+    _ensure_stall_free(stall, day, replace_occupant=replace_occupant, actor=actor, organisation=organisation)
 
     # Every check passed: from here on nothing refuses.
     vendor = Vendor(display_name=fields.display_name, bank_style_name=fields.bank_style_name,
                     phone_e164=fields.phone_e164, consent_at=now_utc(),
                     registered_by_org_id=getattr(organisation, "id", None))
-    account = PaymentAccount(vendor=vendor, bank_bin=bank.bin, account_number=fields.account_number,
-                             is_card=fields.is_card, holder_name=fields.holder_name,
-                             kind="wallet" if bank.is_wallet else "bank", is_on_placard=True, status="active",
-                             registered_by_org_id=getattr(organisation, "id", None),
-                             partner_reference=fields.partner_reference,
-                             verified_at=access.verified_at(organisation, bank.bin))
+    account = _new_account(vendor, bank, fields.account_number, fields.is_card, fields.holder_name,
+                           fields.partner_reference, organisation=organisation, on_placard=True)
     db.session.add_all([vendor, account])
     db.session.flush()
-    occupancy = markets.assign_vendor(stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant,
-                                      channel=channel)
+    if replace_occupant:
+        occupancy = markets.assign_vendor(stall, vendor, actor=actor, on=day, replace_occupant=True,
+                                          channel=channel)
+    else:
+        occupancy = markets.occupy_vacant_stall(stall, vendor, actor=actor, on=day, channel=channel)
     if fields.goods_category and stall.goods_category != fields.goods_category:
-        markets.update_stall(stall, goods_category=fields.goods_category, actor=actor, channel=channel)
+        markets.set_goods_category(stall, fields.goods_category, actor=actor, channel=channel)
     audit.record("register", vendor, actor=actor, channel=channel,
                  after={"display_name": vendor.display_name, "bank_style_name": vendor.bank_style_name,
                         "phone": vendor.phone_e164, "stall_id": stall.id, "consent": True})
-    audit.record("create", account, actor=actor, channel=channel, after=_account_snapshot(account))
+    audit.record("create", account, actor=actor, channel=channel, after=account_snapshot(account))
     db.session.flush()
     return RegistrationResult(vendor=vendor, account=account, occupancy=occupancy, warnings=tuple(warnings))
+
+
+def _ensure_stall_free(stall: Stall, day: date, *, replace_occupant: bool, actor: Any,
+                       organisation: Organisation | None) -> None:
+    """Conflict unless the stall is open and vacant, or the principal may replace its vendor.
+
+    The refusal names no one: the caller may be a bank that must not learn another
+    bank's customers (it can ask the market board instead, see ``request_stall_change``).
+    """
+    try:
+        markets.ensure_can_assign(stall, on=day, replace_occupant=replace_occupant)
+    except Conflict as conflict:
+        if conflict.code != "stall_occupied":
+            raise
+        raise Conflict(f"Sạp {stall.code} đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
+                       "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
+                       code="stall_occupied", details={"stall_id": stall.id}) from None
+    if replace_occupant and markets.current_occupant(stall) is not None:
+        policy.check(Action.OCCUPANCY, actor, organisation=organisation, stalls=[stall])
+
+
+def _account_rule_errors(number: str, is_card: bool, bank_bin: str) -> list[FieldError]:
+    """The bank's own rules for its account (or card) numbers, as field errors."""
+    try:
+        rules.check_account_for_bank(number, bank_bin, is_card=is_card)
+    except ValidationFailed as failure:
+        return list(failure.errors)
+    return []
+
+
+def _new_account(vendor: Vendor, bank: Bank, number: str, is_card: bool, holder_name: str,
+                 partner_reference: str | None, *, organisation: Organisation | None,
+                 on_placard: bool) -> PaymentAccount:
+    return PaymentAccount(vendor=vendor, bank_bin=bank.bin, account_number=number, is_card=is_card,
+                          holder_name=holder_name, kind="wallet" if bank.is_wallet else "bank",
+                          is_on_placard=on_placard, status="active",
+                          registered_by_org_id=getattr(organisation, "id", None),
+                          partner_reference=partner_reference,
+                          verified_at=access.verified_at(organisation, bank.bin))
+
+
+def _register_for_occupant(
+    occupant: Vendor, stall: Stall, fields: rules.VendorFields, bank: Bank, *,
+    organisation: Organisation | None, actor: Any, channel: str,
+) -> RegistrationResult:
+    """A registration that names the stall's current vendor: their account, not a new person."""
+    data = AccountData(bank_bin=bank.bin, account_number=fields.account_number,
+                       holder_name=fields.holder_name, partner_reference=fields.partner_reference)
+    result = add_account(occupant, data, organisation=organisation, actor=actor, channel=channel, stall=stall,
+                         phone=fields.phone_e164, consent_given=True)
+    if fields.goods_category and stall.goods_category != fields.goods_category:
+        markets.set_goods_category(stall, fields.goods_category, actor=actor, channel=channel)
+    warnings = [w for w in fields.warnings if w.code != "holder_name_differs"] + list(result.warnings)
+    return RegistrationResult(vendor=occupant, account=result.account, occupancy=markets.current_occupancy(stall),
+                              warnings=tuple(warnings), outcome=result.outcome)
+
+
+# --- accounts of an existing vendor --------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccountResult:
+    account: PaymentAccount
+    outcome: str  # ACCOUNT_ADDED, ACCOUNT_UPDATED or UNCHANGED
+    warnings: tuple[FieldError, ...] = ()
+
+
+def add_account(
+    vendor: Vendor,
+    data: AccountData,
+    *,
+    organisation: Organisation | None,
+    actor: Any,
+    channel: str = "web",
+    stall: Stall | None = None,
+    phone: str | None = None,
+    consent_given: bool = False,
+) -> AccountResult:
+    """Give ``vendor`` another account (at the caller's bank), or update it if it is theirs.
+
+    The account goes on the placard only when the vendor has no active placard account:
+    a stall's QR never moves to another account behind the vendor's back (which account
+    it pays is chosen with ``choose_placard_account``). An account already registered to
+    this vendor is updated (holder name, reference) instead of duplicated; one registered
+    to anyone else is a Duplicate. ``stall``, when given, must be where the vendor trades
+    now (a bank adds accounts only for a stall's current occupant). A vendor who never
+    consented must consent now (``consent_given``); a missing phone is filled in.
+    """
+    policy.check(Action.ADD_ACCOUNT, actor, organisation=organisation, vendor=vendor, stall=stall)
+    errors: list[FieldError] = []
+    bank = _clean_bank(data.bank_bin, errors)
+    number = holder = reference = None
+    try:
+        number = rules.clean_account_number(data.account_number, numeric_cell=data.account_numeric_cell)
+    except ValidationFailed as failure:
+        errors.extend(failure.errors)
+    try:
+        holder = rules.clean_holder_name(data.holder_name, default=vendor.bank_style_name)
+    except ValidationFailed as failure:
+        errors.extend(failure.errors)
+    try:
+        reference = rules.clean_partner_reference(data.partner_reference)
+    except ValidationFailed as failure:
+        errors.extend(failure.errors)
+    if number is not None and bank is not None:
+        errors.extend(_account_rule_errors(number.number, number.is_card, bank.bin))
+    if vendor.consent_at is None and not consent_given:
+        errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
+                                 "consent_required"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert bank is not None and number is not None and holder is not None
+    policy.check(Action.ADD_ACCOUNT, actor, organisation=organisation, vendor=vendor, stall=stall,
+                 bank_bin=bank.bin)
+    if not vendor.is_active:
+        raise Conflict("Tiểu thương đã ngừng hoạt động.", code="vendor_inactive")
+    warnings = list(number.warnings)
+    duplicates = find_duplicates(bank.bin, number.number, None)
+    mine = [a for a in duplicates.accounts if a.vendor_id == vendor.id and a.status == "active"]
+    if duplicates.has_account_duplicate and not mine:
+        raise duplicates.account_error()
+    if mine:
+        changes = {key: value for key, value in (("holder_name", holder if data.holder_name else None),
+                                                 ("partner_reference", reference)) if value is not None}
+        updated = update_registration(mine[0], changes, organisation=organisation, actor=actor,
+                                      channel=channel) if changes else None
+        outcome = ACCOUNT_UPDATED if updated is not None and updated.changed else UNCHANGED
+        return AccountResult(mine[0], outcome, tuple(warnings))
+
+    on_placard = vendor.placard_account is None
+    account = _new_account(vendor, bank, number.number, number.is_card, holder, reference,
+                           organisation=organisation, on_placard=on_placard)
+    if phone and vendor.phone_e164 is None:
+        vendor.phone_e164 = phone
+    if vendor.consent_at is None:
+        vendor.consent_at = now_utc()
+    db.session.add(account)
+    db.session.flush()
+    if not on_placard:
+        warnings.append(FieldError(
+            "account_number", "Tài khoản mới chưa in lên bảng mã: sạp vẫn nhận tiền vào tài khoản đang in trên "
+            "bảng. Ban quản lý chợ đổi tài khoản in bảng khi tiểu thương yêu cầu.", "not_on_placard"))
+    if holder != vendor.bank_style_name:
+        warnings.append(FieldError("holder_name", "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
+                                   "(mã QR giả thường dùng tên gần giống).", "holder_name_differs"))
+    audit.record("create", account, actor=actor, channel=channel,
+                 after={**account_snapshot(account), "vendor_id": vendor.id, "on_placard": on_placard})
+    db.session.flush()
+    return AccountResult(account, ACCOUNT_ADDED, tuple(warnings))
+
+
+def choose_placard_account(
+    account: PaymentAccount, *, organisation: Organisation | None, actor: Any, channel: str = "web"
+) -> list[Placard]:
+    """Make ``account`` the one the vendor's placard pays: the vendor's choice, recorded
+    by the market board. Placards carrying the previous account are superseded (their
+    stalls stop counting as accepting until the reprint is posted); returns them."""
+    policy.check(Action.CHOOSE_PLACARD_ACCOUNT, actor, organisation=organisation, account=account)
+    if account.status != "active":
+        raise Conflict("Tài khoản đã đóng.", code="account_closed")
+    previous = account.vendor.placard_account
+    if previous is not None and previous.id == account.id:
+        return []
+    superseded: list[Placard] = []
+    if previous is not None:
+        previous.is_on_placard = False
+        db.session.flush()  # one placard account per vendor: the unique index must see this first
+        superseded = placards.supersede_placards(account=previous, reason="placard account changed", actor=actor,
+                                                 channel=channel, stall_status_reason="placard_superseded")
+    account.is_on_placard = True
+    audit.record("choose_placard_account", account, actor=actor, channel=channel,
+                 before={"account_id": previous.id if previous else None}, after={"account_id": account.id})
+    db.session.flush()
+    return superseded
 
 
 # --- changes -----------------------------------------------------------------------------
@@ -206,7 +421,7 @@ def _mask(number: str) -> str:
     return f"…{number[-4:]}"
 
 
-def _account_snapshot(account: PaymentAccount) -> dict[str, Any]:
+def account_snapshot(account: PaymentAccount) -> dict[str, Any]:
     """Audit view of an account: the number masked (bank data is sensitive, Law 91/2025)."""
     return {"bank_bin": account.bank_bin, "account_number": _mask(account.account_number),
             "is_card": account.is_card, "holder_name": account.holder_name, "kind": account.kind,
@@ -283,7 +498,12 @@ def update_registration(
         vendor, account = target.vendor, target
     else:
         vendor, account = target, target.placard_account
-    access.ensure_may_change(organisation, channel, vendor, account)
+    if any(name in VENDOR_FIELDS for name in changes):
+        policy.check(Action.CHANGE_VENDOR, actor, organisation=organisation, vendor=vendor)
+    if account is not None and any(name in ACCOUNT_FIELDS for name in changes):
+        policy.check(Action.CHANGE_ACCOUNT, actor, organisation=organisation, account=account)
+    elif account is None and any(name in ACCOUNT_FIELDS for name in changes):
+        policy.check(Action.ADD_ACCOUNT, actor, organisation=organisation, vendor=vendor)
     cleaned = _clean_changes(changes, vendor, account)
     if account is not None and account.status != "active" and any(k in cleaned for k in ACCOUNT_FIELDS):
         raise Conflict("Tài khoản đã đóng, không sửa được.", code="account_closed")
@@ -293,7 +513,14 @@ def update_registration(
                        if account is not None and k not in vendor_changes and k not in VENDOR_FIELDS
                        and getattr(account, k) != v}
     if "bank_bin" in account_changes:
-        access.ensure_bank_allowed(organisation, account_changes["bank_bin"])
+        policy.check(Action.CHANGE_ACCOUNT, actor, organisation=organisation, account=account,
+                     new_bank_bin=account_changes["bank_bin"])
+    if account is not None and ({"bank_bin", "account_number"} & account_changes.keys()):
+        number = account_changes.get("account_number", account.account_number)
+        is_card = account_changes.get("is_card", account.is_card)
+        rule_errors = _account_rule_errors(number, is_card, account_changes.get("bank_bin", account.bank_bin))
+        if rule_errors:
+            raise ValidationFailed(rule_errors)
     warnings: list[FieldError] = []
     if account is not None and ({"bank_bin", "account_number"} & account_changes.keys()):
         report = find_duplicates(account_changes.get("bank_bin", account.bank_bin),
@@ -315,7 +542,7 @@ def update_registration(
             setattr(vendor, "phone_e164" if key == "phone" else key, value)
         audit.record("update", vendor, actor=actor, channel=channel, before=before, after=vendor_changes)
     if account is not None and account_changes:
-        before = _account_snapshot(account)
+        before = account_snapshot(account)
         for key, value in account_changes.items():
             setattr(account, key, value)
         if PRINTED_ACCOUNT_FIELDS & account_changes.keys():
@@ -326,7 +553,7 @@ def update_registration(
                 account=account, reason="account changed", actor=actor, channel=channel,
                 stall_status_reason="placard_superseded"))
         audit.record("update", account, actor=actor, channel=channel, before=before,
-                     after=_account_snapshot(account))
+                     after=account_snapshot(account))
     db.session.flush()
     changed = {**vendor_changes, **{k: v for k, v in account_changes.items() if k != "account_number"}}
     if "account_number" in account_changes:
@@ -353,14 +580,14 @@ def deactivate_registration(
     Its live placards are superseded and, when it was the on-placard account, the
     vendor's current stalls become not_accepting ("account_closed") from ``on``.
     """
-    access.ensure_may_change(organisation, channel, account.vendor, account)
+    policy.check(Action.CHANGE_ACCOUNT, actor, organisation=organisation, account=account)
     if account.status == "closed":
         raise Conflict("Tài khoản đã đóng.", code="account_closed")
     reason = rules.clean_text(reason)
     if not reason:
         raise ValidationFailed([FieldError("reason", "Cần ghi lý do đóng tài khoản.", "required")])
     day = on or today()
-    before = _account_snapshot(account)
+    before = account_snapshot(account)
     was_on_placard = account.is_on_placard
     account.status = "closed"
     account.closed_at = now_utc()
@@ -376,7 +603,7 @@ def deactivate_registration(
     for stall in stalls.values():
         markets.set_stall_status(stall, NOT_ACCEPTING, reason="account_closed", on=day, actor=actor)
     audit.record("close", account, actor=actor, channel=channel, before=before,
-                 after={**_account_snapshot(account), "reason": reason})
+                 after={**account_snapshot(account), "reason": reason})
     db.session.flush()
     return account
 
@@ -427,8 +654,7 @@ def register_vendors_bulk(
     function re-checks only the organisation and the bank. Audit: one "register" event
     per vendor (with the stall, the masked account and ``audit_extra``), bulk-inserted.
     """
-    access.ensure_may_write(organisation, channel)
-    access.ensure_bank_allowed(organisation, bank.bin)
+    policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
     if not items:
         return []
     day, now = on or today(), now_utc()
@@ -474,3 +700,60 @@ def register_vendors_bulk(
         for item, vendor_id, account_id in zip(items, vendor_ids, account_ids, strict=True)])
     db.session.flush()
     return list(zip(vendor_ids, account_ids, strict=True))
+
+
+def add_accounts_bulk(
+    items: Sequence[tuple[int, rules.VendorFields]],
+    *,
+    bank: Bank,
+    organisation: Organisation | None,
+    actor: Any,
+    channel: str = "import",
+    audit_extra: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Add one account per ``(vendor_id, fields)`` — stalls' current occupants, already
+    matched and checked by the caller (an import's planner) — in a few bulk statements.
+
+    The same rules as :func:`add_account`: an account goes on the placard only when its
+    vendor has no active placard account (nor got one earlier in ``items``); a vendor
+    without a phone or consent gets the row's. Returns the new account ids, in order.
+    """
+    policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
+    if not items:
+        return []
+    now = now_utc()
+    vendor_ids = {vendor_id for vendor_id, _ in items}
+    vendors: dict[int, Vendor] = {}
+    with_placard: set[int] = set()
+    for condition in matching_any(Vendor.id, vendor_ids):
+        vendors.update((vendor.id, vendor) for vendor in db.session.scalars(select(Vendor).where(condition)))
+    for condition in matching_any(PaymentAccount.vendor_id, vendor_ids):
+        with_placard.update(db.session.scalars(select(PaymentAccount.vendor_id).where(
+            condition, PaymentAccount.is_on_placard.is_(True), PaymentAccount.status == "active")))
+    org_id = getattr(organisation, "id", None)
+    verified = access.verified_at(organisation, bank.bin)
+    kind = "wallet" if bank.is_wallet else "bank"
+    rows = []
+    for vendor_id, fields in items:
+        on_placard = vendor_id not in with_placard
+        with_placard.add(vendor_id)
+        rows.append({"vendor_id": vendor_id, "bank_bin": bank.bin, "account_number": fields.account_number,
+                     "is_card": fields.is_card, "holder_name": fields.holder_name, "kind": kind,
+                     "is_on_placard": on_placard, "status": "active", "registered_by_org_id": org_id,
+                     "partner_reference": fields.partner_reference, "verified_at": verified, "created_at": now})
+        vendor = vendors[vendor_id]
+        if vendor.phone_e164 is None and fields.phone_e164:
+            vendor.phone_e164 = fields.phone_e164
+        if vendor.consent_at is None:
+            vendor.consent_at = now
+    db.session.flush()
+    account_ids = insert_returning_ids(PaymentAccount, rows)
+    actor_id = getattr(actor, "id", None)
+    insert_rows(AuditEvent, [
+        {"at": now, "action": "create", "object_type": "PaymentAccount", "object_id": str(account_id),
+         "actor_id": actor_id, "channel": channel,
+         "after": {"vendor_id": row["vendor_id"], "bank_bin": bank.bin, "account_number": _mask(row["account_number"]),
+                   "holder_name": row["holder_name"], "on_placard": row["is_on_placard"], **(audit_extra or {})}}
+        for row, account_id in zip(rows, account_ids, strict=True)])
+    db.session.flush()
+    return account_ids

@@ -12,17 +12,18 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from market4.auth import scope
+from market4.auth import policy, scope
 from market4.auth.access import role_required
+from market4.auth.policy import Action, acts_for_one_bank
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
 from market4.extensions import db
 from market4.markets.models import Stall
 from market4.markets.status import current_occupant
 from market4.vendors import presenters, services
-from market4.vendors.access import acts_for_one_bank
 from market4.vendors.forms import (
     DeactivateForm,
     EditForm,
@@ -34,8 +35,17 @@ from market4.vendors.forms import (
 bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
 
 READERS = ("admin", "bank_partner", "market_manager")
-REGISTRARS = ("admin", "bank_partner", "market_manager")
+# Registering writes an account number: banks (and the operator) only, never a market
+# manager (``auth.policy``); the page would only end in a refusal.
+REGISTRARS = ("admin", "bank_partner")
 ACCOUNT_EDITORS = ("admin", "bank_partner")
+
+OUTCOME_MESSAGES = {
+    services.REGISTERED: _l("Đã đăng ký %(name)s tại %(stall)s, %(market)s."),
+    services.ACCOUNT_ADDED: _l("Đã thêm tài khoản cho %(name)s, tiểu thương đang ở %(stall)s, %(market)s."),
+    services.ACCOUNT_UPDATED: _l("Đã cập nhật tài khoản của %(name)s tại %(stall)s, %(market)s."),
+    services.UNCHANGED: _l("Tài khoản này đã được đăng ký cho %(name)s tại %(stall)s — không có gì thay đổi."),
+}
 
 
 def _fixed_bank_bin() -> str | None:
@@ -93,16 +103,20 @@ def register(market_code: str, stall_id: int):
         result = _register(form, stall, fixed_bin)
         if result is not None:
             db.session.commit()
-            flash(_("Đã đăng ký %(name)s tại %(stall)s, %(market)s.", name=result.vendor.display_name,
-                    stall=stall.code, market=market.name), "success")
+            flash(OUTCOME_MESSAGES[result.outcome] % {"name": result.vendor.display_name, "stall": stall.code,
+                                                      "market": market.name}, "success")
             for warning in result.warnings:
                 flash(warning.message, "warning")
             return redirect(url_for("vendors.show", vendor_id=result.vendor.id))
     elif form.is_submitted() and getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
         form.top_errors.append(_("Phiên làm việc đã hết hạn — vui lòng gửi lại."))
     status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
-    return render_template("vendors/register.html", form=form, market=market, stall=stall,
-                           occupant=current_occupant(stall), bank=db.session.get(Bank, fixed_bin or ""),
+    occupant = current_occupant(stall)
+    return render_template("vendors/register.html", form=form, market=market, stall=stall, occupant=occupant,
+                           may_replace=occupant is not None and policy.may(Action.OCCUPANCY, current_user,
+                                                                           stalls=[stall]),
+                           may_request=policy.may(Action.REQUEST, current_user, stall=stall),
+                           bank=db.session.get(Bank, fixed_bin or ""),
                            check_url=url_for("vendors.check")), status
 
 
@@ -123,7 +137,7 @@ def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> An
         if not form.stall_occupied:
             form.top_errors.append(conflict.message)
     except PermissionDenied as denied:
-        form.top_errors.append(denied.message)
+        form.top_errors.append(_(denied.message))
     db.session.rollback()
     return None
 
@@ -157,6 +171,9 @@ def check():
     if str(values.get("vendor_id", "")).isdigit() and presenters.vendor_is_visible(
             current_user, int(values["vendor_id"])):
         vendor_id = int(values["vendor_id"])
+    elif str(values.get("stall_id", "")).isdigit():
+        # Registering at a stall: its current vendor's own phone is not "another vendor's".
+        vendor_id = presenters.occupant_id(current_user, int(values["stall_id"]))
     bank_bin = _fixed_bank_bin() or (account.bank_bin if account else str(values.get("bank_bin") or "")) or None
     result = presenters.live_check(values, viewer=current_user, bank_bin=bank_bin,
                                    exclude_account_id=account.id if account else None,

@@ -32,6 +32,7 @@
     });
     if (form.dataset.accountId) { data.account_id = form.dataset.accountId; }
     if (form.dataset.vendorId) { data.vendor_id = form.dataset.vendorId; }
+    if (form.dataset.stallId) { data.stall_id = form.dataset.stallId; }
     return data;
   }
 

@@ -71,10 +71,10 @@ def body_for() -> Callable[..., dict[str, Any]]:
     def make(stall: Any, **overrides: Any) -> dict[str, Any]:
         body = {
             "market_code": stall.market.code, "stall_code": stall.code, "display_name": "Nguyễn Thị Đào",
-            "phone": factories.phone(), "bank_bin": factories.VCB,
-            "account_number": factories.account_number(), "consent": True,
+            "phone": factories.phone(), "bank_bin": factories.VCB, "consent": True,
         }
         body.update(overrides)
+        body.setdefault("account_number", factories.account_number(body["bank_bin"]))
         return body
 
     return make

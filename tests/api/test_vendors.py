@@ -56,12 +56,16 @@ def test_duplicate_account_is_409_apart_from_invalid(client, partner, body_for, 
     assert problem["object_ids"] == [existing] and problem["errors"][0]["field"] == "account_number"
 
 
-def test_occupied_stall_is_409_unless_replacing(client, partner, stall, body_for):
-    assert client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).status_code == 201
-    assert_problem(client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)), 409,
-                   "stall_occupied")
-    replaced = client.post("/api/v1/vendors", headers=partner.headers,
-                           json=body_for(stall, replace_occupant=True))
+def test_occupied_stall_is_409_and_only_an_admin_replaces(client, partner, make_api_user, stall, body_for):
+    first = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall))
+    assert first.status_code == 201 and first.get_json()["outcome"] == "registered"
+    occupied = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall))
+    assert_problem(occupied, 409, "stall_occupied")
+    assert "vendor_id" not in occupied.get_json()  # nothing about who trades there
+    assert_problem(client.post("/api/v1/vendors", headers=partner.headers,
+                               json=body_for(stall, replace_occupant=True)), 403, "bank_no_occupancy")
+    admin = make_api_user("admin", factories.organisation(kind="operator", bank_bin=None))
+    replaced = client.post("/api/v1/vendors", headers=admin.headers, json=body_for(stall, replace_occupant=True))
     assert replaced.status_code == 201
 
 

@@ -1,8 +1,11 @@
-"""The Agribank partner registers a vendor at a stall, on a phone, through the real pages.
+"""The Agribank partner signs up the vendor trading at a stall, on a phone, through the
+real pages.
 
-The demo district has no vacant stall, so the journey takes the "replace the vendor at
-this stall" confirmation. It picks a stall that is not accepting QR payments, so the
-district's acceptance figures other browser tests may check stay as they were.
+The demo district has no vacant stall: as in real markets, the partner adds an account
+for the vendor already at the stall. A different person is refused without naming anyone
+(only the market board changes who trades there), then the vendor's own name and phone
+add the account to their record. It picks a stall that is not accepting QR payments, so
+the district's acceptance figures other browser tests may check stay as they were.
 """
 
 from __future__ import annotations
@@ -10,11 +13,25 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from market4.extensions import db
+from market4.markets.models import Market, Stall
+from market4.markets.status import current_occupant
 
 NAME = "Nguyễn Thị Bích Thủy"
 
 
-def test_partner_registers_a_vendor_at_a_stall(phone_page, sign_in, screenshot):
+def occupant_of(live_app, market_code: str, stall_code: str):
+    """The vendor at the stall, as the partner learns it from the person in front of them."""
+    with live_app.app_context():
+        stall = db.session.scalar(select(Stall).join(Market).where(Market.code == market_code,
+                                                                   Stall.code == stall_code))
+        vendor = current_occupant(stall)
+        return vendor.display_name, "0" + vendor.phone_e164[3:]
+
+
+def test_partner_adds_the_account_of_the_vendor_at_a_stall(phone_page, sign_in, screenshot, live_app):
     page = phone_page
     sign_in(page, "agribank")
     page.get_by_role("link", name="Tiểu thương", exact=True).click()
@@ -31,7 +48,8 @@ def test_partner_registers_a_vendor_at_a_stall(phone_page, sign_in, screenshot):
     row = page.locator("tbody tr").filter(has=page.locator(".badge-warn")).first
     stall_code = row.locator("td").first.inner_text().strip()
     row.get_by_role("link", name=re.compile("Đăng ký tại sạp này")).click()
-    expect(page.get_by_role("heading", name="Đăng ký tiểu thương")).to_be_visible()
+    expect(page.get_by_role("heading", name="Thêm tài khoản cho tiểu thương đang ở sạp")).to_be_visible()
+    name, phone_number = occupant_of(live_app, "CD-KIMLONG", stall_code)
 
     # The bank is the partner's own and cannot be changed.
     expect(page.locator("#bank-fixed")).to_contain_text("Agribank")
@@ -50,21 +68,34 @@ def test_partner_registers_a_vendor_at_a_stall(phone_page, sign_in, screenshot):
     phone.fill("0899 123 456")
     phone.blur()
     expect(page.locator("#phone-error")).to_have_count(0)
-    page.get_by_label("Số tài khoản").fill("0012 3456 7890")
+    # Agribank's own rule: digits only, 13 of them.
+    account = page.get_by_label("Số tài khoản")
+    account.fill("12345ABC678")
+    account.blur()
+    expect(page.locator("#account_number-error")).to_contain_text("chỉ gồm chữ số")
+    account.fill("0012 3456 78901")
+    account.blur()
+    expect(page.locator("#account_number-error")).to_have_count(0)
     page.get_by_label("Ngành hàng").select_option("Trái cây")
     consent.check()
     screenshot(page, "partner-register-form")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    page.get_by_role("button", name="Đăng ký", exact=True).click()
-    # The stall has a vendor: the page asks before replacing them, and keeps what was typed.
-    expect(page.locator("#occupied")).to_contain_text("đang có tiểu thương")
+    page.get_by_role("button", name="Thêm tài khoản", exact=True).click()
+    # Someone else than the vendor at the stall: refused, nobody named, nobody evicted;
+    # what was typed is kept, and the way out is a request to the market board.
+    expect(page.locator("#occupied")).to_contain_text("không khớp")
     expect(page.get_by_label("Họ tên tiểu thương")).to_have_value(NAME)
-    page.get_by_label("Thay tiểu thương đang ở sạp này").check()
-    page.get_by_role("button", name="Đăng ký", exact=True).click()
+    expect(page.get_by_label("Thay tiểu thương đang ở sạp này")).to_have_count(0)
+    expect(page.get_by_role("button", name="Gửi đề nghị cho ban quản lý chợ")).to_be_visible()
 
-    expect(page.locator(".flash-success")).to_contain_text(f"Đã đăng ký {NAME} tại {stall_code}")
-    expect(page.get_by_role("heading", name=NAME)).to_be_visible()
-    expect(page.locator("main")).to_contain_text("001234567890")
+    page.get_by_label("Họ tên tiểu thương").fill(name)
+    page.get_by_label("Số điện thoại di động").fill(phone_number)
+    page.get_by_label("Tên không dấu (như ngân hàng hiển thị)").fill("")
+    page.get_by_role("button", name="Thêm tài khoản", exact=True).click()
+
+    expect(page.locator(".flash-success")).to_contain_text(f"Đã thêm tài khoản cho {name}")
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("0012345678901")
     screenshot(page, "partner-registered")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

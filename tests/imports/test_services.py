@@ -83,6 +83,7 @@ def test_changed_details_become_updates_through_the_same_rules(session, world):
     batch = run(world, [world.row(0, name="Trần Thị Đào", phone="0987654321"),
                         world.row(1, category="Thịt"),
                         world.row(2)], dry_run=False)
+    assert batch.status == "committed", batch.error
     rows = by_row(batch)
     assert [rows[n].outcome for n in (2, 3, 4)] == ["update", "update", "create"]
     vendor = session.get(Vendor, rows[2].vendor_id)
@@ -143,10 +144,11 @@ def test_bank_column_accepts_bin_napas_code_or_name_of_the_partners_bank(session
 def test_stall_rules_occupied_closed_and_claimed_twice(session, world):
     occupant = f.registered_vendor(world.stalls[0], org=world.org, bank_bin=f.AGRIBANK)
     markets.close_stall(world.stalls[1], actor=None)
-    batch = run(world, [world.row(0, account="1111111111"), world.row(1), world.row(2),
-                        world.row(2, account="2222222222", ref="AGR-X", phone="0912999999")])
+    batch = run(world, [world.row(0, account="1111111111111"), world.row(1), world.row(2),
+                        world.row(2, account="2222222222222", ref="AGR-X", phone="0912999999")])
     rows = by_row(batch)
-    assert codes(rows[2]) == {"stall_occupied"} and occupant.vendor.display_name in rows[2].errors[0]["message"]
+    # Someone else trades there: refused, without naming them (they may bank elsewhere).
+    assert codes(rows[2]) == {"stall_occupied"} and occupant.vendor.display_name not in rows[2].errors[0]["message"]
     assert codes(rows[3]) == {"stall_closed"}
     assert rows[4].outcome == "create"
     assert rows[5].outcome == "invalid" and codes(rows[5]) == {"stall_taken_in_file"}
@@ -154,11 +156,11 @@ def test_stall_rules_occupied_closed_and_claimed_twice(session, world):
 
 def test_duplicates_are_reported_apart_from_invalid_rows(session, world):
     existing = f.registered_vendor(f.stall(world.market, code=f"Ki-ốt {f.next_number()}"), org=world.org, bank_bin=f.AGRIBANK,
-                                   account_number="5555555555")
+                                   account_number="5555555555555")
     vendor_services.deactivate_registration(existing.account, organisation=world.org, actor=None, reason="đóng")
     batch = run(world, [world.row(0), world.row(1, account=world.row(0)[5]),
-                        world.row(2, ref="AGR-0", account="3333333333"),
-                        world.row(3, account="5555555555")])
+                        world.row(2, ref="AGR-0", account="3333333333333"),
+                        world.row(3, account="5555555555555")])
     rows = by_row(batch)
     assert rows[2].outcome == "create"
     assert rows[3].outcome == "duplicate" and "dòng 2" in rows[3].errors[0]["message"]
@@ -187,7 +189,7 @@ def test_excel_numeric_cells_are_explained(session, world):
     content = xlsx([[world.market.code, "Sạp 1", "Lê Văn Tám", 912345678, None, 1903123456789, None, None, None],
                     [world.market.code, "Sạp 2", "Lê Văn Chín", "0912345679", None, 9704229912345678000, None,
                      None, None],
-                    [world.market.code, "Sạp 3", "Lê Văn Mười", "0912345680", None, "9704229912345678", None,
+                    [world.market.code, "Sạp 3", "Lê Văn Mười", "0912345680", None, "9704229912345670", None,
                      None, None]])
     batch = run(world, [], content=content, filename="ds.xlsx")
     rows = by_row(batch)
@@ -210,14 +212,21 @@ def test_unreadable_file_stores_nothing(session, world):
 
 
 def test_markets_outside_the_users_scope_are_unknown(session, world):
-    from market4.auth.models import User
-
-    manager = User(email="ql@test.market4.vn", name="QL", role="market_manager", organisation=world.org)
-    session.add(manager)
-    session.flush()
+    branch = f.organisation(bank_bin=f.AGRIBANK, area=f.commune("Xã khác"))
+    partner = f.user("bank_partner", org=branch)
     batch = services.import_vendors(to_csv([world.row(0)]).encode(), "x.csv", bank_bin=f.AGRIBANK,
-                                    organisation=world.org, actor=manager, dry_run=True)
+                                    organisation=branch, actor=partner, dry_run=True)
     assert codes(batch.rows[0]) == {"unknown_market"}
+
+
+def test_a_market_manager_never_imports_accounts(session, world):
+    manager = f.user("market_manager", org=f.organisation(kind="market_board", bank_bin=None))
+    manager.markets.append(world.market)
+    before = counts(session)
+    with pytest.raises(PermissionDenied) as info:
+        services.import_vendors(to_csv([world.row(0)]).encode(), "x.csv", bank_bin=f.AGRIBANK,
+                                organisation=manager.organisation, actor=manager, dry_run=True)
+    assert info.value.code == "manager_no_accounts" and counts(session) == before
 
 
 def test_failure_mid_commit_leaves_no_row_behind_and_keeps_the_batch_as_failed(session, world, monkeypatch):
@@ -302,7 +311,7 @@ def test_ten_thousand_rows(session, world):
                                     for i in range(12, 10_000)])
     prefixes = ("090", "091", "093", "094", "096", "097", "098", "086", "088", "070")
     rows = [[world.market.code, f"Sạp {i + 1}", f"Nguyễn Văn Số {i}", f"{prefixes[i % 10]}{i:07d}", "",
-             f"7{i:011d}", "", "Rau củ", f"AGR-{i}"] for i in range(10_000)]
+             f"7{i:012d}", "", "Rau củ", f"AGR-{i}"] for i in range(10_000)]
     content = to_csv(rows).encode("utf-8")
     batch = run(world, [], content=content, dry_run=False)
     assert batch.status == "committed", batch.error
@@ -323,3 +332,38 @@ def test_a_clash_with_a_concurrent_registration_fails_the_batch_cleanly(session,
     services.commit_batch(batch, organisation=world.org, actor=world.user)
     assert batch.status == "failed" and "người khác" in batch.error
     assert counts(session) == before
+
+
+def test_a_row_naming_the_stalls_occupant_adds_their_account_without_a_second_person(session, world):
+    occupant = f.registered_vendor(world.stalls[0], bank_bin="970418", account_number="12010000123456",
+                                   display_name="Phạm Thị Lan", phone="0912000100")
+    posted_account = occupant.account
+    before = counts(session)
+    rows = [world.row(0, name="pham thi lan", phone="0912 000 100"),
+            world.row(1), world.row(0, name="Phạm Thị Lan", phone="0912000100", account="1903000009999",
+                                     ref="AGR-9")]
+    preview = run(world, rows)
+    outcomes = [row.outcome for row in sorted(preview.rows, key=lambda row: row.row_number)]
+    assert outcomes == ["add_account", "create", "add_account"]
+    assert preview.summary["add_account"] == 2 and counts(session) == before
+    from market4.imports.report import report_lines
+
+    assert any("Sẽ thêm tài khoản cho tiểu thương đang ở sạp" in str(line) for line in report_lines(preview))
+
+    batch = run(world, rows, dry_run=False)
+    assert batch.status == "committed", batch.error
+    assert counts(session) == (before[0] + 1, before[1] + 3, before[2] + 1)  # one person, three accounts
+    added = session.scalars(select(PaymentAccount).where(PaymentAccount.vendor_id == occupant.vendor.id,
+                                                         PaymentAccount.bank_bin == f.AGRIBANK)).all()
+    assert len(added) == 2 and not any(account.is_on_placard for account in added)
+    assert posted_account.is_on_placard  # the stall's QR keeps paying the BIDV account
+    again = run(world, rows, dry_run=False)
+    assert again.summary["unchanged"] == 3 and counts(session) == (before[0] + 1, before[1] + 3, before[2] + 1)
+
+
+def test_account_numbers_break_no_bank_rule_per_row(session, world):
+    batch = run(world, [world.row(0, account="12345ABC678"), world.row(1, account="123456")])
+    rows = by_row(batch)
+    assert codes(rows[2]) == {"account_number_letters_not_allowed"}
+    assert codes(rows[3]) == {"account_number_length"}
+    assert "Agribank" in rows[3].errors[0]["message"] and rows[3].errors[0]["column"] == "account_number"

@@ -175,6 +175,7 @@ def test_visits_move_the_status_and_the_dashboard(session):
     stall = result.occupancy.stall
     f.stall(market)  # a second, vacant stall
     manager = f.user(role="market_manager", org=f.organisation(kind="market_board", bank_bin=None))
+    manager.markets.append(market)
     assert figures(market) == (2, 0)
 
     visit = services.record_visit(stall, "placard_posted", actor=manager, note=" dán ở cột ")

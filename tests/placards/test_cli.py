@@ -21,25 +21,28 @@ def placards(session, *statuses: str) -> int:
     return session.scalar(query)
 
 
-def test_render_a_demo_market_issues_and_writes_one_pdf(runner, session, tmp_path):
+def test_render_a_demo_market_prints_what_needs_printing(runner, session, tmp_path):
     seed()
     market = session.scalar(select(Market).where(Market.code == "CD-QUANGTHANH"))
+    needed = services.needs_reprint(market)
+    assert needed
     out = tmp_path / "qt.pdf"
     result = runner.invoke(args=["placards", "render", "--market", "CD-QUANGTHANH", "--layout", "a4x2",
                                  "-o", str(out)])
     assert result.exit_code == 0, result.output
     summary = result.stdout.splitlines()[0]
     issued = session.scalars(select(Placard).where(Placard.serial.like("P%"))).all()
+    assert len(issued) == len(needed)
     assert summary.startswith(f"{len(issued)} placards (P0000001–P{len(issued):07d}), ")
-    assert " pages, " in summary and "skipped" in summary and summary.endswith(f"-> {out}")
+    assert " pages, 0 superseded" in summary and summary.endswith(f"-> {out}")
     assert out.read_bytes().startswith(b"%PDF")
     assert {p.stall.market_id for p in issued} == {market.id}
     assert services.needs_reprint(market) == []
-    skipped_lines = [line for line in result.stdout.splitlines()[1:] if line.strip().startswith("bỏ qua")]
-    assert len(skipped_lines) == len(market.stalls) - len(issued)
+    again = runner.invoke(args=["placards", "render", "--market", "CD-QUANGTHANH", "-o", str(out)])
+    assert again.exit_code == 0 and "Nothing written" in again.stderr
 
 
-def test_render_all_prints_every_stall_with_a_placard_account(runner, session, tmp_path):
+def test_reissuing_posted_placards_needs_their_number_confirmed(runner, session, tmp_path):
     seed()
     expected = session.scalar(
         select(func.count(Occupancy.id))
@@ -47,14 +50,30 @@ def test_render_all_prints_every_stall_with_a_placard_account(runner, session, t
         .join(PaymentAccount, PaymentAccount.vendor_id == Vendor.id)
         .where(Occupancy.ended_on.is_(None), PaymentAccount.is_on_placard.is_(True),
                PaymentAccount.status == "active"))
+    posted = placards(session, "posted")
     out = tmp_path / "all.pdf"
-    result = runner.invoke(args=["placards", "render", "--all", "-o", str(out)])
+    before = (placards(session), placards(session, "posted"))
+    refused = runner.invoke(args=["placards", "render", "--all", "--include-current", "-o", str(out)])
+    assert refused.exit_code == 2 and f"--confirm-superseding {posted}" in refused.stderr
+    assert (placards(session), placards(session, "posted")) == before and not out.exists()
+
+    result = runner.invoke(args=["placards", "render", "--all", "--include-current",
+                                 "--confirm-superseding", str(posted), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{expected} placards ")
-    assert placards(session, "issued") == expected
+    assert placards(session, "issued") == expected and placards(session, "posted") == 0
     assert out.stat().st_size < 3_000_000
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "print")).all()
     assert len(events) == 1 and len(events[0].after["serials"]) == expected
+
+
+def test_a_preview_writes_a_sample_and_records_nothing(runner, session, tmp_path):
+    market = f.market()
+    f.registered_vendor(f.stall(market, "Sạp 7"))
+    out = tmp_path / "mau.pdf"
+    result = runner.invoke(args=["placards", "render", "--market", market.code, "--preview", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF") and placards(session) == 0
 
 
 def test_render_one_stall(runner, session, tmp_path):

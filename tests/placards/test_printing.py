@@ -35,6 +35,11 @@ def demo_market(session, code: str = SMALL_DEMO_MARKET) -> Market:
     return session.scalar(select(Market).where(Market.code == code))
 
 
+def posted_on(market: Market) -> int:
+    """How many posted placards reprinting the whole market would supersede (to confirm)."""
+    return printing.select_stalls(market.stalls, only_outdated=False).posted_superseded
+
+
 def registered_account(stall):
     """The account the registry says this stall's placard must pay (independent of printing)."""
     return current_occupant(stall).placard_account
@@ -50,7 +55,8 @@ def counts(session) -> tuple[int, int, int]:
 def test_every_printed_qr_pays_the_stall_printed_at_its_position(session, rasterise, decode_qr, pdf_text,
                                                                    layout):
     market = demo_market(session)
-    result = printing.print_market(market, layout=layout, actor=None, channel="cli", cover_page=True)
+    result = printing.print_market(market, layout=layout, actor=None, channel="cli", cover_page=True,
+                                   confirm_superseding=posted_on(market))
     session.flush()
     per_page = LAYOUTS[layout].columns * LAYOUTS[layout].rows
     sheets = -(-len(result.placards) // per_page)
@@ -91,8 +97,13 @@ def test_printing_records_serials_supersedes_and_writes_one_audit_event(session)
     fresh = f.registered_vendor(f.stall(market, "Sạp 2"))
     f.stall(market, "Sạp 3")  # vacant
     events_before = counts(session)[2]
+    before = counts(session)
+    with pytest.raises(Conflict) as info:  # a posted placard stops working: say how many, ask
+        printing.print_market(market, layout="a4x4", actor=None, channel="cli")
+    assert (info.value.code, info.value.details["posted"]) == ("confirm_superseding", 1)
+    assert counts(session) == before and old.status == "posted"
 
-    result = printing.print_market(market, layout="a4x4", actor=None, channel="cli")
+    result = printing.print_market(market, layout="a4x4", actor=None, channel="cli", confirm_superseding=1)
 
     assert [p.stall.code for p in result.placards] == ["Sạp 1", "Sạp 2"]
     assert [(stall.code, reason) for stall, reason in result.skipped] == [("Sạp 3", printing.SKIP_VACANT)]
@@ -236,3 +247,29 @@ def test_the_garbage_collector_is_back_on_after_a_run_even_a_refused_one(session
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_preview_issues_nothing_and_carries_no_payable_qr(session, pdf_text):
+    market = f.market()
+    result = f.registered_vendor(f.stall(market, "Sạp 1"))
+    before = counts(session)
+    pdf = printing.preview_stalls([result.occupancy.stall], layout="a6")
+    assert counts(session) == before and services.live_placard(result.occupancy.stall) is None
+    text = " ".join(pdf_text(pdf))
+    assert "MẪU" in text and "P0000001" not in text
+    assert services.payload_for(result.account).encode() not in pdf
+    with pytest.raises(Conflict) as info:  # nothing needs printing: a preview of nothing is refused too
+        printing.preview_stalls([f.stall(market, "Sạp 2")], layout="a6")
+    assert info.value.code == "nothing_to_print"
+
+
+def test_full_account_numbers_unless_the_market_masks_them(session, pdf_text):
+    market = f.market()
+    result = f.registered_vendor(f.stall(market, "Sạp 1"), account_number="0011001234567")
+    full = " ".join(pdf_text(printing.print_market(market, layout="a6", actor=None).pdf)).replace(" ", "")
+    assert "0011001234567" in full
+    services.set_account_display(market, masked=True, actor=None)
+    masked = printing.print_market(market, layout="a6", actor=None, only_outdated=False)
+    text = " ".join(pdf_text(masked.pdf)).replace(" ", "")
+    assert "0011001234567" not in text and "4567" in text
+    assert result.account.account_number == "0011001234567"

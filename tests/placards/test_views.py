@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -88,8 +89,33 @@ def test_printing_a_market_downloads_one_pdf_and_records_the_placards(manager_cl
 def test_only_outdated_with_nothing_to_print_says_so(manager_client, world):
     manager_client.post(f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4"})
     response = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
-                                   data={"layout": "a4x4", "only_outdated": "y"}, follow_redirects=True)
+                                   data={"layout": "a4x4", "scope": "needed"}, follow_redirects=True)
     assert "Không có sạp nào để in bảng mã." in response.get_data(as_text=True)
+
+
+def test_reprinting_posted_placards_asks_first_and_says_how_many(manager_client, world, session):
+    from market4.markets import services as markets
+
+    manager_client.post(f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4"})
+    [placard] = live(session, world.stall_id)
+    markets.record_visit(placard.stall, "placard_posted", actor=None)
+    session.commit()
+    page = manager_client.get(f"/bang-ma/cho/{world.market.code}").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="needed"', page)  # the safe choice is the default  # the safe choice is the default
+    before = session.scalar(select(func.count(Placard.id)))
+    asked = manager_client.post(f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4", "scope": "all"})
+    assert asked.status_code == 409
+    text = asked.get_data(as_text=True)
+    assert "1 bảng mã đang dán sẽ hết hiệu lực" in text and 'name="confirm_superseding" type="hidden" value="1"' in text
+    assert session.scalar(select(func.count(Placard.id))) == before and placard.status == "posted"
+    preview = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
+                                  data={"layout": "a4x4", "scope": "all", "action": "preview"})
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf"
+    assert session.scalar(select(func.count(Placard.id))) == before  # a preview issues nothing
+    done = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
+                               data={"layout": "a4x4", "scope": "all", "confirm_superseding": "1"})
+    assert done.status_code == 200 and done.mimetype == "application/pdf"
+    assert placard.status == "superseded"
 
 
 def test_a_refused_layout_is_shown_next_to_the_field_and_nothing_is_issued(manager_client, world, session,
@@ -104,7 +130,8 @@ def test_a_refused_layout_is_shown_next_to_the_field_and_nothing_is_issued(manag
 
 
 def test_stall_pdf_png_revoke_and_the_inspector(manager_client, world, session):
-    response = manager_client.post(f"/bang-ma/sap/{world.stall_id}/in", data={"layout": "a6"})
+    response = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
+                                   data={"layout": "a6", "stall_id": world.stall_id})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     [placard] = live(session, world.stall_id)
     assert placard.layout == "a6"
@@ -144,7 +171,8 @@ def urls(market: Market, stall_id: int, placard_id: int) -> list[tuple[str, str,
     return [
         ("GET", f"/bang-ma/cho/{market.code}", {}),
         ("POST", f"/bang-ma/cho/{market.code}/in", {"layout": "a4x4"}),
-        ("POST", f"/bang-ma/sap/{stall_id}/in", {"layout": "a6"}),
+        ("POST", f"/bang-ma/cho/{market.code}/in", {"layout": "a6", "stall_id": stall_id, "action": "preview"}),
+        ("POST", f"/bang-ma/cho/{market.code}/cai-dat", {"mask_account": "y"}),
         ("GET", f"/bang-ma/sap/{stall_id}.png", {}),
         ("GET", f"/bang-ma/{placard_id}/thu-hoi", {}),
         ("POST", f"/bang-ma/{placard_id}/thu-hoi", {"reason": "lost"}),
@@ -180,7 +208,8 @@ def test_who_may_print(client, world, session):
     admin = make_user("admin@example.vn", "admin", f.organisation(kind="operator", bank_bin=None))
     sign_in(client, admin)
     assert client.get(f"/bang-ma/cho/{world.other_market.code}").status_code == 200
-    assert client.post(f"/bang-ma/cho/{world.other_market.code}/in", data={"layout": "a4x4"}).status_code == 200
+    assert client.post(f"/bang-ma/cho/{world.other_market.code}/in",
+                       data={"layout": "a4x4", "scope": "all"}).status_code == 200
 
 
 def placard_account_of(stall):

@@ -69,7 +69,7 @@ def test_registration_happy_path(session):
 def test_wallet_and_card_kinds_come_from_the_directory_and_the_number(session):
     wallet = f.registered_vendor(bank_bin=f.MOMO, account_number="0912000999")
     assert wallet.account.kind == "wallet"
-    card = f.registered_vendor(account_number="9704 3600 1234 5678")
+    card = f.registered_vendor(account_number="9704 3600 1234 5672")
     assert card.account.is_card and card.account.kind == "bank"
     assert decode(placards.payload_for(card.account)).transfer.service == "QRIBFTTC"
 
@@ -121,8 +121,9 @@ def test_the_same_bank_account_is_a_duplicate_not_an_invalid_row(session):
 
 
 def test_the_same_number_at_another_bank_is_another_account(session):
-    first = f.registered_vendor()
-    other = f.registered_vendor(bank_bin=f.AGRIBANK, account_number=first.account.account_number)
+    number = f.account_number(f.AGRIBANK)  # 13 digits: valid at both banks
+    first = f.registered_vendor(account_number=number)
+    other = f.registered_vendor(bank_bin=f.AGRIBANK, account_number=number)
     assert other.account.id != first.account.id
 
 
@@ -150,10 +151,13 @@ def test_monitoring_offices_may_not_register(session):
     office = f.organisation(kind="commune_office", bank_bin=None)
     with pytest.raises(PermissionDenied):
         services.register_vendor(f.registration(f.stall()), organisation=office, actor=None)
-    with pytest.raises(PermissionDenied):
-        services.register_vendor(f.registration(f.stall()), organisation=None, actor=None)
+    # A market board records who trades where, never an account number (auth.policy).
     board = f.organisation(kind="market_board", bank_bin=None)
-    result = services.register_vendor(f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=board,
+    with pytest.raises(PermissionDenied) as info:
+        services.register_vendor(f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=board, actor=None)
+    assert info.value.code == "manager_no_accounts"
+    # The system (CLI, no organisation) registers at any bank, without vouching for it.
+    result = services.register_vendor(f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=None,
                                       actor=None)
     assert result.account.verified_at is None  # only the bank itself vouches
 
@@ -165,7 +169,8 @@ def test_an_occupied_stall_is_a_conflict_and_nothing_is_written(session):
     with pytest.raises(Conflict) as info:
         services.register_vendor(f.registration(stall), organisation=f.organisation(), actor=None)
     assert info.value.code == "stall_occupied"
-    assert info.value.details["vendor_id"] == first.vendor.id
+    # The refusal names no one: the caller may be another bank.
+    assert "vendor_id" not in info.value.details and first.vendor.display_name not in info.value.message
     assert row_counts(session) == before
 
 
@@ -175,8 +180,12 @@ def test_replacing_the_occupant_ends_the_old_occupancy_and_its_placards(session)
     old_placard = posted_placard(first)
     assert markets.current_status(stall) == ACCEPTING
 
+    with pytest.raises(PermissionDenied) as info:  # a bank asks the market board instead
+        services.register_vendor(f.registration(stall, display_name="Trần Văn Ơn"),
+                                 organisation=f.organisation(), actor=None, replace_occupant=True)
+    assert info.value.code == "bank_no_occupancy" and first.occupancy.ended_on is None
     second = services.register_vendor(f.registration(stall, display_name="Trần Văn Ơn"),
-                                      organisation=f.organisation(), actor=None, replace_occupant=True)
+                                      organisation=None, actor=None, replace_occupant=True)
 
     assert first.occupancy.ended_on is not None
     assert markets.current_occupant(stall) is second.vendor

@@ -82,7 +82,7 @@ def counts(session) -> tuple[int, int, int]:
 
 def form_data(**overrides: str) -> dict[str, str]:
     data = {"display_name": "Nguyễn Thị Bích Thủy", "bank_style_name": "", "phone": f.phone(),
-            "account_number": "0012" + f.account_number(), "holder_name": "", "goods_category": "Rau củ",
+            "account_number": f"0012{f.next_number():09d}", "holder_name": "", "goods_category": "Rau củ",
             "partner_reference": "", "consent": "y"}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -132,15 +132,16 @@ def test_partner_finds_market_and_stall_then_registers(app, session, world):
     assert "checked" not in consent  # never pre-ticked (Law 91/2025)
     assert "91/2025" in form
 
-    response = client.post(register_url(world), data=form_data(account_number="0012 3456 789", phone="0912 000 777"))
+    response = client.post(register_url(world), data=form_data(account_number="0012 3456 78901",
+                                                               phone="0912 000 777"))
     assert response.status_code == 302
     vendor = session.scalar(select(Vendor).where(Vendor.phone_e164 == "+84912000777"))
     assert response.headers["Location"].endswith(f"/tieu-thuong/{vendor.id}")
     account = vendor.accounts[0]
-    assert (account.bank_bin, account.account_number) == (f.AGRIBANK, "00123456789")  # zeros kept
+    assert (account.bank_bin, account.account_number) == (f.AGRIBANK, "0012345678901")  # zeros kept
     assert vendor.bank_style_name == "NGUYEN THI BICH THUY" and vendor.consent_at is not None
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Đã đăng ký Nguyễn Thị Bích Thủy tại Sạp 7" in page and "00123456789" in page
+    assert "Đã đăng ký Nguyễn Thị Bích Thủy tại Sạp 7" in page and "0012345678901" in page
 
 
 def test_stall_search_filters_vacant_and_not_accepting(app, world):
@@ -220,20 +221,40 @@ def test_same_phone_warns_then_registers_once_acknowledged(app, session, world):
     assert "Số điện thoại đã được đăng ký cho tiểu thương khác" in shown  # flashed as a warning
 
 
-def test_occupied_stall_needs_confirmation_to_replace(app, session, world):
+def test_at_an_occupied_stall_a_bank_adds_the_occupants_account_or_asks_the_board(app, session, world):
     occupied = f.stall(world.market, "Sạp 9")
-    old = f.registered_vendor(occupied, bank_bin=f.VCB)
+    old = f.registered_vendor(occupied, bank_bin=f.VCB, display_name="Lê Thị Hạnh")
     client = signed_in(app, world.agribank)
     url = register_url(world, occupied)
-    assert "Sạp này đang có tiểu thương" in client.get(url).get_data(as_text=True)
-    data = form_data()
-    response = client.post(url, data=data)
+    page = client.get(url).get_data(as_text=True)
+    assert "Thêm tài khoản cho tiểu thương đang ở sạp" in page and "Gửi đề nghị cho ban quản lý chợ" in page
+    before = counts(session)
+    response = client.post(url, data=form_data())  # someone else: refused, no way to evict
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert re.search(r'role="alert" id="occupied">\s*<p><strong>Sạp 9 đang có tiểu thương', html)
-    assert 'name="replace_occupant"' in html
-    assert markets.current_occupant(occupied).id == old.vendor.id
+    assert re.search(r'role="alert" id="occupied">\s*<p><strong>Họ tên hoặc số điện thoại không khớp', html)
+    assert 'name="replace_occupant"' not in html
+    assert counts(session) == before and markets.current_occupant(occupied).id == old.vendor.id
 
+    phone = "0" + old.vendor.phone_e164[3:]
+    response = client.post(url, data=form_data(display_name="LE THI HANH", phone=phone))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/tieu-thuong/{old.vendor.id}")
+    assert counts(session) == (before[0], before[1] + 1, before[2])  # an account, not a person
+    added = session.scalar(select(PaymentAccount).where(PaymentAccount.vendor_id == old.vendor.id,
+                                                        PaymentAccount.bank_bin == f.AGRIBANK))
+    assert not added.is_on_placard and old.account.is_on_placard  # the VCB placard keeps paying
+    assert "Đã thêm tài khoản cho Lê Thị Hạnh" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_only_an_admin_replaces_the_occupant_from_the_form(app, session, world):
+    occupied = f.stall(world.market, "Sạp 9")
+    old = f.registered_vendor(occupied, bank_bin=f.VCB)
+    client = signed_in(app, world.admin)
+    url = register_url(world, occupied)
+    data = form_data(bank_bin=f.AGRIBANK)
+    html = client.post(url, data=data).get_data(as_text=True)
+    assert 'name="replace_occupant"' in html
     response = client.post(url, data={**data, "replace_occupant": "y"})
     assert response.status_code == 302
     assert markets.current_occupant(occupied).display_name == "Nguyễn Thị Bích Thủy"
@@ -361,10 +382,10 @@ def test_edit_of_the_account_supersedes_the_placard(app, session, world):
     assert "in và dán bảng mới" in form
     response = client.post(f"/tieu-thuong/{result.vendor.id}/sua", data={
         "display_name": result.vendor.display_name, "bank_style_name": result.vendor.bank_style_name,
-        "phone": "0" + result.vendor.phone_e164[3:], "account_number": "0099887766",
+        "phone": "0" + result.vendor.phone_e164[3:], "account_number": "0099887766554",
         "holder_name": result.account.holder_name})
     assert response.status_code == 302
-    assert result.account.account_number == "0099887766"
+    assert result.account.account_number == "0099887766554"
     assert placard.status == "superseded"
     assert stall in placards.needs_reprint(world.market)
     assert "cần in lại" in client.get(response.headers["Location"]).get_data(as_text=True)
