@@ -281,3 +281,7 @@ def audit():
     filters = AuditFilterForm()
     pagination, entries = audit_log.page_of_events(filters.to_filters(), _page())
     return render_template("admin/audit_log.html", filters=filters, page=pagination, entries=entries)
+
+
+# Pages defined in their own modules, registered on ``bp`` when they are imported.
+from market4.admin import vendor_merges  # noqa: E402, F401  (duplicated vendor records)
