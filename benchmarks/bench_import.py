@@ -1,7 +1,7 @@
 """Bulk-import benchmark: 10,000 vendor rows validated and committed in one go.
 
     .venv/bin/python -m benchmarks.bench_import [--rows 10000] [--runs 3] [--format csv|xlsx]
-        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--two-step] [--check]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--two-step] [--occupied] [--check]
 
 Target (issue 6): validate + commit 10,000 rows in at most 5 s, on SQLite and on
 PostgreSQL. Each run builds a fresh database (SQLite file in a temp folder, or a
@@ -10,7 +10,10 @@ with ``--rows`` vacant stalls and an Agribank branch, then times
 ``import_vendors(..., dry_run=False)`` (read, validate, write, flush) plus the commit.
 It then times a re-import of the same file (every row "unchanged", nothing written).
 ``--two-step`` times the web flow instead: a preview, then ``commit_batch``, which
-validates every row again before writing.
+validates every row again before writing. ``--occupied`` puts the vendor each row names
+at its stall first, as in real markets where almost every stall is taken: every row
+then adds an account to the stall's current vendor ("add_account") instead of creating
+one.
 File generation and set-up are not timed. The best run is reported.
 """
 
@@ -46,7 +49,7 @@ def make_rows(count: int, seed: int = 2026) -> list[list[str]]:
     for index in range(count):
         name = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
         phone = f"{PREFIXES[index % len(PREFIXES)]}{index:07d}"
-        account = f"{rng.choice(('1', '2', '3', '4', '5'))}{index:012d}"
+        account = f"{rng.choice(('1', '2', '3', '4', '5'))}{index:012d}"  # 13 digits, as Agribank issues
         rows.append(["BENCH", f"Sạp {index + 1}", name, phone, "", account, "", rng.choice(CATEGORIES),
                      f"AGR-{index:06d}"])
     return rows
@@ -93,8 +96,9 @@ def fresh_database(base_url: str | None, workdir: Path) -> tuple[str, object]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def set_up(count: int):
-    """Banks, one commune, one market with ``count`` stalls, an Agribank branch and its user."""
+def set_up(count: int, occupants: list[list[str]] | None = None):
+    """Banks, one commune, one market with ``count`` stalls, an Agribank branch and its user;
+    with ``occupants`` (the file's rows) each stall gets the vendor its row names."""
     from market4.areas.models import SCHEME_2025, AdminUnit
     from market4.auth.models import Organisation, User
     from market4.banks.services import sync_banks
@@ -112,14 +116,34 @@ def set_up(count: int):
     db.session.add_all([commune, market, org])
     db.session.flush()
     db.session.execute(insert(Stall), [{"market_id": market.id, "code": f"Sạp {i + 1}"} for i in range(count)])
+    if occupants:
+        _occupy(market.id, occupants)
     user = User(email="bench@test.market4.vn", name="Bench", role="bank_partner", organisation=org)
     db.session.add(user)
     db.session.commit()
     return org.id, user.id
 
 
+def _occupy(market_id: int, rows: list[list[str]]) -> None:
+    """The vendor each row names, trading at the row's stall (no account yet)."""
+    from market4.bulk import insert_returning_ids, insert_rows
+    from market4.db import now_utc
+    from market4.domain.text import bank_style_name
+    from market4.extensions import db
+    from market4.markets.models import Stall
+    from market4.vendors.models import Occupancy, Vendor
+
+    now = now_utc()
+    vendor_ids = insert_returning_ids(Vendor, [
+        {"display_name": row[2], "bank_style_name": bank_style_name(row[2]), "phone_e164": "+84" + row[3][1:],
+         "consent_at": now, "is_active": True, "created_at": now} for row in rows])
+    stalls = dict(db.session.execute(select(Stall.code, Stall.id).where(Stall.market_id == market_id)).all())
+    insert_rows(Occupancy, [{"stall_id": stalls[row[1]], "vendor_id": vendor_id, "started_on": now.date()}
+                            for row, vendor_id in zip(rows, vendor_ids, strict=True)])
+
+
 def run_once(content: bytes, filename: str, count: int, base_url: str | None, workdir: Path,
-             two_step: bool = False) -> dict[str, float]:
+             two_step: bool = False, occupants: list[list[str]] | None = None) -> dict[str, float]:
     from flask_migrate import upgrade
 
     from market4 import create_app
@@ -133,7 +157,7 @@ def run_once(content: bytes, filename: str, count: int, base_url: str | None, wo
         app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
         with app.app_context():
             upgrade()
-            org_id, user_id = set_up(count)
+            org_id, user_id = set_up(count, occupants)
             timings = {}
             for label in ("first", "again"):
                 db.session.expire_all()
@@ -147,7 +171,7 @@ def run_once(content: bytes, filename: str, count: int, base_url: str | None, wo
                     batch = commit_batch(batch, organisation=org, actor=user, channel="web")
                     db.session.commit()
                 timings[label] = time.perf_counter() - started
-                expected = "create" if label == "first" else "unchanged"
+                expected = ("add_account" if occupants else "create") if label == "first" else "unchanged"
                 if batch.status != "committed" or batch.summary.get(expected) != count:
                     raise SystemExit(f"unexpected result: {batch.status} {batch.summary} {batch.error}")
             vendors = db.session.scalar(select(func.count()).select_from(Vendor))
@@ -168,19 +192,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="PostgreSQL server URL; default: SQLite file")
     parser.add_argument("--two-step", action="store_true",
                         help="preview, then commit_batch (the web flow); reported time is both together")
+    parser.add_argument("--occupied", action="store_true",
+                        help="each stall already has the row's vendor: rows add accounts to them")
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     args = parser.parse_args(argv)
     rows = make_rows(args.rows)
     content = as_csv(rows) if args.format == "csv" else as_xlsx(rows)
     backend = "postgresql" if args.database_url else "sqlite"
     flow = "preview + commit_batch" if args.two_step else "import_vendors(dry_run=False)"
+    if args.occupied:
+        flow += ", every stall occupied by the row's vendor"
     print(f"{args.rows:,} rows, {args.format}, {len(content) / 1024:.0f} KiB, {backend}, {flow}, "
           f"best of {args.runs}")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             timings = run_once(content, f"bench.{args.format}", args.rows, args.database_url, Path(tmp),
-                               two_step=args.two_step)
+                               two_step=args.two_step, occupants=rows if args.occupied else None)
             results.append(timings)
             step = f" (preview {timings['first_preview']:.2f} s)" if args.two_step else ""
             print(f"  run {run + 1}: import+commit {timings['first']:.2f} s{step}, "

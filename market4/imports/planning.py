@@ -202,14 +202,16 @@ class RowPlanner:
             for market in db.session.scalars(query.where(condition)):
                 self.markets[market.code.upper()] = market
         self.stalls: dict[tuple[int, str], Stall] = {}
-        self.occupants: dict[int, Vendor] = {}
+        # Plain rows, not ORM objects: a file of 10,000 occupied stalls loads them all.
+        self.occupants: dict[int, Any] = {}
         for condition in any_of(Stall.market_id, [market.id for market in self.markets.values()]):
             for stall in db.session.scalars(select(Stall).where(condition)):
                 self.stalls[(stall.market_id, stall_code_key(stall.code))] = stall
             occupied = db.session.execute(
-                select(Occupancy.stall_id, Vendor).join(Vendor, Vendor.id == Occupancy.vendor_id)
+                select(Occupancy.stall_id, Vendor.id, Vendor.is_active, Vendor.bank_style_name, Vendor.phone_e164)
+                .join(Vendor, Vendor.id == Occupancy.vendor_id)
                 .join(Stall, Stall.id == Occupancy.stall_id).where(condition, Occupancy.ended_on.is_(None)))
-            self.occupants.update((stall_id, vendor) for stall_id, vendor in occupied)
+            self.occupants.update((row.stall_id, row) for row in occupied)
         fields = [plan.fields for plan in plans if plan.fields is not None]
         self.by_number = duplicates.accounts_by_number(self.bank.bin, [f.account_number for f in fields])
         self.by_reference = duplicates.accounts_by_reference(
@@ -287,7 +289,7 @@ class RowPlanner:
         self._phone_warning(plan)
         plan.outcome = "create"
 
-    def _plan_for_occupant(self, plan: Plan, stall: Stall, occupant: Vendor) -> None:
+    def _plan_for_occupant(self, plan: Plan, stall: Stall, occupant: Any) -> None:
         """A row at an occupied stall: the occupant's own new account, or a refusal that
         names no one (the occupant may be another bank's customer)."""
         fields = plan.fields

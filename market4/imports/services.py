@@ -194,7 +194,8 @@ def _write(
             for plan, (vendor_id, account_id) in zip(creates, created, strict=True):
                 plan.vendor_id, plan.account_id = vendor_id, account_id
             added = vendors.add_accounts_bulk(
-                [(plan.vendor_id, plan.fields) for plan in additions], bank=bank, organisation=organisation,
+                [(plan.vendor_id, vendors.BulkRegistration(fields=plan.fields, stall=plan.stall))
+                 for plan in additions], bank=bank, organisation=organisation,
                 actor=actor, channel=channel, audit_extra={"import_batch_id": batch.id})
             for plan, account_id in zip(additions, added, strict=True):
                 plan.account_id = account_id

@@ -86,8 +86,9 @@ class DuplicateReport:
                          object_type="Vendor", object_ids=self.phone_vendor_ids, code="duplicate_phone")
 
 
-def same_person(vendor: Vendor, *, phone_e164: str | None, bank_style_name: str) -> bool:
-    """Is the person described by a phone and a folded name ``vendor`` (the one record)?
+def same_person(vendor: Vendor | Any, *, phone_e164: str | None, bank_style_name: str) -> bool:
+    """Is the person described by a phone and a folded name ``vendor`` (the one record,
+    or a row with its ``bank_style_name`` and ``phone_e164``)?
 
     The same folded name ("NGUYEN THI DAO", diacritics and case ignored) and, when both
     have a phone, the same phone. A name alone is the same person only when the record

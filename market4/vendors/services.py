@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from market4.audit import services as audit
@@ -681,14 +681,7 @@ def register_vendors_bulk(
             markets.set_stall_status(item.stall, NOT_ACCEPTING, reason="vendor_left", on=day, actor=actor)
     insert_rows(Occupancy, [{"stall_id": item.stall.id, "vendor_id": vendor_id, "started_on": day}
                             for item, vendor_id in zip(items, vendor_ids, strict=True)])
-    categories = {item.stall.id: item.fields.goods_category for item in items
-                  if item.fields.goods_category and item.stall.goods_category != item.fields.goods_category}
-    if categories:
-        update_rows(Stall, [{"id": stall_id, "goods_category": category}
-                            for stall_id, category in categories.items()])
-        for item in items:  # keep the loaded objects in step with the rows, without a second UPDATE
-            if item.stall.id in categories:
-                set_committed_value(item.stall, "goods_category", categories[item.stall.id])
+    _set_goods_categories(items)
     actor_id = getattr(actor, "id", None)
     insert_rows(AuditEvent, [
         {"at": now, "action": "register", "object_type": "Vendor", "object_id": str(vendor_id),
@@ -702,8 +695,20 @@ def register_vendors_bulk(
     return list(zip(vendor_ids, account_ids, strict=True))
 
 
+def _set_goods_categories(items: Sequence[BulkRegistration]) -> None:
+    """What each stall sells, as the rows say, in one UPDATE statement."""
+    categories = {item.stall.id: item.fields.goods_category for item in items
+                  if item.fields.goods_category and item.stall.goods_category != item.fields.goods_category}
+    if not categories:
+        return
+    update_rows(Stall, [{"id": stall_id, "goods_category": category} for stall_id, category in categories.items()])
+    for item in items:  # keep the loaded objects in step with the rows, without a second UPDATE
+        if item.stall.id in categories:
+            set_committed_value(item.stall, "goods_category", categories[item.stall.id])
+
+
 def add_accounts_bulk(
-    items: Sequence[tuple[int, rules.VendorFields]],
+    items: Sequence[tuple[int, BulkRegistration]],
     *,
     bank: Bank,
     organisation: Organisation | None,
@@ -711,41 +716,52 @@ def add_accounts_bulk(
     channel: str = "import",
     audit_extra: Mapping[str, Any] | None = None,
 ) -> list[int]:
-    """Add one account per ``(vendor_id, fields)`` — stalls' current occupants, already
-    matched and checked by the caller (an import's planner) — in a few bulk statements.
+    """Add one account per ``(vendor_id, registration)`` — the vendor trading at the
+    registration's stall, already matched and checked by the caller (an import's
+    planner) — in a few bulk statements.
 
     The same rules as :func:`add_account`: an account goes on the placard only when its
     vendor has no active placard account (nor got one earlier in ``items``); a vendor
-    without a phone or consent gets the row's. Returns the new account ids, in order.
+    without a phone or consent gets the row's; the stall's goods category is the row's.
+    Returns the new account ids, in order.
     """
     policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
     if not items:
         return []
     now = now_utc()
     vendor_ids = {vendor_id for vendor_id, _ in items}
-    vendors: dict[int, Vendor] = {}
+    # Only the (rare) vendors missing a phone or consent are read, as plain rows.
+    incomplete: dict[int, Any] = {}
     with_placard: set[int] = set()
     for condition in matching_any(Vendor.id, vendor_ids):
-        vendors.update((vendor.id, vendor) for vendor in db.session.scalars(select(Vendor).where(condition)))
+        incomplete.update((row.id, row) for row in db.session.execute(
+            select(Vendor.id, Vendor.phone_e164, Vendor.consent_at)
+            .where(condition, or_(Vendor.phone_e164.is_(None), Vendor.consent_at.is_(None)))))
     for condition in matching_any(PaymentAccount.vendor_id, vendor_ids):
         with_placard.update(db.session.scalars(select(PaymentAccount.vendor_id).where(
             condition, PaymentAccount.is_on_placard.is_(True), PaymentAccount.status == "active")))
     org_id = getattr(organisation, "id", None)
     verified = access.verified_at(organisation, bank.bin)
     kind = "wallet" if bank.is_wallet else "bank"
-    rows = []
-    for vendor_id, fields in items:
+    rows, completed = [], {}
+    for vendor_id, item in items:
+        fields = item.fields
         on_placard = vendor_id not in with_placard
         with_placard.add(vendor_id)
         rows.append({"vendor_id": vendor_id, "bank_bin": bank.bin, "account_number": fields.account_number,
                      "is_card": fields.is_card, "holder_name": fields.holder_name, "kind": kind,
                      "is_on_placard": on_placard, "status": "active", "registered_by_org_id": org_id,
                      "partner_reference": fields.partner_reference, "verified_at": verified, "created_at": now})
-        vendor = vendors[vendor_id]
-        if vendor.phone_e164 is None and fields.phone_e164:
-            vendor.phone_e164 = fields.phone_e164
-        if vendor.consent_at is None:
-            vendor.consent_at = now
+        if vendor_id in incomplete and vendor_id not in completed:
+            row = incomplete[vendor_id]
+            completed[vendor_id] = {"id": vendor_id, "phone_e164": row.phone_e164 or fields.phone_e164,
+                                    "consent_at": row.consent_at or now}
+    if completed:
+        update_rows(Vendor, list(completed.values()))
+        for loaded in list(db.session.identity_map.values()):  # the UPDATE went around the ORM
+            if isinstance(loaded, Vendor) and loaded.id in completed:
+                db.session.expire(loaded)
+    _set_goods_categories([item for _, item in items])
     db.session.flush()
     account_ids = insert_returning_ids(PaymentAccount, rows)
     actor_id = getattr(actor, "id", None)

@@ -339,9 +339,9 @@ def test_a_row_naming_the_stalls_occupant_adds_their_account_without_a_second_pe
                                    display_name="Phạm Thị Lan", phone="0912000100")
     posted_account = occupant.account
     before = counts(session)
-    rows = [world.row(0, name="pham thi lan", phone="0912 000 100"),
+    rows = [world.row(0, name="pham thi lan", phone="0912 000 100", category="Trái cây"),
             world.row(1), world.row(0, name="Phạm Thị Lan", phone="0912000100", account="1903000009999",
-                                     ref="AGR-9")]
+                                     ref="AGR-9", category="Trái cây")]
     preview = run(world, rows)
     outcomes = [row.outcome for row in sorted(preview.rows, key=lambda row: row.row_number)]
     assert outcomes == ["add_account", "create", "add_account"]
@@ -357,6 +357,7 @@ def test_a_row_naming_the_stalls_occupant_adds_their_account_without_a_second_pe
                                                          PaymentAccount.bank_bin == f.AGRIBANK)).all()
     assert len(added) == 2 and not any(account.is_on_placard for account in added)
     assert posted_account.is_on_placard  # the stall's QR keeps paying the BIDV account
+    assert world.stalls[0].goods_category == "Trái cây"
     again = run(world, rows, dry_run=False)
     assert again.summary["unchanged"] == 3 and counts(session) == (before[0] + 1, before[1] + 3, before[2] + 1)
 
@@ -367,3 +368,14 @@ def test_account_numbers_break_no_bank_rule_per_row(session, world):
     assert codes(rows[2]) == {"account_number_letters_not_allowed"}
     assert codes(rows[3]) == {"account_number_length"}
     assert "Agribank" in rows[3].errors[0]["message"] and rows[3].errors[0]["column"] == "account_number"
+
+
+def test_an_occupant_without_a_phone_gets_the_rows_phone(session, world):
+    occupant = f.registered_vendor(world.stalls[0], bank_bin="970418", account_number="12010000123457",
+                                   display_name="Đỗ Văn Hải")
+    occupant.vendor.phone_e164 = None
+    session.flush()
+    batch = run(world, [world.row(0, name="Đỗ Văn Hải", phone="0912000200")], dry_run=False)
+    assert batch.status == "committed" and batch.summary["add_account"] == 1, batch.error
+    session.refresh(occupant.vendor)
+    assert occupant.vendor.phone_e164 == "+84912000200"
