@@ -10,8 +10,7 @@ from market4.errors import PermissionDenied, ValidationFailed
 from market4.markets import requests, services
 from market4.markets.models import StallRequest
 from tests import factories as f
-
-PASSWORD = "mật khẩu đủ dài"
+from tests.clients import PASSWORD, signed_in
 
 
 @pytest.fixture
@@ -44,19 +43,10 @@ def people(session):
     }
 
 
-def sign_in(app, user):
-    client = app.test_client()
-    assert (
-        client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD}).status_code
-        == 302
-    )
-    return client
-
-
 def test_a_bank_asks_and_the_manager_settles(app, session, people):
     stall, market = people["stall"], people["market"]
     url = f"/cho/{market.code}/sap/{stall.id}"
-    partner = sign_in(app, people["partner"])
+    partner = signed_in(app, people["partner"])
     sent = partner.post(
         f"{url}/de-nghi", data={"message": "Người đang bán: Võ Thị Hồng, 0912000555"}
     )
@@ -64,7 +54,7 @@ def test_a_bank_asks_and_the_manager_settles(app, session, people):
     [request] = session.scalars(select(StallRequest)).all()
     assert (request.status, request.requested_by_id) == ("open", people["partner"].id)
     assert services.current_occupant(stall).id == people["old"].vendor.id  # nobody evicted
-    manager = sign_in(app, people["manager"])
+    manager = signed_in(app, people["manager"])
     page = manager.get(url).get_data(as_text=True)
     assert "Võ Thị Hồng, 0912000555" in page and "Đã cập nhật" in page
     done = manager.post(f"{url}/de-nghi/{request.id}", data={"status": "done"})

@@ -18,8 +18,7 @@ from market4.markets import services as markets
 from market4.markets.models import ACCEPTING, NOT_ACCEPTING, StallStatusChange, VerificationVisit
 from market4.placards import checks, services
 from tests import factories as f
-
-PASSWORD = "mật khẩu đủ dài"
+from tests.clients import PASSWORD, signed_in
 
 
 def posted(result):
@@ -198,17 +197,8 @@ def people(session):
     }
 
 
-def sign_in(app, user):
-    client = app.test_client()
-    assert (
-        client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD}).status_code
-        == 302
-    )
-    return client
-
-
 def test_the_page_answers_for_this_stall_and_never_shows_another_banks_holder(app, session, people):
-    client = sign_in(app, people["partner"])
+    client = signed_in(app, people["partner"])
     stall_12 = people["agri"].occupancy.stall
     url = f"/bang-ma/sap/{stall_12.id}/kiem-tra"
     assert "Kiểm tra mã đang dán tại Sạp 12" in client.get(url).get_data(as_text=True)
@@ -223,7 +213,7 @@ def test_the_page_answers_for_this_stall_and_never_shows_another_banks_holder(ap
     )
     assert "KHỚP với Sạp 11" in match.get_data(as_text=True)
     assert "TRAN THI MAI" not in match.get_data(as_text=True)
-    manager_view = sign_in(app, people["manager"]).post(
+    manager_view = signed_in(app, people["manager"]).post(
         f"/bang-ma/sap/{stall_11.id}/kiem-tra", data={"payload": people["bidv_placard"].payload}
     )
     assert "TRAN THI MAI" in manager_view.get_data(
@@ -236,7 +226,7 @@ def test_a_photo_of_the_posted_code_is_read_on_the_server(app, session, people):
     png = render_qr_png(people["agri_placard"].payload, module_px=8)
     buffer = io.BytesIO()
     Image.open(io.BytesIO(png)).convert("RGB").save(buffer, "JPEG", quality=85)
-    client = sign_in(app, people["manager"])
+    client = signed_in(app, people["manager"])
     response = client.post(
         f"/bang-ma/sap/{stall.id}/kiem-tra",
         content_type="multipart/form-data",
@@ -254,7 +244,7 @@ def test_a_photo_of_the_posted_code_is_read_on_the_server(app, session, people):
 def test_area_staff_see_the_answer_without_recording_it(app, session, people):
     stall = people["agri"].occupancy.stall
     before = state(session)
-    response = sign_in(app, people["staff"]).post(
+    response = signed_in(app, people["staff"]).post(
         f"/bang-ma/sap/{stall.id}/kiem-tra", data={"payload": people["bidv_placard"].payload}
     )
     text = response.get_data(as_text=True)
@@ -268,10 +258,10 @@ def test_the_bank_partners_list_flags_a_stall_where_a_wrong_code_was_found(app, 
         stall, encode(Transfer(bin=f.VCB, account="0071000000666")), actor=None
     )
     session.commit()
-    page = sign_in(app, people["partner"]).get("/tieu-thuong/").get_data(as_text=True)
+    page = signed_in(app, people["partner"]).get("/tieu-thuong/").get_data(as_text=True)
     assert "Mã lạ tại sạp" in page
     checks.check_posted_code(stall, people["agri_placard"].payload, actor=None)
     session.commit()
-    assert "Mã lạ tại sạp" not in sign_in(app, people["partner"]).get("/tieu-thuong/").get_data(
+    assert "Mã lạ tại sạp" not in signed_in(app, people["partner"]).get("/tieu-thuong/").get_data(
         as_text=True
     )
