@@ -23,7 +23,7 @@ view's business (a bank never sees another bank's numbers or holder names).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -202,16 +202,10 @@ def check_posted_code(
         decoded = decode(payload)
     except VietQRError as error:
         return StallCheck(INVALID, stall, detail=str(error))
-    result = _classify(stall, decoded)
-    result = StallCheck(**{**result.__dict__, "warnings": decoded.warnings})
+    result = replace(_classify(stall, decoded), warnings=decoded.warnings)
     if not record:
         return result
-    return StallCheck(
-        **{
-            **result.__dict__,
-            "visit": _record(result, actor=actor, channel=channel, day=day, note=note),
-        }
-    )
+    return replace(result, visit=_record(result, actor=actor, channel=channel, day=day, note=note))
 
 
 def _record(
