@@ -55,6 +55,7 @@ POLICY: dict[str, tuple[str, set]] = {
     "markets.stall_request": ("POST", {ADMIN, MANAGER, PARTNER}),
     "markets.resolve_request": ("POST", {ADMIN, MANAGER}),
     "markets.choose_placard_account": ("POST", {ADMIN, MANAGER}),
+    "markets.new_vendor": ("POST", {ADMIN, MANAGER}),
     "placards.market": ("GET", {ADMIN, MANAGER}),
     "placards.market_sheet": ("POST", {ADMIN, MANAGER}),
     "placards.market_settings": ("POST", {ADMIN, MANAGER}),

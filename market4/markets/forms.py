@@ -145,6 +145,16 @@ class AssignForm(FlaskForm):
     replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp"))
 
 
+class NewVendorForm(FlaskForm):
+    """A person not in the registry yet starts at the stall (their bank adds the account)."""
+
+    display_name = StringField(_l("Họ tên tiểu thương"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    phone = StringField(_l("Số điện thoại di động"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    consent = BooleanField(_l("Tiểu thương đã đồng ý cho lưu và xử lý các thông tin trên"))
+    started_on = VietnameseDateField(_l("Bắt đầu từ ngày"), validators=[DataRequired(REQUIRED)])
+    replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp"))
+
+
 class MoveForm(FlaskForm):
     to_stall_id = ChoiceField(_l("Chuyển sang sạp"), coerce=str, validators=[DataRequired(REQUIRED)])
     moved_on = VietnameseDateField(_l("Từ ngày"), validators=[DataRequired(REQUIRED)])

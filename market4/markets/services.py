@@ -20,7 +20,8 @@ from sqlalchemy import select
 from market4.audit import services as audit
 from market4.auth import policy
 from market4.auth.policy import Action
-from market4.db import today
+from market4.db import now_utc, today
+from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.markets.models import (
@@ -40,10 +41,17 @@ from market4.markets.status import (
 )
 from market4.placards import services as placards
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
-from market4.vendors.validation import clean_goods_category, clean_stall_code, clean_text
+from market4.vendors.validation import (
+    clean_display_name,
+    clean_goods_category,
+    clean_phone,
+    clean_stall_code,
+    clean_text,
+)
 
 __all__ = [
     "UNCHANGED",
+    "add_new_vendor",
     "assign_vendor",
     "close_stall",
     "create_stall",
@@ -263,6 +271,51 @@ def assign_vendor(
     """
     policy.check(Action.OCCUPANCY, actor, stalls=[stall])
     return _assign(stall, vendor, actor=actor, on=on or today(), replace_occupant=replace_occupant, channel=channel)
+
+
+def add_new_vendor(
+    stall: Stall,
+    *,
+    display_name: Any,
+    phone: Any,
+    consent_given: bool,
+    actor: Any,
+    on: date | None = None,
+    replace_occupant: bool = False,
+    channel: str = "web",
+) -> Occupancy:
+    """A person not yet in the registry starts trading at ``stall``, without an account:
+    the market board records who trades where, their bank adds the account (for the
+    stall's occupant) afterwards.
+
+    Raises PermissionDenied, ValidationFailed (every bad field at once: name, phone,
+    consent) or Conflict (closed stall; an occupant unless ``replace_occupant``) before
+    anything is written.
+    """
+    policy.check(Action.OCCUPANCY, actor, stalls=[stall])
+    errors: list[FieldError] = []
+    fields: dict[str, Any] = {}
+    for name, rule, value in (("display_name", clean_display_name, display_name), ("phone", clean_phone, phone)):
+        try:
+            fields[name] = rule(value)
+        except ValidationFailed as failure:
+            errors.extend(failure.errors)
+    if not consent_given:
+        errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
+                                 "consent_required"))
+    if errors:
+        raise ValidationFailed(errors)
+    day = on or today()
+    ensure_can_assign(stall, on=day, replace_occupant=replace_occupant)
+    vendor = Vendor(display_name=fields["display_name"], bank_style_name=fold_to_bank_style(fields["display_name"]),
+                    phone_e164=fields["phone"], consent_at=now_utc(),
+                    registered_by_org_id=getattr(getattr(actor, "organisation", None), "id", None))
+    db.session.add(vendor)
+    db.session.flush()
+    audit.record("register", vendor, actor=actor, channel=channel,
+                 after={"display_name": vendor.display_name, "phone": vendor.phone_e164, "stall_id": stall.id,
+                        "consent": True, "account": None})
+    return _assign(stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant, channel=channel)
 
 
 def occupy_vacant_stall(stall: Stall, vendor: Vendor, *, actor: Any, on: date | None = None,

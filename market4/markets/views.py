@@ -221,6 +221,7 @@ def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: An
         "placards": placards, "needs_reprint": _needs_reprint(stall, vendor),
         "search": search, "found": found, "found_at": queries.occupant_stalls([v.id for v in found], market),
         "visit_form": forms.VisitForm(formdata=None), "assign_form": forms.AssignForm(formdata=None),
+        "new_vendor_form": forms.NewVendorForm(formdata=None),
         "move_form": move, "end_form": forms.EndOccupancyForm(formdata=None),
         "visit_errors": [], "stall_is_open": stall.is_open_on(today()),
         "requests": _visible_requests(stall), "may_resolve": policy.may(Action.OCCUPANCY, current_user,
@@ -330,6 +331,29 @@ def assign(code: str, stall_id: int):
         return _refused(market, stall, error, form, confirm_vendor=vendor)
     db.session.commit()
     flash(_("%(name)s đã được gán vào “%(code)s”.", name=vendor.display_name, code=stall.code), "success")
+    return _back_to(market, stall)
+
+
+@bp.post("/<code>/sap/<int:stall_id>/nguoi-moi")
+@role_required(*WRITERS)
+def new_vendor(code: str, stall_id: int):
+    market = scope.get_market_or_404(current_user, code)
+    stall = scope.get_stall_or_404(current_user, market, stall_id)
+    form = forms.NewVendorForm()
+    if not form.validate_on_submit():
+        return _stall_page(market, stall, 422, new_vendor_form=form)
+    try:
+        services.add_new_vendor(stall, display_name=form.display_name.data, phone=form.phone.data,
+                                consent_given=form.consent.data, actor=current_user, on=form.started_on.data,
+                                replace_occupant=form.replace_occupant.data)
+    except DomainError as error:
+        db.session.rollback()
+        loose = forms.show_errors(form, error, {"on": "started_on"})
+        _flash_all([_(message) for message in loose])
+        return _stall_page(market, stall, error.status, new_vendor_form=form)
+    db.session.commit()
+    flash(_("%(name)s đã được ghi nhận tại “%(code)s”; ngân hàng của tiểu thương thêm tài khoản nhận tiền.",
+            name=form.display_name.data.strip(), code=stall.code), "success")
     return _back_to(market, stall)
 
 

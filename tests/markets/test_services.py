@@ -6,7 +6,7 @@ import unicodedata
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market4.dashboard.queries import acceptance_figures
 from market4.db import today
@@ -239,3 +239,30 @@ def test_unknown_outcomes_and_closed_stalls_are_refused(session):
     services.close_stall(stall, actor=None, on=today() - timedelta(days=30))
     with pytest.raises(Conflict):
         services.record_visit(stall, "declined", actor=None)
+
+
+def test_a_new_person_starts_at_a_stall_without_an_account(session):
+    from market4.errors import PermissionDenied
+    from market4.vendors.models import PaymentAccount, Vendor
+
+    market = f.market()
+    stall = f.stall(market, "Sạp 5")
+    manager = f.user(role="market_manager", org=f.organisation(kind="market_board", bank_bin=None))
+    manager.markets.append(market)
+    with pytest.raises(ValidationFailed) as invalid:
+        services.add_new_vendor(stall, display_name="", phone="912345678", consent_given=False, actor=manager)
+    assert {e.field for e in invalid.value.errors} == {"display_name", "phone", "consent"}
+    partner = f.user(role="bank_partner", org=f.organisation(bank_bin=f.AGRIBANK))
+    with pytest.raises(PermissionDenied):
+        services.add_new_vendor(stall, display_name="Đinh Thị Mới", phone="0912000777", consent_given=True,
+                                actor=partner)
+    assert session.scalar(select(func.count()).select_from(Vendor)) == 0
+    occupancy = services.add_new_vendor(stall, display_name="Đinh Thị Mới", phone="0912000777",
+                                        consent_given=True, actor=manager)
+    vendor = occupancy.vendor
+    assert (vendor.bank_style_name, vendor.phone_e164) == ("DINH THI MOI", "+84912000777")
+    assert services.current_occupant(stall) is vendor
+    assert session.scalar(select(func.count()).select_from(PaymentAccount)) == 0
+    with pytest.raises(Conflict):  # someone trades there now: replacing is explicit
+        services.add_new_vendor(stall, display_name="Lê Văn Khác", phone="0912000778", consent_given=True,
+                                actor=manager)
