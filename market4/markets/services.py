@@ -42,6 +42,7 @@ from market4.markets.status import (
 from market4.placards import services as placards
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 from market4.vendors.validation import (
+    CONSENT_REQUIRED,
     clean_display_name,
     clean_goods_category,
     clean_phone,
@@ -301,8 +302,7 @@ def add_new_vendor(
         except ValidationFailed as failure:
             errors.extend(failure.errors)
     if not consent_given:
-        errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
-                                 "consent_required"))
+        errors.append(CONSENT_REQUIRED)
     if errors:
         raise ValidationFailed(errors)
     day = on or today()

@@ -195,8 +195,7 @@ def register_vendor(
             errors.extend(_account_rule_errors(fields.account_number, fields.is_card, bank.bin))
     stall = _resolve_stall(data, errors)
     if not data.consent_given:
-        errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
-                                 "consent_required"))
+        errors.append(rules.CONSENT_REQUIRED)
     if errors:
         raise ValidationFailed(errors)
     assert fields is not None and bank is not None and stall is not None
@@ -346,8 +345,7 @@ def add_account(
     if number is not None and bank is not None:
         errors.extend(_account_rule_errors(number.number, number.is_card, bank.bin))
     if vendor.consent_at is None and not consent_given:
-        errors.append(FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
-                                 "consent_required"))
+        errors.append(rules.CONSENT_REQUIRED)
     if errors:
         raise ValidationFailed(errors)
     assert bank is not None and number is not None and holder is not None

@@ -34,6 +34,7 @@ __all__ = [
     "ACCOUNT_ALIAS_LENGTH_MESSAGE",
     "ACCOUNT_RULE_MESSAGES",
     "CARD_PREFIX",
+    "CONSENT_REQUIRED",
     "GOODS_CATEGORIES",
     "CleanAccountNumber",
     "VendorFields",
@@ -360,6 +361,13 @@ def clean_partner_reference(value: Any, *, field_name: str = "partner_reference"
     if len(text) > PARTNER_REFERENCE_MAX:
         raise _fail(field_name, "invalid_length", f"Mã tham chiếu dài tối đa {PARTNER_REFERENCE_MAX} ký tự.")
     return text or None
+
+
+# --- consent -----------------------------------------------------------------------------
+
+#: Law 91/2025: processing a vendor's data needs their explicit consent, never pre-ticked.
+CONSENT_REQUIRED = FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
+                              "consent_required")
 
 
 # --- everything at once ----------------------------------------------------------------
