@@ -41,8 +41,11 @@ def serve(args: list[str]) -> int:
     env = {**os.environ, "MARKET4_ENV": os.environ.get("MARKET4_ENV", "development")}
     run([str(BIN / "market4"), "setup", "--demo-if-empty"], env=env)
     print("market4 is at http://127.0.0.1:5000 (Ctrl+C to stop)", flush=True)
-    return run([str(BIN / "market4"), "run", "--host", "127.0.0.1", "--port", "5000", *args],
-               env=env, check=False)
+    return run(
+        [str(BIN / "market4"), "run", "--host", "127.0.0.1", "--port", "5000", *args],
+        env=env,
+        check=False,
+    )
 
 
 def test(args: list[str]) -> int:
@@ -70,13 +73,31 @@ def i18n(args: list[str]) -> int:
     catalogue_dir = ROOT / "market4" / "translations"
     template = catalogue_dir / "messages.pot"
     catalogue_dir.mkdir(exist_ok=True)
-    run([pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "N_", "--no-location",
-         "--sort-output", "-o", str(template), "."], cwd=ROOT)
+    run(
+        [
+            pybabel,
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(template),
+            ".",
+        ],
+        cwd=ROOT,
+    )
     english = catalogue_dir / "en" / "LC_MESSAGES" / "messages.po"
     action = "update" if english.exists() else "init"
     extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []
-    return run([pybabel, action, "-i", str(template), "-d", str(catalogue_dir),
-                "-l", "en", *extra], cwd=ROOT)
+    return run(
+        [pybabel, action, "-i", str(template), "-d", str(catalogue_dir), "-l", "en", *extra],
+        cwd=ROOT,
+    )
 
 
 def ensure_venv(extras: tuple[str, ...]) -> None:
@@ -103,8 +124,11 @@ def ensure_system_packages(packages: dict[str, str]) -> None:
         return
     can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
     if not can_install:
-        print(f"Note: missing {' '.join(missing)}; tests that need them will be skipped. "
-              f"Install with: sudo apt-get install {' '.join(missing)}", flush=True)
+        print(
+            f"Note: missing {' '.join(missing)}; tests that need them will be skipped. "
+            f"Install with: sudo apt-get install {' '.join(missing)}",
+            flush=True,
+        )
         return
     print(f"Installing Debian packages: {' '.join(missing)} …", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

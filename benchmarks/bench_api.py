@@ -73,12 +73,17 @@ class Result:
 
 # --- database and server ---------------------------------------------------------------
 
+
 class Database:
     def __init__(self, base_url: str) -> None:
         url = make_url(base_url)
-        self.admin = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+        self.admin = create_engine(
+            url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+        )
         self.name = f"market4_bench_api_{uuid.uuid4().hex[:8]}"
-        self.url = url.set(drivername="postgresql", database=self.name).render_as_string(hide_password=False)
+        self.url = url.set(drivername="postgresql", database=self.name).render_as_string(
+            hide_password=False
+        )
 
     def __enter__(self) -> Database:
         with self.admin.connect() as connection:
@@ -88,8 +93,9 @@ class Database:
     def analyze(self) -> None:
         """VACUUM ANALYZE the fresh tables now, as autovacuum would soon after a bulk load, so
         the planner has statistics and no vacuum of the seed data runs during the load."""
-        engine = create_engine(make_url(self.url).set(drivername="postgresql+psycopg"),
-                               isolation_level="AUTOCOMMIT")
+        engine = create_engine(
+            make_url(self.url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as connection:
             connection.execute(text("VACUUM ANALYZE"))
         engine.dispose()
@@ -102,16 +108,27 @@ class Database:
 
 
 def app_env(database_url: str, *, read_cache: bool = True) -> dict[str, str]:
-    env = {**os.environ, "MARKET4_ENV": "production", "MARKET4_SECRET_KEY": secrets.token_hex(32),
-           "MARKET4_DATABASE_URL": database_url, "MARKET4_API_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {
+        **os.environ,
+        "MARKET4_ENV": "production",
+        "MARKET4_SECRET_KEY": secrets.token_hex(32),
+        "MARKET4_DATABASE_URL": database_url,
+        "MARKET4_API_RATE_LIMIT_PER_MINUTE": "0",
+    }
     if not read_cache:
         env["MARKET4_API_READ_CACHE_SECONDS"] = "0"
     return env
 
 
 def market4(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(VENV_BIN / "market4"), *args], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(VENV_BIN / "market4"), *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout
 
 
@@ -129,10 +146,21 @@ class Gunicorn:
 
     def __enter__(self) -> Gunicorn:
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-             *(["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else []),
-             "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=self.env, start_new_session=True)
+            [
+                str(VENV_BIN / "gunicorn"),
+                "-w",
+                str(self.workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                *(["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else []),
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -165,8 +193,25 @@ def _ms(value: str) -> float:
 
 def run_wrk(url: str, token: str, duration: int, connections: int, name: str) -> Result:
     out = subprocess.run(
-        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "--latency", "--timeout", "5s",
-         "-H", f"Authorization: Bearer {token}", url], capture_output=True, text=True, check=True).stdout
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     requests_ = int(re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).group(1))
     seconds = _ms(re.search(r"requests in ([\d.]+(?:ms|s|m))", out).group(1)) / 1000
     p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
@@ -177,14 +222,38 @@ def run_wrk(url: str, token: str, duration: int, connections: int, name: str) ->
     return Result(name, requests_, seconds, requests_ / seconds, p50, p99, errors, "wrk")
 
 
-def run_python(url: str, token: str, duration: int, connections: int, max_requests: int, name: str) -> Result:
+def run_python(
+    url: str, token: str, duration: int, connections: int, max_requests: int, name: str
+) -> Result:
     """A separate process (this module's ``--load-worker``) so the client never shares a GIL."""
-    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_api", "--load-worker", url, token,
-                           str(duration), str(connections), str(max_requests)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_api",
+            "--load-worker",
+            url,
+            token,
+            str(duration),
+            str(connections),
+            str(max_requests),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     data = json.loads(done.stdout)
-    return Result(name, data["requests"], data["seconds"], data["requests"] / data["seconds"],
-                  data["p50_ms"], data["p99_ms"], data["errors"], "python")
+    return Result(
+        name,
+        data["requests"],
+        data["seconds"],
+        data["requests"] / data["seconds"],
+        data["p50_ms"],
+        data["p99_ms"],
+        data["errors"],
+        "python",
+    )
 
 
 def load_worker(url: str, token: str, duration: float, connections: int, max_requests: int) -> None:
@@ -231,28 +300,53 @@ def load_worker(url: str, token: str, duration: float, connections: int, max_req
     latencies.sort()
 
     def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
+        return (
+            latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
+        )
 
-    print(json.dumps({"requests": len(latencies), "seconds": seconds, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
-                      "errors": errors[0]}))
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "seconds": seconds,
+                "p50_ms": pct(0.5),
+                "p99_ms": pct(0.99),
+                "errors": errors[0],
+            }
+        )
+    )
 
 
 # --- main ------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get(
-        "MARKET4_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "MARKET4_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
     parser.add_argument("--duration", type=int, default=15, help="Seconds per measured run.")
     parser.add_argument("--warmup", type=int, default=3, help="Seconds of warm-up per endpoint.")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="Threads per worker; above 1 uses gunicorn's gthread worker (keep-alive).")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="Threads per worker; above 1 uses gunicorn's gthread worker (keep-alive).",
+    )
     parser.add_argument("--max-requests", type=int, default=200_000, help="Python generator only.")
-    parser.add_argument("--python-load", action="store_true", help="Use the Python generator even if wrk exists.")
-    parser.add_argument("--no-read-cache", action="store_true",
-                        help="Switch the API's read cache off: every request runs the view (information only).")
+    parser.add_argument(
+        "--python-load", action="store_true", help="Use the Python generator even if wrk exists."
+    )
+    parser.add_argument(
+        "--no-read-cache",
+        action="store_true",
+        help="Switch the API's read cache off: every request runs the view (information only).",
+    )
     parser.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument("--load-worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -267,36 +361,55 @@ def main(argv: list[str] | None = None) -> int:
         if use_wrk:
             return run_wrk(url, token, seconds, args.connections, label)
         return run_python(url, token, seconds, args.connections, args.max_requests, label)
-    print(f"load average before: {os.getloadavg()[0]:.2f} (nproc {os.cpu_count()}); gunicorn -w {args.workers}"
-          + (f" -k gthread --threads {args.threads}" if args.threads > 1 else " (sync)")
-          + f"; {'wrk' if use_wrk else 'python'} with {args.connections} connections"
-          + ("; read cache OFF" if args.no_read_cache else ""))
+
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} (nproc {os.cpu_count()}); gunicorn -w {args.workers}"
+        + (f" -k gthread --threads {args.threads}" if args.threads > 1 else " (sync)")
+        + f"; {'wrk' if use_wrk else 'python'} with {args.connections} connections"
+        + ("; read cache OFF" if args.no_read_cache else "")
+    )
     results: list[Result] = []
     with Database(args.database_url) as database:
         env = app_env(database.url, read_cache=not args.no_read_cache)
         print(f"seeding demo district into {database.name} …")
         market4(env, "setup", "--demo-if-empty")
         database.analyze()
-        tokens = {"vendors": market4(env, "tokens", "create", "--email", PARTNER_EMAIL, "--name", "bench").split()[-1],
-                  "stats": market4(env, "tokens", "create", "--email", STAFF_EMAIL, "--name", "bench").split()[-1]}
+        tokens = {
+            "vendors": market4(
+                env, "tokens", "create", "--email", PARTNER_EMAIL, "--name", "bench"
+            ).split()[-1],
+            "stats": market4(
+                env, "tokens", "create", "--email", STAFF_EMAIL, "--name", "bench"
+            ).split()[-1],
+        }
         with Gunicorn(env, args.workers, args.threads) as server:
             for name, path in ENDPOINTS.items():
                 url = f"http://127.0.0.1:{server.port}{path}"
-                with urllib.request.urlopen(urllib.request.Request(
-                        url, headers={"Authorization": f"Bearer {tokens[name]}"})) as response:
+                with urllib.request.urlopen(
+                    urllib.request.Request(url, headers={"Authorization": f"Bearer {tokens[name]}"})
+                ) as response:
                     body = json.loads(response.read())
                     size = len(json.dumps(body))
-                print(f"{name}: GET {path} -> 200, {size:,} bytes"
-                      + (f", {len(body['items'])} of {body['total']} vendors" if name == "vendors" else
-                         f", {body['markets_total']} markets, {body['stalls_total']} stalls"))
+                print(
+                    f"{name}: GET {path} -> 200, {size:,} bytes"
+                    + (
+                        f", {len(body['items'])} of {body['total']} vendors"
+                        if name == "vendors"
+                        else f", {body['markets_total']} markets, {body['stalls_total']} stalls"
+                    )
+                )
                 load(url, tokens[name], args.warmup, f"{name} (warm-up)")
                 results.append(load(url, tokens[name], args.duration, name))
     print()
-    print(f"{'endpoint':<10} {'tool':<7} {'requests':>9} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'errors':>6}  verdict (≥{TARGET_RPS:.0f} req/s, p99 < {TARGET_P99_MS:.0f} ms, 0 errors)")
+    print(
+        f"{'endpoint':<10} {'tool':<7} {'requests':>9} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'errors':>6}  verdict (≥{TARGET_RPS:.0f} req/s, p99 < {TARGET_P99_MS:.0f} ms, 0 errors)"
+    )
     for r in results:
-        print(f"{r.name:<10} {r.tool:<7} {r.requests:>9,} {r.seconds:>8.1f} {r.rps:>8.0f} {r.p50_ms:>7.1f} "
-              f"{r.p99_ms:>7.1f} {r.errors:>6}  {'PASS' if r.passed else 'FAIL'}")
+        print(
+            f"{r.name:<10} {r.tool:<7} {r.requests:>9,} {r.seconds:>8.1f} {r.rps:>8.0f} {r.p50_ms:>7.1f} "
+            f"{r.p99_ms:>7.1f} {r.errors:>6}  {'PASS' if r.passed else 'FAIL'}"
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 1 if args.check and not all(r.passed for r in results) else 0
 

@@ -36,11 +36,42 @@ BANK_BIN = "970405"  # Agribank
 SURNAMES = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
 MIDDLE = "Thị Văn Hữu Đức Minh Ngọc Thanh Bích Kim Quang Thu Xuân".split()
 GIVEN = "Đào Thủy Hoa Lan Hùng Dũng Tuấn Hương Phương Nga Hải Long Sơn Yến Trang Mai Cường Lộc Ánh".split()
-CATEGORIES = ("Rau củ", "Trái cây", "Thịt", "Cá, thủy hải sản", "Tạp hóa", "Ăn uống", "Quần áo, vải")
+CATEGORIES = (
+    "Rau củ",
+    "Trái cây",
+    "Thịt",
+    "Cá, thủy hải sản",
+    "Tạp hóa",
+    "Ăn uống",
+    "Quần áo, vải",
+)
 # Mobile prefixes that phonenumbers accepts (DOMAIN.md §3.2).
-PREFIXES = ("090", "091", "093", "094", "096", "097", "098", "086", "088", "070", "077", "083", "085")
-HEADER = ("Mã chợ", "Mã sạp", "Tên tiểu thương", "Số điện thoại", "Ngân hàng", "Số tài khoản / số thẻ",
-          "Tên chủ tài khoản", "Ngành hàng", "Mã tham chiếu")
+PREFIXES = (
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+    "086",
+    "088",
+    "070",
+    "077",
+    "083",
+    "085",
+)
+HEADER = (
+    "Mã chợ",
+    "Mã sạp",
+    "Tên tiểu thương",
+    "Số điện thoại",
+    "Ngân hàng",
+    "Số tài khoản / số thẻ",
+    "Tên chủ tài khoản",
+    "Ngành hàng",
+    "Mã tham chiếu",
+)
 
 
 def make_rows(count: int, seed: int = 2026) -> list[list[str]]:
@@ -49,9 +80,22 @@ def make_rows(count: int, seed: int = 2026) -> list[list[str]]:
     for index in range(count):
         name = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
         phone = f"{PREFIXES[index % len(PREFIXES)]}{index:07d}"
-        account = f"{rng.choice(('1', '2', '3', '4', '5'))}{index:012d}"  # 13 digits, as Agribank issues
-        rows.append(["BENCH", f"Sạp {index + 1}", name, phone, "", account, "", rng.choice(CATEGORIES),
-                     f"AGR-{index:06d}"])
+        account = (
+            f"{rng.choice(('1', '2', '3', '4', '5'))}{index:012d}"  # 13 digits, as Agribank issues
+        )
+        rows.append(
+            [
+                "BENCH",
+                f"Sạp {index + 1}",
+                name,
+                phone,
+                "",
+                account,
+                "",
+                rng.choice(CATEGORIES),
+                f"AGR-{index:06d}",
+            ]
+        )
     return rows
 
 
@@ -106,16 +150,26 @@ def set_up(count: int, occupants: list[list[str]] | None = None):
     from market4.markets.models import Market, Stall
 
     sync_banks()
-    province = AdminUnit(scheme=SCHEME_2025, level="province", code="9990", name="Tỉnh thử", division_type="Tỉnh")
+    province = AdminUnit(
+        scheme=SCHEME_2025, level="province", code="9990", name="Tỉnh thử", division_type="Tỉnh"
+    )
     db.session.add(province)
     db.session.flush()
-    commune = AdminUnit(scheme=SCHEME_2025, level="commune", code="99990", name="Xã thử", division_type="Xã",
-                        parent_id=province.id)
+    commune = AdminUnit(
+        scheme=SCHEME_2025,
+        level="commune",
+        code="99990",
+        name="Xã thử",
+        division_type="Xã",
+        parent_id=province.id,
+    )
     market = Market(code="BENCH", name="Chợ thử", commune=commune)
     org = Organisation(kind="bank_branch", name="Agribank chi nhánh thử", bank_bin=BANK_BIN)
     db.session.add_all([commune, market, org])
     db.session.flush()
-    db.session.execute(insert(Stall), [{"market_id": market.id, "code": f"Sạp {i + 1}"} for i in range(count)])
+    db.session.execute(
+        insert(Stall), [{"market_id": market.id, "code": f"Sạp {i + 1}"} for i in range(count)]
+    )
     if occupants:
         _occupy(market.id, occupants)
     user = User(email="bench@test.market4.vn", name="Bench", role="bank_partner", organisation=org)
@@ -134,16 +188,41 @@ def _occupy(market_id: int, rows: list[list[str]]) -> None:
     from market4.vendors.models import Occupancy, Vendor
 
     now = now_utc()
-    vendor_ids = insert_returning_ids(Vendor, [
-        {"display_name": row[2], "bank_style_name": bank_style_name(row[2]), "phone_e164": "+84" + row[3][1:],
-         "consent_at": now, "is_active": True, "created_at": now} for row in rows])
-    stalls = dict(db.session.execute(select(Stall.code, Stall.id).where(Stall.market_id == market_id)).all())
-    insert_rows(Occupancy, [{"stall_id": stalls[row[1]], "vendor_id": vendor_id, "started_on": now.date()}
-                            for row, vendor_id in zip(rows, vendor_ids, strict=True)])
+    vendor_ids = insert_returning_ids(
+        Vendor,
+        [
+            {
+                "display_name": row[2],
+                "bank_style_name": bank_style_name(row[2]),
+                "phone_e164": "+84" + row[3][1:],
+                "consent_at": now,
+                "is_active": True,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
+    stalls = dict(
+        db.session.execute(select(Stall.code, Stall.id).where(Stall.market_id == market_id)).all()
+    )
+    insert_rows(
+        Occupancy,
+        [
+            {"stall_id": stalls[row[1]], "vendor_id": vendor_id, "started_on": now.date()}
+            for row, vendor_id in zip(rows, vendor_ids, strict=True)
+        ],
+    )
 
 
-def run_once(content: bytes, filename: str, count: int, base_url: str | None, workdir: Path,
-             two_step: bool = False, occupants: list[list[str]] | None = None) -> dict[str, float]:
+def run_once(
+    content: bytes,
+    filename: str,
+    count: int,
+    base_url: str | None,
+    workdir: Path,
+    two_step: bool = False,
+    occupants: list[list[str]] | None = None,
+) -> dict[str, float]:
     from flask_migrate import upgrade
 
     from market4 import create_app
@@ -163,17 +242,30 @@ def run_once(content: bytes, filename: str, count: int, base_url: str | None, wo
                 db.session.expire_all()
                 org, user = db.session.get(Organisation, org_id), db.session.get(User, user_id)
                 started = time.perf_counter()
-                batch = import_vendors(content, filename, bank_bin=BANK_BIN, organisation=org, actor=user,
-                                       dry_run=two_step, channel="cli")
+                batch = import_vendors(
+                    content,
+                    filename,
+                    bank_bin=BANK_BIN,
+                    organisation=org,
+                    actor=user,
+                    dry_run=two_step,
+                    channel="cli",
+                )
                 db.session.commit()
-                if two_step:  # the web page: preview (one request), then "Ghi vào hệ thống" (another)
+                if (
+                    two_step
+                ):  # the web page: preview (one request), then "Ghi vào hệ thống" (another)
                     timings[f"{label}_preview"] = time.perf_counter() - started
                     batch = commit_batch(batch, organisation=org, actor=user, channel="web")
                     db.session.commit()
                 timings[label] = time.perf_counter() - started
-                expected = ("add_account" if occupants else "create") if label == "first" else "unchanged"
+                expected = (
+                    ("add_account" if occupants else "create") if label == "first" else "unchanged"
+                )
                 if batch.status != "committed" or batch.summary.get(expected) != count:
-                    raise SystemExit(f"unexpected result: {batch.status} {batch.summary} {batch.error}")
+                    raise SystemExit(
+                        f"unexpected result: {batch.status} {batch.summary} {batch.error}"
+                    )
             vendors = db.session.scalar(select(func.count()).select_from(Vendor))
             if vendors != count:
                 raise SystemExit(f"expected {count} vendors, found {vendors}")
@@ -189,11 +281,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL server URL; default: SQLite file")
-    parser.add_argument("--two-step", action="store_true",
-                        help="preview, then commit_batch (the web flow); reported time is both together")
-    parser.add_argument("--occupied", action="store_true",
-                        help="each stall already has the row's vendor: rows add accounts to them")
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL server URL; default: SQLite file"
+    )
+    parser.add_argument(
+        "--two-step",
+        action="store_true",
+        help="preview, then commit_batch (the web flow); reported time is both together",
+    )
+    parser.add_argument(
+        "--occupied",
+        action="store_true",
+        help="each stall already has the row's vendor: rows add accounts to them",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     args = parser.parse_args(argv)
     rows = make_rows(args.rows)
@@ -202,22 +302,35 @@ def main(argv: list[str] | None = None) -> int:
     flow = "preview + commit_batch" if args.two_step else "import_vendors(dry_run=False)"
     if args.occupied:
         flow += ", every stall occupied by the row's vendor"
-    print(f"{args.rows:,} rows, {args.format}, {len(content) / 1024:.0f} KiB, {backend}, {flow}, "
-          f"best of {args.runs}")
+    print(
+        f"{args.rows:,} rows, {args.format}, {len(content) / 1024:.0f} KiB, {backend}, {flow}, "
+        f"best of {args.runs}"
+    )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
-            timings = run_once(content, f"bench.{args.format}", args.rows, args.database_url, Path(tmp),
-                               two_step=args.two_step, occupants=rows if args.occupied else None)
+            timings = run_once(
+                content,
+                f"bench.{args.format}",
+                args.rows,
+                args.database_url,
+                Path(tmp),
+                two_step=args.two_step,
+                occupants=rows if args.occupied else None,
+            )
             results.append(timings)
             step = f" (preview {timings['first_preview']:.2f} s)" if args.two_step else ""
-            print(f"  run {run + 1}: import+commit {timings['first']:.2f} s{step}, "
-                  f"re-import {timings['again']:.2f} s")
+            print(
+                f"  run {run + 1}: import+commit {timings['first']:.2f} s{step}, "
+                f"re-import {timings['again']:.2f} s"
+            )
     best = min(result["first"] for result in results)
     best_again = min(result["again"] for result in results)
     verdict = "PASS" if best <= TARGET_S else "FAIL"
-    print(f"best: import+commit {best:.2f} s ({args.rows / best:,.0f} rows/s), re-import {best_again:.2f} s; "
-          f"target {TARGET_S:.1f} s: {verdict}")
+    print(
+        f"best: import+commit {best:.2f} s ({args.rows / best:,.0f} rows/s), re-import {best_again:.2f} s; "
+        f"target {TARGET_S:.1f} s: {verdict}"
+    )
     return 1 if args.check and verdict == "FAIL" else 0
 
 

@@ -478,10 +478,18 @@ def _single_stall_ms(template, work, samples: int = 20) -> float:
         market = db.session.scalar(select(Market).where(Market.code == "CD-NGAIGIAO"))
         stalls = stalls_in_order(market)[: samples + 1]
         for stall in stalls:
-            posted = select_stalls([stall], only_outdated=False).posted_superseded  # the confirmation
+            posted = select_stalls(
+                [stall], only_outdated=False
+            ).posted_superseded  # the confirmation
             t = time.perf_counter()
-            print_stalls([stall], layout="a6", actor=None, channel="cli", cover_page=False,
-                         confirm_superseding=posted)
+            print_stalls(
+                [stall],
+                layout="a6",
+                actor=None,
+                channel="cli",
+                cover_page=False,
+                confirm_superseding=posted,
+            )
             db.session.commit()
             times.append(time.perf_counter() - t)
         db.engine.dispose()

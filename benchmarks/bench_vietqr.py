@@ -37,8 +37,14 @@ from market4.domain.vietqr import Transfer, decode, encode
 
 TARGET_RATIO = 2.0
 PURPOSES = (
-    "Thanh toan don hang {n}", "Tien hang {n}", "Chuyen tien", "Tra no thang 11",
-    "DH-2026-{n}", "Mua rau cho Ben Thanh", "Tien dien T11.2026", "Phi giu xe {n}",
+    "Thanh toan don hang {n}",
+    "Tien hang {n}",
+    "Chuyen tien",
+    "Tra no thang 11",
+    "DH-2026-{n}",
+    "Mua rau cho Ben Thanh",
+    "Tien dien T11.2026",
+    "Phi giu xe {n}",
 )
 
 
@@ -49,17 +55,23 @@ def sample_transfers(count: int, seed: int) -> list[Transfer]:
     transfers = []
     for index in range(count):
         if rng.random() < 0.1:  # wallet/virtual accounts such as "99ZP24009M07248267"
-            account = "99ZP" + "".join(rng.choice("0123456789ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(rng.randint(8, 14)))
+            account = "99ZP" + "".join(
+                rng.choice("0123456789ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(rng.randint(8, 14))
+            )
         else:
             account = "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 15)))
         dynamic = index % 2 == 1
-        purpose = rng.choice(PURPOSES).format(n=rng.randint(1, 99999)) if rng.random() < 0.8 else None
-        transfers.append(Transfer(
-            bin=rng.choice(bins),
-            account=account,
-            amount=rng.randint(1, 5000) * 1000 if dynamic else None,
-            purpose=purpose,
-        ))
+        purpose = (
+            rng.choice(PURPOSES).format(n=rng.randint(1, 99999)) if rng.random() < 0.8 else None
+        )
+        transfers.append(
+            Transfer(
+                bin=rng.choice(bins),
+                account=account,
+                amount=rng.randint(1, 5000) * 1000 if dynamic else None,
+                purpose=purpose,
+            )
+        )
     return transfers
 
 
@@ -89,7 +101,9 @@ def vqp_encode(transfer: Transfer) -> str:
     from vietnam_qr_pay import QRPay
 
     amount = None if transfer.amount is None else str(transfer.amount)
-    return QRPay.init_viet_qr(transfer.bin, transfer.account, amount=amount, purpose=transfer.purpose).build()
+    return QRPay.init_viet_qr(
+        transfer.bin, transfer.account, amount=amount, purpose=transfer.purpose
+    ).build()
 
 
 def vqp_decode(payload: str) -> str:
@@ -104,7 +118,9 @@ def vqp_decode(payload: str) -> str:
 def emvco_encode(transfer: Transfer) -> str:
     from vietqr_emvco import VietQRGenerator
 
-    return VietQRGenerator(transfer.bin, transfer.account).generate(amount=transfer.amount, memo=transfer.purpose)
+    return VietQRGenerator(transfer.bin, transfer.account).generate(
+        amount=transfer.amount, memo=transfer.purpose
+    )
 
 
 def emvco_decode(payload: str) -> str:
@@ -152,8 +168,16 @@ def describe_difference(ours: str, theirs: str) -> str:
     except ValueError as error:
         return f"market4 rejects it ({error})"
     mine = decode(ours).transfer
-    changed = [f"{f.name}={getattr(peer, f.name)!r}" for f in fields(Transfer) if getattr(peer, f.name) != getattr(mine, f.name)]
-    return ("adds/changes " + ", ".join(changed)) if changed else "same fields, different object order or encoding"
+    changed = [
+        f"{f.name}={getattr(peer, f.name)!r}"
+        for f in fields(Transfer)
+        if getattr(peer, f.name) != getattr(mine, f.name)
+    ]
+    return (
+        ("adds/changes " + ", ".join(changed))
+        if changed
+        else "same fields, different object order or encoding"
+    )
 
 
 def compare_outputs(transfers: list[Transfer], payloads: list[str]) -> list[str]:
@@ -161,8 +185,13 @@ def compare_outputs(transfers: list[Transfer], payloads: list[str]) -> list[str]
     lines = []
     for name, (peer_encode, peer_decode) in PEERS.items():
         outputs = [peer_encode(transfer) for transfer in transfers]
-        mismatches = [(ours, theirs) for ours, theirs in zip(payloads, outputs, strict=True) if ours != theirs]
-        readable = sum(peer_decode(payload) == transfer.account for payload, transfer in zip(payloads, transfers, strict=True))
+        mismatches = [
+            (ours, theirs) for ours, theirs in zip(payloads, outputs, strict=True) if ours != theirs
+        ]
+        readable = sum(
+            peer_decode(payload) == transfer.account
+            for payload, transfer in zip(payloads, transfers, strict=True)
+        )
         line = f"  {name}: {len(transfers) - len(mismatches)}/{len(transfers)} byte-identical"
         if mismatches:
             ours, theirs = mismatches[0]
@@ -176,8 +205,10 @@ def verdict(kind: str, ours: float, peers: dict[str, float]) -> bool:
     fastest = max(peers, key=peers.get)
     ratio = ours / peers[fastest]
     passed = ratio >= TARGET_RATIO
-    print(f"{'PASS' if passed else 'FAIL'} {kind}: market4 {ours:,.0f}/s = {ratio:.1f}x the fastest peer "
-          f"({fastest}, {peers[fastest]:,.0f}/s); target >= {TARGET_RATIO:.0f}x")
+    print(
+        f"{'PASS' if passed else 'FAIL'} {kind}: market4 {ours:,.0f}/s = {ratio:.1f}x the fastest peer "
+        f"({fastest}, {peers[fastest]:,.0f}/s); target >= {TARGET_RATIO:.0f}x"
+    )
     return passed
 
 
@@ -192,19 +223,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     transfers = sample_transfers(args.count, args.seed)
     payloads = [encode(transfer) for transfer in transfers]
     static = sum(transfer.amount is None for transfer in transfers)
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"{len(transfers)} transfers ({static} static, {len(transfers) - static} dynamic), "
-          f"mean payload {sum(map(len, payloads)) / len(payloads):.0f} chars, best of {args.rounds} rounds\n")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"{len(transfers)} transfers ({static} static, {len(transfers) - static} dynamic), "
+        f"mean payload {sum(map(len, payloads)) / len(payloads):.0f} chars, best of {args.rounds} rounds\n"
+    )
 
     encoders = {"market4": encode} | {name: pair[0] for name, pair in PEERS.items()}
-    decoders = {"market4": market4_decode} | {name: pair[1] for name, pair in PEERS.items()} | INFO_ONLY_DECODERS
+    decoders = (
+        {"market4": market4_decode}
+        | {name: pair[1] for name, pair in PEERS.items()}
+        | INFO_ONLY_DECODERS
+    )
     encode_rates = best_rates(encoders, transfers, args.rounds)
     decode_rates = best_rates(decoders, payloads, args.rounds)
 
     print(f"{'implementation':<42}{'encode/s':>12}{'m4/peer':>9}{'decode/s':>12}{'m4/peer':>9}")
     for name in decoders:
         enc = encode_rates.get(name)
-        enc_cells = f"{enc:>12,.0f}{encode_rates['market4'] / enc:>8.1f}x" if enc else f"{'-':>12}{'':>9}"
+        enc_cells = (
+            f"{enc:>12,.0f}{encode_rates['market4'] / enc:>8.1f}x" if enc else f"{'-':>12}{'':>9}"
+        )
         dec = decode_rates[name]
         print(f"{name:<42}{enc_cells}{dec:>12,.0f}{decode_rates['market4'] / dec:>8.1f}x")
 

@@ -35,9 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
     env_name = overrides.get("ENV_NAME") or os.environ.get("MARKET4_ENV", "production")
     if env_name not in ENVIRONMENTS:
-        raise ConfigError(
-            f"MARKET4_ENV={env_name!r} is not one of {', '.join(ENVIRONMENTS)}"
-        )
+        raise ConfigError(f"MARKET4_ENV={env_name!r} is not one of {', '.join(ENVIRONMENTS)}")
     app.config.from_object(CONFIG_CLASSES[env_name])
     app.config.from_prefixed_env("MARKET4")
     app.config.update(overrides)

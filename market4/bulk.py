@@ -26,7 +26,9 @@ def _unnest(model: type[Any], rows: list[dict[str, Any]]) -> tuple[list[str], st
         column = table.c[name]
         values = [row[name] for row in rows]
         if isinstance(column.type, JSON):
-            values = [None if value is None else json.dumps(value, ensure_ascii=False) for value in values]
+            values = [
+                None if value is None else json.dumps(value, ensure_ascii=False) for value in values
+            ]
             arrays.append(f"CAST(:p{index} AS TEXT[])")
         else:
             arrays.append(f"CAST(:p{index} AS {column.type.compile(dialect=dialect)}[])")
@@ -36,7 +38,11 @@ def _unnest(model: type[Any], rows: list[dict[str, Any]]) -> tuple[list[str], st
 
 
 def _value(model: type[Any], name: str, index: int) -> str:
-    return f"CAST(u.c{index} AS JSON)" if isinstance(model.__table__.c[name].type, JSON) else f"u.c{index}"
+    return (
+        f"CAST(u.c{index} AS JSON)"
+        if isinstance(model.__table__.c[name].type, JSON)
+        else f"u.c{index}"
+    )
 
 
 def _on_postgresql() -> bool:
@@ -59,8 +65,13 @@ def insert_rows(model: type[Any], rows: list[dict[str, Any]]) -> None:
     quote = db.session.get_bind().dialect.identifier_preparer.quote
     names, source, params = _unnest(model, rows)
     values = ", ".join(_value(model, name, index) for index, name in enumerate(names))
-    db.session.execute(text(f"INSERT INTO {quote(model.__table__.name)} ({', '.join(map(quote, names))}) "
-                            f"SELECT {values} FROM {source}"), params)
+    db.session.execute(
+        text(
+            f"INSERT INTO {quote(model.__table__.name)} ({', '.join(map(quote, names))}) "
+            f"SELECT {values} FROM {source}"
+        ),
+        params,
+    )
 
 
 def update_rows(model: type[Any], rows: list[dict[str, Any]]) -> None:
@@ -75,11 +86,19 @@ def update_rows(model: type[Any], rows: list[dict[str, Any]]) -> None:
         return
     quote = db.session.get_bind().dialect.identifier_preparer.quote
     names, source, params = _unnest(model, rows)
-    assignments = ", ".join(f"{quote(name)} = {_value(model, name, index)}"
-                            for index, name in enumerate(names) if name != "id")
+    assignments = ", ".join(
+        f"{quote(name)} = {_value(model, name, index)}"
+        for index, name in enumerate(names)
+        if name != "id"
+    )
     table = quote(model.__table__.name)
-    db.session.execute(text(f"UPDATE {table} SET {assignments} FROM {source} "
-                            f"WHERE {table}.id = u.c{names.index('id')}"), params)
+    db.session.execute(
+        text(
+            f"UPDATE {table} SET {assignments} FROM {source} "
+            f"WHERE {table}.id = u.c{names.index('id')}"
+        ),
+        params,
+    )
 
 
 def insert_returning_ids(model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
@@ -91,9 +110,17 @@ def insert_returning_ids(model: type[Any], rows: list[dict[str, Any]]) -> list[i
     if not rows:
         return []
     if _on_postgresql():
-        ids = list(db.session.scalars(
-            select(func.nextval(func.pg_get_serial_sequence(model.__table__.name, "id")))
-            .select_from(func.generate_series(1, len(rows)))))
+        ids = list(
+            db.session.scalars(
+                select(
+                    func.nextval(func.pg_get_serial_sequence(model.__table__.name, "id"))
+                ).select_from(func.generate_series(1, len(rows)))
+            )
+        )
         insert_rows(model, [{"id": new_id, **row} for row, new_id in zip(rows, ids, strict=True)])
         return ids
-    return list(db.session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows).scalars())
+    return list(
+        db.session.execute(
+            insert(model).returning(model.id, sort_by_parameter_order=True), rows
+        ).scalars()
+    )

@@ -16,6 +16,16 @@ def register(app: Flask) -> None:
     from market4.setup_cli import setup_command
     from market4.vendors.cli import vendors_group
 
-    for command in (areas_group, banks_command, demo_group, setup_command, stats_command,
-                    users_group, vietqr_group, placards_group, tokens_group, vendors_group):
+    for command in (
+        areas_group,
+        banks_command,
+        demo_group,
+        setup_command,
+        stats_command,
+        users_group,
+        vietqr_group,
+        placards_group,
+        tokens_group,
+        vendors_group,
+    ):
         app.cli.add_command(command)

@@ -17,6 +17,8 @@ LOCALES = ("vi", "en")
 def N_(text: str) -> str:  # noqa: N802 - the gettext convention for "mark, don't translate"
     """Mark a label for extraction; it is translated where it is shown, with ``_()``."""
     return text
+
+
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
@@ -47,6 +49,7 @@ def init_app(app: Flask) -> None:
     from market4.extensions import babel
 
     compile_catalogues()
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(TRANSLATIONS))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
+    )
     app.context_processor(lambda: {"current_locale": str(get_locale() or "vi")})

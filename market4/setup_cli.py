@@ -12,8 +12,11 @@ from market4.extensions import db
 
 
 @click.command("setup")
-@click.option("--demo-if-empty", is_flag=True,
-              help="Also build the demo district when the database has no markets.")
+@click.option(
+    "--demo-if-empty",
+    is_flag=True,
+    help="Also build the demo district when the database has no markets.",
+)
 def setup_command(demo_if_empty: bool) -> None:
     """Migrate the schema, sync the bank directory, load administrative units."""
     upgrade()

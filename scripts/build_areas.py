@@ -77,7 +77,17 @@ SCHEME_2025 = "2025"
 LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2}
 
 # Longest first so "Thành phố" / "Thị xã" / "Thị trấn" win over shorter prefixes.
-DIVISION_TYPES = ("Thành phố", "Thị trấn", "Thị xã", "Đặc khu", "Phường", "Huyện", "Quận", "Tỉnh", "Xã")
+DIVISION_TYPES = (
+    "Thành phố",
+    "Thị trấn",
+    "Thị xã",
+    "Đặc khu",
+    "Phường",
+    "Huyện",
+    "Quận",
+    "Tỉnh",
+    "Xã",
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "market4" / "data" / "areas"
@@ -117,7 +127,12 @@ class Lineage:
     is_default: bool
 
     def sort_key(self) -> tuple:
-        return (LEVEL_ORDER[self.old_level], self.old_code, LEVEL_ORDER[self.new_level], self.new_code)
+        return (
+            LEVEL_ORDER[self.old_level],
+            self.old_code,
+            LEVEL_ORDER[self.new_level],
+            self.new_code,
+        )
 
 
 def locate_source() -> tuple[str, Path]:
@@ -148,7 +163,7 @@ def split_official_name(full_name: str) -> tuple[str, str]:
         if full_name.casefold().startswith(prefix.casefold()) and len(full_name) > len(prefix):
             if not full_name.startswith(prefix):
                 RECASED_PREFIXES.append(full_name)
-            return full_name[len(prefix):], division_type
+            return full_name[len(prefix) :], division_type
     raise SourceDataError(f"no known division type prefix in {full_name!r}")
 
 
@@ -162,8 +177,15 @@ class UnitCollector:
     def __init__(self) -> None:
         self.units: dict[tuple[str, str, str], Unit] = {}
 
-    def add(self, scheme: str, level: str, code: str, full_name: str, parent_code: str = "",
-            source_type: str | None = None) -> None:
+    def add(
+        self,
+        scheme: str,
+        level: str,
+        code: str,
+        full_name: str,
+        parent_code: str = "",
+        source_type: str | None = None,
+    ) -> None:
         if not code:
             raise SourceDataError(f"empty {scheme} {level} code for {full_name!r}")
         name, division_type = split_official_name(nfc(full_name))
@@ -187,10 +209,23 @@ def read_units(db: sqlite3.Connection) -> tuple[list[Unit], dict, dict]:
         "SELECT province, provinceCode, provinceKey, district, districtCode, districtKey, districtType,"
         " ward, wardCode, wardKey, wardType FROM admin_units_legacy"
     )
-    for (province, province_code, province_key, district, district_code, district_key, district_type,
-         ward, ward_code, ward_key, ward_type) in legacy_rows:
+    for (
+        province,
+        province_code,
+        province_key,
+        district,
+        district_code,
+        district_key,
+        district_type,
+        ward,
+        ward_code,
+        ward_key,
+        ward_type,
+    ) in legacy_rows:
         collector.add(SCHEME_2008, "province", province_code, province)
-        collector.add(SCHEME_2008, "district", district_code, district, province_code, district_type)
+        collector.add(
+            SCHEME_2008, "district", district_code, district, province_code, district_type
+        )
         keys_to_codes["old_province"][province_key] = province_code
         if ward is None:
             # Island districts (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) had no
@@ -198,7 +233,10 @@ def read_units(db: sqlite3.Connection) -> tuple[list[Unit], dict, dict]:
             old_commune_key_to_code[f"{province_key}_{district_key}_"] = ("district", district_code)
         else:
             collector.add(SCHEME_2008, "commune", ward_code, ward, district_code, ward_type)
-            old_commune_key_to_code[f"{province_key}_{district_key}_{ward_key}"] = ("commune", ward_code)
+            old_commune_key_to_code[f"{province_key}_{district_key}_{ward_key}"] = (
+                "commune",
+                ward_code,
+            )
 
     for province, province_code, province_key, ward, ward_code, ward_key, ward_type in db.execute(
         "SELECT province, provinceCode, provinceKey, ward, wardCode, wardKey, wardType FROM admin_units"
@@ -212,7 +250,9 @@ def read_units(db: sqlite3.Connection) -> tuple[list[Unit], dict, dict]:
     return units, old_commune_key_to_code, keys_to_codes
 
 
-def build_lineage(converter: dict, old_commune_key_to_code: dict, keys_to_codes: dict) -> list[Lineage]:
+def build_lineage(
+    converter: dict, old_commune_key_to_code: dict, keys_to_codes: dict
+) -> list[Lineage]:
     """Turn the converter's name-keyed tables into code-keyed lineage rows."""
     rows: dict[tuple[str, str, str, str], Lineage] = {}
 
@@ -236,7 +276,9 @@ def build_lineage(converter: dict, old_commune_key_to_code: dict, keys_to_codes:
 
     for new_province_key, new_wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         for new_ward_key, old_keys in new_wards.items():
-            new_code = resolve(keys_to_codes["new_commune"], (new_province_key, new_ward_key), "2025 commune")
+            new_code = resolve(
+                keys_to_codes["new_commune"], (new_province_key, new_ward_key), "2025 commune"
+            )
             for old_key in old_keys:
                 old_level, old_code = resolve(old_commune_key_to_code, old_key, "2008 commune")
                 add(Lineage(old_level, old_code, "commune", new_code, True))
@@ -246,12 +288,24 @@ def build_lineage(converter: dict, old_commune_key_to_code: dict, keys_to_codes:
             old_level, old_code = resolve(old_commune_key_to_code, old_key, "2008 commune")
             defaults = [c for c in candidates if c["isDefaultNewWard"]]
             if len(defaults) != 1:
-                raise SourceDataError(f"split commune {old_key!r} has {len(defaults)} default successors")
+                raise SourceDataError(
+                    f"split commune {old_key!r} has {len(defaults)} default successors"
+                )
             for candidate in candidates:
                 new_code = resolve(
-                    keys_to_codes["new_commune"], (new_province_key, candidate["newWardKey"]), "2025 commune"
+                    keys_to_codes["new_commune"],
+                    (new_province_key, candidate["newWardKey"]),
+                    "2025 commune",
                 )
-                add(Lineage(old_level, old_code, "commune", new_code, bool(candidate["isDefaultNewWard"])))
+                add(
+                    Lineage(
+                        old_level,
+                        old_code,
+                        "commune",
+                        new_code,
+                        bool(candidate["isDefaultNewWard"]),
+                    )
+                )
 
     lineage = sorted(rows.values(), key=Lineage.sort_key)
     check_lineage(lineage, old_commune_key_to_code)
@@ -264,7 +318,9 @@ def check_lineage(lineage: list[Lineage], old_commune_key_to_code: dict) -> None
     expected = set(old_commune_key_to_code.values())
     missing = expected - set(defaults)
     if missing:
-        raise SourceDataError(f"{len(missing)} old communes have no successor, e.g. {sorted(missing)[:5]}")
+        raise SourceDataError(
+            f"{len(missing)} old communes have no successor, e.g. {sorted(missing)[:5]}"
+        )
     doubled = [unit for unit, count in defaults.items() if count > 1]
     if doubled:
         raise SourceDataError(f"old units with several default successors: {doubled[:5]}")
@@ -272,8 +328,11 @@ def check_lineage(lineage: list[Lineage], old_commune_key_to_code: dict) -> None
 
 def check_units(units: list[Unit]) -> None:
     """Parents must exist at the level above, in the same scheme."""
-    parent_level = {(SCHEME_2008, "district"): "province", (SCHEME_2008, "commune"): "district",
-                    (SCHEME_2025, "commune"): "province"}
+    parent_level = {
+        (SCHEME_2008, "district"): "province",
+        (SCHEME_2008, "commune"): "district",
+        (SCHEME_2025, "commune"): "province",
+    }
     present = {(u.scheme, u.level, u.code) for u in units}
     for unit in units:
         expected_parent_level = parent_level.get((unit.scheme, unit.level))
@@ -298,13 +357,17 @@ def sha256(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output directory (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT_DIR, help="output directory (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
 
     version, data_dir = locate_source()
     if version != EXPECTED_VERSION:
         # Another version may rename or re-key units; regenerate deliberately, not by accident.
-        raise SystemExit(f"{SOURCE_PACKAGE} {version} installed, this script is pinned to {EXPECTED_VERSION}")
+        raise SystemExit(
+            f"{SOURCE_PACKAGE} {version} installed, this script is pinned to {EXPECTED_VERSION}"
+        )
 
     db_path = data_dir / "dataset.db"
     converter_path = data_dir / "converter_2025.json"
@@ -315,34 +378,50 @@ def main(argv: list[str] | None = None) -> int:
     lineage = build_lineage(converter, old_commune_key_to_code, keys_to_codes)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    write_csv(args.out / "units.csv", UNIT_COLUMNS,
-              [(u.scheme, u.level, u.code, u.name, u.division_type, u.parent_code) for u in units])
-    write_csv(args.out / "lineage.csv", LINEAGE_COLUMNS,
-              [(r.old_level, r.old_code, r.new_level, r.new_code, "true" if r.is_default else "false")
-               for r in lineage])
+    write_csv(
+        args.out / "units.csv",
+        UNIT_COLUMNS,
+        [(u.scheme, u.level, u.code, u.name, u.division_type, u.parent_code) for u in units],
+    )
+    write_csv(
+        args.out / "lineage.csv",
+        LINEAGE_COLUMNS,
+        [
+            (r.old_level, r.old_code, r.new_level, r.new_code, "true" if r.is_default else "false")
+            for r in lineage
+        ],
+    )
 
     # Everything SOURCE.md quotes, so it can be checked against a fresh run.
     print(f"source: {SOURCE_PACKAGE} {version}")
     for path in (db_path, converter_path):
         print(f"  sha256 {path.name}: {sha256(path)}")
-    for (scheme, level), count in sorted(Counter((u.scheme, u.level) for u in units).items(),
-                                         key=lambda item: (item[0][0], LEVEL_ORDER[item[0][1]])):
+    for (scheme, level), count in sorted(
+        Counter((u.scheme, u.level) for u in units).items(),
+        key=lambda item: (item[0][0], LEVEL_ORDER[item[0][1]]),
+    ):
         print(f"units {scheme} {level}: {count}")
     print(f"units total: {len(units)}")
     print(f"type column disagrees with name (name used): {sorted(TYPE_COLUMN_DISAGREEMENTS)}")
     print(f"type prefixes re-cased: {len(set(RECASED_PREFIXES))}: {sorted(set(RECASED_PREFIXES))}")
     by_kind = defaultdict(Counter)
     for row in lineage:
-        by_kind[f"{row.old_level}->{row.new_level}"]["default" if row.is_default else "non-default"] += 1
+        by_kind[f"{row.old_level}->{row.new_level}"][
+            "default" if row.is_default else "non-default"
+        ] += 1
     for kind, counts in sorted(by_kind.items()):
         print(f"lineage {kind}: {dict(sorted(counts.items()))}")
-    split = Counter(row.old_code for row in lineage if row.old_level == "commune" and not row.is_default)
+    split = Counter(
+        row.old_code for row in lineage if row.old_level == "commune" and not row.is_default
+    )
     print(f"lineage split old communes: {len(split)}")
     print(f"lineage total: {len(lineage)}")
     for name in ("units.csv", "lineage.csv"):
         path = args.out / name
-        print(f"wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: "
-              f"{path.stat().st_size} bytes, sha256 {sha256(path)}")
+        print(
+            f"wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: "
+            f"{path.stat().st_size} bytes, sha256 {sha256(path)}"
+        )
     return 0
 
 

@@ -30,12 +30,21 @@ BACKENDS = ("sqlite", "postgresql")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("market4")
-    group.addoption("--require-postgres", action="store_true",
-                    help="Fail instead of skipping when PostgreSQL is not available (CI).")
-    group.addoption("--require-browser", action="store_true",
-                    help="Fail instead of skipping when Chromium/Playwright is missing (CI).")
-    group.addoption("--require-poppler", action="store_true",
-                    help="Fail instead of skipping when pdftoppm is missing (CI).")
+    group.addoption(
+        "--require-postgres",
+        action="store_true",
+        help="Fail instead of skipping when PostgreSQL is not available (CI).",
+    )
+    group.addoption(
+        "--require-browser",
+        action="store_true",
+        help="Fail instead of skipping when Chromium/Playwright is missing (CI).",
+    )
+    group.addoption(
+        "--require-poppler",
+        action="store_true",
+        help="Fail instead of skipping when pdftoppm is missing (CI).",
+    )
 
 
 def unavailable(config: pytest.Config, option: str, reason: str) -> None:
@@ -47,21 +56,31 @@ def unavailable(config: pytest.Config, option: str, reason: str) -> None:
 
 # --- printed output: rasterise PDFs, read their QR codes and text ---------------------
 
+
 @pytest.fixture(scope="session")
 def rasterise(request):
     """rasterise(pdf_bytes, dpi) -> list of grayscale PIL images, one per page (pdftoppm)."""
     if shutil.which("pdftoppm") is None:
-        unavailable(request.config, "--require-poppler",
-                    "scan-back tests skipped: pdftoppm (Debian poppler-utils) not installed")
+        unavailable(
+            request.config,
+            "--require-poppler",
+            "scan-back tests skipped: pdftoppm (Debian poppler-utils) not installed",
+        )
     from PIL import Image
 
     def run(pdf: bytes, dpi: int):
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "in.pdf"
             source.write_bytes(pdf)
-            subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(source), str(Path(tmp) / "page")],
-                           check=True, capture_output=True, timeout=120)
-            pages = sorted(Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+            subprocess.run(
+                ["pdftoppm", "-r", str(dpi), "-gray", "-png", str(source), str(Path(tmp) / "page")],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            pages = sorted(
+                Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1])
+            )
             images = []
             for path in pages:
                 with Image.open(path) as image:
@@ -80,9 +99,15 @@ def decode_qr():
         found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
         centred = []
         for barcode in found:
-            corners = (barcode.position.top_left, barcode.position.top_right,
-                       barcode.position.bottom_left, barcode.position.bottom_right)
-            centred.append((sum(p.y for p in corners) / 4, sum(p.x for p in corners) / 4, barcode.text))
+            corners = (
+                barcode.position.top_left,
+                barcode.position.top_right,
+                barcode.position.bottom_left,
+                barcode.position.bottom_right,
+            )
+            centred.append(
+                (sum(p.y for p in corners) / 4, sum(p.x for p in corners) / 4, barcode.text)
+            )
         centred.sort()
         rows: list[list[tuple[float, float, str]]] = []
         for item in centred:  # same row if centres are within 10 % of the page height
@@ -110,6 +135,7 @@ def pdf_text():
 
 # --- databases ------------------------------------------------------------------------
 
+
 def migrate_to_head(url: str) -> None:
     from flask_migrate import upgrade
 
@@ -127,8 +153,9 @@ class PostgresDatabases:
         if url.drivername in ("postgres", "postgresql"):
             url = url.set(drivername="postgresql+psycopg")
         self.base_url = url
-        self.admin = create_engine(url, isolation_level="AUTOCOMMIT",
-                                   connect_args={"connect_timeout": 3})
+        self.admin = create_engine(
+            url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         self.created: list[str] = []
 
     def check(self) -> None:
@@ -153,15 +180,21 @@ class PostgresDatabases:
 def postgres_databases(request: pytest.FixtureRequest) -> Iterator[PostgresDatabases]:
     base_url = os.environ.get("MARKET4_TEST_DATABASE_URL")
     if not base_url:
-        unavailable(request.config, "--require-postgres",
-                    "PostgreSQL tests skipped: MARKET4_TEST_DATABASE_URL is not set")
+        unavailable(
+            request.config,
+            "--require-postgres",
+            "PostgreSQL tests skipped: MARKET4_TEST_DATABASE_URL is not set",
+        )
     databases = PostgresDatabases(base_url)
     try:
         databases.check()
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        unavailable(request.config, "--require-postgres",
-                    f"PostgreSQL tests skipped: {base_url} unreachable: {reason}")
+        unavailable(
+            request.config,
+            "--require-postgres",
+            f"PostgreSQL tests skipped: {base_url} unreachable: {reason}",
+        )
     yield databases
     databases.drop_all()
 
@@ -175,6 +208,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def new_database(backend, request, tmp_path_factory):
     """Returns a function that creates a fresh, empty database URL on ``backend``."""
     if backend == "sqlite":
+
         def make_sqlite(label: str = "db") -> str:
             path = tmp_path_factory.mktemp("sqlite") / f"{label}.db"
             return f"sqlite:///{path}"
@@ -199,8 +233,9 @@ def app(database_url):
     The app's own commits become savepoint releases, so tests see real commit/rollback
     behaviour and still leave nothing behind.
     """
-    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": database_url,
-                      "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+    )
     with app.app_context():
         engines = db.engines
         engine = engines[None]

@@ -43,21 +43,35 @@ def banks() -> None:
 def commune(name: str = "Ngãi Giao") -> AdminUnit:
     """A 2025 commune inside a 2025 province, created directly (no shipped data needed)."""
     n = next_number()
-    province = AdminUnit(scheme=SCHEME_2025, level="province", code=f"9{n:03d}", name=f"Tỉnh thử {n}",
-                         division_type="Tỉnh")
+    province = AdminUnit(
+        scheme=SCHEME_2025,
+        level="province",
+        code=f"9{n:03d}",
+        name=f"Tỉnh thử {n}",
+        division_type="Tỉnh",
+    )
     db.session.add(province)
     db.session.flush()
-    unit = AdminUnit(scheme=SCHEME_2025, level="commune", code=f"8{n:04d}", name=name, division_type="Xã",
-                     parent_id=province.id)
+    unit = AdminUnit(
+        scheme=SCHEME_2025,
+        level="commune",
+        code=f"8{n:04d}",
+        name=name,
+        division_type="Xã",
+        parent_id=province.id,
+    )
     db.session.add(unit)
     db.session.flush()
     return unit
 
 
-def market(*, name: str = "Chợ Ngãi Giao", area: AdminUnit | None = None,
-           joined_on: date | None = LONG_AGO) -> Market:
+def market(
+    *, name: str = "Chợ Ngãi Giao", area: AdminUnit | None = None, joined_on: date | None = LONG_AGO
+) -> Market:
     n = next_number()
-    row = Market(code=f"TEST-{n}", name=name, commune=area or commune(), programme_joined_on=joined_on)
+    row = Market(
+        code=f"TEST-{n}", name=name, commune=area or commune(), programme_joined_on=joined_on
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -71,11 +85,19 @@ def stall(in_market: Market | None = None, code: str | None = None, **fields: An
     return row
 
 
-def organisation(kind: str = "bank_branch", bank_bin: str | None = VCB, area: AdminUnit | None = None,
-                 name: str | None = None) -> Organisation:
+def organisation(
+    kind: str = "bank_branch",
+    bank_bin: str | None = VCB,
+    area: AdminUnit | None = None,
+    name: str | None = None,
+) -> Organisation:
     banks()
-    row = Organisation(kind=kind, name=name or f"{kind} {next_number()}",
-                       bank_bin=bank_bin if kind == "bank_branch" else None, area=area)
+    row = Organisation(
+        kind=kind,
+        name=name or f"{kind} {next_number()}",
+        bank_bin=bank_bin if kind == "bank_branch" else None,
+        area=area,
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -83,8 +105,12 @@ def organisation(kind: str = "bank_branch", bank_bin: str | None = VCB, area: Ad
 
 def user(role: str = "bank_partner", org: Organisation | None = None) -> User:
     n = next_number()
-    row = User(email=f"user{n}@test.market4.vn", name=f"Người dùng {n}", role=role,
-               organisation=org or organisation())
+    row = User(
+        email=f"user{n}@test.market4.vn",
+        name=f"Người dùng {n}",
+        role=role,
+        organisation=org or organisation(),
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -114,16 +140,25 @@ def registration(at_stall: Stall | None, **overrides: Any) -> VendorRegistration
     return VendorRegistration(**values)
 
 
-def registered_vendor(at_stall: Stall | None = None, *, org: Organisation | None = None,
-                      actor: User | None = None, **overrides: Any) -> RegistrationResult:
+def registered_vendor(
+    at_stall: Stall | None = None,
+    *,
+    org: Organisation | None = None,
+    actor: User | None = None,
+    **overrides: Any,
+) -> RegistrationResult:
     """A vendor registered through the real service (bank partner of the account's bank)."""
     at_stall = at_stall or stall()
     bank_bin = overrides.get("bank_bin", VCB)
     org = org or organisation(bank_bin=bank_bin)
-    return vendor_services.register_vendor(registration(at_stall, **overrides), organisation=org, actor=actor)
+    return vendor_services.register_vendor(
+        registration(at_stall, **overrides), organisation=org, actor=actor
+    )
 
 
-def registered_again(existing: RegistrationResult, *, bank_bin: str = VCB, **vendor_fields: Any) -> RegistrationResult:
+def registered_again(
+    existing: RegistrationResult, *, bank_bin: str = VCB, **vendor_fields: Any
+) -> RegistrationResult:
     """A second record of the same person at their stall, as the old forced "replace" left it
     (registration no longer does this): the first record's occupancy ended and the stall's
     placards superseded; a new vendor (same phone and names unless overridden) with a new
@@ -137,11 +172,21 @@ def registered_again(existing: RegistrationResult, *, bank_bin: str = VCB, **ven
     existing.occupancy.ended_on = today()
     db.session.flush()
     supersede_placards(stall, reason="vendor changed", actor=None)
-    fields = {"display_name": old.display_name, "bank_style_name": old.bank_style_name,
-              "phone_e164": old.phone_e164, "consent_at": now_utc(), **vendor_fields}
+    fields = {
+        "display_name": old.display_name,
+        "bank_style_name": old.bank_style_name,
+        "phone_e164": old.phone_e164,
+        "consent_at": now_utc(),
+        **vendor_fields,
+    }
     vendor = Vendor(**fields)
-    account = PaymentAccount(vendor=vendor, bank_bin=bank_bin, account_number=account_number(bank_bin),
-                             holder_name=vendor.bank_style_name, is_on_placard=True)
+    account = PaymentAccount(
+        vendor=vendor,
+        bank_bin=bank_bin,
+        account_number=account_number(bank_bin),
+        holder_name=vendor.bank_style_name,
+        is_on_placard=True,
+    )
     occupancy = Occupancy(stall_id=stall.id, vendor=vendor, started_on=today())
     db.session.add_all([vendor, account, occupancy])
     db.session.flush()

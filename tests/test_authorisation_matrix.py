@@ -80,13 +80,30 @@ POLICY: dict[str, tuple[str, set]] = {
     "tokens.index": ("GET", SIGNED_IN),
     "tokens.create": ("POST", SIGNED_IN),
     "tokens.revoke": ("POST", SIGNED_IN),
-    **{endpoint: ("GET", {ADMIN}) for endpoint in (
-        "admin.index", "admin.markets", "admin.market_edit", "admin.market_new",
-        "admin.area_search", "admin.organisations", "admin.organisation_edit",
-        "admin.organisation_new", "admin.banks", "admin.audit", "admin.users",
-        "admin.user_edit", "admin.user_new", "admin.vendor_duplicates", "admin.vendor_merge")},
-    **{endpoint: ("POST", {ADMIN}) for endpoint in (
-        "admin.banks_sync", "admin.user_password", "admin.user_active")},
+    **{
+        endpoint: ("GET", {ADMIN})
+        for endpoint in (
+            "admin.index",
+            "admin.markets",
+            "admin.market_edit",
+            "admin.market_new",
+            "admin.area_search",
+            "admin.organisations",
+            "admin.organisation_edit",
+            "admin.organisation_new",
+            "admin.banks",
+            "admin.audit",
+            "admin.users",
+            "admin.user_edit",
+            "admin.user_new",
+            "admin.vendor_duplicates",
+            "admin.vendor_merge",
+        )
+    },
+    **{
+        endpoint: ("POST", {ADMIN})
+        for endpoint in ("admin.banks_sync", "admin.user_password", "admin.user_active")
+    },
 }
 API_PREFIX = "/api/v1"
 
@@ -96,26 +113,46 @@ def demo_objects(app, session):
     demo.seed()
     market = session.scalar(select(Market).where(Market.code == "CD-NGAIGIAO"))
     placard = session.scalars(
-        select(Placard).join(PaymentAccount).join(Stall, Placard.stall_id == Stall.id)
-        .where(Stall.market_id == market.id, PaymentAccount.bank_bin == "970405",
-               Placard.status == "posted")
+        select(Placard)
+        .join(PaymentAccount)
+        .join(Stall, Placard.stall_id == Stall.id)
+        .where(
+            Stall.market_id == market.id,
+            PaymentAccount.bank_bin == "970405",
+            Placard.status == "posted",
+        )
         .order_by(Placard.id)
     ).first()
     partner = session.scalar(select(User).where(User.email == f"agribank@{DEMO_EMAIL_DOMAIN}"))
-    batch = ImportBatch(organisation_id=partner.organisation_id, user_id=partner.id,
-                        bank_bin="970405", filename="x.csv", file_sha256="0" * 64,
-                        file_format="csv", summary={})
+    batch = ImportBatch(
+        organisation_id=partner.organisation_id,
+        user_id=partner.id,
+        bank_bin="970405",
+        filename="x.csv",
+        file_sha256="0" * 64,
+        file_format="csv",
+        summary={},
+    )
     session.add(batch)
     session.flush()
     token = create_token(partner, "matrix", actor=partner).token
     session.flush()
     values = {
-        "code": market.code, "market_code": market.code, "stall_id": placard.stall_id,
-        "vendor_id": placard.payment_account.vendor_id, "account_id": placard.payment_account_id,
-        "placard_id": placard.id, "batch_id": batch.id, "extension": "csv", "locale": "en",
-        "token_id": token.id, "market_id": market.id, "user_id": partner.id,
+        "code": market.code,
+        "market_code": market.code,
+        "stall_id": placard.stall_id,
+        "vendor_id": placard.payment_account.vendor_id,
+        "account_id": placard.payment_account_id,
+        "placard_id": placard.id,
+        "batch_id": batch.id,
+        "extension": "csv",
+        "locale": "en",
+        "token_id": token.id,
+        "market_id": market.id,
+        "user_id": partner.id,
         "organisation_id": partner.organisation_id,
-        "keep_id": placard.payment_account.vendor_id, "duplicate_id": placard.payment_account.vendor_id + 1,
+        "keep_id": placard.payment_account.vendor_id,
+        "duplicate_id": placard.payment_account.vendor_id + 1,
         "request_id": 1,
     }
     session.commit()
@@ -124,8 +161,11 @@ def demo_objects(app, session):
 
 def web_routes(app):
     return sorted(
-        (rule for rule in app.url_map.iter_rules()
-         if rule.endpoint != "static" and not rule.rule.startswith(API_PREFIX)),
+        (
+            rule
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and not rule.rule.startswith(API_PREFIX)
+        ),
         key=lambda rule: rule.endpoint,
     )
 
@@ -137,25 +177,42 @@ def test_every_route_has_a_policy(app):
 
 def sign_in(client, role):
     if role is not None:
-        response = client.post("/dang-nhap", data={
-            "email": f"{LOGINS[role]}@{DEMO_EMAIL_DOMAIN}", "password": DEMO_PASSWORD})
+        response = client.post(
+            "/dang-nhap",
+            data={"email": f"{LOGINS[role]}@{DEMO_EMAIL_DOMAIN}", "password": DEMO_PASSWORD},
+        )
         assert response.status_code == 302, f"demo {role} could not sign in"
 
 
 def state_fingerprint(session):
-    return tuple(session.scalar(select(func.count()).select_from(model))
-                 for model in (AuditEvent, Placard, Occupancy, PaymentAccount, Stall,
-                               Organisation, User, ApiToken))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (
+            AuditEvent,
+            Placard,
+            Occupancy,
+            PaymentAccount,
+            Stall,
+            Organisation,
+            User,
+            ApiToken,
+        )
+    )
 
 
-@pytest.mark.parametrize("role", [ADMIN, PARTNER, MANAGER, STAFF, ANON],
-                         ids=["admin", "bank_partner", "market_manager", "area_staff", "signed_out"])
+@pytest.mark.parametrize(
+    "role",
+    [ADMIN, PARTNER, MANAGER, STAFF, ANON],
+    ids=["admin", "bank_partner", "market_manager", "area_staff", "signed_out"],
+)
 def test_matrix(app, client, session, demo_objects, role):
     sign_in(client, role)
     problems = []
     for rule in web_routes(app):
         method, allowed = POLICY[rule.endpoint]
-        url = rule.build({arg: demo_objects[arg] for arg in rule.arguments}, append_unknown=False)[1]
+        url = rule.build({arg: demo_objects[arg] for arg in rule.arguments}, append_unknown=False)[
+            1
+        ]
         if role in allowed and method == "POST":
             continue  # an empty POST is not a real use; each feature's tests cover success
         before = state_fingerprint(session)
@@ -167,8 +224,11 @@ def test_matrix(app, client, session, demo_objects, role):
             if method == "GET" and status not in (200, 302):
                 problems.append(f"{rule.endpoint} {url}: allowed but answered {status}")
             continue
-        refused = (status in (302, 401) and "/dang-nhap" in response.headers.get("Location", "")
-                   if role is None else status in (403, 404))
+        refused = (
+            status in (302, 401) and "/dang-nhap" in response.headers.get("Location", "")
+            if role is None
+            else status in (403, 404)
+        )
         if not refused:
             problems.append(f"{rule.endpoint} {method} {url}: should be refused, answered {status}")
         if state_fingerprint(session) != before:
@@ -180,21 +240,33 @@ def test_cross_scope_requests_answer_404_and_change_nothing(app, client, session
     """Bank A reading bank B's vendor by id; the manager of market X editing market Y."""
     agribank_vendors = select(PaymentAccount.vendor_id).where(PaymentAccount.bank_bin == "970405")
     other_bank_account = session.scalars(
-        select(PaymentAccount).where(PaymentAccount.bank_bin == "970436",
-                                     PaymentAccount.vendor_id.not_in(agribank_vendors))).first()
+        select(PaymentAccount).where(
+            PaymentAccount.bank_bin == "970436", PaymentAccount.vendor_id.not_in(agribank_vendors)
+        )
+    ).first()
     other_market = session.scalar(select(Market).where(Market.code == "CD-KIMLONG"))
     other_stall = other_market.stalls[0]
     sign_in(client, PARTNER)
     before = state_fingerprint(session)
     assert client.get(f"/tieu-thuong/{other_bank_account.vendor_id}").status_code == 404
     assert client.get(f"/tieu-thuong/{other_bank_account.vendor_id}/sua").status_code == 404
-    assert client.post(f"/tieu-thuong/tai-khoan/{other_bank_account.id}/ngung",
-                       data={"reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            f"/tieu-thuong/tai-khoan/{other_bank_account.id}/ngung", data={"reason": "x"}
+        ).status_code
+        == 404
+    )
     client.post("/dang-xuat")
     sign_in(client, MANAGER)
     assert client.get(f"/cho/{other_market.code}/sap/{other_stall.id}/sua").status_code == 404
-    assert client.post(f"/cho/{other_market.code}/sap/{other_stall.id}/kiem-tra",
-                       data={"outcome": "declined"}).status_code == 404
+    assert (
+        client.post(
+            f"/cho/{other_market.code}/sap/{other_stall.id}/kiem-tra", data={"outcome": "declined"}
+        ).status_code
+        == 404
+    )
     assert client.post(f"/cho/{other_market.code}/sap/{other_stall.id}/dong").status_code == 404
-    assert client.post(f"/bang-ma/sap/{other_stall.id}/in", data={"layout": "a6"}).status_code == 404
+    assert (
+        client.post(f"/bang-ma/sap/{other_stall.id}/in", data={"layout": "a6"}).status_code == 404
+    )
     assert state_fingerprint(session) == before

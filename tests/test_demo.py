@@ -51,8 +51,10 @@ def test_demo_data_is_realistic_and_money_safe(runner, session):
     runner.invoke(args=["demo", "seed"])
     names = list(session.scalars(select(Vendor.display_name).limit(200)))
     assert any(ch in "".join(names) for ch in "ễịủơưđĐ")
-    assert all(v.phone_e164.startswith("+84") and len(v.phone_e164) == 12
-               for v in session.scalars(select(Vendor).limit(200)))
+    assert all(
+        v.phone_e164.startswith("+84") and len(v.phone_e164) == 12
+        for v in session.scalars(select(Vendor).limit(200))
+    )
     banks = set(session.scalars(select(PaymentAccount.bank_bin)))
     assert {"970405", "970436", "971025"} <= banks
     # Every posted placard carries exactly its own account, and the payload is valid.
@@ -65,17 +67,23 @@ def test_demo_data_is_realistic_and_money_safe(runner, session):
 
 def test_demo_seed_is_idempotent_and_reset_rebuilds(runner, session):
     runner.invoke(args=["demo", "seed"])
-    counts = (session.scalar(select(func.count(Vendor.id))),
-              session.scalar(select(func.count(Market.id))))
+    counts = (
+        session.scalar(select(func.count(Vendor.id))),
+        session.scalar(select(func.count(Market.id))),
+    )
     again = runner.invoke(args=["demo", "seed"])
     assert "nothing changed" in again.output
-    assert (session.scalar(select(func.count(Vendor.id))),
-            session.scalar(select(func.count(Market.id)))) == counts
+    assert (
+        session.scalar(select(func.count(Vendor.id))),
+        session.scalar(select(func.count(Market.id))),
+    ) == counts
 
     rebuilt = runner.invoke(args=["demo", "seed", "--reset"])
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert (session.scalar(select(func.count(Vendor.id))),
-            session.scalar(select(func.count(Market.id)))) == counts
+    assert (
+        session.scalar(select(func.count(Vendor.id))),
+        session.scalar(select(func.count(Market.id))),
+    ) == counts
     assert stats(runner)["stalls_accepting"] == 1066
 
 

@@ -29,8 +29,10 @@ def test_production_without_secret_key_is_refused():
 
 
 def test_missing_secret_key_is_one_line_on_the_command_line(tmp_path):
-    result = run_market4("stats", env={"MARKET4_ENV": "production",
-                                       "MARKET4_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    result = run_market4(
+        "stats",
+        env={"MARKET4_ENV": "production", "MARKET4_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert "MARKET4_SECRET_KEY is not set" in result.stderr
@@ -40,9 +42,12 @@ def test_missing_secret_key_is_one_line_on_the_command_line(tmp_path):
 def test_unreachable_database_is_one_line(tmp_path):
     result = run_market4(
         "stats",
-        env={"MARKET4_ENV": "production", "MARKET4_SECRET_KEY": "x" * 32,
-             # Port 9 (discard) has no PostgreSQL behind it on any machine we run on.
-             "MARKET4_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"},
+        env={
+            "MARKET4_ENV": "production",
+            "MARKET4_SECRET_KEY": "x" * 32,
+            # Port 9 (discard) has no PostgreSQL behind it on any machine we run on.
+            "MARKET4_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+        },
     )
     assert result.returncode == 1
     assert result.stderr.startswith("market4: database unreachable:"), result.stderr
@@ -50,8 +55,9 @@ def test_unreachable_database_is_one_line(tmp_path):
 
 
 def test_malformed_database_url_is_one_line():
-    result = run_market4("stats", env={"MARKET4_ENV": "development",
-                                       "MARKET4_DATABASE_URL": "not a url"})
+    result = run_market4(
+        "stats", env={"MARKET4_ENV": "development", "MARKET4_DATABASE_URL": "not a url"}
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("market4: configuration error:"), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr

@@ -12,9 +12,13 @@ def test_healthz_reports_database_ok(client):
 
 
 def test_healthz_reports_unreachable_database_as_503():
-    app = create_app({"ENV_NAME": "testing",
-                      "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
-                      "DATABASE_CONNECT_TIMEOUT": 1})
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+            "DATABASE_CONNECT_TIMEOUT": 1,
+        }
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "error"

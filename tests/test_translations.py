@@ -54,7 +54,8 @@ def source_strings() -> dict[str, str]:
         method_map, options_map = parse_mapping_cfg(config, "babel.cfg")
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         text = message if isinstance(message, str) else message[0]
         found.setdefault(text, f"{filename}:{lineno}")
     return found
@@ -86,8 +87,10 @@ def test_translations_keep_the_placeholders(catalogue):
         expected_percent = sorted(PERCENT_PLACEHOLDER.findall(ids[0]))
         expected_brace = sorted(BRACE_PLACEHOLDER.findall(ids[0]))
         for string in translations(message):
-            if (sorted(PERCENT_PLACEHOLDER.findall(string)) != expected_percent
-                    or sorted(BRACE_PLACEHOLDER.findall(string)) != expected_brace):
+            if (
+                sorted(PERCENT_PLACEHOLDER.findall(string)) != expected_percent
+                or sorted(BRACE_PLACEHOLDER.findall(string)) != expected_brace
+            ):
                 wrong.append((ids[0], string))
     assert wrong == []
 
@@ -122,6 +125,7 @@ def test_catalogue_compiles(tmp_path, catalogue):
 
 
 # --- the switch, end to end -----------------------------------------------------------
+
 
 def test_home_and_sign_in_render_in_english_after_the_switch(client):
     response = client.post("/ngon-ngu/en", data={"next": "/dang-nhap"})

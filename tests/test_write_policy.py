@@ -411,9 +411,17 @@ WEB_CASES: dict[str, tuple[Request, dict[str, Any]]] = {
         {"manager": ALLOWED, "admin": ALLOWED, "kl_manager": 404, "agribank": 403, "staff": 403},
     ),
     "record a new person at the vacant S4": (
-        web("POST", stall_url(S4, "/nguoi-moi"),
-            lambda w: {"display_name": "Đinh Thị Mới", "phone": f"0917{f.next_number():06d}", "consent": "y"}),
-        {"manager": ALLOWED, "admin": ALLOWED, "kl_manager": 404, "agribank": 403, "staff": 403}),
+        web(
+            "POST",
+            stall_url(S4, "/nguoi-moi"),
+            lambda w: {
+                "display_name": "Đinh Thị Mới",
+                "phone": f"0917{f.next_number():06d}",
+                "consent": "y",
+            },
+        ),
+        {"manager": ALLOWED, "admin": ALLOWED, "kl_manager": 404, "agribank": 403, "staff": 403},
+    ),
     "add a stall": (
         web("POST", lambda w: f"/cho/{w.market.code}/sap/moi", lambda w: {"code": "Thử 99"}),
         {"manager": ALLOWED, "kl_manager": 404, "agribank": 403},

@@ -61,20 +61,37 @@ def _fold(text: str) -> str:
 
 def _index() -> list[_IndexedUnit]:
     database = str(db.session.get_bind().engine.url)
-    fingerprint = tuple(db.session.execute(select(func.count(AdminUnit.id), func.max(AdminUnit.id))).one())
+    fingerprint = tuple(
+        db.session.execute(select(func.count(AdminUnit.id), func.max(AdminUnit.id))).one()
+    )
     cached = _INDEX.get(database)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    rows = db.session.execute(select(AdminUnit.id, AdminUnit.scheme, AdminUnit.level, AdminUnit.code,
-                                     AdminUnit.name, AdminUnit.division_type))
+    rows = db.session.execute(
+        select(
+            AdminUnit.id,
+            AdminUnit.scheme,
+            AdminUnit.level,
+            AdminUnit.code,
+            AdminUnit.name,
+            AdminUnit.division_type,
+        )
+    )
     units = []
     for id_, scheme, level, code, name, division_type in rows:
         full_name = f"{division_type} {name}"
-        units.append(_IndexedUnit(
-            id=id_, scheme=scheme, level=level, code=code, folded_name=_fold(name),
-            folded_full_name=_fold(full_name), spelled=" ".join(nfc(full_name).casefold().split()),
-            order=(LEVELS.index(level), scheme != SCHEME_2025, vietnamese_sort_key(name), id_),
-        ))
+        units.append(
+            _IndexedUnit(
+                id=id_,
+                scheme=scheme,
+                level=level,
+                code=code,
+                folded_name=_fold(name),
+                folded_full_name=_fold(full_name),
+                spelled=" ".join(nfc(full_name).casefold().split()),
+                order=(LEVELS.index(level), scheme != SCHEME_2025, vietnamese_sort_key(name), id_),
+            )
+        )
     _INDEX[database] = (fingerprint, units)
     return units
 
@@ -106,8 +123,9 @@ def unit_province(unit: AdminUnit) -> AdminUnit:
     return unit
 
 
-def search_units(text: str, *, levels: Collection[Level] | None = None,
-                 limit: int = SEARCH_LIMIT) -> list[AdminUnit]:
+def search_units(
+    text: str, *, levels: Collection[Level] | None = None, limit: int = SEARCH_LIMIT
+) -> list[AdminUnit]:
     """Units whose name matches ``text``, best first; diacritics and case are ignored.
 
     Ranking: exact name, name prefix, a word of the name, anywhere in the name; ties
@@ -126,7 +144,9 @@ def search_units(text: str, *, levels: Collection[Level] | None = None,
         if closeness is not None:
             ranked.append((closeness, wanted not in unit.spelled, unit.order, unit.id))
     ids = [unit_id for *_, unit_id in heapq.nsmallest(limit, ranked)]
-    units = {unit.id: unit for unit in db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(ids)))}
+    units = {
+        unit.id: unit for unit in db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(ids)))
+    }
     return [units[unit_id] for unit_id in ids if unit_id in units]
 
 
@@ -163,8 +183,9 @@ def find_by_key(text: str) -> AdminUnit | None:
     return unit
 
 
-def resolve_area(text: str | None, unit_id: int | None,
-                 levels: Collection[Level] | None = None) -> AdminUnit | None:
+def resolve_area(
+    text: str | None, unit_id: int | None, levels: Collection[Level] | None = None
+) -> AdminUnit | None:
     """The one unit ``text`` (and the id picked beside it) names; None for empty text.
 
     ``unit_id`` comes from the autocomplete or a choice among candidates; it is only
@@ -182,7 +203,9 @@ def resolve_area(text: str | None, unit_id: int | None,
         chosen = db.session.get(AdminUnit, unit_id)
         if chosen is not None and (text == unit_label(chosen) or chosen in candidates):
             return chosen
-    exact = [unit for unit in candidates if _fold(text) in (_fold(unit.name), _fold(unit.full_name))]
+    exact = [
+        unit for unit in candidates if _fold(text) in (_fold(unit.name), _fold(unit.full_name))
+    ]
     if len(exact) == 1:
         return exact[0]
     if len(candidates) == 1:

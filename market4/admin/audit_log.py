@@ -48,12 +48,19 @@ OBJECT_LABELS = {
     "PaymentAccount": _l("Tài khoản nhận tiền"),
     "Placard": _l("Bảng mã"),
 }
-CHANNEL_LABELS = {"web": _l("Web"), "cli": _l("Dòng lệnh"), "api": _l("API"),
-                  "import": _l("Nhập Excel"), "demo": _l("Dữ liệu mẫu")}
+CHANNEL_LABELS = {
+    "web": _l("Web"),
+    "cli": _l("Dòng lệnh"),
+    "api": _l("API"),
+    "import": _l("Nhập Excel"),
+    "demo": _l("Dữ liệu mẫu"),
+}
 
 # Keys whose values are (or contain) an account number: VietQR payloads embed one too.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SECRET_KEY = re.compile(r"(^|_)(account|account_number|account_no|so_tai_khoan|payload)$", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"(^|_)(account|account_number|account_no|so_tai_khoan|payload)$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -67,13 +74,27 @@ class AuditFilters:
 
 
 FIELD_LABELS = {
-    "name": _l("Tên"), "email": _l("Email"), "kind": _l("Loại"), "role": _l("Vai trò"),
-    "bank_bin": _l("Ngân hàng (BIN)"), "area": _l("Địa bàn"), "organisation": _l("Đơn vị"),
-    "organisation_id": _l("Mã đơn vị"), "markets": _l("Chợ quản lý"), "is_active": _l("Đang hoạt động"),
-    "password_reset": _l("Đặt lại mật khẩu"), "code": _l("Mã"), "market_class": _l("Hạng chợ"),
-    "address": _l("Địa chỉ"), "commune": _l("Xã/phường"), "legacy_district": _l("Huyện (cũ)"),
-    "programme_joined_on": _l("Tham gia chợ 4.0"), "short_name": _l("Tên viết tắt"),
-    "vietqr_status": _l("VietQR"), "is_wallet": _l("Ví điện tử"), "status": _l("Trạng thái"),
+    "name": _l("Tên"),
+    "email": _l("Email"),
+    "kind": _l("Loại"),
+    "role": _l("Vai trò"),
+    "bank_bin": _l("Ngân hàng (BIN)"),
+    "area": _l("Địa bàn"),
+    "organisation": _l("Đơn vị"),
+    "organisation_id": _l("Mã đơn vị"),
+    "markets": _l("Chợ quản lý"),
+    "is_active": _l("Đang hoạt động"),
+    "password_reset": _l("Đặt lại mật khẩu"),
+    "code": _l("Mã"),
+    "market_class": _l("Hạng chợ"),
+    "address": _l("Địa chỉ"),
+    "commune": _l("Xã/phường"),
+    "legacy_district": _l("Huyện (cũ)"),
+    "programme_joined_on": _l("Tham gia chợ 4.0"),
+    "short_name": _l("Tên viết tắt"),
+    "vietqr_status": _l("VietQR"),
+    "is_wallet": _l("Ví điện tử"),
+    "status": _l("Trạng thái"),
 }
 
 
@@ -125,7 +146,11 @@ def page_of_events(filters: AuditFilters, page: int) -> tuple[Pagination, list[L
     pagination = db.paginate(events_query(filters), page=page, per_page=PER_PAGE, error_out=False)
     events = list(pagination.items)
     actor_ids = {event.actor_id for event in events if event.actor_id is not None}
-    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))) if actor_ids else []
+    rows = (
+        db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids)))
+        if actor_ids
+        else []
+    )
     names = {user_id: name for user_id, name in rows}
     return pagination, [_entry(event, names.get(event.actor_id)) for event in events]
 
@@ -144,6 +169,7 @@ def _entry(event: AuditEvent, actor_name: str | None) -> LogEntry:
 
 
 # --- diff -------------------------------------------------------------------------------
+
 
 def mask_account(value: Any) -> str:
     """All but the last four characters hidden: ``0123456789`` → ``••••••6789``."""
@@ -178,22 +204,33 @@ def display(value: Any) -> str:
 
 def _coded_value(object_type: str, key: str, value: Any) -> Any:
     """Codes stored in events ("bank_branch") as the words people read."""
-    labels = {("User", "role"): ROLES, ("Organisation", "kind"): ORGANISATION_KINDS,
-              ("Market", "kind"): MARKET_KINDS}.get((object_type, key))
+    labels = {
+        ("User", "role"): ROLES,
+        ("Organisation", "kind"): ORGANISATION_KINDS,
+        ("Market", "kind"): MARKET_KINDS,
+    }.get((object_type, key))
     return _(labels[value]) if labels and isinstance(value, str) and value in labels else value
 
 
-def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, *,
-         object_type: str = "") -> list[Change]:
+def diff(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, *, object_type: str = ""
+) -> list[Change]:
     """Only the keys whose value changed, masked, in the order the event wrote them."""
     before, after = masked(before or {}), masked(after or {})
     keys = list(dict.fromkeys([*before, *after]))
-    return [Change(key, display(_coded_value(object_type, key, before.get(key))),
-                   display(_coded_value(object_type, key, after.get(key))))
-            for key in keys if before.get(key) != after.get(key)]
+    return [
+        Change(
+            key,
+            display(_coded_value(object_type, key, before.get(key))),
+            display(_coded_value(object_type, key, after.get(key))),
+        )
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
 
 
 # --- filter choices ---------------------------------------------------------------------
+
 
 def actor_choices() -> list[tuple[int, str]]:
     """Everyone who ever appears as the actor of an event."""
@@ -205,7 +242,9 @@ def actor_choices() -> list[tuple[int, str]]:
 
 def object_type_choices() -> list[tuple[str, str]]:
     types = db.session.scalars(select(AuditEvent.object_type).distinct())
-    return sorted(((t, str(OBJECT_LABELS.get(t, t))) for t in types), key=lambda c: vietnamese_sort_key(c[1]))
+    return sorted(
+        ((t, str(OBJECT_LABELS.get(t, t))) for t in types), key=lambda c: vietnamese_sort_key(c[1])
+    )
 
 
 def action_choices() -> list[tuple[str, str]]:

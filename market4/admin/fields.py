@@ -73,7 +73,11 @@ class VietnameseDateField(DateField):
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
-        render_kw = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", **kwargs.pop("render_kw", {})}
+        render_kw = {
+            "placeholder": "dd/mm/yyyy",
+            "inputmode": "numeric",
+            **kwargs.pop("render_kw", {}),
+        }
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def _value(self) -> str:
@@ -108,8 +112,14 @@ class AreaField(StringField):
     None searches every level, an empty set means no unit may be given at all.
     """
 
-    def __init__(self, label: Any = None, validators: Any = None, *,
-                 levels: Collection[Level] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        levels: Collection[Level] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(label, validators, **kwargs)
         self.levels = levels
         self.unit: AdminUnit | None = None

@@ -80,7 +80,11 @@ class MarketFilter(FilterForm):
         super().__init__(**kwargs)
         self.commune.choices = [_any(_l("Tất cả")), *queries.communes_with_markets()]
         self.kind.choices = [_any(_l("Tất cả")), *translated(MARKET_KINDS)]
-        self.programme.choices = [_any(_l("Tất cả")), ("1", _("Đã tham gia")), ("0", _("Chưa tham gia"))]
+        self.programme.choices = [
+            _any(_l("Tất cả")),
+            ("1", _("Đã tham gia")),
+            ("0", _("Chưa tham gia")),
+        ]
 
     @property
     def in_programme(self) -> bool | None:

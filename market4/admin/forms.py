@@ -77,26 +77,45 @@ class OrganisationForm(FlaskForm):
         return super().validate(extra_validators)
 
     def to_data(self) -> OrganisationData:
-        return OrganisationData(kind=self.kind.data, name=self.name.data or "",
-                                bank_bin=self.bank_bin.data or None, area=self.area.unit)
+        return OrganisationData(
+            kind=self.kind.data,
+            name=self.name.data or "",
+            bank_bin=self.bank_bin.data or None,
+            area=self.area.unit,
+        )
 
 
 def _role_and_organisation(form: FlaskForm) -> None:
     form.role.choices = translated(ROLES)
-    form.organisation_id.choices = [("", _("— Không thuộc đơn vị nào —")), *queries.organisation_choices()]
+    form.organisation_id.choices = [
+        ("", _("— Không thuộc đơn vị nào —")),
+        *queries.organisation_choices(),
+    ]
 
 
 class UserCreateForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED),
-                                                Email(_l("Email không hợp lệ."), check_deliverability=False),
-                                                Length(max=254)])
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Email không hợp lệ."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
     name = StringField(_l("Họ tên"), validators=[DataRequired(REQUIRED), Length(max=120)])
     role = ChoiceField(_l("Vai trò"))
     organisation_id = ChoiceField(_l("Đơn vị"), coerce=optional_int)
-    password = PasswordField(_l("Mật khẩu ban đầu"), validators=[
-        DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, message=PASSWORD_TOO_SHORT)])
-    confirm = PasswordField(_l("Nhập lại mật khẩu"), validators=[
-        DataRequired(REQUIRED), EqualTo("password", PASSWORDS_DIFFER)])
+    password = PasswordField(
+        _l("Mật khẩu ban đầu"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=MIN_PASSWORD_LENGTH, message=PASSWORD_TOO_SHORT),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", PASSWORDS_DIFFER)],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,7 +123,11 @@ class UserCreateForm(FlaskForm):
 
     @property
     def organisation(self) -> Organisation | None:
-        return db.session.get(Organisation, self.organisation_id.data) if self.organisation_id.data else None
+        return (
+            db.session.get(Organisation, self.organisation_id.data)
+            if self.organisation_id.data
+            else None
+        )
 
 
 class UserEditForm(FlaskForm):
@@ -123,41 +146,64 @@ class UserEditForm(FlaskForm):
         organisation_id = self.organisation_id.data
         organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
         markets = [db.session.get(Market, market_id) for market_id in self.market_ids.data or []]
-        return UserChanges(name=self.name.data or "", role=self.role.data, organisation=organisation,
-                           markets=[market for market in markets if market is not None],
-                           is_active=bool(self.is_active.data))
+        return UserChanges(
+            name=self.name.data or "",
+            role=self.role.data,
+            organisation=organisation,
+            markets=[market for market in markets if market is not None],
+            is_active=bool(self.is_active.data),
+        )
 
 
 class PasswordResetForm(FlaskForm):
-    new_password = PasswordField(_l("Mật khẩu mới"), validators=[
-        DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, message=PASSWORD_TOO_SHORT)])
-    confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
-        DataRequired(REQUIRED), EqualTo("new_password", PASSWORDS_DIFFER)])
+    new_password = PasswordField(
+        _l("Mật khẩu mới"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=MIN_PASSWORD_LENGTH, message=PASSWORD_TOO_SHORT),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        validators=[DataRequired(REQUIRED), EqualTo("new_password", PASSWORDS_DIFFER)],
+    )
 
 
 class MarketForm(FlaskForm):
-    code = StringField(_l("Mã chợ"), validators=[DataRequired(REQUIRED), Length(max=MARKET_CODE_MAX)],
-                       filters=[lambda text: text.strip().upper() if isinstance(text, str) else text])
+    code = StringField(
+        _l("Mã chợ"),
+        validators=[DataRequired(REQUIRED), Length(max=MARKET_CODE_MAX)],
+        filters=[lambda text: text.strip().upper() if isinstance(text, str) else text],
+    )
     name = StringField(_l("Tên chợ"), validators=[DataRequired(REQUIRED), Length(max=160)])
     kind = ChoiceField(_l("Loại"))
     market_class = ChoiceField(_l("Hạng chợ"), coerce=optional_int)
     address = StringField(_l("Địa chỉ"), validators=[Optional(), Length(max=255)])
     commune = AreaField(_l("Xã/phường/đặc khu (địa giới 2025)"), levels={(SCHEME_2025, "commune")})
-    legacy_district = AreaField(_l("Huyện trước 01/07/2025 (không bắt buộc)"),
-                                levels={(SCHEME_2008, "district")})
+    legacy_district = AreaField(
+        _l("Huyện trước 01/07/2025 (không bắt buộc)"), levels={(SCHEME_2008, "district")}
+    )
     programme_joined_on = VietnameseDateField(_l("Ngày tham gia chương trình chợ 4.0"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = translated(MARKET_KINDS)
-        self.market_class.choices = [("", _("— Chưa xếp hạng —")),
-                                     *((number, _("Hạng %(n)d", n=number)) for number in MARKET_CLASSES)]
+        self.market_class.choices = [
+            ("", _("— Chưa xếp hạng —")),
+            *((number, _("Hạng %(n)d", n=number)) for number in MARKET_CLASSES),
+        ]
 
     def to_data(self) -> MarketData:
-        return MarketData(code=self.code.data or "", name=self.name.data or "", kind=self.kind.data,
-                          commune=self.commune.unit, market_class=self.market_class.data,
-                          address=self.address.data, legacy_district=self.legacy_district.unit,
-                          programme_joined_on=self.programme_joined_on.data)
+        return MarketData(
+            code=self.code.data or "",
+            name=self.name.data or "",
+            kind=self.kind.data,
+            commune=self.commune.unit,
+            market_class=self.market_class.data,
+            address=self.address.data,
+            legacy_district=self.legacy_district.unit,
+            programme_joined_on=self.programme_joined_on.data,
+        )
 
 
 class ConfirmForm(FlaskForm):

@@ -57,7 +57,9 @@ def market_snapshot(market: Market) -> dict[str, Any]:
         "address": market.address,
         "commune": area(market.commune),
         "legacy_district": area(market.legacy_district),
-        "programme_joined_on": market.programme_joined_on.isoformat() if market.programme_joined_on else None,
+        "programme_joined_on": market.programme_joined_on.isoformat()
+        if market.programme_joined_on
+        else None,
     }
 
 
@@ -67,29 +69,52 @@ def _check(data: MarketData, existing: Market | None) -> None:
     if not code:
         errors.append(FieldError("code", _("Vui lòng nhập mã chợ."), "required"))
     elif len(code) > MARKET_CODE_MAX or not MARKET_CODE.match(code):
-        errors.append(FieldError("code", _("Mã chợ chỉ gồm chữ in hoa không dấu, chữ số và dấu gạch ngang "
-                                           "(ví dụ CD-NGAIGIAO), tối đa %(n)d ký tự.", n=MARKET_CODE_MAX),
-                                 "invalid_code"))
+        errors.append(
+            FieldError(
+                "code",
+                _(
+                    "Mã chợ chỉ gồm chữ in hoa không dấu, chữ số và dấu gạch ngang "
+                    "(ví dụ CD-NGAIGIAO), tối đa %(n)d ký tự.",
+                    n=MARKET_CODE_MAX,
+                ),
+                "invalid_code",
+            )
+        )
     if not nfc(data.name).strip():
         errors.append(FieldError("name", _("Vui lòng nhập tên chợ."), "required"))
     if data.kind not in MARKET_KINDS:
         errors.append(FieldError("kind", _("Loại chợ không hợp lệ."), "invalid_kind"))
     if data.market_class is not None and data.market_class not in MARKET_CLASSES:
-        errors.append(FieldError("market_class", _("Hạng chợ phải là 1, 2 hoặc 3."), "invalid_class"))
+        errors.append(
+            FieldError("market_class", _("Hạng chợ phải là 1, 2 hoặc 3."), "invalid_class")
+        )
     commune = data.commune
     if commune is None or (commune.scheme, commune.level) != (SCHEME_2025, "commune"):
-        errors.append(FieldError("commune", _("Chọn một xã/phường/đặc khu theo địa giới 2025."),
-                                 "commune_required"))
+        errors.append(
+            FieldError(
+                "commune", _("Chọn một xã/phường/đặc khu theo địa giới 2025."), "commune_required"
+            )
+        )
     district = data.legacy_district
     if district is not None and (district.scheme, district.level) != (SCHEME_2008, "district"):
-        errors.append(FieldError("legacy_district", _("Huyện cũ phải là một quận/huyện theo địa giới "
-                                                      "trước 01/07/2025."), "invalid_district"))
+        errors.append(
+            FieldError(
+                "legacy_district",
+                _("Huyện cũ phải là một quận/huyện theo địa giới trước 01/07/2025."),
+                "invalid_district",
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     taken = db.session.scalar(select(Market.id).where(func.upper(Market.code) == code))
     if taken is not None and (existing is None or taken != existing.id):
-        raise Duplicate(_("Mã chợ %(code)s đã được dùng.", code=code), field="code",
-                        object_type="Market", object_ids=[taken], code="duplicate_code")
+        raise Duplicate(
+            _("Mã chợ %(code)s đã được dùng.", code=code),
+            field="code",
+            object_type="Market",
+            object_ids=[taken],
+            code="duplicate_code",
+        )
 
 
 def _apply(market: Market, data: MarketData) -> None:

@@ -65,7 +65,7 @@ def page_of(items: Sequence[T], page: int, per_page: int = PER_PAGE) -> ListPage
     pages = max(ceil(len(items) / per_page), 1)
     page = min(max(page, 1), pages)
     start = (page - 1) * per_page
-    return ListPage(items[start:start + per_page], page, per_page, len(items))
+    return ListPage(items[start : start + per_page], page, per_page, len(items))
 
 
 def folded(text: str | None) -> str:
@@ -79,6 +79,7 @@ def matches(query: str, *texts: str | None) -> bool:
 
 
 # --- overview ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Overview:
@@ -101,26 +102,37 @@ def overview() -> Overview:
         users_inactive=count(select(func.count(User.id)).where(User.is_active.is_(False))),
         banks=count(select(func.count(Bank.bin))),
         markets=count(select(func.count(Market.id))),
-        markets_in_programme=count(select(func.count(Market.id))
-                                   .where(Market.programme_joined_on.is_not(None))),
-        events_last_7_days=count(select(func.count(AuditEvent.id))
-                                 .where(AuditEvent.at >= now_utc() - timedelta(days=7))),
+        markets_in_programme=count(
+            select(func.count(Market.id)).where(Market.programme_joined_on.is_not(None))
+        ),
+        events_last_7_days=count(
+            select(func.count(AuditEvent.id)).where(AuditEvent.at >= now_utc() - timedelta(days=7))
+        ),
     )
 
 
 # --- lists ------------------------------------------------------------------------------
 
+
 def organisations(kind: str | None = None, query: str = "") -> list[Organisation]:
-    statement = select(Organisation).options(selectinload(Organisation.area), selectinload(Organisation.bank),
-                                             selectinload(Organisation.users))
+    statement = select(Organisation).options(
+        selectinload(Organisation.area),
+        selectinload(Organisation.bank),
+        selectinload(Organisation.users),
+    )
     if kind:
         statement = statement.where(Organisation.kind == kind)
     rows = [org for org in db.session.scalars(statement) if not query or matches(query, org.name)]
     return sorted(rows, key=lambda org: vietnamese_sort_key(org.name))
 
 
-def users(*, role: str | None = None, organisation_id: int | None = None, active: bool | None = None,
-          query: str = "") -> list[User]:
+def users(
+    *,
+    role: str | None = None,
+    organisation_id: int | None = None,
+    active: bool | None = None,
+    query: str = "",
+) -> list[User]:
     statement = select(User).options(selectinload(User.organisation))
     if role:
         statement = statement.where(User.role == role)
@@ -128,15 +140,25 @@ def users(*, role: str | None = None, organisation_id: int | None = None, active
         statement = statement.where(User.organisation_id == organisation_id)
     if active is not None:
         statement = statement.where(User.is_active.is_(active))
-    rows = [user for user in db.session.scalars(statement)
-            if not query or matches(query, user.email, user.name)]
+    rows = [
+        user
+        for user in db.session.scalars(statement)
+        if not query or matches(query, user.email, user.name)
+    ]
     return sorted(rows, key=lambda user: vietnamese_sort_key(user.name))
 
 
-def markets(*, commune_id: int | None = None, kind: str | None = None, in_programme: bool | None = None,
-            query: str = "") -> list[Market]:
-    statement = select(Market).options(selectinload(Market.commune).selectinload(AdminUnit.parent),
-                                       selectinload(Market.legacy_district))
+def markets(
+    *,
+    commune_id: int | None = None,
+    kind: str | None = None,
+    in_programme: bool | None = None,
+    query: str = "",
+) -> list[Market]:
+    statement = select(Market).options(
+        selectinload(Market.commune).selectinload(AdminUnit.parent),
+        selectinload(Market.legacy_district),
+    )
     if commune_id:
         statement = statement.where(Market.commune_id == commune_id)
     if kind:
@@ -144,18 +166,25 @@ def markets(*, commune_id: int | None = None, kind: str | None = None, in_progra
     if in_programme is not None:
         joined = Market.programme_joined_on.is_not(None)
         statement = statement.where(joined if in_programme else ~joined)
-    rows = [market for market in db.session.scalars(statement)
-            if not query or matches(query, market.code, market.name, market.address)]
+    rows = [
+        market
+        for market in db.session.scalars(statement)
+        if not query or matches(query, market.code, market.name, market.address)
+    ]
     return sorted(rows, key=lambda market: market.code)
 
 
 def banks(query: str = "") -> list[Bank]:
     rows = db.session.scalars(select(Bank).order_by(Bank.bin))
-    return [bank for bank in rows
-            if not query or matches(query, bank.bin, bank.code, bank.short_name, bank.name)]
+    return [
+        bank
+        for bank in rows
+        if not query or matches(query, bank.bin, bank.code, bank.short_name, bank.name)
+    ]
 
 
 # --- choices for selects ----------------------------------------------------------------
+
 
 def bank_choices() -> list[tuple[str, str]]:
     """``("970436", "970436 · Vietcombank")``, by BIN."""
@@ -176,4 +205,6 @@ def communes_with_markets() -> list[tuple[int, str]]:
     """The communes that have at least one market: the market list's commune filter."""
     used = select(Market.commune_id).distinct()
     units = db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(used)))
-    return sorted(((unit.id, unit.full_name) for unit in units), key=lambda c: vietnamese_sort_key(c[1]))
+    return sorted(
+        ((unit.id, unit.full_name) for unit in units), key=lambda c: vietnamese_sort_key(c[1])
+    )

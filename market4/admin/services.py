@@ -33,8 +33,14 @@ logger = logging.getLogger(__name__)
 # Which administrative units each kind of organisation may cover. Offices watch exactly
 # one level; a branch or a market board may name any unit that scopes markets (a 2008
 # commune cannot: market reports never roll up by pre-2025 commune).
-_SCOPING_LEVELS = frozenset({(SCHEME_2025, "province"), (SCHEME_2025, "commune"),
-                             (SCHEME_2008, "province"), (SCHEME_2008, "district")})
+_SCOPING_LEVELS = frozenset(
+    {
+        (SCHEME_2025, "province"),
+        (SCHEME_2025, "commune"),
+        (SCHEME_2008, "province"),
+        (SCHEME_2008, "district"),
+    }
+)
 AREA_LEVELS_BY_KIND: dict[str, frozenset[tuple[str, str]]] = {
     "commune_office": frozenset({(SCHEME_2025, "commune")}),
     "district_office": frozenset({(SCHEME_2008, "district")}),
@@ -68,7 +74,9 @@ def organisation_snapshot(organisation: Organisation) -> dict[str, Any]:
 def _area_message(kind: str) -> str:
     return {
         "commune_office": _("UBND xã/phường phải gắn với một xã/phường theo địa giới 2025."),
-        "district_office": _("Phòng ban cấp huyện phải gắn với một huyện theo địa giới trước 01/07/2025."),
+        "district_office": _(
+            "Phòng ban cấp huyện phải gắn với một huyện theo địa giới trước 01/07/2025."
+        ),
         "province_office": _("Sở/UBND tỉnh phải gắn với một tỉnh/thành phố theo địa giới 2025."),
         "operator": _("Đơn vị vận hành không gắn với địa bàn."),
     }.get(kind, _("Địa bàn phải là tỉnh, xã/phường (2025) hoặc tỉnh, huyện (trước 01/07/2025)."))
@@ -82,13 +90,21 @@ def _check_organisation(data: OrganisationData, existing: Organisation | None) -
         errors.append(FieldError("name", _("Vui lòng nhập tên đơn vị."), "required"))
     if data.kind == "bank_branch":
         if not data.bank_bin:
-            errors.append(FieldError("bank_bin", _("Chi nhánh ngân hàng phải chọn ngân hàng."),
-                                     "bank_required"))
+            errors.append(
+                FieldError(
+                    "bank_bin", _("Chi nhánh ngân hàng phải chọn ngân hàng."), "bank_required"
+                )
+            )
         elif db.session.get(Bank, data.bank_bin) is None:
-            errors.append(FieldError("bank_bin", _("Không có ngân hàng với BIN này."), "unknown_bank"))
+            errors.append(
+                FieldError("bank_bin", _("Không có ngân hàng với BIN này."), "unknown_bank")
+            )
     elif data.bank_bin:
-        errors.append(FieldError("bank_bin", _("Chỉ chi nhánh ngân hàng mới chọn ngân hàng."),
-                                 "bank_forbidden"))
+        errors.append(
+            FieldError(
+                "bank_bin", _("Chỉ chi nhánh ngân hàng mới chọn ngân hàng."), "bank_forbidden"
+            )
+        )
     if data.area is None:
         if data.kind in AREA_REQUIRED_KINDS:
             errors.append(FieldError("area", _area_message(data.kind), "area_required"))
@@ -105,29 +121,47 @@ def _members_still_fit(organisation: Organisation, data: OrganisationData) -> li
     roles = {user.role for user in organisation.users}
     errors = []
     if "bank_partner" in roles and (data.kind != "bank_branch" or not data.bank_bin):
-        errors.append(FieldError("bank_bin",
-                                 _("Đơn vị còn tài khoản đối tác ngân hàng nên phải giữ ngân hàng."),
-                                 "members_need_bank"))
+        errors.append(
+            FieldError(
+                "bank_bin",
+                _("Đơn vị còn tài khoản đối tác ngân hàng nên phải giữ ngân hàng."),
+                "members_need_bank",
+            )
+        )
     if "area_staff" in roles and data.area is None:
-        errors.append(FieldError("area", _("Đơn vị còn tài khoản cán bộ địa phương nên phải có địa bàn."),
-                                 "members_need_area"))
+        errors.append(
+            FieldError(
+                "area",
+                _("Đơn vị còn tài khoản cán bộ địa phương nên phải có địa bàn."),
+                "members_need_area",
+            )
+        )
     return errors
 
 
-def create_organisation(data: OrganisationData, *, actor: User, channel: str = "web") -> Organisation:
+def create_organisation(
+    data: OrganisationData, *, actor: User, channel: str = "web"
+) -> Organisation:
     _check_organisation(data, None)
-    organisation = Organisation(kind=data.kind, name=nfc(data.name).strip(),
-                                bank_bin=data.bank_bin or None, area=data.area)
+    organisation = Organisation(
+        kind=data.kind, name=nfc(data.name).strip(), bank_bin=data.bank_bin or None, area=data.area
+    )
     db.session.add(organisation)
     db.session.flush()
-    audit.record("create", organisation, actor=actor, channel=channel,
-                 after=organisation_snapshot(organisation))
+    audit.record(
+        "create",
+        organisation,
+        actor=actor,
+        channel=channel,
+        after=organisation_snapshot(organisation),
+    )
     logger.info("Organisation %r created by %r", organisation, actor)
     return organisation
 
 
-def update_organisation(organisation: Organisation, data: OrganisationData, *, actor: User,
-                        channel: str = "web") -> Organisation:
+def update_organisation(
+    organisation: Organisation, data: OrganisationData, *, actor: User, channel: str = "web"
+) -> Organisation:
     _check_organisation(data, organisation)
     before = organisation_snapshot(organisation)
     organisation.kind = data.kind
@@ -137,11 +171,14 @@ def update_organisation(organisation: Organisation, data: OrganisationData, *, a
     db.session.flush()
     after = organisation_snapshot(organisation)
     if after != before:
-        audit.record("update", organisation, actor=actor, channel=channel, before=before, after=after)
+        audit.record(
+            "update", organisation, actor=actor, channel=channel, before=before, after=after
+        )
     return organisation
 
 
 # --- users ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class UserChanges:
@@ -171,19 +208,36 @@ def _check_user(user: User, changes: UserChanges, actor: User) -> None:
         errors.append(FieldError("role", _("Vai trò không hợp lệ."), "invalid_role"))
     organisation = changes.organisation
     if changes.role == "bank_partner" and (organisation is None or organisation.bank_bin is None):
-        errors.append(FieldError("organisation", _("Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng."),
-                                 "organisation_required"))
+        errors.append(
+            FieldError(
+                "organisation",
+                _("Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng."),
+                "organisation_required",
+            )
+        )
     if changes.role == "area_staff" and (organisation is None or organisation.area_id is None):
-        errors.append(FieldError("organisation", _("Cán bộ địa phương phải thuộc một đơn vị có địa bàn."),
-                                 "organisation_required"))
+        errors.append(
+            FieldError(
+                "organisation",
+                _("Cán bộ địa phương phải thuộc một đơn vị có địa bàn."),
+                "organisation_required",
+            )
+        )
     if changes.markets and changes.role != "market_manager":
-        errors.append(FieldError("markets", _("Chỉ tài khoản quản lý chợ mới được giao chợ."),
-                                 "markets_forbidden"))
+        errors.append(
+            FieldError(
+                "markets", _("Chỉ tài khoản quản lý chợ mới được giao chợ."), "markets_forbidden"
+            )
+        )
     # The admin editing themself must keep a way back in.
     if user.id == actor.id and changes.role != "admin":
-        errors.append(FieldError("role", _("Bạn không thể tự bỏ vai trò quản trị của mình."), "self_lockout"))
+        errors.append(
+            FieldError("role", _("Bạn không thể tự bỏ vai trò quản trị của mình."), "self_lockout")
+        )
     if user.id == actor.id and not changes.is_active:
-        errors.append(FieldError("is_active", _("Bạn không thể tự khóa tài khoản của mình."), "self_lockout"))
+        errors.append(
+            FieldError("is_active", _("Bạn không thể tự khóa tài khoản của mình."), "self_lockout")
+        )
     if errors:
         raise ValidationFailed(errors)
 
@@ -207,13 +261,24 @@ def update_user(user: User, changes: UserChanges, *, actor: User, channel: str =
 def set_user_active(user: User, active: bool, *, actor: User, channel: str = "web") -> User:
     """Deactivate (never delete: audit events point at users) or reactivate an account."""
     if user.id == actor.id and not active:
-        raise ValidationFailed([FieldError("is_active", _("Bạn không thể tự khóa tài khoản của mình."),
-                                           "self_lockout")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "is_active", _("Bạn không thể tự khóa tài khoản của mình."), "self_lockout"
+                )
+            ]
+        )
     if user.is_active != active:
         user.is_active = active
         db.session.flush()
-        audit.record("activate" if active else "deactivate", user, actor=actor, channel=channel,
-                     before={"is_active": not active}, after={"is_active": active})
+        audit.record(
+            "activate" if active else "deactivate",
+            user,
+            actor=actor,
+            channel=channel,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
     return user
 
 
@@ -223,15 +288,27 @@ def reset_password(user: User, new_password: str, *, actor: User, channel: str =
     user.password_hash = generate_password_hash(new_password)
     db.session.flush()
     # A flag, not text: the log renders it in the reader's language.
-    audit.record("reset_password", user, actor=actor, channel=channel,
-                 before={"password_reset": False}, after={"password_reset": True})
+    audit.record(
+        "reset_password",
+        user,
+        actor=actor,
+        channel=channel,
+        before={"password_reset": False},
+        after={"password_reset": True},
+    )
 
 
 # --- banks ------------------------------------------------------------------------------
 
+
 def _bank_snapshot(bank: Bank) -> dict[str, Any]:
-    return {"code": bank.code, "short_name": bank.short_name, "name": bank.name,
-            "vietqr_status": bank.vietqr_status, "is_wallet": bank.is_wallet}
+    return {
+        "code": bank.code,
+        "short_name": bank.short_name,
+        "name": bank.name,
+        "vietqr_status": bank.vietqr_status,
+        "is_wallet": bank.is_wallet,
+    }
 
 
 def sync_bank_directory(*, actor: User, channel: str = "web") -> tuple[int, int]:
@@ -243,7 +320,9 @@ def sync_bank_directory(*, actor: User, channel: str = "web") -> tuple[int, int]
         if bank.bin not in before:
             audit.record("create", bank, actor=actor, channel=channel, after=after)
         elif before[bank.bin] != after:
-            audit.record("update", bank, actor=actor, channel=channel, before=before[bank.bin], after=after)
+            audit.record(
+                "update", bank, actor=actor, channel=channel, before=before[bank.bin], after=after
+            )
     db.session.flush()
     logger.info("Bank directory synced by %r: %d added, %d updated", actor, added, updated)
     return added, updated

@@ -44,8 +44,12 @@ def _page() -> int:
 
 @bp.context_processor
 def labels() -> dict:
-    return {"ORGANISATION_KINDS": ORGANISATION_KINDS, "ROLES": ROLES, "MARKET_KINDS": MARKET_KINDS,
-            "area_label": unit_label}
+    return {
+        "ORGANISATION_KINDS": ORGANISATION_KINDS,
+        "ROLES": ROLES,
+        "MARKET_KINDS": MARKET_KINDS,
+        "area_label": unit_label,
+    }
 
 
 @bp.get("/")
@@ -56,12 +60,15 @@ def index():
 
 # --- organisations ----------------------------------------------------------------------
 
+
 @bp.get("/don-vi")
 @role_required("admin")
 def organisations():
     filters = OrganisationFilter()
     rows = queries.organisations(kind=filters.kind.data or None, query=filters.query)
-    return render_template("admin/organisations.html", filters=filters, page=queries.page_of(rows, _page()))
+    return render_template(
+        "admin/organisations.html", filters=filters, page=queries.page_of(rows, _page())
+    )
 
 
 @bp.route("/don-vi/moi", methods=["GET", "POST"])
@@ -115,12 +122,17 @@ def area_search():
 
 # --- users ------------------------------------------------------------------------------
 
+
 @bp.get("/tai-khoan")
 @role_required("admin")
 def users():
     filters = UserFilter()
-    rows = queries.users(role=filters.role.data or None, organisation_id=filters.organisation.data,
-                         active=filters.active_flag, query=filters.query)
+    rows = queries.users(
+        role=filters.role.data or None,
+        organisation_id=filters.organisation.data,
+        active=filters.active_flag,
+        query=filters.query,
+    )
     return render_template("admin/users.html", filters=filters, page=queries.page_of(rows, _page()))
 
 
@@ -130,9 +142,14 @@ def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
-            user = create_user(email=form.email.data, name=form.name.data, role=form.role.data,
-                               password=form.password.data, organisation=form.organisation,
-                               actor=current_user)
+            user = create_user(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+                organisation=form.organisation,
+                actor=current_user,
+            )
         except DomainError as error:
             show_errors(form, error, USER_FIELDS)
         else:
@@ -156,9 +173,13 @@ def user_edit(user_id: int):
             db.session.commit()
             flash(_("Đã lưu tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_edit.html", user=user, form=form,
-                           password_form=PasswordResetForm(formdata=None),
-                           active_form=_active_form(user))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        password_form=PasswordResetForm(formdata=None),
+        active_form=_active_form(user),
+    )
 
 
 @bp.post("/tai-khoan/<int:user_id>/mat-khau")
@@ -175,9 +196,15 @@ def user_password(user_id: int):
             db.session.commit()
             flash(_("Đã đặt mật khẩu mới cho %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_edit.html", user=user, form=UserEditForm(
-        formdata=None, obj=user, market_ids=[market.id for market in user.markets]),
-        password_form=form, active_form=_active_form(user))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=UserEditForm(
+            formdata=None, obj=user, market_ids=[market.id for market in user.markets]
+        ),
+        password_form=form,
+        active_form=_active_form(user),
+    )
 
 
 def _active_form(user: User) -> UserActiveForm:
@@ -201,19 +228,29 @@ def user_active(user_id: int):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(_("Đã mở lại tài khoản %(email)s.", email=user.email) if active
-              else _("Đã khóa tài khoản %(email)s.", email=user.email), "success")
+        flash(
+            _("Đã mở lại tài khoản %(email)s.", email=user.email)
+            if active
+            else _("Đã khóa tài khoản %(email)s.", email=user.email),
+            "success",
+        )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 # --- banks ------------------------------------------------------------------------------
 
+
 @bp.get("/ngan-hang")
 @role_required("admin")
 def banks():
     query = request.args.get("q", "").strip()
-    return render_template("admin/banks.html", banks=queries.banks(query), query=query,
-                           total=queries.overview().banks, confirm=ConfirmForm())
+    return render_template(
+        "admin/banks.html",
+        banks=queries.banks(query),
+        query=query,
+        total=queries.overview().banks,
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.post("/ngan-hang/dong-bo")
@@ -224,20 +261,33 @@ def banks_sync():
         return redirect(url_for("admin.banks"))
     added, updated = services.sync_bank_directory(actor=current_user)
     db.session.commit()
-    flash(_("Đã đồng bộ danh mục ngân hàng: thêm %(added)d, cập nhật %(updated)d.",
-            added=added, updated=updated), "success")
+    flash(
+        _(
+            "Đã đồng bộ danh mục ngân hàng: thêm %(added)d, cập nhật %(updated)d.",
+            added=added,
+            updated=updated,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.banks"))
 
 
 # --- markets ----------------------------------------------------------------------------
 
+
 @bp.get("/cho")
 @role_required("admin")
 def markets():
     filters = MarketFilter()
-    rows = queries.markets(commune_id=filters.commune.data, kind=filters.kind.data or None,
-                           in_programme=filters.in_programme, query=filters.query)
-    return render_template("admin/markets.html", filters=filters, page=queries.page_of(rows, _page()))
+    rows = queries.markets(
+        commune_id=filters.commune.data,
+        kind=filters.kind.data or None,
+        in_programme=filters.in_programme,
+        query=filters.query,
+    )
+    return render_template(
+        "admin/markets.html", filters=filters, page=queries.page_of(rows, _page())
+    )
 
 
 @bp.route("/cho/moi", methods=["GET", "POST"])
@@ -275,12 +325,15 @@ def market_edit(market_id: int):
 
 # --- audit log --------------------------------------------------------------------------
 
+
 @bp.get("/nhat-ky")
 @role_required("admin")
 def audit():
     filters = AuditFilterForm()
     pagination, entries = audit_log.page_of_events(filters.to_filters(), _page())
-    return render_template("admin/audit_log.html", filters=filters, page=pagination, entries=entries)
+    return render_template(
+        "admin/audit_log.html", filters=filters, page=pagination, entries=entries
+    )
 
 
 # Pages defined in their own modules, registered on ``bp`` when they are imported.

@@ -80,7 +80,9 @@ def bearer_secret() -> str:
     if not header:
         raise _unauthenticated("Send the API token as 'Authorization: Bearer <token>'.", "missing")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise _unauthenticated("The Authorization header must be 'Bearer <token>'.", "invalid_request")
+        raise _unauthenticated(
+            "The Authorization header must be 'Bearer <token>'.", "invalid_request"
+        )
     return secret.strip()
 
 
@@ -134,8 +136,12 @@ def require_token() -> Response | None:
         return None
     cache = read_cache(current_app)
     if request.method == "GET" and cache.ttl > 0 and request.headers.get("Authorization"):
-        key = (hash_secret(request.headers["Authorization"]), request.full_path, today().isoformat(),
-               change_state())
+        key = (
+            hash_secret(request.headers["Authorization"]),
+            request.full_path,
+            today().isoformat(),
+            change_state(),
+        )
         request.environ[CACHE_KEY] = key
         hit = cache.get(key)
         if hit is not None:
@@ -151,9 +157,16 @@ def remember_response(response: Response) -> Response:
     """``after_request``: keep a 200 JSON answer to a GET for the next identical request."""
     key = request.environ.get(CACHE_KEY)
     caller = request.environ.get(CALLER_KEY)
-    if key is not None and caller is not None and response.status_code == 200 and response.is_json \
-            and not response.direct_passthrough:
-        read_cache(current_app).put(key, CachedAnswer(caller.token.id, response.get_data(), response.mimetype))
+    if (
+        key is not None
+        and caller is not None
+        and response.status_code == 200
+        and response.is_json
+        and not response.direct_passthrough
+    ):
+        read_cache(current_app).put(
+            key, CachedAnswer(caller.token.id, response.get_data(), response.mimetype)
+        )
         response.headers["X-Cache"] = "miss"
     return response
 
@@ -166,9 +179,12 @@ def roles_allowed(*roles: str) -> Callable:
         def wrapped(*args: Any, **kwargs: Any):
             user = current_user()
             if user.role not in roles:
-                raise ApiProblem(403, "role_not_allowed",
-                                 f"This endpoint is for {', '.join(sorted(roles))} tokens; "
-                                 f"this token belongs to a {user.role}.")
+                raise ApiProblem(
+                    403,
+                    "role_not_allowed",
+                    f"This endpoint is for {', '.join(sorted(roles))} tokens; "
+                    f"this token belongs to a {user.role}.",
+                )
             return view(*args, **kwargs)
 
         return wrapped
@@ -201,10 +217,13 @@ class RateLimiter:
             self._windows[token_id] = (window, count)
         if count > self.per_minute:
             retry_after = max(1, int((minute + 1) * 60 - now + 0.999))
-            raise ApiProblem(429, "rate_limited",
-                             f"More than {self.per_minute} requests in a minute with this token; "
-                             f"retry after {retry_after} s.",
-                             headers={"Retry-After": str(retry_after)})
+            raise ApiProblem(
+                429,
+                "rate_limited",
+                f"More than {self.per_minute} requests in a minute with this token; "
+                f"retry after {retry_after} s.",
+                headers={"Retry-After": str(retry_after)},
+            )
 
 
 # --- read cache ------------------------------------------------------------------------
@@ -219,7 +238,8 @@ _STATE = text(
     "(SELECT count(*) FROM audit_events WHERE id > (SELECT coalesce(max(id), 0) - 1000 FROM audit_events)), "
     "(SELECT max(id) FROM stall_status_changes), "
     "(SELECT count(*) FROM stall_status_changes "
-    " WHERE id > (SELECT coalesce(max(id), 0) - 1000 FROM stall_status_changes))")
+    " WHERE id > (SELECT coalesce(max(id), 0) - 1000 FROM stall_status_changes))"
+)
 
 
 def change_state() -> tuple[Any, ...]:
@@ -244,7 +264,9 @@ class ReadCache:
     directory sync). Entries live in each worker's memory, least recently used first out.
     """
 
-    def __init__(self, ttl: float, max_entries: int = 512, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float, max_entries: int = 512, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
         self._entries: OrderedDict[tuple, tuple[float, CachedAnswer]] = OrderedDict()
         self._lock = threading.Lock()
@@ -266,7 +288,9 @@ class ReadCache:
 
 
 def read_cache(app: Flask) -> ReadCache:
-    ttl = float(app.config.get("API_READ_CACHE_SECONDS", 0 if app.testing else DEFAULT_READ_CACHE_SECONDS))
+    ttl = float(
+        app.config.get("API_READ_CACHE_SECONDS", 0 if app.testing else DEFAULT_READ_CACHE_SECONDS)
+    )
     cache = app.extensions.get("market4-api-read-cache")
     if cache is None or cache.ttl != ttl:
         cache = app.extensions["market4-api-read-cache"] = ReadCache(ttl)

@@ -42,8 +42,11 @@ def create_command(email: str, name: str) -> None:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(f"Token {new.token.id} “{new.token.name}” for {user.email} ({user.role}). "
-               "Copy the secret now, it is not stored:", err=True)
+    click.echo(
+        f"Token {new.token.id} “{new.token.name}” for {user.email} ({user.role}). "
+        "Copy the secret now, it is not stored:",
+        err=True,
+    )
     click.echo(new.secret)
 
 
@@ -59,8 +62,10 @@ def list_command(email: str) -> None:
     click.echo(f"{'ID':>5}  {'prefix':<12} {'created':<10} {'last used':<10} {'status':<16} name")
     for token in rows:
         status = f"revoked {vn_date(token.revoked_at)}" if token.revoked_at else "active"
-        click.echo(f"{token.id:>5}  {token.prefix + '…':<12} {vn_date(token.created_at):<10} "
-                   f"{vn_date(token.last_used_at):<10} {status:<16} {token.name}")
+        click.echo(
+            f"{token.id:>5}  {token.prefix + '…':<12} {vn_date(token.created_at):<10} "
+            f"{vn_date(token.last_used_at):<10} {status:<16} {token.name}"
+        )
 
 
 @tokens_group.command("revoke")

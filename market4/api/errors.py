@@ -52,17 +52,30 @@ STATUS_CODES = {
 class ApiProblem(Exception):
     """An API-only refusal (bad token, rate limit, idempotency clash) with its headers."""
 
-    def __init__(self, status: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None,
-                 errors: Iterable[FieldError] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        errors: Iterable[FieldError] = (),
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
         self.headers = dict(headers or {})
         self.errors = list(errors)
 
 
-def problem(status: int, code: str | None = None, detail: str | None = None, *,
-            errors: Iterable[FieldError | Mapping[str, str]] = (), headers: Mapping[str, str] | None = None,
-            **extensions: Any) -> Response:
+def problem(
+    status: int,
+    code: str | None = None,
+    detail: str | None = None,
+    *,
+    errors: Iterable[FieldError | Mapping[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
     """A problem+json response; ``extensions`` become extra top-level members."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     code = code or STATUS_CODES.get(status, phrase.lower().replace(" ", "_"))
@@ -74,7 +87,9 @@ def problem(status: int, code: str | None = None, detail: str | None = None, *,
         "detail": detail or phrase,
         "errors": [e.as_dict() if isinstance(e, FieldError) else dict(e) for e in errors],
     }
-    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -86,8 +101,11 @@ def from_domain_error(error: DomainError) -> Response:
     if error.status >= 500:
         db.session.rollback()
     errors = error.errors if isinstance(error, ValidationFailed) else []
-    extensions = {key: value for key, value in error.details.items()
-                  if key not in {"type", "title", "status", "detail", "errors"}}
+    extensions = {
+        key: value
+        for key, value in error.details.items()
+        if key not in {"type", "title", "status", "detail", "errors"}
+    }
     if not errors and "field" in extensions:
         errors = [FieldError(str(extensions["field"]), error.message, error.code)]
     return problem(error.status, error.code, error.message, errors=errors, **extensions)
@@ -134,17 +152,29 @@ def from_http_exception(error: HTTPException) -> Response:
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if status == 422 and "messages" in data:
-        return problem(422, "validation_failed", "The request has invalid fields.",
-                       errors=_webargs_errors(data["messages"]), headers=headers)
+        return problem(
+            422,
+            "validation_failed",
+            "The request has invalid fields.",
+            errors=_webargs_errors(data["messages"]),
+            headers=headers,
+        )
     if status == 400 and "messages" in data:  # webargs: the body is not valid JSON
-        return problem(400, "invalid_json", "The request body is not valid JSON.",
-                       errors=_webargs_errors(data["messages"]), headers=headers)
+        return problem(
+            400,
+            "invalid_json",
+            "The request body is not valid JSON.",
+            errors=_webargs_errors(data["messages"]),
+            headers=headers,
+        )
     detail = data.get("message") or error.description
     return problem(status, detail=detail, headers=headers)
 
 
 def from_api_problem(error: ApiProblem) -> Response:
-    return problem(error.status, error.code, error.detail, errors=error.errors, headers=error.headers)
+    return problem(
+        error.status, error.code, error.detail, errors=error.errors, headers=error.headers
+    )
 
 
 def unexpected(error: Exception) -> Response:

@@ -45,7 +45,7 @@ HEADER_DOC = {
     "in": "header",
     "required": False,
     "description": "Retry-safe key (e.g. a UUID); a retry with the same key and body replays the "
-                   "first successful answer instead of registering twice.",
+    "first successful answer instead of registering twice.",
     "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": "^[!-~]+$"},
 }
 
@@ -55,15 +55,20 @@ def _key() -> str | None:
     if key is None:
         return None
     if not (1 <= len(key) <= KEY_MAX) or not all("!" <= char <= "~" for char in key):
-        raise ApiProblem(422, "invalid_idempotency_key",
-                         f"{HEADER} must be 1–{KEY_MAX} printable ASCII characters without spaces.",
-                         errors=[FieldError(HEADER, "1–255 printable ASCII characters.", "invalid")])
+        raise ApiProblem(
+            422,
+            "invalid_idempotency_key",
+            f"{HEADER} must be 1–{KEY_MAX} printable ASCII characters without spaces.",
+            errors=[FieldError(HEADER, "1–255 printable ASCII characters.", "invalid")],
+        )
     return key
 
 
 def fingerprint() -> str:
     digest = hashlib.sha256()
-    digest.update(f"{request.method} {request.path}?{request.query_string.decode('latin-1')}\n".encode())
+    digest.update(
+        f"{request.method} {request.path}?{request.query_string.decode('latin-1')}\n".encode()
+    )
     if request.mimetype == "multipart/form-data":
         for name in sorted(request.form):
             digest.update(json.dumps([name, request.form.getlist(name)]).encode())
@@ -83,8 +88,9 @@ def fingerprint() -> str:
 
 
 def _replay(record: IdempotencyRecord):
-    response = current_app.response_class(json.dumps(record.response_body), status=record.status_code,
-                                          mimetype="application/json")
+    response = current_app.response_class(
+        json.dumps(record.response_body), status=record.status_code, mimetype="application/json"
+    )
     response.headers[REPLAYED_HEADER] = "true"
     return response
 
@@ -98,30 +104,51 @@ def idempotent(view: Callable) -> Callable:
         user = current_user()
         if key is not None:
             seen = fingerprint()
-            record = db.session.scalar(select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key))
+            record = db.session.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key
+                )
+            )
             if record is not None:
                 if record.request_fingerprint != seen:
-                    raise ApiProblem(422, "idempotency_key_reused",
-                                     "This Idempotency-Key was used with a different request.",
-                                     errors=[FieldError(HEADER, "Key already used for another request.",
-                                                        "idempotency_key_reused")])
+                    raise ApiProblem(
+                        422,
+                        "idempotency_key_reused",
+                        "This Idempotency-Key was used with a different request.",
+                        errors=[
+                            FieldError(
+                                HEADER,
+                                "Key already used for another request.",
+                                "idempotency_key_reused",
+                            )
+                        ],
+                    )
                 return _replay(record)
         response = current_app.make_response(view(*args, **kwargs))
         if key is not None and 200 <= response.status_code < 300 and response.is_json:
-            db.session.add(IdempotencyRecord(user_id=user.id, key=key, request_fingerprint=seen,
-                                             status_code=response.status_code,
-                                             response_body=response.get_json()))
+            db.session.add(
+                IdempotencyRecord(
+                    user_id=user.id,
+                    key=key,
+                    request_fingerprint=seen,
+                    status_code=response.status_code,
+                    response_body=response.get_json(),
+                )
+            )
         try:
             db.session.commit()
         except IntegrityError:
             # A concurrent request won the race (same key, or the same account registered).
             db.session.rollback()
             if key is not None:
-                raise ApiProblem(409, "idempotency_key_in_use",
-                                 "Another request with this Idempotency-Key is being processed; retry.") from None
-            raise ApiProblem(409, "concurrent_change",
-                             "A concurrent request changed the same data; retry.") from None
+                raise ApiProblem(
+                    409,
+                    "idempotency_key_in_use",
+                    "Another request with this Idempotency-Key is being processed; retry.",
+                ) from None
+            raise ApiProblem(
+                409, "concurrent_change", "A concurrent request changed the same data; retry."
+            ) from None
         return response
 
     return wrapped

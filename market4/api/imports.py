@@ -41,14 +41,25 @@ def create_import(file: Any, dry_run: bool):
 
     filename = file.filename or ""
     if not filename.lower().endswith(ALLOWED_SUFFIXES):
-        raise ValidationFailed([FieldError("file", "Chỉ nhận tệp .xlsx hoặc .csv.", "unsupported_file_type")])
+        raise ValidationFailed(
+            [FieldError("file", "Chỉ nhận tệp .xlsx hoặc .csv.", "unsupported_file_type")]
+        )
     content = file.read(MAX_FILE_BYTES + 1)
     if len(content) > MAX_FILE_BYTES:
         raise ApiProblem(413, "payload_too_large", "The file is larger than 5 MB.")
     user = current_user()
     bank_bin = scope.user_bank_bin(user)
     if not bank_bin:
-        raise ValidationFailed([FieldError("file", "Chỉ chi nhánh ngân hàng mới nhập tệp qua API.", "no_bank")])
-    batch = import_vendors(content, filename, bank_bin=bank_bin, organisation=user.organisation, actor=user,
-                           dry_run=dry_run, channel="api")
+        raise ValidationFailed(
+            [FieldError("file", "Chỉ chi nhánh ngân hàng mới nhập tệp qua API.", "no_bank")]
+        )
+    batch = import_vendors(
+        content,
+        filename,
+        bank_bin=bank_bin,
+        organisation=user.organisation,
+        actor=user,
+        dry_run=dry_run,
+        channel="api",
+    )
     return {**batch_as_dict(batch), "dry_run": dry_run}

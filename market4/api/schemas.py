@@ -35,27 +35,47 @@ class SafeString(fields.String):
 class UtcDateTime(fields.DateTime):
     """ISO 8601 with an offset; SQLite hands back naive UTC, which is made explicit."""
 
-    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(
+        self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-def text(max_length: int, *, required: bool = False, allow_none: bool = False, description: str = "",
-         example: str | None = None, min_length: int = 0) -> SafeString:
+def text(
+    max_length: int,
+    *,
+    required: bool = False,
+    allow_none: bool = False,
+    description: str = "",
+    example: str | None = None,
+    min_length: int = 0,
+) -> SafeString:
     metadata: dict[str, Any] = {"description": description}
     if example is not None:
         metadata["example"] = example
-    return SafeString(required=required, allow_none=allow_none,
-                      validate=validate.Length(min=min_length, max=max_length), metadata=metadata)
+    return SafeString(
+        required=required,
+        allow_none=allow_none,
+        validate=validate.Length(min=min_length, max=max_length),
+        metadata=metadata,
+    )
 
 
 # --- shared ----------------------------------------------------------------------------
 
+
 class FieldErrorSchema(Schema):
-    field = fields.String(required=True, metadata={"description": "The input field (or header) at fault."})
-    code = fields.String(required=True, metadata={"description": "Stable machine code, e.g. invalid_phone."})
-    message = fields.String(required=True, metadata={"description": "Explanation for people (Vietnamese)."})
+    field = fields.String(
+        required=True, metadata={"description": "The input field (or header) at fault."}
+    )
+    code = fields.String(
+        required=True, metadata={"description": "Stable machine code, e.g. invalid_phone."}
+    )
+    message = fields.String(
+        required=True, metadata={"description": "Explanation for people (Vietnamese)."}
+    )
 
 
 class ProblemSchema(Schema):
@@ -64,7 +84,9 @@ class ProblemSchema(Schema):
     class Meta:
         unknown = INCLUDE  # documented as additionalProperties: extension members are allowed
 
-    type = fields.String(required=True, metadata={"example": "https://market4.vn/problems/validation_failed"})
+    type = fields.String(
+        required=True, metadata={"example": "https://market4.vn/problems/validation_failed"}
+    )
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
@@ -79,11 +101,15 @@ class PageArgs(Schema):
 class PageSchema(Schema):
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
-    total = fields.Integer(required=True, metadata={"description": "Items matching, over all pages."})
+    total = fields.Integer(
+        required=True, metadata={"description": "Items matching, over all pages."}
+    )
 
 
 class AreaSchema(Schema):
-    scheme = fields.String(required=True, metadata={"description": "2025 (current) or 2008 (before 1/7/2025)."})
+    scheme = fields.String(
+        required=True, metadata={"description": "2025 (current) or 2008 (before 1/7/2025)."}
+    )
     level = fields.String(required=True)
     code = fields.String(required=True)
     name = fields.String(required=True)
@@ -91,14 +117,19 @@ class AreaSchema(Schema):
 
 # --- markets and stalls ----------------------------------------------------------------
 
+
 class MarketSchema(Schema):
     code = fields.String(required=True, metadata={"example": "CD-NGAIGIAO"})
     name = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"description": "traditional, night, street or supermarket."})
+    kind = fields.String(
+        required=True, metadata={"description": "traditional, night, street or supermarket."}
+    )
     market_class = fields.Integer(required=True, allow_none=True)
     address = fields.String(required=True, allow_none=True)
     commune = fields.Nested(AreaSchema, required=True)
-    in_programme = fields.Boolean(required=True, metadata={"description": "In the chợ 4.0 programme today."})
+    in_programme = fields.Boolean(
+        required=True, metadata={"description": "In the chợ 4.0 programme today."}
+    )
     programme_joined_on = fields.Date(required=True, allow_none=True)
 
 
@@ -107,7 +138,9 @@ class MarketPageSchema(PageSchema):
 
 
 class StallArgs(PageArgs):
-    vacant = fields.Boolean(metadata={"description": "true: only stalls without a vendor; false: only occupied."})
+    vacant = fields.Boolean(
+        metadata={"description": "true: only stalls without a vendor; false: only occupied."}
+    )
     stall_code = text(40, description="Exact stall code (case and spacing ignored).")
 
 
@@ -118,11 +151,17 @@ class StallSchema(Schema):
     row = fields.String(required=True, allow_none=True)
     goods_category = fields.String(required=True, allow_none=True)
     is_open = fields.Boolean(required=True)
-    status = fields.String(required=True, allow_none=True,
-                           metadata={"description": "accepting, not_accepting, or null when never set."})
+    status = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "accepting, not_accepting, or null when never set."},
+    )
     occupied = fields.Boolean(required=True)
-    vendor_id = fields.Integer(required=True, allow_none=True,
-                               metadata={"description": "The occupant, when it is one of your vendors."})
+    vendor_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The occupant, when it is one of your vendors."},
+    )
 
 
 class StallPageSchema(PageSchema):
@@ -131,26 +170,49 @@ class StallPageSchema(PageSchema):
 
 # --- vendors ---------------------------------------------------------------------------
 
+
 class VendorCreateSchema(Schema):
     market_code = text(40, required=True, min_length=1, example="CD-NGAIGIAO")
     stall_code = text(40, required=True, min_length=1, example="Sạp 12")
-    display_name = text(200, required=True, example="Nguyễn Thị Đào",
-                        description="As the vendor writes it, with diacritics.")
-    bank_style_name = text(200, allow_none=True, example="NGUYEN THI DAO",
-                           description="Upper-case ASCII as bank apps show it; default: folded display_name.")
+    display_name = text(
+        200,
+        required=True,
+        example="Nguyễn Thị Đào",
+        description="As the vendor writes it, with diacritics.",
+    )
+    bank_style_name = text(
+        200,
+        allow_none=True,
+        example="NGUYEN THI DAO",
+        description="Upper-case ASCII as bank apps show it; default: folded display_name.",
+    )
     phone = text(40, required=True, example="0912345678", description="Vietnamese mobile, as text.")
-    bank_bin = SafeString(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={
-        "description": "6-digit BIN; default: your bank's.", "example": "970405"})
-    account_number = text(40, required=True, example="1234567890123",
-                          description="As text (never a number: leading zeros count).")
+    bank_bin = SafeString(
+        validate=validate.Regexp(r"^[0-9]{6}$"),
+        metadata={"description": "6-digit BIN; default: your bank's.", "example": "970405"},
+    )
+    account_number = text(
+        40,
+        required=True,
+        example="1234567890123",
+        description="As text (never a number: leading zeros count).",
+    )
     holder_name = text(200, allow_none=True, description="Account holder as the bank returns it.")
     goods_category = text(60, allow_none=True, example="Rau củ")
     partner_reference = text(64, allow_none=True, description="Your own id for this registration.")
-    consent = fields.Boolean(required=True, metadata={
-        "description": "The vendor agreed to the processing of their data (Law 91/2025); must be true."})
-    replace_occupant = fields.Boolean(load_default=False, metadata={
-        "description": "Admin tokens only: end the current occupant's stay at the stall instead of "
-                       "answering 409 (occupancy is the market board's; banks get 403)."})
+    consent = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The vendor agreed to the processing of their data (Law 91/2025); must be true."
+        },
+    )
+    replace_occupant = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Admin tokens only: end the current occupant's stay at the stall instead of "
+            "answering 409 (occupancy is the market board's; banks get 403)."
+        },
+    )
 
 
 class VendorUpdateSchema(Schema):
@@ -164,14 +226,24 @@ class VendorUpdateSchema(Schema):
 
 
 class AccountCreateSchema(Schema):
-    bank_bin = SafeString(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={
-        "description": "6-digit BIN; default: your bank's.", "example": "970405"})
-    account_number = text(40, required=True, example="1234567890123",
-                          description="As text (never a number: leading zeros count).")
+    bank_bin = SafeString(
+        validate=validate.Regexp(r"^[0-9]{6}$"),
+        metadata={"description": "6-digit BIN; default: your bank's.", "example": "970405"},
+    )
+    account_number = text(
+        40,
+        required=True,
+        example="1234567890123",
+        description="As text (never a number: leading zeros count).",
+    )
     holder_name = text(200, allow_none=True, description="Default: the vendor's bank-style name.")
     partner_reference = text(64, allow_none=True, description="Your own id for this account.")
-    consent = fields.Boolean(load_default=False, metadata={
-        "description": "Needed only when the vendor never consented before (Law 91/2025)."})
+    consent = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Needed only when the vendor never consented before (Law 91/2025)."
+        },
+    )
 
 
 class AccountUpdateSchema(Schema):
@@ -187,7 +259,9 @@ class VendorListArgs(PageArgs):
     phone = text(40, description="Exact mobile number, any usual spelling.")
     partner_reference = text(64)
     account_number = text(40, description="Exact account number at your bank.")
-    active = fields.Boolean(metadata={"description": "Only vendors with (true) / without (false) an open account."})
+    active = fields.Boolean(
+        metadata={"description": "Only vendors with (true) / without (false) an open account."}
+    )
 
 
 class DeleteArgs(Schema):
@@ -199,8 +273,11 @@ class AccountSchema(Schema):
     bank_bin = fields.String(required=True)
     bank_name = fields.String(required=True)
     kind = fields.String(required=True, metadata={"description": "bank or wallet."})
-    account_number = fields.String(required=True, allow_none=True,
-                                   metadata={"description": "Full number; null unless it is at your bank."})
+    account_number = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Full number; null unless it is at your bank."},
+    )
     account_number_masked = fields.String(required=True, metadata={"example": "…6789"})
     is_card = fields.Boolean(required=True)
     holder_name = fields.String(required=True)
@@ -231,27 +308,47 @@ class VendorSchema(Schema):
     is_active = fields.Boolean(required=True)
     consent_at = UtcDateTime(required=True, allow_none=True)
     created_at = UtcDateTime(required=True)
-    stall = fields.Nested(StallRefSchema, required=True, allow_none=True,
-                          metadata={"description": "Where the vendor trades now."})
-    placard = fields.Nested(PlacardRefSchema, required=True, allow_none=True,
-                            metadata={"description": "The live placard at that stall, if any."})
-    accounts = fields.List(fields.Nested(AccountSchema), required=True,
-                           metadata={"description": "The accounts you may see."})
+    stall = fields.Nested(
+        StallRefSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where the vendor trades now."},
+    )
+    placard = fields.Nested(
+        PlacardRefSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The live placard at that stall, if any."},
+    )
+    accounts = fields.List(
+        fields.Nested(AccountSchema),
+        required=True,
+        metadata={"description": "The accounts you may see."},
+    )
 
 
 class VendorWrittenSchema(VendorSchema):
-    warnings = fields.List(fields.Nested(FieldErrorSchema), required=True,
-                           metadata={"description": "Non-blocking findings to check (same phone elsewhere…)."})
-    outcome = fields.String(metadata={
-        "description": "registered (new vendor on a vacant stall); account_added, account_updated or "
-                       "unchanged (the request named the stall's current vendor: no second person record)."})
+    warnings = fields.List(
+        fields.Nested(FieldErrorSchema),
+        required=True,
+        metadata={"description": "Non-blocking findings to check (same phone elsewhere…)."},
+    )
+    outcome = fields.String(
+        metadata={
+            "description": "registered (new vendor on a vacant stall); account_added, account_updated or "
+            "unchanged (the request named the stall's current vendor: no second person record)."
+        }
+    )
 
 
 class AccountWrittenSchema(AccountSchema):
-    outcome = fields.String(required=True, metadata={"description": "account_added, account_updated or unchanged."})
+    outcome = fields.String(
+        required=True, metadata={"description": "account_added, account_updated or unchanged."}
+    )
     warnings = fields.List(fields.Nested(FieldErrorSchema), required=True)
-    superseded_placards = fields.List(fields.String(), required=True,
-                                      metadata={"description": "Serials that must be reprinted."})
+    superseded_placards = fields.List(
+        fields.String(), required=True, metadata={"description": "Serials that must be reprinted."}
+    )
 
 
 class AccountListSchema(Schema):
@@ -260,8 +357,9 @@ class AccountListSchema(Schema):
 
 class VendorUpdatedSchema(VendorWrittenSchema):
     changed = fields.Dict(keys=fields.String(), required=True)
-    superseded_placards = fields.List(fields.String(), required=True,
-                                      metadata={"description": "Serials that must be reprinted."})
+    superseded_placards = fields.List(
+        fields.String(), required=True, metadata={"description": "Serials that must be reprinted."}
+    )
 
 
 class VendorPageSchema(PageSchema):
@@ -270,11 +368,18 @@ class VendorPageSchema(PageSchema):
 
 # --- stats -----------------------------------------------------------------------------
 
+
 class StatsArgs(Schema):
-    area = SafeString(validate=validate.Regexp(AREA_PATTERN), metadata={
-        "description": "SCHEME/LEVEL/CODE, e.g. 2025/province/79 or 2008/district/750; default: your area.",
-        "example": "2008/district/750"})
-    date = fields.Date(metadata={"description": "Figures as they stood on this day (default: today)."})
+    area = SafeString(
+        validate=validate.Regexp(AREA_PATTERN),
+        metadata={
+            "description": "SCHEME/LEVEL/CODE, e.g. 2025/province/79 or 2008/district/750; default: your area.",
+            "example": "2008/district/750",
+        },
+    )
+    date = fields.Date(
+        metadata={"description": "Figures as they stood on this day (default: today)."}
+    )
 
 
 class MarketFiguresSchema(Schema):
@@ -292,17 +397,24 @@ class StatsSchema(Schema):
     date = fields.Date(required=True)
     area = fields.Nested(AreaSchema, required=True, allow_none=True)
     markets_total = fields.Integer(required=True)
-    markets_cashless = fields.Integer(required=True, metadata={"description": "Markets in the programme."})
+    markets_cashless = fields.Integer(
+        required=True, metadata={"description": "Markets in the programme."}
+    )
     stalls_total = fields.Integer(required=True)
     stalls_accepting = fields.Integer(required=True)
-    rate = fields.Float(required=True, allow_none=True, metadata={"description": "Share of stalls accepting, 0–1."})
+    rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "Share of stalls accepting, 0–1."}
+    )
     markets = fields.List(fields.Nested(MarketFiguresSchema), required=True)
 
 
 # --- imports ---------------------------------------------------------------------------
 
+
 class ImportArgs(Schema):
-    dry_run = fields.Boolean(load_default=False, metadata={"description": "Check every row, register nothing."})
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Check every row, register nothing."}
+    )
 
 
 class ImportFileSchema(Schema):
@@ -310,17 +422,27 @@ class ImportFileSchema(Schema):
 
 
 class ImportRowErrorSchema(Schema):
-    column = fields.String(required=True, metadata={"description": "The file's column (or field) at fault."})
+    column = fields.String(
+        required=True, metadata={"description": "The file's column (or field) at fault."}
+    )
     code = fields.String(required=True)
     message = fields.String(required=True)
-    severity = fields.String(required=True, metadata={"description": "error blocks the row; warning does not."})
+    severity = fields.String(
+        required=True, metadata={"description": "error blocks the row; warning does not."}
+    )
 
 
 class ImportRowSchema(Schema):
-    row_number = fields.Integer(required=True, metadata={"description": "As the spreadsheet numbers it."})
-    outcome = fields.String(required=True, metadata={
-        "description": "create, add_account (the stall's current vendor gets the account), update, unchanged, "
-                       "invalid or duplicate."})
+    row_number = fields.Integer(
+        required=True, metadata={"description": "As the spreadsheet numbers it."}
+    )
+    outcome = fields.String(
+        required=True,
+        metadata={
+            "description": "create, add_account (the stall's current vendor gets the account), update, unchanged, "
+            "invalid or duplicate."
+        },
+    )
     errors = fields.List(fields.Nested(ImportRowErrorSchema), required=True)
     vendor_id = fields.Integer(required=True, allow_none=True)
     payment_account_id = fields.Integer(required=True, allow_none=True)
@@ -329,7 +451,9 @@ class ImportRowSchema(Schema):
 class ImportResultSchema(Schema):
     id = fields.Integer(required=True)
     dry_run = fields.Boolean(required=True)
-    status = fields.String(required=True, metadata={"description": "previewed (dry run), committed or failed."})
+    status = fields.String(
+        required=True, metadata={"description": "previewed (dry run), committed or failed."}
+    )
     filename = fields.String(required=True)
     file_format = fields.String(required=True)
     bank_bin = fields.String(required=True)

@@ -24,7 +24,9 @@ from market4.extensions import db
 from market4.markets.models import Market
 from market4.markets.queries import restrict_markets_to_area
 
-blp = new_blueprint("stats", "Acceptance figures: markets, stalls and how many accept cashless payment.")
+blp = new_blueprint(
+    "stats", "Acceptance figures: markets, stalls and how many accept cashless payment."
+)
 
 STATS_ROLES = ("area_staff", "admin")
 
@@ -33,10 +35,19 @@ def _area(text: str) -> AdminUnit:
     scheme, level, code = text.split("/")
     unit = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
     if unit is None:
-        raise ValidationFailed([FieldError("area", f"Không có đơn vị hành chính {text}.", "unknown_area")])
+        raise ValidationFailed(
+            [FieldError("area", f"Không có đơn vị hành chính {text}.", "unknown_area")]
+        )
     if unit.scheme == SCHEME_2008 and unit.level == "commune":
-        raise ValidationFailed([FieldError("area", "Không thống kê theo xã cũ (trước 01/07/2025); "
-                                                   "hãy dùng xã mới hoặc huyện cũ.", "unsupported_area")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "area",
+                    "Không thống kê theo xã cũ (trước 01/07/2025); hãy dùng xã mới hoặc huyện cũ.",
+                    "unsupported_area",
+                )
+            ]
+        )
     return unit
 
 
@@ -46,8 +57,11 @@ def _outside_scope(user: Any, area: AdminUnit) -> bool:
         return False
     in_area = restrict_markets_to_area(select(Market.id), area)
     visible = scope.markets_query(user).with_only_columns(Market.id)
-    return bool(db.session.scalar(select(func.count()).select_from(
-        in_area.where(Market.id.not_in(visible)).subquery())))
+    return bool(
+        db.session.scalar(
+            select(func.count()).select_from(in_area.where(Market.id.not_in(visible)).subquery())
+        )
+    )
 
 
 @blp.route("/stats")
@@ -69,7 +83,9 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
     if area:
         unit = _area(area)
         if _outside_scope(user, unit):
-            raise NotFound("Không có số liệu của đơn vị này trong phạm vi của bạn.", code="area_not_found")
+            raise NotFound(
+                "Không có số liệu của đơn vị này trong phạm vi của bạn.", code="area_not_found"
+            )
         markets = restrict_markets_to_area(markets, unit)
     figures = figures_for_markets(markets, on=day)
     return {**figures.as_dict(), "date": figures.on, "area": area_dict(unit) if unit else None}

@@ -37,23 +37,37 @@ class NewToken:
 def clean_name(value: Any) -> str:
     name = clean_text(value)
     if not name:
-        raise ValidationFailed([FieldError("name", "Cần đặt tên cho khóa (ví dụ: “Máy chủ CRM”).", "required")])
+        raise ValidationFailed(
+            [FieldError("name", "Cần đặt tên cho khóa (ví dụ: “Máy chủ CRM”).", "required")]
+        )
     if len(name) > NAME_MAX:
-        raise ValidationFailed([FieldError("name", f"Tên khóa dài tối đa {NAME_MAX} ký tự.", "invalid_length")])
+        raise ValidationFailed(
+            [FieldError("name", f"Tên khóa dài tối đa {NAME_MAX} ký tự.", "invalid_length")]
+        )
     return name
 
 
 def active_tokens(user: User) -> list[ApiToken]:
-    return list(db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def list_tokens(user: User) -> list[ApiToken]:
     """Every token of ``user``, newest first, revoked ones included (they stay as history)."""
-    return list(db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(
+                ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc()
+            )
+        )
+    )
 
 
 def create_token(user: User, name: Any, *, actor: Any, channel: str = "web") -> NewToken:
@@ -62,17 +76,29 @@ def create_token(user: User, name: Any, *, actor: Any, channel: str = "web") -> 
     if user.role not in TOKEN_ROLES or not user.is_active:
         raise PermissionDenied("Tài khoản này không dùng được API.", code="no_api_access")
     clean = clean_name(name)
-    active = db.session.scalar(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
     if active >= ACTIVE_TOKENS_MAX:
-        raise Conflict(f"Mỗi tài khoản có tối đa {ACTIVE_TOKENS_MAX} khóa đang dùng; hãy thu hồi khóa cũ.",
-                       code="too_many_tokens")
+        raise Conflict(
+            f"Mỗi tài khoản có tối đa {ACTIVE_TOKENS_MAX} khóa đang dùng; hãy thu hồi khóa cũ.",
+            code="too_many_tokens",
+        )
     secret = new_secret()
-    token = ApiToken(user_id=user.id, name=clean, token_hash=hash_secret(secret), prefix=shown_prefix(secret))
+    token = ApiToken(
+        user_id=user.id, name=clean, token_hash=hash_secret(secret), prefix=shown_prefix(secret)
+    )
     db.session.add(token)
     db.session.flush()
-    audit.record("create", token, actor=actor, channel=channel,
-                 after={"user_id": user.id, "name": clean, "prefix": token.prefix})
+    audit.record(
+        "create",
+        token,
+        actor=actor,
+        channel=channel,
+        after={"user_id": user.id, "name": clean, "prefix": token.prefix},
+    )
     return NewToken(token=token, secret=secret)
 
 

@@ -27,8 +27,10 @@ ROLES = tuple(sorted(tokens.TOKEN_ROLES))
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Tên khóa"), validators=[DataRequired(_l("Cần đặt tên cho khóa.")),
-                                                   Length(max=tokens.NAME_MAX)])
+    name = StringField(
+        _l("Tên khóa"),
+        validators=[DataRequired(_l("Cần đặt tên cho khóa.")), Length(max=tokens.NAME_MAX)],
+    )
 
 
 class RevokeForm(FlaskForm):
@@ -36,11 +38,22 @@ class RevokeForm(FlaskForm):
 
 
 def _page(form: TokenForm, new_token: tokens.NewToken | None = None, status: int = 200):
-    response = current_app.make_response((render_template(
-        "api/tokens.html", form=form, revoke_form=RevokeForm(), tokens=tokens.list_tokens(current_user),
-        new_token=new_token, active_max=tokens.ACTIVE_TOKENS_MAX,
-        rate_limit=current_app.config.get("API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE),
-    ), status))
+    response = current_app.make_response(
+        (
+            render_template(
+                "api/tokens.html",
+                form=form,
+                revoke_form=RevokeForm(),
+                tokens=tokens.list_tokens(current_user),
+                new_token=new_token,
+                active_max=tokens.ACTIVE_TOKENS_MAX,
+                rate_limit=current_app.config.get(
+                    "API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE
+                ),
+            ),
+            status,
+        )
+    )
     # The secret is on this page once: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -59,7 +72,9 @@ def create():
     if not form.validate_on_submit():
         return _page(form, status=422)
     try:
-        new_token = tokens.create_token(current_user, form.name.data, actor=current_user, channel="web")
+        new_token = tokens.create_token(
+            current_user, form.name.data, actor=current_user, channel="web"
+        )
     except ValidationFailed as error:
         form.name.errors = [e.message for e in error.errors]
         return _page(form, status=422)
@@ -87,5 +102,8 @@ def revoke(token_id: int):
         flash(error.message, "error")
         return redirect(url_for("tokens.index"))
     db.session.commit()
-    flash(_("Đã thu hồi khóa “%(name)s”: từ giờ khóa này không dùng được nữa.", name=token.name), "success")
+    flash(
+        _("Đã thu hồi khóa “%(name)s”: từ giờ khóa này không dùng được nữa.", name=token.name),
+        "success",
+    )
     return redirect(url_for("tokens.index"))

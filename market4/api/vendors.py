@@ -51,6 +51,7 @@ BINARY = {"type": "string", "format": "binary"}  # documents a file body; views 
 
 # --- representation --------------------------------------------------------------------
 
+
 def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
     if user.role == "bank_partner":
         bank_bin = scope.user_bank_bin(user) or "-"
@@ -60,12 +61,19 @@ def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
 
 def account_dict(user: User, account: PaymentAccount) -> dict[str, Any]:
     return {
-        "id": account.id, "bank_bin": account.bank_bin, "bank_name": account.bank.short_name,
+        "id": account.id,
+        "bank_bin": account.bank_bin,
+        "bank_name": account.bank.short_name,
         "kind": account.kind,
-        "account_number": account.account_number if scope.can_see_account_number(user, account) else None,
+        "account_number": account.account_number
+        if scope.can_see_account_number(user, account)
+        else None,
         "account_number_masked": mask_account_number(account.account_number),
-        "is_card": account.is_card, "holder_name": account.holder_name, "status": account.status,
-        "is_on_placard": account.is_on_placard, "partner_reference": account.partner_reference,
+        "is_card": account.is_card,
+        "holder_name": account.holder_name,
+        "status": account.status,
+        "is_on_placard": account.is_on_placard,
+        "partner_reference": account.partner_reference,
         "verified_at": account.verified_at,
     }
 
@@ -74,13 +82,31 @@ def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
     """The API view of ``vendors``, with their stalls and live placards in two queries."""
     vendors = list(vendors)
     ids = [v.id for v in vendors]
-    occupancies = {o.vendor_id: o for o in db.session.scalars(
-        select(Occupancy).where(Occupancy.vendor_id.in_(ids), Occupancy.ended_on.is_(None))
-        .options(joinedload(Occupancy.stall).joinedload(Stall.market)))} if ids else {}
+    occupancies = (
+        {
+            o.vendor_id: o
+            for o in db.session.scalars(
+                select(Occupancy)
+                .where(Occupancy.vendor_id.in_(ids), Occupancy.ended_on.is_(None))
+                .options(joinedload(Occupancy.stall).joinedload(Stall.market))
+            )
+        }
+        if ids
+        else {}
+    )
     stall_ids = [o.stall_id for o in occupancies.values()]
-    placards = {p.stall_id: p for p in db.session.scalars(
-        select(Placard).where(Placard.stall_id.in_(stall_ids), Placard.status.in_(LIVE_STATUSES)))
-    } if stall_ids else {}
+    placards = (
+        {
+            p.stall_id: p
+            for p in db.session.scalars(
+                select(Placard).where(
+                    Placard.stall_id.in_(stall_ids), Placard.status.in_(LIVE_STATUSES)
+                )
+            )
+        }
+        if stall_ids
+        else {}
+    )
     result = []
     for vendor in vendors:
         accounts = visible_accounts(user, vendor)
@@ -89,16 +115,33 @@ def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
         placard = placards.get(stall.id) if stall else None
         if placard is not None and placard.payment_account_id not in {a.id for a in accounts}:
             placard = None  # another bank's placard: not the caller's business
-        result.append({
-            "id": vendor.id, "display_name": vendor.display_name, "bank_style_name": vendor.bank_style_name,
-            "phone": vendor.phone_e164, "is_active": vendor.is_active, "consent_at": vendor.consent_at,
-            "created_at": vendor.created_at,
-            "stall": {"id": stall.id, "code": stall.code, "market_code": stall.market.code,
-                      "market_name": stall.market.name} if stall else None,
-            "placard": {"serial": placard.serial, "status": placard.status,
-                        "version": placard.version} if placard else None,
-            "accounts": [account_dict(user, a) for a in accounts],
-        })
+        result.append(
+            {
+                "id": vendor.id,
+                "display_name": vendor.display_name,
+                "bank_style_name": vendor.bank_style_name,
+                "phone": vendor.phone_e164,
+                "is_active": vendor.is_active,
+                "consent_at": vendor.consent_at,
+                "created_at": vendor.created_at,
+                "stall": {
+                    "id": stall.id,
+                    "code": stall.code,
+                    "market_code": stall.market.code,
+                    "market_name": stall.market.name,
+                }
+                if stall
+                else None,
+                "placard": {
+                    "serial": placard.serial,
+                    "status": placard.status,
+                    "version": placard.version,
+                }
+                if placard
+                else None,
+                "accounts": [account_dict(user, a) for a in accounts],
+            }
+        )
     return result
 
 
@@ -130,6 +173,7 @@ def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
 
 # --- endpoints -------------------------------------------------------------------------
 
+
 @blp.route("/vendors", methods=["POST"])
 @blp.doc(parameters=[HEADER_DOC])
 @roles_allowed("bank_partner", "market_manager", "admin")
@@ -154,23 +198,47 @@ def create_vendor(payload: dict[str, Any]):
     (managers never write account numbers). Findings come back in ``warnings``.
     """
     user = current_user()
-    market = db.session.scalar(scope.markets_query(user).where(Market.code == payload["market_code"]))
+    market = db.session.scalar(
+        scope.markets_query(user).where(Market.code == payload["market_code"])
+    )
     # Without a BIN (and not a bank's token) the service reports the field, after the
     # policy has had its say about who may register at all.
     bank_bin = payload.get("bank_bin") or scope.user_bank_bin(user) or ""
     if market is None:
-        raise ValidationFailed([FieldError(
-            "market_code", f"Không có chợ mã “{payload['market_code']}” trong phạm vi của bạn.", "unknown_market")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "market_code",
+                    f"Không có chợ mã “{payload['market_code']}” trong phạm vi của bạn.",
+                    "unknown_market",
+                )
+            ]
+        )
     registration = services.VendorRegistration(
-        display_name=payload["display_name"], phone=payload["phone"], bank_bin=bank_bin,
-        account_number=payload["account_number"], market=market, stall_code=payload["stall_code"],
-        bank_style_name=payload.get("bank_style_name"), holder_name=payload.get("holder_name"),
-        goods_category=payload.get("goods_category"), partner_reference=payload.get("partner_reference"),
-        consent_given=payload["consent"])
-    result = services.register_vendor(registration, organisation=user.organisation, actor=user, channel="api",
-                                      replace_occupant=payload["replace_occupant"])
-    body = {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings],
-            "outcome": result.outcome}
+        display_name=payload["display_name"],
+        phone=payload["phone"],
+        bank_bin=bank_bin,
+        account_number=payload["account_number"],
+        market=market,
+        stall_code=payload["stall_code"],
+        bank_style_name=payload.get("bank_style_name"),
+        holder_name=payload.get("holder_name"),
+        goods_category=payload.get("goods_category"),
+        partner_reference=payload.get("partner_reference"),
+        consent_given=payload["consent"],
+    )
+    result = services.register_vendor(
+        registration,
+        organisation=user.organisation,
+        actor=user,
+        channel="api",
+        replace_occupant=payload["replace_occupant"],
+    )
+    body = {
+        **vendor_dict(user, result.vendor),
+        "warnings": [w.as_dict() for w in result.warnings],
+        "outcome": result.outcome,
+    }
     # A new vendor or account is created (201); an account that was already theirs is not.
     status = 201 if result.outcome in (services.REGISTERED, services.ACCOUNT_ADDED) else 200
     return body, status, {"Location": url_for("api_vendors.get_vendor", vendor_id=result.vendor.id)}
@@ -185,17 +253,29 @@ def list_vendors(page: int, page_size: int, **filters: Any):
     user = current_user()
     query = _filtered(user, scope.vendors_query(user), filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    vendors = db.session.scalars(query.options(_with_accounts()).order_by(Vendor.id.desc())
-                                 .limit(page_size).offset((page - 1) * page_size))
-    return {"items": vendor_dicts(user, vendors), "page": page, "page_size": page_size, "total": total}
+    vendors = db.session.scalars(
+        query.options(_with_accounts())
+        .order_by(Vendor.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return {
+        "items": vendor_dicts(user, vendors),
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+    }
 
 
 def _filtered(user: User, query: Any, filters: dict[str, Any]) -> Any:
     accounts = scope.accounts_query(user).with_only_columns(PaymentAccount.vendor_id)
     if filters.get("market"):
-        at_market = (select(Occupancy.vendor_id).join(Stall, Stall.id == Occupancy.stall_id)
-                     .join(Market, Market.id == Stall.market_id)
-                     .where(Market.code == filters["market"], Occupancy.ended_on.is_(None)))
+        at_market = (
+            select(Occupancy.vendor_id)
+            .join(Stall, Stall.id == Occupancy.stall_id)
+            .join(Market, Market.id == Stall.market_id)
+            .where(Market.code == filters["market"], Occupancy.ended_on.is_(None))
+        )
         query = query.where(Vendor.id.in_(at_market))
     if filters.get("q"):
         folded = fold_to_bank_style(rules.clean_text(filters["q"]))
@@ -203,14 +283,21 @@ def _filtered(user: User, query: Any, filters: dict[str, Any]) -> Any:
     if filters.get("phone"):
         query = query.where(Vendor.phone_e164 == rules.clean_phone(filters["phone"]))
     if filters.get("partner_reference"):
-        query = query.where(Vendor.id.in_(accounts.where(
-            PaymentAccount.partner_reference == rules.clean_text(filters["partner_reference"]))))
+        query = query.where(
+            Vendor.id.in_(
+                accounts.where(
+                    PaymentAccount.partner_reference
+                    == rules.clean_text(filters["partner_reference"])
+                )
+            )
+        )
     if filters.get("account_number"):
         number = rules.clean_account_number(filters["account_number"]).number
         query = query.where(Vendor.id.in_(accounts.where(PaymentAccount.account_number == number)))
     if filters.get("active") is not None:
-        has_active = accounts.where(PaymentAccount.vendor_id == Vendor.id,
-                                    PaymentAccount.status == "active").exists()
+        has_active = accounts.where(
+            PaymentAccount.vendor_id == Vendor.id, PaymentAccount.status == "active"
+        ).exists()
         query = query.where(has_active if filters["active"] else ~has_active)
     return query
 
@@ -239,11 +326,16 @@ def update_vendor(changes: dict[str, Any], vendor_id: int):
     user = current_user()
     vendor = scope.get_vendor_or_404(user, vendor_id)
     account = own_account(user, vendor) if set(changes) & set(services.ACCOUNT_FIELDS) else None
-    result = services.update_registration(account or vendor, changes, organisation=user.organisation, actor=user,
-                                          channel="api")
+    result = services.update_registration(
+        account or vendor, changes, organisation=user.organisation, actor=user, channel="api"
+    )
     db.session.commit()
-    return {**vendor_dict(user, result.vendor), "warnings": [w.as_dict() for w in result.warnings],
-            "changed": result.changed, "superseded_placards": [p.serial for p in result.superseded]}
+    return {
+        **vendor_dict(user, result.vendor),
+        "warnings": [w.as_dict() for w in result.warnings],
+        "changed": result.changed,
+        "superseded_placards": [p.serial for p in result.superseded],
+    }
 
 
 @blp.route("/vendors/<int(max=2147483647):vendor_id>", methods=["DELETE"])
@@ -259,30 +351,44 @@ def delete_vendor(vendor_id: int, reason: str | None = None):
     user = current_user()
     vendor = scope.get_vendor_or_404(user, vendor_id)
     account = _account_to_close(user, vendor)
-    services.deactivate_registration(account, organisation=user.organisation, actor=user,
-                                     reason=reason or DEFAULT_CLOSE_REASON, channel="api", on=today())
+    services.deactivate_registration(
+        account,
+        organisation=user.organisation,
+        actor=user,
+        reason=reason or DEFAULT_CLOSE_REASON,
+        channel="api",
+        on=today(),
+    )
     db.session.commit()
     return None
 
 
 # --- placards --------------------------------------------------------------------------
 
+
 def _vendor_stall(user: User, vendor_id: int) -> tuple[Vendor, Stall]:
     """The vendor's current stall, when its placard pays an account the caller may see."""
     vendor = scope.get_vendor_or_404(user, vendor_id)
-    occupancy = db.session.scalar(select(Occupancy).where(Occupancy.vendor_id == vendor.id,
-                                                         Occupancy.ended_on.is_(None)))
+    occupancy = db.session.scalar(
+        select(Occupancy).where(Occupancy.vendor_id == vendor.id, Occupancy.ended_on.is_(None))
+    )
     if occupancy is None:
         raise NotFound("Tiểu thương không có sạp nào hiện tại.", code="no_current_stall")
     account = vendor.placard_account
-    if account is None or (user.role == "bank_partner" and not scope.can_see_account_number(user, account)):
-        raise NotFound("Tiểu thương chưa có tài khoản (của bạn) để in lên bảng mã.", code="no_placard_account")
+    if account is None or (
+        user.role == "bank_partner" and not scope.can_see_account_number(user, account)
+    ):
+        raise NotFound(
+            "Tiểu thương chưa có tài khoản (của bạn) để in lên bảng mã.", code="no_placard_account"
+        )
     return vendor, occupancy.stall
 
 
 @blp.route("/vendors/<int(max=2147483647):vendor_id>/placard.pdf")
 @roles_allowed(*VENDOR_ROLES)
-@blp.response(200, BINARY, description="A6 placard, ready to print.", content_type="application/pdf")
+@blp.response(
+    200, BINARY, description="A6 placard, ready to print.", content_type="application/pdf"
+)
 def placard_pdf(vendor_id: int):
     """The vendor's A6 placard for their current stall (PDF).
 
@@ -299,17 +405,22 @@ def placard_pdf(vendor_id: int):
     existing = current_pdf_for_stall(stall, account) if account is not None else None
     if existing is not None:
         serial = services_placards.current_placard(stall, account).serial
-        return send_file(BytesIO(existing), mimetype="application/pdf",
-                         download_name=f"bang-ma-{serial}.pdf")
+        return send_file(
+            BytesIO(existing), mimetype="application/pdf", download_name=f"bang-ma-{serial}.pdf"
+        )
     result = print_stalls([stall], layout="a6", actor=user, channel="api", cover_page=False)
     db.session.commit()
     serial = result.placards[0].serial
-    return send_file(BytesIO(result.pdf), mimetype="application/pdf", download_name=f"bang-ma-{serial}.pdf")
+    return send_file(
+        BytesIO(result.pdf), mimetype="application/pdf", download_name=f"bang-ma-{serial}.pdf"
+    )
 
 
 @blp.route("/vendors/<int(max=2147483647):vendor_id>/placard.png")
 @roles_allowed(*VENDOR_ROLES)
-@blp.response(200, BINARY, description="The live placard as a phone-screen image.", content_type="image/png")
+@blp.response(
+    200, BINARY, description="The live placard as a phone-screen image.", content_type="image/png"
+)
 def placard_png(vendor_id: int):
     """The stall's live placard as a PNG (nothing is issued); 404 when there is none."""
     from market4.placards.printing import png_for_stall
@@ -319,7 +430,12 @@ def placard_png(vendor_id: int):
     vendor, stall = _vendor_stall(user, vendor_id)
     placard = live_placard(stall)
     if placard is None or placard.payment_account.vendor_id != vendor.id:
-        raise NotFound(f"Sạp {stall.code} chưa có bảng mã còn hiệu lực của tiểu thương này.",
-                       code="no_live_placard")
-    return send_file(BytesIO(png_for_stall(stall)), mimetype="image/png",
-                     download_name=f"bang-ma-{placard.serial}.png")
+        raise NotFound(
+            f"Sạp {stall.code} chưa có bảng mã còn hiệu lực của tiểu thương này.",
+            code="no_live_placard",
+        )
+    return send_file(
+        BytesIO(png_for_stall(stall)),
+        mimetype="image/png",
+        download_name=f"bang-ma-{placard.serial}.png",
+    )

@@ -91,6 +91,4 @@ def unit_count() -> int:
 
 
 def find_unit(scheme: str, level: str, code: str) -> AdminUnit | None:
-    return db.session.scalar(
-        select(AdminUnit).filter_by(scheme=scheme, level=level, code=code)
-    )
+    return db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))

@@ -21,11 +21,16 @@ def users_group() -> None:
 @click.option("--email", required=True)
 @click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
 @click.option("--role", required=True, type=click.Choice(list(ROLES)))
-@click.option("--scope", default=None,
-              help="Organisation id or exact name; for a new scope give bank:BIN, "
-                   "area:SCHEME/LEVEL/CODE (e.g. area:2025/commune/26575) or market:CODE[,CODE].")
+@click.option(
+    "--scope",
+    default=None,
+    help="Organisation id or exact name; for a new scope give bank:BIN, "
+    "area:SCHEME/LEVEL/CODE (e.g. area:2025/commune/26575) or market:CODE[,CODE].",
+)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_command(email: str, name: str | None, role: str, scope: str | None, password: str) -> None:
+def create_command(
+    email: str, name: str | None, role: str, scope: str | None, password: str
+) -> None:
     """Create a user (e.g. the first admin: --role admin)."""
     from market4.markets.models import Market
 
@@ -39,14 +44,21 @@ def create_command(email: str, name: str | None, role: str, scope: str | None, p
             if missing:
                 raise click.UsageError(f"unknown market code(s): {', '.join(sorted(missing))}")
         elif kind == "bank":
-            organisation = Organisation(kind="bank_branch", name=f"Chi nhánh {value}", bank_bin=value)
+            organisation = Organisation(
+                kind="bank_branch", name=f"Chi nhánh {value}", bank_bin=value
+            )
         elif kind == "area":
             scheme, level, code = (value.split("/") + ["", "", ""])[:3]
-            area = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+            area = db.session.scalar(
+                select(AdminUnit).filter_by(scheme=scheme, level=level, code=code)
+            )
             if area is None:
                 raise click.UsageError(f"unknown area {value!r}; run 'market4 areas load' first?")
-            kind_by_level = {"province": "province_office", "commune": "commune_office",
-                             "district": "district_office"}
+            kind_by_level = {
+                "province": "province_office",
+                "commune": "commune_office",
+                "district": "district_office",
+            }
             organisation = Organisation(kind=kind_by_level[level], name=area.full_name, area=area)
         else:
             organisation = _existing_organisation(scope)
@@ -54,8 +66,14 @@ def create_command(email: str, name: str | None, role: str, scope: str | None, p
             db.session.add(organisation)
             db.session.flush()
     try:
-        user = services.create_user(email=email, name=name or email.split("@")[0], role=role,
-                                    password=password, organisation=organisation, channel="cli")
+        user = services.create_user(
+            email=email,
+            name=name or email.split("@")[0],
+            role=role,
+            password=password,
+            organisation=organisation,
+            channel="cli",
+        )
     except ValidationFailed as failure:
         for error in failure.errors:
             click.echo(f"market4: {error.field}: {error.message}", err=True)
@@ -67,8 +85,11 @@ def create_command(email: str, name: str | None, role: str, scope: str | None, p
 
 def _existing_organisation(scope: str) -> Organisation:
     query = select(Organisation)
-    query = query.where(Organisation.id == int(scope)) if scope.isdigit() else query.where(
-        Organisation.name == scope)
+    query = (
+        query.where(Organisation.id == int(scope))
+        if scope.isdigit()
+        else query.where(Organisation.name == scope)
+    )
     organisation = db.session.scalar(query)
     if organisation is None:
         raise click.UsageError(f"no organisation {scope!r}")

@@ -21,5 +21,8 @@ class PasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu mới"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("Hai mật khẩu không khớp."))],
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("Hai mật khẩu không khớp.")),
+        ],
     )

@@ -79,7 +79,9 @@ def accounts_query(user: User) -> Select:
         return query
     if user.role == "bank_partner":
         return query.where(PaymentAccount.bank_bin == (user_bank_bin(user) or "-"))
-    stall_ids = select(Stall.id).where(Stall.market_id.in_(markets_query(user).with_only_columns(Market.id)))
+    stall_ids = select(Stall.id).where(
+        Stall.market_id.in_(markets_query(user).with_only_columns(Market.id))
+    )
     vendor_ids = select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids))
     return query.where(PaymentAccount.vendor_id.in_(vendor_ids))
 
@@ -95,8 +97,12 @@ def vendors_query(user: User) -> Select:
             PaymentAccount.bank_bin == (user_bank_bin(user) or "-")
         )
         return query.where(Vendor.id.in_(mine))
-    stall_ids = select(Stall.id).where(Stall.market_id.in_(markets_query(user).with_only_columns(Market.id)))
-    return query.where(Vendor.id.in_(select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids))))
+    stall_ids = select(Stall.id).where(
+        Stall.market_id.in_(markets_query(user).with_only_columns(Market.id))
+    )
+    return query.where(
+        Vendor.id.in_(select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids)))
+    )
 
 
 def get_vendor_or_404(user: User, vendor_id: int) -> Vendor:

@@ -37,7 +37,11 @@ def is_rate_limited(email: str, remote_addr: str | None) -> bool:
         LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
     )
     by_email = db.session.scalar(failures.where(LoginAttempt.email == email.lower()))
-    by_addr = db.session.scalar(failures.where(LoginAttempt.remote_addr == remote_addr)) if remote_addr else 0
+    by_addr = (
+        db.session.scalar(failures.where(LoginAttempt.remote_addr == remote_addr))
+        if remote_addr
+        else 0
+    )
     return (by_email or 0) >= MAX_FAILED_ATTEMPTS or (by_addr or 0) >= MAX_FAILED_ATTEMPTS * 4
 
 
@@ -56,22 +60,30 @@ def authenticate(email: str, password: str, *, remote_addr: str | None) -> User:
     db.session.add(LoginAttempt(email=email, remote_addr=remote_addr, succeeded=ok))
     db.session.flush()
     if not ok:
-        raise ValidationFailed([FieldError("password", "Email hoặc mật khẩu không đúng.",
-                                           "invalid_credentials")])
+        raise ValidationFailed(
+            [FieldError("password", "Email hoặc mật khẩu không đúng.", "invalid_credentials")]
+        )
     return user
 
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed([FieldError(
-            "new_password", f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", "password_too_short"
-        )])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "new_password",
+                    f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+                    "password_too_short",
+                )
+            ]
+        )
 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current):
-        raise ValidationFailed([FieldError("current_password", "Mật khẩu hiện tại không đúng.",
-                                           "invalid_credentials")])
+        raise ValidationFailed(
+            [FieldError("current_password", "Mật khẩu hiện tại không đúng.", "invalid_credentials")]
+        )
     check_new_password(new)
     user.password_hash = generate_password_hash(new)
     audit.record("change_password", user, actor=user)
@@ -95,20 +107,45 @@ def create_user(
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         errors.append(FieldError("email", "Email này đã có tài khoản.", "duplicate_email"))
     if role == "bank_partner" and (organisation is None or organisation.bank_bin is None):
-        errors.append(FieldError("organisation", "Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng.",
-                                 "organisation_required"))
+        errors.append(
+            FieldError(
+                "organisation",
+                "Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng.",
+                "organisation_required",
+            )
+        )
     if role == "area_staff" and (organisation is None or organisation.area_id is None):
-        errors.append(FieldError("organisation", "Cán bộ địa phương phải thuộc một đơn vị có địa bàn.",
-                                 "organisation_required"))
+        errors.append(
+            FieldError(
+                "organisation",
+                "Cán bộ địa phương phải thuộc một đơn vị có địa bàn.",
+                "organisation_required",
+            )
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(FieldError("password", f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
-                                 "password_too_short"))
+        errors.append(
+            FieldError(
+                "password",
+                f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+                "password_too_short",
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
-    user = User(email=email, name=name.strip(), role=role, organisation=organisation,
-                password_hash=generate_password_hash(password))
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        organisation=organisation,
+        password_hash=generate_password_hash(password),
+    )
     db.session.add(user)
     db.session.flush()
-    audit.record("create", user, actor=actor, channel=channel,
-                 after={"email": email, "role": role, "organisation_id": getattr(organisation, "id", None)})
+    audit.record(
+        "create",
+        user,
+        actor=actor,
+        channel=channel,
+        after={"email": email, "role": role, "organisation_id": getattr(organisation, "id", None)},
+    )
     return user

@@ -25,11 +25,14 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data,
-                                         remote_addr=request.remote_addr)
+            user = services.authenticate(
+                form.email.data, form.password.data, remote_addr=request.remote_addr
+            )
         except services.TooManyAttempts:
             db.session.commit()
-            form.password.errors.append(_("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."))
+            form.password.errors.append(
+                _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+            )
             status = 429
         except ValidationFailed:
             db.session.commit()  # keep the failed attempt: it feeds the rate limit
@@ -57,7 +60,9 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
         except ValidationFailed as failure:
             for error in failure.errors:
                 getattr(form, error.field, form.new_password).errors.append(error.message)

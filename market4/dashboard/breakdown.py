@@ -64,8 +64,10 @@ def bank_breakdown(
     if only_bank_bin is not None:
         rows = _partner_rows(named, only_bank_bin, total)
     else:
-        rows = [BankShare(WALLET if is_wallet else BANK, bin_, name, count, total)
-                for bin_, name, is_wallet, count in named]
+        rows = [
+            BankShare(WALLET if is_wallet else BANK, bin_, name, count, total)
+            for bin_, name, is_wallet, count in named
+        ]
         rows.sort(key=lambda row: (-row.stalls, row.name.casefold()))
     if unknown:
         rows.append(BankShare(UNKNOWN, None, "", unknown, total))
@@ -93,15 +95,19 @@ def _counts_by_bin(market_ids: Select, day: date) -> list[tuple[str | None, str 
     newer_occupant = exists().where(
         later.stall_id == occupant.stall_id,
         _occupies_on(later, day),
-        or_(later.started_on > occupant.started_on,
-            and_(later.started_on == occupant.started_on, later.id > occupant.id)),
+        or_(
+            later.started_on > occupant.started_on,
+            and_(later.started_on == occupant.started_on, later.id > occupant.id),
+        ),
     )
     query = (
         select(Bank.bin, Bank.short_name, Bank.is_wallet, func.count(Stall.id))
         .select_from(Stall)
         .join(latest, and_(latest.c.stall_id == Stall.id, latest.c.rank == 1))
-        .outerjoin(occupant, and_(occupant.stall_id == Stall.id, _occupies_on(occupant, day),
-                                  ~newer_occupant))
+        .outerjoin(
+            occupant,
+            and_(occupant.stall_id == Stall.id, _occupies_on(occupant, day), ~newer_occupant),
+        )
         .outerjoin(
             PaymentAccount,
             and_(
@@ -114,10 +120,13 @@ def _counts_by_bin(market_ids: Select, day: date) -> list[tuple[str | None, str 
         .where(latest.c.status == ACCEPTING, open_on(day), Stall.market_id.in_(market_ids))
         .group_by(Bank.bin, Bank.short_name, Bank.is_wallet)
     )
-    return [(bin_, name, bool(is_wallet), count)
-            for bin_, name, is_wallet, count in db.session.execute(query)]
+    return [
+        (bin_, name, bool(is_wallet), count)
+        for bin_, name, is_wallet, count in db.session.execute(query)
+    ]
 
 
 def _occupies_on(occupancy: type[Occupancy], day: date) -> ColumnElement[bool]:
-    return and_(occupancy.started_on <= day,
-                or_(occupancy.ended_on.is_(None), occupancy.ended_on > day))
+    return and_(
+        occupancy.started_on <= day, or_(occupancy.ended_on.is_(None), occupancy.ended_on > day)
+    )

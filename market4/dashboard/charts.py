@@ -54,13 +54,25 @@ class RateCharts:
     narrow: Markup
 
 
-def rate_charts(points: list[TrendPoint], *, threshold: Fraction, threshold_label: str) -> RateCharts:
+def rate_charts(
+    points: list[TrendPoint], *, threshold: Fraction, threshold_label: str
+) -> RateCharts:
     """The weekly rate chart drawn for a wide screen (and paper) and for a phone."""
     return RateCharts(
-        wide=rate_chart_svg(points, threshold=threshold, threshold_label=threshold_label,
-                            element_id="trend-wide", box=WIDE),
-        narrow=rate_chart_svg(points, threshold=threshold, threshold_label=threshold_label,
-                              element_id="trend-narrow", box=NARROW),
+        wide=rate_chart_svg(
+            points,
+            threshold=threshold,
+            threshold_label=threshold_label,
+            element_id="trend-wide",
+            box=WIDE,
+        ),
+        narrow=rate_chart_svg(
+            points,
+            threshold=threshold,
+            threshold_label=threshold_label,
+            element_id="trend-narrow",
+            box=NARROW,
+        ),
     )
 
 
@@ -96,9 +108,12 @@ def _describe(points: list[TrendPoint]) -> str:
     return _(
         "Từ %(start)s đến %(end)s, tỉ lệ đi từ %(from_rate)s lên %(to_rate)s "
         "(%(accepting)s/%(total)s tiểu thương).",
-        start=vn_date(first.day), end=vn_date(last.day),
-        from_rate=vn_percent(first.rate), to_rate=vn_percent(last.rate),
-        accepting=vn_number(last.stalls_accepting), total=vn_number(last.stalls_total),
+        start=vn_date(first.day),
+        end=vn_date(last.day),
+        from_rate=vn_percent(first.rate),
+        to_rate=vn_percent(last.rate),
+        accepting=vn_number(last.stalls_accepting),
+        total=vn_number(last.stalls_total),
     )
 
 
@@ -116,10 +131,13 @@ def _y_axis(box: ChartBox) -> list[str]:
         y = _y(tick / 100, box)
         # The 0% line is the axis itself; the others are faint guides.
         stroke = "#000" if tick == 0 else "#c8c8c8"
-        lines.append(f'<line x1="{box.left}" x2="{box.width - box.right}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}" stroke="{stroke}" stroke-width="1"/>')
-        lines.append(f'<text x="{box.left - 8}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'fill="#333">{tick}%</text>')
+        lines.append(
+            f'<line x1="{box.left}" x2="{box.width - box.right}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="{stroke}" stroke-width="1"/>'
+        )
+        lines.append(
+            f'<text x="{box.left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{tick}%</text>'
+        )
     return lines
 
 
@@ -135,14 +153,22 @@ def _x_axis(points: list[TrendPoint], box: ChartBox) -> list[str]:
         if from_end % box.label_every:
             continue
         x = _x((point.day - start).days, span, box)
-        marks.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base:.1f}" y2="{base + 5:.1f}" '
-                     f'stroke="#000"/>')
-        marks.append(f'<text x="{x:.1f}" y="{base + 19:.1f}" text-anchor="middle" '
-                     f'fill="#333">{point.day.strftime("%d/%m")}</text>')
-    caption = escape(_("Cuối tuần (ngày/tháng), năm %(year)s", year=end.year)
-                     if start.year == end.year else _("Cuối tuần (ngày/tháng)"))
-    marks.append(f'<text x="{box.left + box.plot_width / 2:.1f}" y="{box.height - 4}" '
-                 f'text-anchor="middle" fill="#555">{caption}</text>')
+        marks.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base:.1f}" y2="{base + 5:.1f}" stroke="#000"/>'
+        )
+        marks.append(
+            f'<text x="{x:.1f}" y="{base + 19:.1f}" text-anchor="middle" '
+            f'fill="#333">{point.day.strftime("%d/%m")}</text>'
+        )
+    caption = escape(
+        _("Cuối tuần (ngày/tháng), năm %(year)s", year=end.year)
+        if start.year == end.year
+        else _("Cuối tuần (ngày/tháng)")
+    )
+    marks.append(
+        f'<text x="{box.left + box.plot_width / 2:.1f}" y="{box.height - 4}" '
+        f'text-anchor="middle" fill="#555">{caption}</text>'
+    )
     return marks
 
 
@@ -153,26 +179,32 @@ def _threshold_line(threshold: float, label: str, box: ChartBox) -> list[str]:
         f'<line x1="{box.left}" x2="{box.width - box.right}" y1="{y:.1f}" y2="{y:.1f}" '
         f'stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>',
         f'<text x="{box.left + 6}" y="{y - 6:.1f}" fill="#333">'
-        f'{escape(_("Ngưỡng %(value)s", value=label))}</text>',
+        f"{escape(_('Ngưỡng %(value)s', value=label))}</text>",
     ]
 
 
 def _rate_line(points: list[TrendPoint], box: ChartBox) -> list[str]:
     start = points[0].day
     span = (points[-1].day - start).days
-    coordinates = [
-        (_x((p.day - start).days, span, box), _y(p.rate or 0.0, box), p) for p in points
-    ]
+    coordinates = [(_x((p.day - start).days, span, box), _y(p.rate or 0.0, box), p) for p in points]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coordinates)
-    shapes = [f'<polyline points="{path}" fill="none" stroke="#000" stroke-width="2.5" '
-              f'stroke-linejoin="round"/>']
+    shapes = [
+        f'<polyline points="{path}" fill="none" stroke="#000" stroke-width="2.5" '
+        f'stroke-linejoin="round"/>'
+    ]
     for x, y, point in coordinates:
-        tip = f"{vn_date(point.day)}: {vn_percent(point.rate)} " \
-              f"({vn_number(point.stalls_accepting)}/{vn_number(point.stalls_total)})"
-        shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#000">'
-                      f"<title>{escape(tip)}</title></circle>")
+        tip = (
+            f"{vn_date(point.day)}: {vn_percent(point.rate)} "
+            f"({vn_number(point.stalls_accepting)}/{vn_number(point.stalls_total)})"
+        )
+        shapes.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#000">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
     x, y, last = coordinates[-1]
     # The latest value, in the right margin beside its dot: the figure people look for.
-    shapes.append(f'<text x="{x + 8:.1f}" y="{y + 4:.1f}" font-weight="700" '
-                  f'fill="#000">{escape(vn_percent(last.rate))}</text>')
+    shapes.append(
+        f'<text x="{x + 8:.1f}" y="{y + 4:.1f}" font-weight="700" '
+        f'fill="#000">{escape(vn_percent(last.rate))}</text>'
+    )
     return shapes

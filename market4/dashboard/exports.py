@@ -38,8 +38,16 @@ def filename(dashboard: Dashboard, extension: str) -> str:
 
 def _headers() -> list[str]:
     return [
-        _("Mã chợ"), _("Tên chợ"), _("Xã/phường"), _("Loại chợ"), _("Hạng"), _("Chợ 4.0"),
-        _("Số sạp"), _("Số sạp chấp nhận TTKDTM"), _("Tỉ lệ (%)"), _("Đạt ngưỡng"),
+        _("Mã chợ"),
+        _("Tên chợ"),
+        _("Xã/phường"),
+        _("Loại chợ"),
+        _("Hạng"),
+        _("Chợ 4.0"),
+        _("Số sạp"),
+        _("Số sạp chấp nhận TTKDTM"),
+        _("Tỉ lệ (%)"),
+        _("Đạt ngưỡng"),
     ]
 
 
@@ -51,17 +59,35 @@ def _rows(dashboard: Dashboard) -> Iterator[list]:
     """Market rows as typed values; the rate is a share (0.751) or None."""
     for row in dashboard.rows:
         m = row.figures
-        yield [m.code, m.name, row.commune_name, row.kind_label, m.market_class,
-               _yes_no(m.in_programme), m.stalls_total, m.stalls_accepting, m.rate,
-               _yes_no(row.meets_threshold)]
+        yield [
+            m.code,
+            m.name,
+            row.commune_name,
+            row.kind_label,
+            m.market_class,
+            _yes_no(m.in_programme),
+            m.stalls_total,
+            m.stalls_accepting,
+            m.rate,
+            _yes_no(row.meets_threshold),
+        ]
 
 
 def _totals(dashboard: Dashboard) -> list:
     """Counts where a column holds yes/no: markets in the programme, markets meeting."""
     figures = dashboard.figures
-    return ["", _("Tổng cộng (%(count)d chợ)", count=figures.markets_total), "", "", None,
-            figures.markets_cashless, figures.stalls_total, figures.stalls_accepting,
-            figures.rate, dashboard.markets_meeting_threshold]
+    return [
+        "",
+        _("Tổng cộng (%(count)d chợ)", count=figures.markets_total),
+        "",
+        "",
+        None,
+        figures.markets_cashless,
+        figures.stalls_total,
+        figures.stalls_accepting,
+        figures.rate,
+        dashboard.markets_meeting_threshold,
+    ]
 
 
 def market_table_csv(dashboard: Dashboard) -> bytes:
@@ -121,9 +147,12 @@ def _write_table(sheet, dashboard: Dashboard) -> None:
 
 
 def _title(dashboard: Dashboard) -> str:
-    return _("Tỉ lệ tiểu thương chấp nhận thanh toán không dùng tiền mặt — %(area)s — "
-             "số liệu ngày %(day)s", area=dashboard.area_label,
-             day=dashboard.filters.day.strftime("%d/%m/%Y"))
+    return _(
+        "Tỉ lệ tiểu thương chấp nhận thanh toán không dùng tiền mặt — %(area)s — "
+        "số liệu ngày %(day)s",
+        area=dashboard.area_label,
+        day=dashboard.filters.day.strftime("%d/%m/%Y"),
+    )
 
 
 def _write_about(sheet, dashboard: Dashboard) -> None:

@@ -106,7 +106,9 @@ def parse_filters(
     return DashboardFilters(
         day=day,
         day_given=day_given,
-        threshold_percent=_parse_threshold(args.get("nguong", ""), default_threshold_percent, notes),
+        threshold_percent=_parse_threshold(
+            args.get("nguong", ""), default_threshold_percent, notes
+        ),
         commune_id=_parse_commune(args.get("xa", ""), commune_ids, notes),
         kind=_parse_choice(args.get("loai", ""), tuple(MARKET_KINDS), notes, _("Loại chợ")),
         market_class=_parse_class(args.get("hang", ""), notes),
@@ -137,11 +139,19 @@ def _parse_day(text: str, today: date, notes: list[str]) -> tuple[date, bool]:
         except ValueError:
             continue
         if day > today:
-            notes.append(_("Ngày %(day)s chưa tới; đang hiển thị số liệu hôm nay.", day=vn_date(day)))
+            notes.append(
+                _("Ngày %(day)s chưa tới; đang hiển thị số liệu hôm nay.", day=vn_date(day))
+            )
             return today, False
         return day, True
-    notes.append(_("Không hiểu ngày “%(text)s” (cần dạng ngày/tháng/năm, ví dụ %(example)s); "
-                   "đang hiển thị số liệu hôm nay.", text=text[:40], example=vn_date(today)))
+    notes.append(
+        _(
+            "Không hiểu ngày “%(text)s” (cần dạng ngày/tháng/năm, ví dụ %(example)s); "
+            "đang hiển thị số liệu hôm nay.",
+            text=text[:40],
+            example=vn_date(today),
+        )
+    )
     return today, False
 
 
@@ -156,9 +166,14 @@ def _parse_threshold(text: str, default: Decimal, notes: list[str]) -> Decimal:
         except InvalidOperation:  # pragma: no cover - the pattern only admits digits
             value = None
     if value is None or not 0 < value <= 100:
-        notes.append(_("Ngưỡng “%(text)s” không hợp lệ (cần một số từ 1 đến 100); "
-                       "đang dùng ngưỡng mặc định %(default)s%%.",
-                       text=text[:20], default=_plain_decimal(default)))
+        notes.append(
+            _(
+                "Ngưỡng “%(text)s” không hợp lệ (cần một số từ 1 đến 100); "
+                "đang dùng ngưỡng mặc định %(default)s%%.",
+                text=text[:20],
+                default=_plain_decimal(default),
+            )
+        )
         return default
     return value
 
@@ -180,8 +195,9 @@ def _parse_class(text: str, notes: list[str]) -> int | None:
         return None
     if text.isdigit() and int(text) in MARKET_CLASSES:
         return int(text)
-    notes.append(_("Hạng chợ “%(text)s” không hợp lệ (chỉ có hạng 1, 2, 3); đã bỏ qua.",
-                   text=text[:20]))
+    notes.append(
+        _("Hạng chợ “%(text)s” không hợp lệ (chỉ có hạng 1, 2, 3); đã bỏ qua.", text=text[:20])
+    )
     return None
 
 

@@ -156,9 +156,7 @@ def open_on(day: date):
     return and_(Stall.opened_on <= day, or_(Stall.closed_on.is_(None), Stall.closed_on > day))
 
 
-def _stall_counts(
-    day: date, market_ids: Select | None = None
-) -> dict[int, tuple[int, int]]:
+def _stall_counts(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:
     latest = latest_status_subquery(day)
     query = (
         select(
@@ -172,4 +170,6 @@ def _stall_counts(
     )
     if market_ids is not None:
         query = query.where(Stall.market_id.in_(market_ids))
-    return {market_id: (total, accepting) for market_id, total, accepting in db.session.execute(query)}
+    return {
+        market_id: (total, accepting) for market_id, total, accepting in db.session.execute(query)
+    }

@@ -20,31 +20,45 @@ bp = Blueprint("dashboard", __name__, url_prefix="/tong-quan")
 @login_required
 def index():
     dashboard = _dashboard(with_charts=True)
-    charts = rate_charts(dashboard.trend, threshold=dashboard.filters.threshold,
-                         threshold_label=dashboard.filters.threshold_label)
-    return render_template("dashboard/index.html", dashboard=dashboard, charts=charts,
-                           market_url=_market_url)
+    charts = rate_charts(
+        dashboard.trend,
+        threshold=dashboard.filters.threshold,
+        threshold_label=dashboard.filters.threshold_label,
+    )
+    return render_template(
+        "dashboard/index.html", dashboard=dashboard, charts=charts, market_url=_market_url
+    )
 
 
 @bp.get("/xuat.csv")
 @login_required
 def export_csv():
     dashboard = _dashboard(with_charts=False)
-    return _download(exports.market_table_csv(dashboard), exports.CSV_CONTENT_TYPE,
-                     exports.filename(dashboard, "csv"))
+    return _download(
+        exports.market_table_csv(dashboard),
+        exports.CSV_CONTENT_TYPE,
+        exports.filename(dashboard, "csv"),
+    )
 
 
 @bp.get("/xuat.xlsx")
 @login_required
 def export_xlsx():
     dashboard = _dashboard(with_charts=False)
-    return _download(exports.market_table_xlsx(dashboard), exports.XLSX_CONTENT_TYPE,
-                     exports.filename(dashboard, "xlsx"))
+    return _download(
+        exports.market_table_xlsx(dashboard),
+        exports.XLSX_CONTENT_TYPE,
+        exports.filename(dashboard, "xlsx"),
+    )
 
 
 def _dashboard(*, with_charts: bool) -> Dashboard:
-    return build_dashboard(current_user, request.args, with_charts=with_charts,
-                           default_threshold=current_app.config["CASHLESS_MARKET_THRESHOLD"])
+    return build_dashboard(
+        current_user,
+        request.args,
+        with_charts=with_charts,
+        default_threshold=current_app.config["CASHLESS_MARKET_THRESHOLD"],
+    )
 
 
 def _download(body: bytes, content_type: str, filename: str) -> Response:

@@ -23,8 +23,11 @@ def seed_command(reset: bool) -> None:
     existed = demo.demo_exists()
     logins = demo.seed()
     db.session.commit()
-    click.echo("Demo data already present; nothing changed." if existed
-               else "Demo district created: 15 markets, 1420 stalls.")
+    click.echo(
+        "Demo data already present; nothing changed."
+        if existed
+        else "Demo district created: 15 markets, 1420 stalls."
+    )
     click.echo(f"Demo logins (password: {data.DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.email:<36} {login.role:<15} {login.description}")

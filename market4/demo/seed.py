@@ -153,18 +153,25 @@ def _demo_org_names() -> list[str]:
 def _create_organisations() -> dict[str, Organisation]:
     orgs: dict[str, Organisation] = {}
     for bin_, name in BANK_BRANCHES.items():
-        orgs[bin_] = Organisation(kind="bank_branch", name=name, bank_bin=bin_,
-                                  area_id=_legacy_district().id)
-    orgs["board"] = Organisation(kind="market_board", name="Ban quản lý chợ Ngãi Giao",
-                                 area_id=_commune("Ngãi Giao").id)
-    orgs["commune"] = Organisation(kind="commune_office", name="UBND xã Ngãi Giao",
-                                   area_id=_commune("Ngãi Giao").id)
-    orgs["district"] = Organisation(kind="district_office",
-                                    name="Phòng Kinh tế huyện Châu Đức (trước 01/07/2025)",
-                                    area_id=_legacy_district().id)
-    orgs["province"] = Organisation(kind="province_office",
-                                    name="Sở Công Thương Thành phố Hồ Chí Minh",
-                                    area_id=_province_2025().id)
+        orgs[bin_] = Organisation(
+            kind="bank_branch", name=name, bank_bin=bin_, area_id=_legacy_district().id
+        )
+    orgs["board"] = Organisation(
+        kind="market_board", name="Ban quản lý chợ Ngãi Giao", area_id=_commune("Ngãi Giao").id
+    )
+    orgs["commune"] = Organisation(
+        kind="commune_office", name="UBND xã Ngãi Giao", area_id=_commune("Ngãi Giao").id
+    )
+    orgs["district"] = Organisation(
+        kind="district_office",
+        name="Phòng Kinh tế huyện Châu Đức (trước 01/07/2025)",
+        area_id=_legacy_district().id,
+    )
+    orgs["province"] = Organisation(
+        kind="province_office",
+        name="Sở Công Thương Thành phố Hồ Chí Minh",
+        area_id=_province_2025().id,
+    )
     orgs["operator"] = Organisation(kind="operator", name="market4 (vận hành)")
     db.session.add_all(orgs.values())
     db.session.flush()
@@ -175,13 +182,28 @@ DEMO_USERS = (
     # email local part, name, role, organisation key, description
     ("admin", "Quản trị market4", "admin", "operator", "quản trị toàn hệ thống"),
     ("agribank", "Trần Minh Khoa", "bank_partner", "970405", "đối tác Agribank Châu Đức"),
-    ("quanlycho", "Lê Thị Hồng", "market_manager", "board",
-     "quản lý chợ Ngãi Giao và chợ đêm Ngãi Giao"),
+    (
+        "quanlycho",
+        "Lê Thị Hồng",
+        "market_manager",
+        "board",
+        "quản lý chợ Ngãi Giao và chợ đêm Ngãi Giao",
+    ),
     ("xangaigiao", "Phạm Văn Tài", "area_staff", "commune", "cán bộ UBND xã Ngãi Giao"),
-    ("huyenchauduc", "Võ Thị Thu Hà", "area_staff", "district",
-     "cán bộ huyện Châu Đức (địa giới cũ)"),
-    ("socongthuong", "Đặng Quốc Bảo", "area_staff", "province",
-     "cán bộ Sở Công Thương TP. Hồ Chí Minh"),
+    (
+        "huyenchauduc",
+        "Võ Thị Thu Hà",
+        "area_staff",
+        "district",
+        "cán bộ huyện Châu Đức (địa giới cũ)",
+    ),
+    (
+        "socongthuong",
+        "Đặng Quốc Bảo",
+        "area_staff",
+        "province",
+        "cán bộ Sở Công Thương TP. Hồ Chí Minh",
+    ),
 )
 
 
@@ -190,8 +212,13 @@ def _create_users(orgs: dict[str, Organisation], markets: list[Market]) -> list[
     password_hash = generate_password_hash(data.DEMO_PASSWORD)
     managed = [m for m in markets if m.code in ("CD-NGAIGIAO", "CD-DEM-NGAIGIAO")]
     for local, name, role, org_key, _ in DEMO_USERS:
-        user = User(email=f"{local}@{data.DEMO_EMAIL_DOMAIN}", name=name, role=role,
-                    organisation=orgs[org_key], password_hash=password_hash)
+        user = User(
+            email=f"{local}@{data.DEMO_EMAIL_DOMAIN}",
+            name=name,
+            role=role,
+            organisation=orgs[org_key],
+            password_hash=password_hash,
+        )
         if role == "market_manager":
             user.markets = managed
         db.session.add(user)
@@ -199,18 +226,27 @@ def _create_users(orgs: dict[str, Organisation], markets: list[Market]) -> list[
 
 
 def _logins() -> list[DemoLogin]:
-    return [DemoLogin(f"{local}@{data.DEMO_EMAIL_DOMAIN}", role, description)
-            for local, _, role, _, description in DEMO_USERS]
+    return [
+        DemoLogin(f"{local}@{data.DEMO_EMAIL_DOMAIN}", role, description)
+        for local, _, role, _, description in DEMO_USERS
+    ]
 
 
 # --- markets, stalls, vendors ---------------------------------------------------------
 
+
 def _create_markets() -> list[Market]:
     district = _legacy_district()
     markets = [
-        Market(code=spec.code, name=spec.name, kind=spec.kind, market_class=spec.market_class,
-               commune=_commune(spec.commune), legacy_district=district,
-               programme_joined_on=spec.joined_on)
+        Market(
+            code=spec.code,
+            name=spec.name,
+            kind=spec.kind,
+            market_class=spec.market_class,
+            commune=_commune(spec.commune),
+            legacy_district=district,
+            programme_joined_on=spec.joined_on,
+        )
         for spec in data.MARKETS
     ]
     db.session.add_all(markets)
@@ -232,9 +268,14 @@ class _MarketBuilder:
         campaign_start = spec.joined_on or date(2026, 5, 1)
         for index in range(spec.stalls):
             zone_index = index * len(spec.zones) // spec.stalls
-            stall = Stall(market=market, code=_stall_code(spec, index, zone_index),
-                          zone=spec.zones[zone_index], row=f"Dãy {index // 20 + 1}",
-                          goods_category=rng.choice(goods), opened_on=STALLS_OPENED_ON)
+            stall = Stall(
+                market=market,
+                code=_stall_code(spec, index, zone_index),
+                zone=spec.zones[zone_index],
+                row=f"Dãy {index // 20 + 1}",
+                goods_category=rng.choice(goods),
+                opened_on=STALLS_OPENED_ON,
+            )
             vendor = self._vendor()
             db.session.add_all([stall, vendor])
             db.session.add(Occupancy(stall=stall, vendor=vendor, started_on=STALLS_OPENED_ON))
@@ -258,10 +299,18 @@ class _MarketBuilder:
             day = max(day, campaign_start + timedelta(days=14))
         posted_at = datetime.combine(day, time(9, 0), tzinfo=VIETNAM_TZ)
         self.serial += 1
-        db.session.add(Placard(serial=f"CD{self.serial:07d}", stall=stall,
-                               payment_account=account, payload=_payload(account),
-                               status="posted", layout="a4x4",
-                               printed_at=posted_at - timedelta(days=2), posted_at=posted_at))
+        db.session.add(
+            Placard(
+                serial=f"CD{self.serial:07d}",
+                stall=stall,
+                payment_account=account,
+                payload=_payload(account),
+                status="posted",
+                layout="a4x4",
+                printed_at=posted_at - timedelta(days=2),
+                posted_at=posted_at,
+            )
+        )
         _history(stall, ACCEPTING, "placard_posted", day)
 
     def _campaign_day(self, start: date) -> date:
@@ -279,9 +328,12 @@ class _MarketBuilder:
                 rng.choice(data.GIVEN_NAMES_F if female else data.GIVEN_NAMES_M),
             )
         )
-        return Vendor(display_name=display_name, bank_style_name=bank_style_name(display_name),
-                      phone_e164=self._phone(),
-                      consent_at=datetime(2026, 5, 1, tzinfo=VIETNAM_TZ))
+        return Vendor(
+            display_name=display_name,
+            bank_style_name=bank_style_name(display_name),
+            phone_e164=self._phone(),
+            consent_at=datetime(2026, 5, 1, tzinfo=VIETNAM_TZ),
+        )
 
     def _phone(self) -> str:
         while True:
@@ -301,10 +353,16 @@ class _MarketBuilder:
         else:
             length = self.rng.choice(_PROVIDER_LENGTHS[bin_])
             number, kind = str(self.rng.randrange(10 ** (length - 1), 10**length)), "bank"
-        account = PaymentAccount(vendor=vendor, bank_bin=bin_, account_number=number,
-                                 holder_name=vendor.bank_style_name, kind=kind,
-                                 is_on_placard=on_placard, registered_by=self.orgs[bin_],
-                                 verified_at=datetime(2026, 5, 2, tzinfo=VIETNAM_TZ))
+        account = PaymentAccount(
+            vendor=vendor,
+            bank_bin=bin_,
+            account_number=number,
+            holder_name=vendor.bank_style_name,
+            kind=kind,
+            is_on_placard=on_placard,
+            registered_by=self.orgs[bin_],
+            verified_at=datetime(2026, 5, 2, tzinfo=VIETNAM_TZ),
+        )
         db.session.add(account)
         return account
 
@@ -322,9 +380,15 @@ def _stall_code(spec: data.DemoMarket, index: int, zone_index: int) -> str:
 
 
 def _history(stall: Stall, status: str, reason: str, day: date) -> None:
-    db.session.add(StallStatusChange(stall=stall, status=status, reason=reason, effective_on=day,
-                                     recorded_at=datetime.combine(day, time(10, 0),
-                                                                  tzinfo=VIETNAM_TZ)))
+    db.session.add(
+        StallStatusChange(
+            stall=stall,
+            status=status,
+            reason=reason,
+            effective_on=day,
+            recorded_at=datetime.combine(day, time(10, 0), tzinfo=VIETNAM_TZ),
+        )
+    )
 
 
 def _payload(account: PaymentAccount) -> str:

@@ -89,7 +89,9 @@ class BankLookupError(ValueError):
 
 def _words(text: str) -> str:
     """Lower-case ASCII words: "Ngân hàng TMCP Lộc Phát" → "ngan hang tmcp loc phat"."""
-    return " ".join("".join(c if c.isalnum() else " " for c in fold_ascii(nfc(text)).lower()).split())
+    return " ".join(
+        "".join(c if c.isalnum() else " " for c in fold_ascii(nfc(text)).lower()).split()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,10 @@ class _Directory:
 
 def _read_csv(name: str) -> list[dict[str, str]]:
     with open(DATA_DIR / name, encoding="utf-8", newline="") as handle:
-        return [{key: nfc(value.strip()) for key, value in row.items()} for row in csv.DictReader(handle)]
+        return [
+            {key: nfc(value.strip()) for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def _split(field: str, separator: str) -> tuple[str, ...]:
@@ -141,7 +146,9 @@ def _account_rules(short_names: dict[str, str]) -> dict[str, list[AccountRule]]:
         if bank_bin not in short_names:
             raise ValueError(f"{where}: BIN {bank_bin!r} is not in banks.csv")
         if row.get("bank") != short_names[bank_bin]:
-            raise ValueError(f"{where}: BIN {bank_bin} is {short_names[bank_bin]!r}, not {row.get('bank')!r}")
+            raise ValueError(
+                f"{where}: BIN {bank_bin} is {short_names[bank_bin]!r}, not {row.get('bank')!r}"
+            )
         rule = parse_rule(row, where)
         shapes = [(r.charset, r.min_length, r.max_length) for r in rules.get(bank_bin, [])]
         if (rule.charset, rule.min_length, rule.max_length) in shapes:
@@ -179,10 +186,14 @@ def _directory() -> _Directory:
             account_rules=tuple(account_rules.get(bank_bin, ())) or (DEFAULT_RULE,),
         )
         if bank.vietqr_status not in VIETQR_STATUSES or bank.kind not in KINDS:
-            raise ValueError(f"bank data: BIN {bank_bin} has status {bank.vietqr_status!r}, kind {bank.kind!r}")
+            raise ValueError(
+                f"bank data: BIN {bank_bin} has status {bank.vietqr_status!r}, kind {bank.kind!r}"
+            )
         banks.append(bank)
     if statuses or overrides:
-        raise ValueError(f"bank data: BINs missing from banks.csv: {sorted({*statuses, *overrides})}")
+        raise ValueError(
+            f"bank data: BINs missing from banks.csv: {sorted({*statuses, *overrides})}"
+        )
     by_bin = {bank.bin: bank for bank in banks}
     if len(by_bin) != len(banks):
         raise ValueError("banks.csv: duplicate BIN")
@@ -191,7 +202,10 @@ def _directory() -> _Directory:
         codes.setdefault(_words(bank.code).replace(" ", ""), []).append(bank)
     entries = []
     for bank in banks:
-        words = tuple(_words(name) for name in (bank.code, bank.short_name, bank.name, *bank.aliases, *bank.former_names))
+        words = tuple(
+            _words(name)
+            for name in (bank.code, bank.short_name, bank.name, *bank.aliases, *bank.former_names)
+        )
         entries.append(_Entry(bank, words, tuple(word.replace(" ", "") for word in words)))
     return _Directory(
         banks=tuple(sorted(banks, key=lambda bank: bank.bin)),
@@ -271,7 +285,11 @@ def resolve(text: str) -> Bank:
     if not compact:
         raise BankLookupError(query, "empty bank name")
     for wanted_rank in (0, 1):
-        matches = [entry.bank for entry in _directory().entries if entry.rank(words, compact) == wanted_rank]
+        matches = [
+            entry.bank
+            for entry in _directory().entries
+            if entry.rank(words, compact) == wanted_rank
+        ]
         bank = _single(query, matches)
         if bank is not None:
             return bank

@@ -105,7 +105,9 @@ def fit_size(text: str, font: str, size: float, max_width: float) -> float:
     return size if width <= max_width else size * max_width / width
 
 
-def wrap_two_lines(units: Sequence[str], font: str, size: float, max_width: float) -> tuple[list[str], float]:
+def wrap_two_lines(
+    units: Sequence[str], font: str, size: float, max_width: float
+) -> tuple[list[str], float]:
     """Join *units* with spaces on one line if it fits, else split in two; shrink if needed.
 
     A unit is never broken (pass a name as one unit to keep it on one line),
@@ -149,7 +151,9 @@ class PdfTextRun:
         self._ops: list[str] = ["BT"]
         self._gray = 0.0
 
-    def put(self, text: str, x: float, y: float, font: str, size: float, align: str = "left") -> None:
+    def put(
+        self, text: str, x: float, y: float, font: str, size: float, align: str = "left"
+    ) -> None:
         if align != "left":
             width = text_width(text, font, size)
             x -= width if align == "right" else width / 2

@@ -27,7 +27,9 @@ class ImportBatch(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
     bank_bin: Mapped[str] = mapped_column(ForeignKey("banks.bin"))
     filename: Mapped[str] = mapped_column(String(255))
@@ -49,7 +51,9 @@ class ImportRow(db.Model):
     __tablename__ = "import_rows"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
     # As the spreadsheet numbers it (the header is row 1).
     row_number: Mapped[int]
     outcome: Mapped[str] = mapped_column(String(12))

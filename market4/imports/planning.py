@@ -62,12 +62,20 @@ class Plan:
     @classmethod
     def from_row(cls, row: ImportRow | Any) -> Plan:
         """From a stored row (an ``ImportRow`` or a result row with the same names)."""
-        return cls(row_number=row.row_number, values=dict(row.values or {}), outcome=row.outcome,
-                   errors=list(row.errors or []), vendor_id=row.vendor_id,
-                   account_id=row.payment_account_id, import_row_id=row.id)
+        return cls(
+            row_number=row.row_number,
+            values=dict(row.values or {}),
+            outcome=row.outcome,
+            errors=list(row.errors or []),
+            vendor_id=row.vendor_id,
+            account_id=row.payment_account_id,
+            import_row_id=row.id,
+        )
 
     def add(self, column: str, message: str, code: str, severity: str = "error") -> None:
-        self.errors.append({"column": column, "message": message, "code": code, "severity": severity})
+        self.errors.append(
+            {"column": column, "message": message, "code": code, "severity": severity}
+        )
 
     def refuse(self, outcome: str, column: str, message: str, code: str) -> None:
         self.outcome = outcome
@@ -148,23 +156,36 @@ class RowPlanner:
         if text["bank"]:
             bank_bin = self._resolve_bank(text["bank"]) or ""
             if not bank_bin:
-                plan.add("bank", f"Không nhận ra ngân hàng “{text['bank']}” — ghi mã BIN (6 số), "
-                                 "mã NAPAS hoặc tên ngân hàng.", "unknown_bank")
+                plan.add(
+                    "bank",
+                    f"Không nhận ra ngân hàng “{text['bank']}” — ghi mã BIN (6 số), "
+                    "mã NAPAS hoặc tên ngân hàng.",
+                    "unknown_bank",
+                )
             elif bank_bin != self.bank.bin:
                 plan.add("bank", OTHER_BANK.format(bank=self.bank.short_name), "other_bank")
         phone = raw.get("phone") if "phone" in row.numeric else text["phone"]
-        account = raw.get("account_number") if "account_number" in row.numeric else text["account_number"]
+        account = (
+            raw.get("account_number") if "account_number" in row.numeric else text["account_number"]
+        )
         fields = None
         try:
             fields = rules.validate_vendor_fields(
-                display_name=text["display_name"], phone=phone, account_number=account,
-                holder_name=text["holder_name"], partner_reference=text["partner_reference"],
-                phone_numeric_cell="phone" in row.numeric, account_numeric_cell="account_number" in row.numeric)
+                display_name=text["display_name"],
+                phone=phone,
+                account_number=account,
+                holder_name=text["holder_name"],
+                partner_reference=text["partner_reference"],
+                phone_numeric_cell="phone" in row.numeric,
+                account_numeric_cell="account_number" in row.numeric,
+            )
         except ValidationFailed as failure:
             plan.errors.extend(self._as_rows(failure.errors))
         if fields is not None:
             try:
-                rules.check_account_for_bank(fields.account_number, self.bank.bin, is_card=fields.is_card)
+                rules.check_account_for_bank(
+                    fields.account_number, self.bank.bin, is_card=fields.is_card
+                )
             except ValidationFailed as failure:
                 plan.errors.extend(self._as_rows(failure.errors))
         category, problem = self._category(text["goods_category"])
@@ -177,17 +198,32 @@ class RowPlanner:
         plan.holder_given = bool(text["holder_name"])
         plan.errors.extend(self._as_rows(fields.warnings, severity="warning"))
         # Stored for the commit, which validates these again: empty stays empty.
-        plan.values = {"market_code": market_code, "stall_code": stall_code, "display_name": fields.display_name,
-                       "phone": fields.phone_e164 or "", "bank": self.bank.bin,
-                       "account_number": fields.account_number,
-                       "holder_name": fields.holder_name if plan.holder_given else "",
-                       "goods_category": category or "", "partner_reference": fields.partner_reference or ""}
+        plan.values = {
+            "market_code": market_code,
+            "stall_code": stall_code,
+            "display_name": fields.display_name,
+            "phone": fields.phone_e164 or "",
+            "bank": self.bank.bin,
+            "account_number": fields.account_number,
+            "holder_name": fields.holder_name if plan.holder_given else "",
+            "goods_category": category or "",
+            "partner_reference": fields.partner_reference or "",
+        }
         return plan
 
     @staticmethod
-    def _as_rows(errors: list[FieldError] | tuple[FieldError, ...], severity: str = "error") -> list[dict[str, str]]:
-        return [{"column": _FIELD_TO_COLUMN.get(error.field, error.field), "message": error.message,
-                 "code": error.code, "severity": severity} for error in errors]
+    def _as_rows(
+        errors: list[FieldError] | tuple[FieldError, ...], severity: str = "error"
+    ) -> list[dict[str, str]]:
+        return [
+            {
+                "column": _FIELD_TO_COLUMN.get(error.field, error.field),
+                "message": error.message,
+                "code": error.code,
+                "severity": severity,
+            }
+            for error in errors
+        ]
 
     # --- the database, once for the whole file ---------------------------------------
 
@@ -198,7 +234,9 @@ class RowPlanner:
             # The CLI acting for a branch: the branch's area, as for its own users.
             query = restrict_markets_to_area(query, self.organisation.area)
         self.markets: dict[str, Market] = {}
-        for condition in any_of(func.upper(Market.code), {plan.values["market_code"] for plan in plans}):
+        for condition in any_of(
+            func.upper(Market.code), {plan.values["market_code"] for plan in plans}
+        ):
             for market in db.session.scalars(query.where(condition)):
                 self.markets[market.code.upper()] = market
         self.stalls: dict[tuple[int, str], Stall] = {}
@@ -208,64 +246,118 @@ class RowPlanner:
             for stall in db.session.scalars(select(Stall).where(condition)):
                 self.stalls[(stall.market_id, stall_code_key(stall.code))] = stall
             occupied = db.session.execute(
-                select(Occupancy.stall_id, Vendor.id, Vendor.is_active, Vendor.bank_style_name, Vendor.phone_e164)
+                select(
+                    Occupancy.stall_id,
+                    Vendor.id,
+                    Vendor.is_active,
+                    Vendor.bank_style_name,
+                    Vendor.phone_e164,
+                )
                 .join(Vendor, Vendor.id == Occupancy.vendor_id)
-                .join(Stall, Stall.id == Occupancy.stall_id).where(condition, Occupancy.ended_on.is_(None)))
+                .join(Stall, Stall.id == Occupancy.stall_id)
+                .where(condition, Occupancy.ended_on.is_(None))
+            )
             self.occupants.update((row.stall_id, row) for row in occupied)
         fields = [plan.fields for plan in plans if plan.fields is not None]
-        self.by_number = duplicates.accounts_by_number(self.bank.bin, [f.account_number for f in fields])
+        self.by_number = duplicates.accounts_by_number(
+            self.bank.bin, [f.account_number for f in fields]
+        )
         self.by_reference = duplicates.accounts_by_reference(
-            getattr(self.organisation, "id", None), [f.partner_reference for f in fields if f.partner_reference])
-        self.phone_owners = duplicates.active_vendor_ids_by_phone([f.phone_e164 for f in fields if f.phone_e164])
-        matched = {account.vendor_id for account in (*self.by_number.values(), *self.by_reference.values())}
+            getattr(self.organisation, "id", None),
+            [f.partner_reference for f in fields if f.partner_reference],
+        )
+        self.phone_owners = duplicates.active_vendor_ids_by_phone(
+            [f.phone_e164 for f in fields if f.phone_e164]
+        )
+        matched = {
+            account.vendor_id for account in (*self.by_number.values(), *self.by_reference.values())
+        }
         self.vendor_stalls: dict[int, set[int]] = {}
         # Held here (the session's identity map is weak): no query per matched row.
         self.vendors: dict[int, Vendor] = {}
         for condition in any_of(Vendor.id, matched):
-            self.vendors.update((vendor.id, vendor) for vendor in db.session.scalars(select(Vendor).where(condition)))
+            self.vendors.update(
+                (vendor.id, vendor)
+                for vendor in db.session.scalars(select(Vendor).where(condition))
+            )
         for condition in any_of(Occupancy.vendor_id, matched):
             for vendor_id, stall_id in db.session.execute(
-                    select(Occupancy.vendor_id, Occupancy.stall_id).where(condition, Occupancy.ended_on.is_(None))):
+                select(Occupancy.vendor_id, Occupancy.stall_id).where(
+                    condition, Occupancy.ended_on.is_(None)
+                )
+            ):
                 self.vendor_stalls.setdefault(vendor_id, set()).add(stall_id)
 
     # --- pass 2: each row against the database and the rows before it ----------------
 
-    def _classify(self, plan: Plan, seen_numbers: dict[str, int], seen_references: dict[str, int]) -> None:
+    def _classify(
+        self, plan: Plan, seen_numbers: dict[str, int], seen_references: dict[str, int]
+    ) -> None:
         fields, values = plan.fields, plan.values
         assert fields is not None
         number, reference = fields.account_number, fields.partner_reference
         earlier = seen_numbers.setdefault(number, plan.row_number)
-        earlier_reference = seen_references.setdefault(reference, plan.row_number) if reference else plan.row_number
+        earlier_reference = (
+            seen_references.setdefault(reference, plan.row_number) if reference else plan.row_number
+        )
         if earlier != plan.row_number:
-            return plan.refuse("duplicate", "account_number", f"Trùng số tài khoản với dòng {earlier}.",
-                               "duplicate_in_file")
+            return plan.refuse(
+                "duplicate",
+                "account_number",
+                f"Trùng số tài khoản với dòng {earlier}.",
+                "duplicate_in_file",
+            )
         if earlier_reference != plan.row_number:
-            return plan.refuse("duplicate", "partner_reference",
-                               f"Trùng mã tham chiếu với dòng {earlier_reference}.", "duplicate_in_file")
+            return plan.refuse(
+                "duplicate",
+                "partner_reference",
+                f"Trùng mã tham chiếu với dòng {earlier_reference}.",
+                "duplicate_in_file",
+            )
         market = self.markets.get(values["market_code"])
         if market is None:
-            return plan.refuse("invalid", "market_code",
-                               f"Không có chợ mã “{values['market_code']}” trong phạm vi của bạn.", "unknown_market")
+            return plan.refuse(
+                "invalid",
+                "market_code",
+                f"Không có chợ mã “{values['market_code']}” trong phạm vi của bạn.",
+                "unknown_market",
+            )
         stall = self.stalls.get((market.id, stall_code_key(values["stall_code"])))
         if stall is None:
-            return plan.refuse("invalid", "stall_code", f"{market.name} không có sạp “{values['stall_code']}”.",
-                               "unknown_stall")
+            return plan.refuse(
+                "invalid",
+                "stall_code",
+                f"{market.name} không có sạp “{values['stall_code']}”.",
+                "unknown_stall",
+            )
         if not stall.is_open_on(self.day):
-            return plan.refuse("invalid", "stall_code", f"Sạp {stall.code} đã đóng.", "stall_closed")
+            return plan.refuse(
+                "invalid", "stall_code", f"Sạp {stall.code} đã đóng.", "stall_closed"
+            )
         plan.stall = stall
         by_reference = self.by_reference.get(reference) if reference else None
         by_number = self.by_number.get(number)
         if by_reference is not None and by_reference.bank_bin != self.bank.bin:
-            return plan.refuse("duplicate", "partner_reference",
-                               "Mã tham chiếu này đã dùng cho một tài khoản ở ngân hàng khác.", "reference_taken")
+            return plan.refuse(
+                "duplicate",
+                "partner_reference",
+                "Mã tham chiếu này đã dùng cho một tài khoản ở ngân hàng khác.",
+                "reference_taken",
+            )
         if by_reference is not None and by_number is not None and by_reference is not by_number:
-            return plan.refuse("duplicate", "account_number",
-                               "Số tài khoản đã được đăng ký cho tiểu thương khác (mã tham chiếu trỏ tới "
-                               "một tài khoản khác).", "duplicate_account")
+            return plan.refuse(
+                "duplicate",
+                "account_number",
+                "Số tài khoản đã được đăng ký cho tiểu thương khác (mã tham chiếu trỏ tới "
+                "một tài khoản khác).",
+                "duplicate_account",
+            )
         account = by_reference or by_number
         if account is None:
             return self._plan_create(plan, stall)
-        return self._plan_update(plan, stall, account, matched_by_reference=by_reference is not None)
+        return self._plan_update(
+            plan, stall, account, matched_by_reference=by_reference is not None
+        )
 
     def _phone_warning(self, plan: Plan, vendor_id: int | None = None) -> None:
         phone = plan.fields.phone_e164 if plan.fields else None
@@ -275,8 +367,12 @@ class RowPlanner:
         earlier = self._phones_in_file.setdefault(phone, plan.row_number)
         if owners or earlier != plan.row_number:
             where = f" (dòng {earlier})" if earlier != plan.row_number else ""
-            plan.add("phone", f"Số điện thoại đã được đăng ký cho tiểu thương khác{where} — kiểm tra lại.",
-                     "duplicate_phone", severity="warning")
+            plan.add(
+                "phone",
+                f"Số điện thoại đã được đăng ký cho tiểu thương khác{where} — kiểm tra lại.",
+                "duplicate_phone",
+                severity="warning",
+            )
 
     def _plan_create(self, plan: Plan, stall: Stall) -> None:
         occupant = self.occupants.get(stall.id)
@@ -284,8 +380,12 @@ class RowPlanner:
             return self._plan_for_occupant(plan, stall, occupant)
         claimed = self._claimed.setdefault(stall.id, plan.row_number)
         if claimed != plan.row_number:
-            return plan.refuse("invalid", "stall_code", f"Sạp {stall.code} đã có ở dòng {claimed} của tệp.",
-                               "stall_taken_in_file")
+            return plan.refuse(
+                "invalid",
+                "stall_code",
+                f"Sạp {stall.code} đã có ở dòng {claimed} của tệp.",
+                "stall_taken_in_file",
+            )
         self._phone_warning(plan)
         plan.outcome = "create"
 
@@ -294,27 +394,44 @@ class RowPlanner:
         names no one (the occupant may be another bank's customer)."""
         fields = plan.fields
         assert fields is not None
-        if not (occupant.is_active and duplicates.same_person(
-                occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name)):
-            return plan.refuse("invalid", "stall_code",
-                               f"Sạp {stall.code} đang có tiểu thương khác (họ tên hoặc số điện thoại không "
-                               "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.", "stall_occupied")
+        if not (
+            occupant.is_active
+            and duplicates.same_person(
+                occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name
+            )
+        ):
+            return plan.refuse(
+                "invalid",
+                "stall_code",
+                f"Sạp {stall.code} đang có tiểu thương khác (họ tên hoặc số điện thoại không "
+                "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.",
+                "stall_occupied",
+            )
         plan.vendor_id = occupant.id
         plan.outcome = "add_account"
 
-    def _plan_update(self, plan: Plan, stall: Stall, account: PaymentAccount, *, matched_by_reference: bool) -> None:
+    def _plan_update(
+        self, plan: Plan, stall: Stall, account: PaymentAccount, *, matched_by_reference: bool
+    ) -> None:
         fields = plan.fields
         assert fields is not None
         vendor = self.vendors[account.vendor_id]
         plan.vendor_id, plan.account_id = vendor.id, account.id
         if account.status != "active":
-            return plan.refuse("duplicate", "account_number",
-                               "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.",
-                               "duplicate_account")
+            return plan.refuse(
+                "duplicate",
+                "account_number",
+                "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.",
+                "duplicate_account",
+            )
         if stall.id not in self.vendor_stalls.get(vendor.id, set()):
-            return plan.refuse("invalid", "stall_code",
-                               f"Tài khoản này thuộc tiểu thương {vendor.display_name}, không ở sạp {stall.code} — "
-                               "đổi sạp ở trang tiểu thương, không qua nhập tệp.", "stall_differs")
+            return plan.refuse(
+                "invalid",
+                "stall_code",
+                f"Tài khoản này thuộc tiểu thương {vendor.display_name}, không ở sạp {stall.code} — "
+                "đổi sạp ở trang tiểu thương, không qua nhập tệp.",
+                "stall_differs",
+            )
         changes: dict[str, Any] = {}
         if _renames(vendor.display_name, fields.display_name):
             changes["display_name"] = fields.display_name
@@ -331,4 +448,3 @@ class RowPlanner:
             plan.category_change = fields.goods_category
         plan.changes = changes
         plan.outcome = "update" if changes or plan.category_change else "unchanged"
-

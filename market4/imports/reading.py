@@ -61,20 +61,83 @@ REQUIRED_COLUMNS = ("market_code", "stall_code", "display_name", "phone", "accou
 # Other spellings people (and other systems) put in the header row, already folded.
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "market_code": ("ma cho", "cho", "market", "market code", "market id"),
-    "stall_code": ("ma sap", "sap", "so sap", "ma lo", "lo", "ki ot", "kiot", "quay", "stall",
-                   "stall code", "stall number"),
-    "display_name": ("ten tieu thuong", "ho ten", "ho va ten", "ten", "tieu thuong", "ten nguoi ban",
-                     "vendor", "vendor name", "name", "full name"),
-    "phone": ("so dien thoai", "dien thoai", "sdt", "so dt", "di dong", "phone", "phone number",
-              "mobile", "mobile number"),
+    "stall_code": (
+        "ma sap",
+        "sap",
+        "so sap",
+        "ma lo",
+        "lo",
+        "ki ot",
+        "kiot",
+        "quay",
+        "stall",
+        "stall code",
+        "stall number",
+    ),
+    "display_name": (
+        "ten tieu thuong",
+        "ho ten",
+        "ho va ten",
+        "ten",
+        "tieu thuong",
+        "ten nguoi ban",
+        "vendor",
+        "vendor name",
+        "name",
+        "full name",
+    ),
+    "phone": (
+        "so dien thoai",
+        "dien thoai",
+        "sdt",
+        "so dt",
+        "di dong",
+        "phone",
+        "phone number",
+        "mobile",
+        "mobile number",
+    ),
     "bank": ("ngan hang", "ma ngan hang", "bin", "bank", "bank bin", "bank code", "bank name"),
-    "account_number": ("so tai khoan so the", "so tai khoan", "stk", "so the", "tai khoan",
-                       "account", "account number", "account or card number", "card number", "account no"),
-    "holder_name": ("ten chu tai khoan", "chu tai khoan", "ten tai khoan", "ten khong dau",
-                    "holder", "holder name", "account holder", "account name"),
-    "goods_category": ("nganh hang", "mat hang", "loai hang", "goods", "goods category", "category"),
-    "partner_reference": ("ma tham chieu", "tham chieu", "ma doi tac", "ma khach hang",
-                          "reference", "partner reference", "ref", "external id"),
+    "account_number": (
+        "so tai khoan so the",
+        "so tai khoan",
+        "stk",
+        "so the",
+        "tai khoan",
+        "account",
+        "account number",
+        "account or card number",
+        "card number",
+        "account no",
+    ),
+    "holder_name": (
+        "ten chu tai khoan",
+        "chu tai khoan",
+        "ten tai khoan",
+        "ten khong dau",
+        "holder",
+        "holder name",
+        "account holder",
+        "account name",
+    ),
+    "goods_category": (
+        "nganh hang",
+        "mat hang",
+        "loai hang",
+        "goods",
+        "goods category",
+        "category",
+    ),
+    "partner_reference": (
+        "ma tham chieu",
+        "tham chieu",
+        "ma doi tac",
+        "ma khach hang",
+        "reference",
+        "partner reference",
+        "ref",
+        "external id",
+    ),
 }
 
 
@@ -124,8 +187,10 @@ def read_vendor_file(content: bytes, filename: str = "") -> SheetData:
     if not content:
         raise _refuse("empty_file", "Tệp trống, không có dữ liệu.")
     if len(content) > MAX_BYTES:
-        raise _refuse("file_too_large",
-                      f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB — hãy chia thành nhiều tệp nhỏ hơn.")
+        raise _refuse(
+            "file_too_large",
+            f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB — hãy chia thành nhiều tệp nhỏ hơn.",
+        )
     kind = _sniff(content, filename)
     if kind == "xlsx":
         return _read_xlsx(content)
@@ -136,20 +201,35 @@ def read_vendor_file(content: bytes, filename: str = "") -> SheetData:
 # --- sniffing ---------------------------------------------------------------------------
 
 _OTHER_TYPES = (
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old_excel",
-     "Tệp Excel cũ (.xls) chưa được hỗ trợ — mở bằng Excel rồi “Lưu thành” .xlsx hoặc CSV UTF-8."),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "old_excel",
+        "Tệp Excel cũ (.xls) chưa được hỗ trợ — mở bằng Excel rồi “Lưu thành” .xlsx hoặc CSV UTF-8.",
+    ),
     (b"%PDF", "pdf", "Tệp PDF không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
     (b"\x89PNG", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
-    (b"\xff\xd8\xff", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
+    (
+        b"\xff\xd8\xff",
+        "image",
+        "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.",
+    ),
     (b"GIF8", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
     (b"Rar!", "archive", "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
-    (b"\x1f\x8b", "archive", "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
-    (b"7z\xbc\xaf", "archive", "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
+    (
+        b"\x1f\x8b",
+        "archive",
+        "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV.",
+    ),
+    (
+        b"7z\xbc\xaf",
+        "archive",
+        "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV.",
+    ),
 )
 
 
 def _sniff(content: bytes, filename: str) -> str:
-    """"xlsx" or "text"; refuse everything else by its magic bytes, not its name."""
+    """ "xlsx" or "text"; refuse everything else by its magic bytes, not its name."""
     for magic, code, message in _OTHER_TYPES:
         if content.startswith(magic):
             raise _refuse(f"unsupported_{code}", message)
@@ -165,12 +245,13 @@ def _sniff(content: bytes, filename: str) -> str:
             elif "content.xml" in names:
                 message = "Tệp OpenDocument (.ods) chưa được hỗ trợ — hãy “Lưu thành” .xlsx hoặc CSV UTF-8."
             else:
-                message = "Tệp nén (.zip) không phải bảng tính Excel — hãy tải lên tệp .xlsx hoặc CSV."
+                message = (
+                    "Tệp nén (.zip) không phải bảng tính Excel — hãy tải lên tệp .xlsx hoặc CSV."
+                )
             raise _refuse("unsupported_archive", message)
         return "xlsx"
     if filename.lower().endswith((".xls", ".xlsm", ".xlsb", ".ods", ".pdf", ".doc", ".docx")):
-        raise _refuse("unsupported_type",
-                      "Chỉ nhận tệp Excel .xlsx hoặc CSV — hãy dùng tệp mẫu.")
+        raise _refuse("unsupported_type", "Chỉ nhận tệp Excel .xlsx hoặc CSV — hãy dùng tệp mẫu.")
     return "text"
 
 
@@ -201,9 +282,11 @@ def _strict(content: bytes, codec: str, label: str) -> str:
     try:
         return content.decode(codec)
     except UnicodeDecodeError:
-        raise _refuse("unknown_encoding",
-                      "Không nhận ra bảng mã của tệp CSV — hãy lưu lại dạng “CSV UTF-8” "
-                      "(Excel: Tệp → Lưu thành → CSV UTF-8) rồi tải lên lại.") from None
+        raise _refuse(
+            "unknown_encoding",
+            "Không nhận ra bảng mã của tệp CSV — hãy lưu lại dạng “CSV UTF-8” "
+            "(Excel: Tệp → Lưu thành → CSV UTF-8) rồi tải lên lại.",
+        ) from None
 
 
 def _looks_like_utf16_without_bom(content: bytes) -> bool:
@@ -220,6 +303,7 @@ def _control_share(text: str) -> float:
 
 
 # --- rows --------------------------------------------------------------------------------
+
 
 def _map_headers(headers: list[Any]) -> tuple[dict[int, str], dict[str, str], tuple[str, ...]]:
     """Column index -> key; key -> header as written; headers we did not recognise."""
@@ -238,8 +322,12 @@ def _map_headers(headers: list[Any]) -> tuple[dict[int, str], dict[str, str], tu
         written[key] = text
     missing = [COLUMN_LABELS[key] for key in REQUIRED_COLUMNS if key not in written]
     if missing:
-        raise _refuse("missing_columns",
-                      "Thiếu cột: " + ", ".join(missing) + ". Dòng đầu tiên phải là tên cột như trong tệp mẫu.")
+        raise _refuse(
+            "missing_columns",
+            "Thiếu cột: "
+            + ", ".join(missing)
+            + ". Dòng đầu tiên phải là tên cột như trong tệp mẫu.",
+        )
     return by_index, written, tuple(ignored)
 
 
@@ -247,7 +335,9 @@ def _is_blank(values: Iterable[Any]) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
 
 
-def _build(numbered_rows: Iterator[tuple[int, list[Any]]], file_format: str, typed: bool) -> SheetData:
+def _build(
+    numbered_rows: Iterator[tuple[int, list[Any]]], file_format: str, typed: bool
+) -> SheetData:
     header: list[Any] | None = None
     rows: list[RawRow] = []
     by_index: dict[int, str] = {}
@@ -261,9 +351,11 @@ def _build(numbered_rows: Iterator[tuple[int, list[Any]]], file_format: str, typ
             by_index, written, ignored = _map_headers(cells)
             continue
         if len(rows) >= MAX_ROWS:
-            raise _refuse("too_many_rows",
-                          f"Tệp có hơn {MAX_ROWS:,} dòng dữ liệu".replace(",", ".")
-                          + " — hãy chia thành nhiều tệp nhỏ hơn.")
+            raise _refuse(
+                "too_many_rows",
+                f"Tệp có hơn {MAX_ROWS:,} dòng dữ liệu".replace(",", ".")
+                + " — hãy chia thành nhiều tệp nhỏ hơn.",
+            )
         values: dict[str, Any] = {}
         numeric: set[str] = set()
         for index, key in by_index.items():
@@ -299,16 +391,22 @@ def _read_xlsx(content: bytes) -> SheetData:
 
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-            raise _refuse("file_too_large", "Tệp Excel quá lớn khi giải nén — hãy chia thành nhiều tệp.")
+            raise _refuse(
+                "file_too_large", "Tệp Excel quá lớn khi giải nén — hãy chia thành nhiều tệp."
+            )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many types for damaged files
-        raise _refuse("damaged_xlsx", "Tệp Excel bị hỏng hoặc được bảo vệ bằng mật khẩu, không mở được.") from None
+        raise _refuse(
+            "damaged_xlsx", "Tệp Excel bị hỏng hoặc được bảo vệ bằng mật khẩu, không mở được."
+        ) from None
     try:
         # The template's first sheet holds the data; a notes sheet may follow.
         sheet = workbook.worksheets[0]
-        numbered = ((number, list(cells)) for number, cells in
-                    enumerate(sheet.iter_rows(values_only=True), start=1))
+        numbered = (
+            (number, list(cells))
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+        )
         return _build(numbered, "xlsx", typed=True)
     finally:
         workbook.close()

@@ -21,12 +21,26 @@ from market4.imports.reading import COLUMN_LABELS
 
 __all__ = ["HEADERS", "OUTCOME_LABELS", "report_csv", "report_lines", "report_xlsx"]
 
-HEADERS = ("Dòng", "Kết quả", "Cột", "Lý do", "Mức", "Mã tiểu thương", "Mã chợ", "Mã sạp",
-           "Tên tiểu thương", "Tài khoản", "Mã tham chiếu")
+HEADERS = (
+    "Dòng",
+    "Kết quả",
+    "Cột",
+    "Lý do",
+    "Mức",
+    "Mã tiểu thương",
+    "Mã chợ",
+    "Mã sạp",
+    "Tên tiểu thương",
+    "Tài khoản",
+    "Mã tham chiếu",
+)
 # (before the commit, after it)
 OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "create": ("Sẽ tạo mới", "Đã tạo mới"),
-    "add_account": ("Sẽ thêm tài khoản cho tiểu thương đang ở sạp", "Đã thêm tài khoản cho tiểu thương đang ở sạp"),
+    "add_account": (
+        "Sẽ thêm tài khoản cho tiểu thương đang ở sạp",
+        "Đã thêm tài khoản cho tiểu thương đang ở sạp",
+    ),
     "update": ("Sẽ cập nhật", "Đã cập nhật"),
     "unchanged": ("Không thay đổi", "Không thay đổi"),
     "invalid": ("Không hợp lệ", "Không hợp lệ — không ghi"),
@@ -51,15 +65,26 @@ def report_lines(batch: ImportBatch) -> Iterator[list[str | int]]:
     rows: list[ImportRow] = batch.rows
     for row in rows:
         values = row.values or {}
-        common = [row.vendor_id or "", values.get("market_code", ""), values.get("stall_code", ""),
-                  values.get("display_name", ""), masked(str(values.get("account_number") or "")),
-                  values.get("partner_reference", "")]
+        common = [
+            row.vendor_id or "",
+            values.get("market_code", ""),
+            values.get("stall_code", ""),
+            values.get("display_name", ""),
+            masked(str(values.get("account_number") or "")),
+            values.get("partner_reference", ""),
+        ]
         label = outcome_label(row.outcome, batch.status)
         messages = row.errors or [{}]
         for message in messages:
             column = COLUMN_LABELS.get(message.get("column", ""), message.get("column", ""))
-            yield [row.row_number, label, column, message.get("message", ""),
-                   SEVERITY_LABELS.get(message.get("severity", ""), ""), *common]
+            yield [
+                row.row_number,
+                label,
+                column,
+                message.get("message", ""),
+                SEVERITY_LABELS.get(message.get("severity", ""), ""),
+                *common,
+            ]
 
 
 def report_csv(batch: ImportBatch) -> bytes:
@@ -68,8 +93,12 @@ def report_csv(batch: ImportBatch) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     for line in report_lines(batch):
         # A leading "=", "+", "-" or "@" would run as a formula in Excel (CSV injection).
-        writer.writerow([f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@" else cell
-                         for cell in line])
+        writer.writerow(
+            [
+                f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@" else cell
+                for cell in line
+            ]
+        )
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 

@@ -65,14 +65,22 @@ __all__ = ["batch_as_dict", "commit_batch", "import_vendors"]
 
 logger = logging.getLogger(__name__)
 
+
 def _bank_for(bank_bin: str, organisation: Organisation | None, actor: Any) -> Bank:
     """The batch's bank, after the checks that refuse the whole file."""
     policy.check(Action.IMPORT, actor, organisation=organisation)
     text = (bank_bin or "").strip()
     bank = db.session.get(Bank, text) if len(text) == 6 and text.isdigit() else None
     if bank is None:
-        raise ValidationFailed([FieldError("bank_bin", f"Không có ngân hàng mã BIN “{text}” trong danh mục.",
-                                           "unknown_bank")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "bank_bin",
+                    f"Không có ngân hàng mã BIN “{text}” trong danh mục.",
+                    "unknown_bank",
+                )
+            ]
+        )
     policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
     return bank
 
@@ -109,20 +117,37 @@ def import_vendors(
     sheet = read_vendor_file(content, filename)
     planner = RowPlanner(bank=bank, organisation=organisation, actor=actor)
     plans = planner.plan(sheet.rows)
-    batch = ImportBatch(organisation_id=getattr(organisation, "id", None), user_id=getattr(actor, "id", None),
-                        bank_bin=bank.bin, filename=(filename or "tep-nhap")[-255:],
-                        file_sha256=hashlib.sha256(content).hexdigest(), file_format=sheet.file_format,
-                        status="previewed", summary=_summary(plans))
+    batch = ImportBatch(
+        organisation_id=getattr(organisation, "id", None),
+        user_id=getattr(actor, "id", None),
+        bank_bin=bank.bin,
+        filename=(filename or "tep-nhap")[-255:],
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        file_format=sheet.file_format,
+        status="previewed",
+        summary=_summary(plans),
+    )
     db.session.add(batch)
     db.session.flush()
     logger.info("Import batch %s: %s (%s)", batch.id, batch.summary, sheet.file_format)
     if not dry_run:
         # Rows are stored after the write, with the ids it produced (or none if it failed).
         _write(batch, plans, bank=bank, organisation=organisation, actor=actor, channel=channel)
-    vendors.insert_rows(ImportRow, [
-        {"batch_id": batch.id, "row_number": plan.row_number, "outcome": plan.outcome, "errors": plan.errors,
-         "values": plan.values, "vendor_id": plan.vendor_id, "payment_account_id": plan.account_id}
-        for plan in plans])
+    vendors.insert_rows(
+        ImportRow,
+        [
+            {
+                "batch_id": batch.id,
+                "row_number": plan.row_number,
+                "outcome": plan.outcome,
+                "errors": plan.errors,
+                "values": plan.values,
+                "vendor_id": plan.vendor_id,
+                "payment_account_id": plan.account_id,
+            }
+            for plan in plans
+        ],
+    )
     db.session.expire(batch, ["rows"])
     return batch
 
@@ -141,9 +166,18 @@ def commit_batch(
     bank = _bank_for(batch.bank_bin, organisation, actor)
     # Plain rows, not ORM objects: 10,000 of them are read and then updated in bulk.
     rows = db.session.execute(
-        select(ImportRow.id, ImportRow.row_number, ImportRow.outcome, ImportRow.errors, ImportRow.values,
-               ImportRow.vendor_id, ImportRow.payment_account_id)
-        .where(ImportRow.batch_id == batch.id).order_by(ImportRow.row_number)).all()
+        select(
+            ImportRow.id,
+            ImportRow.row_number,
+            ImportRow.outcome,
+            ImportRow.errors,
+            ImportRow.values,
+            ImportRow.vendor_id,
+            ImportRow.payment_account_id,
+        )
+        .where(ImportRow.batch_id == batch.id)
+        .order_by(ImportRow.row_number)
+    ).all()
     kept = [Plan.from_row(row) for row in rows if row.outcome not in WRITABLE_OUTCOMES]
     again = [row for row in rows if row.outcome in WRITABLE_OUTCOMES]
     planner = RowPlanner(bank=bank, organisation=organisation, actor=actor)
@@ -158,23 +192,56 @@ def commit_batch(
     # After the write (or its rollback): the ids created, and the outcomes of the rows
     # whose re-validation found something else than the preview (usually none).
     stored = {row.id: row for row in again}
-    changed = [plan for plan in replanned if (plan.outcome, plan.errors, plan.values) != (
-        stored[plan.import_row_id].outcome, stored[plan.import_row_id].errors, stored[plan.import_row_id].values)]
-    vendors.update_rows(ImportRow, [
-        {"id": plan.import_row_id, "outcome": plan.outcome, "errors": plan.errors, "values": plan.values,
-         "vendor_id": plan.vendor_id, "payment_account_id": plan.account_id} for plan in changed])
+    changed = [
+        plan
+        for plan in replanned
+        if (plan.outcome, plan.errors, plan.values)
+        != (
+            stored[plan.import_row_id].outcome,
+            stored[plan.import_row_id].errors,
+            stored[plan.import_row_id].values,
+        )
+    ]
+    vendors.update_rows(
+        ImportRow,
+        [
+            {
+                "id": plan.import_row_id,
+                "outcome": plan.outcome,
+                "errors": plan.errors,
+                "values": plan.values,
+                "vendor_id": plan.vendor_id,
+                "payment_account_id": plan.account_id,
+            }
+            for plan in changed
+        ],
+    )
     changed_ids = {plan.import_row_id for plan in changed}
-    vendors.update_rows(ImportRow, [
-        {"id": plan.import_row_id, "vendor_id": plan.vendor_id, "payment_account_id": plan.account_id}
-        for plan in replanned if plan.import_row_id not in changed_ids and (
-            plan.vendor_id, plan.account_id) != (stored[plan.import_row_id].vendor_id,
-                                                 stored[plan.import_row_id].payment_account_id)])
+    vendors.update_rows(
+        ImportRow,
+        [
+            {
+                "id": plan.import_row_id,
+                "vendor_id": plan.vendor_id,
+                "payment_account_id": plan.account_id,
+            }
+            for plan in replanned
+            if plan.import_row_id not in changed_ids
+            and (plan.vendor_id, plan.account_id)
+            != (stored[plan.import_row_id].vendor_id, stored[plan.import_row_id].payment_account_id)
+        ],
+    )
     db.session.expire(batch, ["rows"])
     return batch
 
 
 def _write(
-    batch: ImportBatch, plans: list[Plan], *, bank: Bank, organisation: Organisation | None, actor: Any,
+    batch: ImportBatch,
+    plans: list[Plan],
+    *,
+    bank: Bank,
+    organisation: Organisation | None,
+    actor: Any,
     channel: str,
 ) -> None:
     """Every create/update row in one savepoint; on failure roll it back and mark the batch failed.
@@ -188,23 +255,42 @@ def _write(
     try:
         with db.session.begin_nested():
             created = vendors.register_vendors_bulk(
-                [vendors.BulkRegistration(fields=plan.fields, stall=plan.stall) for plan in creates],
-                bank=bank, organisation=organisation, actor=actor, channel=channel,
-                audit_extra={"import_batch_id": batch.id})
+                [
+                    vendors.BulkRegistration(fields=plan.fields, stall=plan.stall)
+                    for plan in creates
+                ],
+                bank=bank,
+                organisation=organisation,
+                actor=actor,
+                channel=channel,
+                audit_extra={"import_batch_id": batch.id},
+            )
             for plan, (vendor_id, account_id) in zip(creates, created, strict=True):
                 plan.vendor_id, plan.account_id = vendor_id, account_id
             added = vendors.add_accounts_bulk(
-                [(plan.vendor_id, vendors.BulkRegistration(fields=plan.fields, stall=plan.stall))
-                 for plan in additions], bank=bank, organisation=organisation,
-                actor=actor, channel=channel, audit_extra={"import_batch_id": batch.id})
+                [
+                    (plan.vendor_id, vendors.BulkRegistration(fields=plan.fields, stall=plan.stall))
+                    for plan in additions
+                ],
+                bank=bank,
+                organisation=organisation,
+                actor=actor,
+                channel=channel,
+                audit_extra={"import_batch_id": batch.id},
+            )
             for plan, account_id in zip(additions, added, strict=True):
                 plan.account_id = account_id
             for plan in updates:
                 _apply_update(plan, organisation=organisation, actor=actor, channel=channel)
             batch.status = "committed"
             batch.committed_at = now_utc()
-            audit.record("import", batch, actor=actor, channel=channel,
-                         after={"filename": batch.filename, "bank_bin": bank.bin, **batch.summary})
+            audit.record(
+                "import",
+                batch,
+                actor=actor,
+                channel=channel,
+                after={"filename": batch.filename, "bank_bin": bank.bin, **batch.summary},
+            )
             db.session.flush()
     except Exception as error:  # noqa: BLE001 - any failure must leave nothing behind
         logger.exception("Import batch %s failed; rolled back", batch.id)
@@ -218,12 +304,15 @@ def _write(
         db.session.flush()
 
 
-def _apply_update(plan: Plan, *, organisation: Organisation | None, actor: Any, channel: str) -> None:
+def _apply_update(
+    plan: Plan, *, organisation: Organisation | None, actor: Any, channel: str
+) -> None:
     account = db.session.get(PaymentAccount, plan.account_id)
     assert account is not None  # the planner found it in this transaction
     if plan.changes:
-        vendors.update_registration(account, plan.changes, organisation=organisation, actor=actor,
-                                    channel=channel)
+        vendors.update_registration(
+            account, plan.changes, organisation=organisation, actor=actor, channel=channel
+        )
     if plan.category_change and plan.stall is not None:
         markets.set_goods_category(plan.stall, plan.category_change, actor=actor, channel=channel)
 
@@ -231,22 +320,39 @@ def _apply_update(plan: Plan, *, organisation: Organisation | None, actor: Any, 
 def _describe(error: Exception) -> str:
     if isinstance(error, IntegrityError):
         # Someone registered the same account (or filled the stall) since the preview.
-        message = "dữ liệu vừa được người khác thay đổi (tài khoản hoặc sạp đã có) — hãy kiểm tra lại tệp"
+        message = (
+            "dữ liệu vừa được người khác thay đổi (tài khoản hoặc sạp đã có) — hãy kiểm tra lại tệp"
+        )
     else:
-        message = getattr(error, "message", None) or (str(error).splitlines() or [type(error).__name__])[0]
+        message = (
+            getattr(error, "message", None)
+            or (str(error).splitlines() or [type(error).__name__])[0]
+        )
     return f"Lỗi khi ghi, không dòng nào được ghi: {message}"[:1000]
 
 
 def batch_as_dict(batch: ImportBatch, *, include_rows: bool = True) -> dict[str, Any]:
     """JSON-ready view of a batch (for the API): no full account numbers."""
     data: dict[str, Any] = {
-        "id": batch.id, "status": batch.status, "filename": batch.filename, "file_format": batch.file_format,
-        "bank_bin": batch.bank_bin, "summary": dict(batch.summary or {}), "error": batch.error,
+        "id": batch.id,
+        "status": batch.status,
+        "filename": batch.filename,
+        "file_format": batch.file_format,
+        "bank_bin": batch.bank_bin,
+        "summary": dict(batch.summary or {}),
+        "error": batch.error,
         "created_at": batch.created_at.isoformat() if batch.created_at else None,
         "committed_at": batch.committed_at.isoformat() if batch.committed_at else None,
     }
     if include_rows:
-        data["rows"] = [{"row_number": row.row_number, "outcome": row.outcome, "errors": list(row.errors or []),
-                         "vendor_id": row.vendor_id, "payment_account_id": row.payment_account_id}
-                        for row in batch.rows]
+        data["rows"] = [
+            {
+                "row_number": row.row_number,
+                "outcome": row.outcome,
+                "errors": list(row.errors or []),
+                "vendor_id": row.vendor_id,
+                "payment_account_id": row.payment_account_id,
+            }
+            for row in batch.rows
+        ]
     return data

@@ -35,15 +35,29 @@ COLUMN_NOTES: dict[str, tuple[str, str]] = {
     "display_name": ("Họ tên tiểu thương, có dấu.", "Nguyễn Thị Đào"),
     "phone": ("Số di động 10 số, có số 0 ở đầu.", "0912345678"),
     "bank": ("Để trống = ngân hàng của lô nhập; hoặc mã BIN, mã NAPAS, tên ngân hàng.", "970405"),
-    "account_number": ("Số tài khoản hoặc số thẻ (tối đa 19 ký tự), nhập dạng văn bản.", "1903123456789"),
-    "holder_name": ("Không bắt buộc: tên chủ tài khoản như ngân hàng hiển thị; để trống = "
-                    "tên tiểu thương viết hoa không dấu.", "NGUYEN THI DAO"),
+    "account_number": (
+        "Số tài khoản hoặc số thẻ (tối đa 19 ký tự), nhập dạng văn bản.",
+        "1903123456789",
+    ),
+    "holder_name": (
+        "Không bắt buộc: tên chủ tài khoản như ngân hàng hiển thị; để trống = "
+        "tên tiểu thương viết hoa không dấu.",
+        "NGUYEN THI DAO",
+    ),
     "goods_category": ("Không bắt buộc: " + ", ".join(GOODS_CATEGORIES) + ".", "Rau củ"),
-    "partner_reference": ("Không bắt buộc: mã của ngân hàng cho khách hàng này; nhập lại tệp sẽ "
-                          "cập nhật đúng người, không tạo trùng.", "AGR-000123"),
+    "partner_reference": (
+        "Không bắt buộc: mã của ngân hàng cho khách hàng này; nhập lại tệp sẽ "
+        "cập nhật đúng người, không tạo trùng.",
+        "AGR-000123",
+    ),
 }
-WIDTHS = {"display_name": 28, "account_number": 24, "holder_name": 26, "goods_category": 18,
-          "partner_reference": 18}
+WIDTHS = {
+    "display_name": 28,
+    "account_number": 24,
+    "holder_name": 26,
+    "goods_category": 18,
+    "partner_reference": 18,
+}
 
 
 def template_xlsx() -> bytes:

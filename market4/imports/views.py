@@ -48,7 +48,11 @@ def _fixed_bank() -> Bank | None:
     if current_user.role == "admin":
         return None
     organisation = current_user.organisation
-    bank = db.session.get(Bank, organisation.bank_bin) if organisation and organisation.bank_bin else None
+    bank = (
+        db.session.get(Bank, organisation.bank_bin)
+        if organisation and organisation.bank_bin
+        else None
+    )
     if bank is None:
         abort(403)
     return bank
@@ -61,9 +65,14 @@ def index():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch = services.import_vendors(upload.read(MAX_BYTES + 1), upload.filename or "",
-                                            bank_bin=form.bank_bin.data, organisation=current_user.organisation,
-                                            actor=current_user, dry_run=True)
+            batch = services.import_vendors(
+                upload.read(MAX_BYTES + 1),
+                upload.filename or "",
+                bank_bin=form.bank_bin.data,
+                organisation=current_user.organisation,
+                actor=current_user,
+                dry_run=True,
+            )
         except DomainError as error:
             db.session.rollback()
             form.file.errors = [*form.file.errors, error.message]
@@ -71,10 +80,16 @@ def index():
             db.session.commit()
             return redirect(url_for("imports.preview", batch_id=batch.id))
     batches = db.session.scalars(
-        _batches_query().order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(50)).all()
+        _batches_query().order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(50)
+    ).all()
     status = 422 if form.errors else 200
-    return render_template("imports/index.html", form=form, batches=batches, max_mb=MAX_BYTES // (1024 * 1024),
-                           max_rows=MAX_ROWS), status
+    return render_template(
+        "imports/index.html",
+        form=form,
+        batches=batches,
+        max_mb=MAX_BYTES // (1024 * 1024),
+        max_rows=MAX_ROWS,
+    ), status
 
 
 @bp.get("/<int:batch_id>")
@@ -84,12 +99,23 @@ def preview(batch_id: int):
     sections = {}
     for outcome in ROW_OUTCOMES:
         sections[outcome] = db.session.scalars(
-            select(ImportRow).where(ImportRow.batch_id == batch.id, ImportRow.outcome == outcome)
-            .order_by(ImportRow.row_number).limit(ROWS_SHOWN)).all()
-    return render_template("imports/preview.html", batch=batch, sections=sections, confirm=ConfirmForm(),
-                           bank=db.session.get(Bank, batch.bank_bin), rows_shown=ROWS_SHOWN,
-                           columns=COLUMN_LABELS, outcome_label=report.outcome_label, masked=report.masked,
-                           total_rows=batch.summary.get("rows", 0))
+            select(ImportRow)
+            .where(ImportRow.batch_id == batch.id, ImportRow.outcome == outcome)
+            .order_by(ImportRow.row_number)
+            .limit(ROWS_SHOWN)
+        ).all()
+    return render_template(
+        "imports/preview.html",
+        batch=batch,
+        sections=sections,
+        confirm=ConfirmForm(),
+        bank=db.session.get(Bank, batch.bank_bin),
+        rows_shown=ROWS_SHOWN,
+        columns=COLUMN_LABELS,
+        outcome_label=report.outcome_label,
+        masked=report.masked,
+        total_rows=batch.summary.get("rows", 0),
+    )
 
 
 @bp.post("/<int:batch_id>/ghi")
@@ -100,22 +126,34 @@ def commit(batch_id: int):
         flash(_("Yêu cầu không hợp lệ hoặc phiên làm việc đã hết hạn, vui lòng thử lại."), "error")
         return redirect(url_for("imports.preview", batch_id=batch.id))
     try:
-        services.commit_batch(batch, organisation=current_user.organisation, actor=current_user, channel="web")
+        services.commit_batch(
+            batch, organisation=current_user.organisation, actor=current_user, channel="web"
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("imports.preview", batch_id=batch_id))
     db.session.commit()
     summary = batch.summary
-    if batch.status == "committed" and not (summary.get("create") or summary.get("add_account")
-                                            or summary.get("update")):
+    if batch.status == "committed" and not (
+        summary.get("create") or summary.get("add_account") or summary.get("update")
+    ):
         flash(_("Không có gì để ghi: các dòng hợp lệ đã có sẵn trong hệ thống."), "info")
     elif batch.status == "committed":
-        flash(_("Đã ghi vào hệ thống: %(create)s tiểu thương mới, %(added)s tài khoản thêm cho tiểu thương "
-                "đang ở sạp, %(update)s cập nhật.", create=summary.get("create", 0),
-                added=summary.get("add_account", 0), update=summary.get("update", 0)), "success")
+        flash(
+            _(
+                "Đã ghi vào hệ thống: %(create)s tiểu thương mới, %(added)s tài khoản thêm cho tiểu thương "
+                "đang ở sạp, %(update)s cập nhật.",
+                create=summary.get("create", 0),
+                added=summary.get("add_account", 0),
+                update=summary.get("update", 0),
+            ),
+            "success",
+        )
     else:
-        flash(_("Ghi thất bại, không dòng nào được ghi: %(error)s", error=batch.error or ""), "error")
+        flash(
+            _("Ghi thất bại, không dòng nào được ghi: %(error)s", error=batch.error or ""), "error"
+        )
     return redirect(url_for("imports.preview", batch_id=batch.id))
 
 
@@ -124,20 +162,30 @@ def commit(batch_id: int):
 def report_download(batch_id: int, extension: str):
     batch = _batch_or_404(batch_id)
     data = report.report_xlsx(batch) if extension == "xlsx" else report.report_csv(batch)
-    return send_file(BytesIO(data), mimetype=XLSX if extension == "xlsx" else "text/csv; charset=utf-8",
-                     as_attachment=True, download_name=report.report_filename(batch, extension))
+    return send_file(
+        BytesIO(data),
+        mimetype=XLSX if extension == "xlsx" else "text/csv; charset=utf-8",
+        as_attachment=True,
+        download_name=report.report_filename(batch, extension),
+    )
 
 
 @bp.get("/mau.<any(csv, xlsx):extension>")
 @role_required(*ROLES)
 def template_download(extension: str):
     data = template.template_xlsx() if extension == "xlsx" else template.template_csv()
-    return send_file(BytesIO(data), mimetype=XLSX if extension == "xlsx" else "text/csv; charset=utf-8",
-                     as_attachment=True, download_name=f"mau-nhap-tieu-thuong.{extension}")
+    return send_file(
+        BytesIO(data),
+        mimetype=XLSX if extension == "xlsx" else "text/csv; charset=utf-8",
+        as_attachment=True,
+        download_name=f"mau-nhap-tieu-thuong.{extension}",
+    )
 
 
 @bp.app_template_filter("import_status")
 def import_status(status: str) -> str:
-    return {"previewed": _("Đã kiểm tra, chưa ghi"), "committed": _("Đã ghi"),
-            "failed": _("Ghi thất bại, đã hoàn tác")}.get(status, status)
-
+    return {
+        "previewed": _("Đã kiểm tra, chưa ghi"),
+        "committed": _("Đã ghi"),
+        "failed": _("Ghi thất bại, đã hoàn tác"),
+    }.get(status, status)

@@ -73,7 +73,11 @@ class VietnameseDateField(DateField):
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
         kwargs.setdefault("default", today)
-        render_kw = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", **kwargs.pop("render_kw", {})}
+        render_kw = {
+            "placeholder": "dd/mm/yyyy",
+            "inputmode": "numeric",
+            **kwargs.pop("render_kw", {}),
+        }
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def _value(self) -> str:
@@ -100,7 +104,9 @@ def choices(labels: dict[str, Any], blank: str | None = None) -> list[tuple[str,
 class StallForm(FlaskForm):
     """Add or edit a stall; the code's uniqueness is checked by ``create/update_stall``."""
 
-    code = StringField(_l("Mã sạp"), validators=[DataRequired(REQUIRED), Length(max=STALL_CODE_MAX)])
+    code = StringField(
+        _l("Mã sạp"), validators=[DataRequired(REQUIRED), Length(max=STALL_CODE_MAX)]
+    )
     zone = StringField(_l("Khu / nhà lồng"), validators=[Optional(), Length(max=60)])
     row = StringField(_l("Dãy"), validators=[Optional(), Length(max=40)])
     goods_category = ChoiceField(_l("Ngành hàng"), validators=[Optional()])
@@ -110,8 +116,12 @@ class StallForm(FlaskForm):
         self.goods_category.choices = goods_choices()
 
     def to_data(self) -> dict[str, Any]:
-        return {"code": self.code.data, "zone": self.zone.data, "row": self.row.data,
-                "goods_category": self.goods_category.data or None}
+        return {
+            "code": self.code.data,
+            "zone": self.zone.data,
+            "row": self.row.data,
+            "goods_category": self.goods_category.data or None,
+        }
 
 
 class CloseStallForm(FlaskForm):
@@ -148,15 +158,21 @@ class AssignForm(FlaskForm):
 class NewVendorForm(FlaskForm):
     """A person not in the registry yet starts at the stall (their bank adds the account)."""
 
-    display_name = StringField(_l("Họ tên tiểu thương"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    phone = StringField(_l("Số điện thoại di động"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    display_name = StringField(
+        _l("Họ tên tiểu thương"), validators=[DataRequired(REQUIRED), Length(max=200)]
+    )
+    phone = StringField(
+        _l("Số điện thoại di động"), validators=[DataRequired(REQUIRED), Length(max=40)]
+    )
     consent = BooleanField(_l("Tiểu thương đã đồng ý cho lưu và xử lý các thông tin trên"))
     started_on = VietnameseDateField(_l("Bắt đầu từ ngày"), validators=[DataRequired(REQUIRED)])
     replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp"))
 
 
 class MoveForm(FlaskForm):
-    to_stall_id = ChoiceField(_l("Chuyển sang sạp"), coerce=str, validators=[DataRequired(REQUIRED)])
+    to_stall_id = ChoiceField(
+        _l("Chuyển sang sạp"), coerce=str, validators=[DataRequired(REQUIRED)]
+    )
     moved_on = VietnameseDateField(_l("Từ ngày"), validators=[DataRequired(REQUIRED)])
     replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp mới"))
 
@@ -188,7 +204,9 @@ class MarketSearchForm(FlaskForm):
     q = StringField(_l("Tìm chợ theo tên hoặc mã"), validators=[Optional(), Length(max=80)])
 
 
-def show_errors(form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None) -> list[str]:
+def show_errors(
+    form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None
+) -> list[str]:
     """Put each problem next to its field; return the messages that have no field."""
     aliases = aliases or {}
     if isinstance(error, ValidationFailed):

@@ -47,9 +47,7 @@ class Market(db.Model):
     __tablename__ = "markets"
     __table_args__ = (
         CheckConstraint("market_class IN (1, 2, 3)", name="market_class"),
-        CheckConstraint(
-            "kind IN ('traditional', 'night', 'street', 'supermarket')", name="kind"
-        ),
+        CheckConstraint("kind IN ('traditional', 'night', 'street', 'supermarket')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,9 +70,7 @@ class Market(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     commune: Mapped[AdminUnit] = relationship(foreign_keys=[commune_id])
-    legacy_district: Mapped[Optional[AdminUnit]] = relationship(
-        foreign_keys=[legacy_district_id]
-    )
+    legacy_district: Mapped[Optional[AdminUnit]] = relationship(foreign_keys=[legacy_district_id])
     stalls: Mapped[list[Stall]] = relationship(
         back_populates="market", order_by="Stall.id", cascade="all, delete-orphan"
     )
@@ -189,9 +185,7 @@ class StallRequest(db.Model):
     """
 
     __tablename__ = "stall_requests"
-    __table_args__ = (
-        CheckConstraint("status IN ('open', 'done', 'dismissed')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('open', 'done', 'dismissed')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id"), index=True)

@@ -34,12 +34,11 @@ def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:
     if area.level == "commune":
         return query.where(Market.commune_id == area.id)
     commune = aliased(AdminUnit)
-    return query.join(commune, Market.commune_id == commune.id).where(
-        commune.parent_id == area.id
-    )
+    return query.join(commune, Market.commune_id == commune.id).where(commune.parent_id == area.id)
 
 
 # --- market and stall pages (read-only; the views add the viewer's visibility rules) -----
+
 
 @dataclass(frozen=True)
 class StallRow:
@@ -88,17 +87,26 @@ def stall_rows(market: Market) -> list[StallRow]:
         return []
     ids = [stall.id for stall in stalls]
     latest = latest_status_subquery(today())
-    statuses = dict(db.session.execute(
-        select(latest.c.stall_id, latest.c.status).where(latest.c.rank == 1, latest.c.stall_id.in_(ids))
-    ).all())
-    occupants = dict(db.session.execute(
-        select(Occupancy.stall_id, Vendor).join(Vendor, Vendor.id == Occupancy.vendor_id)
-        .where(Occupancy.stall_id.in_(ids), Occupancy.ended_on.is_(None))
-    ).all())
+    statuses = dict(
+        db.session.execute(
+            select(latest.c.stall_id, latest.c.status).where(
+                latest.c.rank == 1, latest.c.stall_id.in_(ids)
+            )
+        ).all()
+    )
+    occupants = dict(
+        db.session.execute(
+            select(Occupancy.stall_id, Vendor)
+            .join(Vendor, Vendor.id == Occupancy.vendor_id)
+            .where(Occupancy.stall_id.in_(ids), Occupancy.ended_on.is_(None))
+        ).all()
+    )
     accounts = {
         account.vendor_id: account
         for account in db.session.scalars(
-            select(PaymentAccount).options(selectinload(PaymentAccount.bank)).where(
+            select(PaymentAccount)
+            .options(selectinload(PaymentAccount.bank))
+            .where(
                 PaymentAccount.vendor_id.in_({vendor.id for vendor in occupants.values()}),
                 PaymentAccount.is_on_placard.is_(True),
                 PaymentAccount.status == "active",
@@ -107,7 +115,8 @@ def stall_rows(market: Market) -> list[StallRow]:
     }
     placards: dict[int, Placard] = {}
     for placard in db.session.scalars(
-        select(Placard).where(Placard.stall_id.in_(ids), Placard.status.in_(LIVE_STATUSES))
+        select(Placard)
+        .where(Placard.stall_id.in_(ids), Placard.status.in_(LIVE_STATUSES))
         .order_by(Placard.version, Placard.id)
     ):
         placards[placard.stall_id] = placard  # the newest wins
@@ -115,25 +124,38 @@ def stall_rows(market: Market) -> list[StallRow]:
     rows = []
     for stall in stalls:
         vendor = occupants.get(stall.id)
-        rows.append(StallRow(stall=stall, status=statuses.get(stall.id), vendor=vendor,
-                             account=accounts.get(vendor.id) if vendor else None,
-                             placard=placards.get(stall.id), needs_reprint=stall.id in reprint))
+        rows.append(
+            StallRow(
+                stall=stall,
+                status=statuses.get(stall.id),
+                vendor=vendor,
+                account=accounts.get(vendor.id) if vendor else None,
+                placard=placards.get(stall.id),
+                needs_reprint=stall.id in reprint,
+            )
+        )
     return rows
 
 
-def stall_history(stall: Stall) -> tuple[list[StallStatusChange], list[VerificationVisit], list[Placard]]:
+def stall_history(
+    stall: Stall,
+) -> tuple[list[StallStatusChange], list[VerificationVisit], list[Placard]]:
     """A stall's status changes, verification visits and placards, newest first."""
     changes = db.session.scalars(
-        select(StallStatusChange).where(StallStatusChange.stall_id == stall.id)
+        select(StallStatusChange)
+        .where(StallStatusChange.stall_id == stall.id)
         .order_by(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc())
     )
     visits = db.session.scalars(
-        select(VerificationVisit).where(VerificationVisit.stall_id == stall.id)
+        select(VerificationVisit)
+        .where(VerificationVisit.stall_id == stall.id)
         .order_by(VerificationVisit.visited_on.desc(), VerificationVisit.id.desc())
     )
     placards = db.session.scalars(
-        select(Placard).options(selectinload(Placard.payment_account).selectinload(PaymentAccount.bank))
-        .where(Placard.stall_id == stall.id).order_by(Placard.version.desc(), Placard.id.desc())
+        select(Placard)
+        .options(selectinload(Placard.payment_account).selectinload(PaymentAccount.bank))
+        .where(Placard.stall_id == stall.id)
+        .order_by(Placard.version.desc(), Placard.id.desc())
     )
     return list(changes), list(visits), list(placards)
 
@@ -145,8 +167,11 @@ def occupant_stalls(vendor_ids: Iterable[int], market: Market) -> dict[int, list
         return {}
     found: dict[int, list[Stall]] = {}
     for vendor_id, stall in db.session.execute(
-        select(Occupancy.vendor_id, Stall).join(Stall, Stall.id == Occupancy.stall_id)
-        .where(Occupancy.vendor_id.in_(ids), Occupancy.ended_on.is_(None), Stall.market_id == market.id)
+        select(Occupancy.vendor_id, Stall)
+        .join(Stall, Stall.id == Occupancy.stall_id)
+        .where(
+            Occupancy.vendor_id.in_(ids), Occupancy.ended_on.is_(None), Stall.market_id == market.id
+        )
     ):
         found.setdefault(vendor_id, []).append(stall)
     return found
@@ -161,8 +186,10 @@ def search_vendors(vendors_query: Select, text: str, *, limit: int = 20) -> list
     words = " ".join(text.split())
     if not words:
         return []
-    conditions = [Vendor.display_name.ilike(f"%{words}%"),
-                  Vendor.bank_style_name.like(f"%{fold_ascii(words).upper()}%")]
+    conditions = [
+        Vendor.display_name.ilike(f"%{words}%"),
+        Vendor.bank_style_name.like(f"%{fold_ascii(words).upper()}%"),
+    ]
     digits = "".join(ch for ch in words if ch.isdigit())
     if len(digits) >= 3:
         national = digits[1:] if digits.startswith("0") else digits

@@ -89,6 +89,7 @@ UNCHANGED: Any = _Unchanged()
 
 # --- stalls ------------------------------------------------------------------------------
 
+
 def stall_code_key(code: str) -> str:
     """What makes two stall codes the same: NFC, spacing and case ignored ("SẠP 1" = "sạp  1")."""
     return clean_text(code).casefold()
@@ -140,8 +141,11 @@ def _clean_stall_fields(changes: dict[str, Any]) -> dict[str, Any]:
 def _ensure_code_free(market: Market, code: str, *, exclude: Stall | None = None) -> None:
     clash = find_stall(market, code)
     if clash is not None and clash is not exclude:
-        raise Conflict(f"Chợ đã có sạp mã “{clash.code}”.", code="duplicate_stall_code",
-                       details={"stall_id": clash.id})
+        raise Conflict(
+            f"Chợ đã có sạp mã “{clash.code}”.",
+            code="duplicate_stall_code",
+            details={"stall_id": clash.id},
+        )
 
 
 def create_stall(
@@ -157,13 +161,20 @@ def create_stall(
 ) -> Stall:
     """Add a stall; Conflict when the market already has the code (case/NFC-insensitive)."""
     policy.check(Action.STALLS, actor, market=market)
-    fields = _clean_stall_fields({"code": code, "zone": zone, "row": row, "goods_category": goods_category})
+    fields = _clean_stall_fields(
+        {"code": code, "zone": zone, "row": row, "goods_category": goods_category}
+    )
     _ensure_code_free(market, fields["code"])
     stall = Stall(market=market, opened_on=opened_on or today(), **fields)
     db.session.add(stall)
     db.session.flush()
-    audit.record("create", stall, actor=actor, channel=channel,
-                 after={"market_id": market.id, **fields, "opened_on": stall.opened_on.isoformat()})
+    audit.record(
+        "create",
+        stall,
+        actor=actor,
+        channel=channel,
+        after={"market_id": market.id, **fields, "opened_on": stall.opened_on.isoformat()},
+    )
     return stall
 
 
@@ -179,9 +190,16 @@ def update_stall(
 ) -> Stall:
     """Rename or re-place a stall. A new code supersedes its placards (they print the code)."""
     policy.check(Action.STALLS, actor, market=stall.market)
-    given = {name: value for name, value in
-             {"code": code, "zone": zone, "row": row, "goods_category": goods_category}.items()
-             if value is not UNCHANGED}
+    given = {
+        name: value
+        for name, value in {
+            "code": code,
+            "zone": zone,
+            "row": row,
+            "goods_category": goods_category,
+        }.items()
+        if value is not UNCHANGED
+    }
     fields = _clean_stall_fields(given)
     changed = {name: value for name, value in fields.items() if getattr(stall, name) != value}
     if not changed:
@@ -193,8 +211,13 @@ def update_stall(
         setattr(stall, name, value)
     db.session.flush()
     if "code" in changed:
-        placards.supersede_placards(stall, reason="stall renamed", actor=actor, channel=channel,
-                                    stall_status_reason="placard_superseded")
+        placards.supersede_placards(
+            stall,
+            reason="stall renamed",
+            actor=actor,
+            channel=channel,
+            stall_status_reason="placard_superseded",
+        )
     audit.record("update", stall, actor=actor, channel=channel, before=before, after=changed)
     return stall
 
@@ -210,7 +233,14 @@ def set_goods_category(stall: Stall, category: str, *, actor: Any, channel: str 
     before = {"goods_category": stall.goods_category}
     stall.goods_category = category
     db.session.flush()
-    audit.record("update", stall, actor=actor, channel=channel, before=before, after={"goods_category": category})
+    audit.record(
+        "update",
+        stall,
+        actor=actor,
+        channel=channel,
+        before=before,
+        after={"goods_category": category},
+    )
 
 
 def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: str = "web") -> Stall:
@@ -220,7 +250,9 @@ def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: st
     if stall.closed_on is not None:
         raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
     if day < stall.opened_on:
-        raise ValidationFailed([FieldError("on", "Ngày đóng sạp trước ngày mở sạp.", "invalid_date")])
+        raise ValidationFailed(
+            [FieldError("on", "Ngày đóng sạp trước ngày mở sạp.", "invalid_date")]
+        )
     occupancy = current_occupancy(stall)
     if occupancy is not None:
         _finish(occupancy, day, actor=actor, channel=channel)
@@ -234,8 +266,13 @@ def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: st
 
 # --- occupancy ---------------------------------------------------------------------------
 
+
 def ensure_can_assign(
-    stall: Stall, vendor: Vendor | None = None, *, on: date | None = None, replace_occupant: bool = False
+    stall: Stall,
+    vendor: Vendor | None = None,
+    *,
+    on: date | None = None,
+    replace_occupant: bool = False,
 ) -> None:
     """Raise Conflict unless ``vendor`` (None: a vendor not yet created) may start at ``stall``.
 
@@ -250,9 +287,11 @@ def ensure_can_assign(
     if occupant is None or (vendor is not None and occupant.id == vendor.id):
         return
     if occupant.is_active and not replace_occupant:
-        raise Conflict(f"Sạp {stall.code} đang có tiểu thương {occupant.display_name}.",
-                       code="stall_occupied",
-                       details={"stall_id": stall.id, "vendor_id": occupant.id})
+        raise Conflict(
+            f"Sạp {stall.code} đang có tiểu thương {occupant.display_name}.",
+            code="stall_occupied",
+            details={"stall_id": stall.id, "vendor_id": occupant.id},
+        )
 
 
 def assign_vendor(
@@ -271,7 +310,14 @@ def assign_vendor(
     until the new vendor's placard is posted.
     """
     policy.check(Action.OCCUPANCY, actor, stalls=[stall])
-    return _assign(stall, vendor, actor=actor, on=on or today(), replace_occupant=replace_occupant, channel=channel)
+    return _assign(
+        stall,
+        vendor,
+        actor=actor,
+        on=on or today(),
+        replace_occupant=replace_occupant,
+        channel=channel,
+    )
 
 
 def add_new_vendor(
@@ -296,7 +342,10 @@ def add_new_vendor(
     policy.check(Action.OCCUPANCY, actor, stalls=[stall])
     errors: list[FieldError] = []
     fields: dict[str, Any] = {}
-    for name, rule, value in (("display_name", clean_display_name, display_name), ("phone", clean_phone, phone)):
+    for name, rule, value in (
+        ("display_name", clean_display_name, display_name),
+        ("phone", clean_phone, phone),
+    ):
         try:
             fields[name] = rule(value)
         except ValidationFailed as failure:
@@ -307,29 +356,49 @@ def add_new_vendor(
         raise ValidationFailed(errors)
     day = on or today()
     ensure_can_assign(stall, on=day, replace_occupant=replace_occupant)
-    vendor = Vendor(display_name=fields["display_name"], bank_style_name=fold_to_bank_style(fields["display_name"]),
-                    phone_e164=fields["phone"], consent_at=now_utc(),
-                    registered_by_org_id=getattr(getattr(actor, "organisation", None), "id", None))
+    vendor = Vendor(
+        display_name=fields["display_name"],
+        bank_style_name=fold_to_bank_style(fields["display_name"]),
+        phone_e164=fields["phone"],
+        consent_at=now_utc(),
+        registered_by_org_id=getattr(getattr(actor, "organisation", None), "id", None),
+    )
     db.session.add(vendor)
     db.session.flush()
-    audit.record("register", vendor, actor=actor, channel=channel,
-                 after={"display_name": vendor.display_name, "phone": vendor.phone_e164, "stall_id": stall.id,
-                        "consent": True, "account": None})
-    return _assign(stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant, channel=channel)
+    audit.record(
+        "register",
+        vendor,
+        actor=actor,
+        channel=channel,
+        after={
+            "display_name": vendor.display_name,
+            "phone": vendor.phone_e164,
+            "stall_id": stall.id,
+            "consent": True,
+            "account": None,
+        },
+    )
+    return _assign(
+        stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant, channel=channel
+    )
 
 
-def occupy_vacant_stall(stall: Stall, vendor: Vendor, *, actor: Any, on: date | None = None,
-                        channel: str = "web") -> Occupancy:
+def occupy_vacant_stall(
+    stall: Stall, vendor: Vendor, *, actor: Any, on: date | None = None, channel: str = "web"
+) -> Occupancy:
     """A newly registered ``vendor`` starts at a vacant ``stall`` (Conflict if it is not).
 
     No policy check of its own: registering on a vacant stall is checked by
     ``vendors.services.register_vendor``, and nobody leaves the stall.
     """
-    return _assign(stall, vendor, actor=actor, on=on or today(), replace_occupant=False, channel=channel)
+    return _assign(
+        stall, vendor, actor=actor, on=on or today(), replace_occupant=False, channel=channel
+    )
 
 
-def _assign(stall: Stall, vendor: Vendor, *, actor: Any, on: date, replace_occupant: bool,
-            channel: str) -> Occupancy:
+def _assign(
+    stall: Stall, vendor: Vendor, *, actor: Any, on: date, replace_occupant: bool, channel: str
+) -> Occupancy:
     day = on
     ensure_can_assign(stall, vendor, on=day, replace_occupant=replace_occupant)
     occupancy = current_occupancy(stall)
@@ -344,8 +413,13 @@ def _assign(stall: Stall, vendor: Vendor, *, actor: Any, on: date, replace_occup
     occupancy = Occupancy(stall_id=stall.id, vendor=vendor, started_on=day)
     db.session.add(occupancy)
     db.session.flush()
-    audit.record("assign", occupancy, actor=actor, channel=channel,
-                 after={"stall_id": stall.id, "vendor_id": vendor.id, "started_on": day.isoformat()})
+    audit.record(
+        "assign",
+        occupancy,
+        actor=actor,
+        channel=channel,
+        after={"stall_id": stall.id, "vendor_id": vendor.id, "started_on": day.isoformat()},
+    )
     return occupancy
 
 
@@ -367,7 +441,9 @@ def end_occupancy(
     occupancy = current_occupancy(stall)
     if occupancy is not None:
         if day < occupancy.started_on:
-            raise ValidationFailed([FieldError("on", "Ngày rời sạp trước ngày bắt đầu.", "invalid_date")])
+            raise ValidationFailed(
+                [FieldError("on", "Ngày rời sạp trước ngày bắt đầu.", "invalid_date")]
+            )
         _finish(occupancy, day, actor=actor, channel=channel)
     placards.supersede_placards(stall, reason="vendor left", actor=actor, channel=channel)
     set_stall_status(stall, NOT_ACCEPTING, reason=status_reason, on=day, actor=actor)
@@ -395,7 +471,9 @@ def move_vendor(
         return occupancy
     ensure_can_assign(to_stall, vendor, on=day, replace_occupant=replace_occupant)
     end_occupancy(from_stall, actor=actor, on=day, channel=channel)
-    return _assign(to_stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant, channel=channel)
+    return _assign(
+        to_stall, vendor, actor=actor, on=day, replace_occupant=replace_occupant, channel=channel
+    )
 
 
 def _finish(occupancy: Occupancy, day: date, *, actor: Any, channel: str) -> None:
@@ -403,8 +481,13 @@ def _finish(occupancy: Occupancy, day: date, *, actor: Any, channel: str) -> Non
     # Flush now: the partial unique index allows one open occupancy per stall, and the
     # next one may be inserted in the same flush.
     db.session.flush()
-    audit.record("end", occupancy, actor=actor, channel=channel,
-                 after={"ended_on": occupancy.ended_on.isoformat()})
+    audit.record(
+        "end",
+        occupancy,
+        actor=actor,
+        channel=channel,
+        after={"ended_on": occupancy.ended_on.isoformat()},
+    )
 
 
 # --- verification visits -----------------------------------------------------------------
@@ -442,8 +525,9 @@ def record_visit(
     """
     policy.check(Action.VISIT, actor, stall=stall)
     if outcome not in VISIT_OUTCOMES:
-        raise ValidationFailed([FieldError("outcome", f"Kết quả kiểm tra không hợp lệ: {outcome}",
-                                           "invalid_outcome")])
+        raise ValidationFailed(
+            [FieldError("outcome", f"Kết quả kiểm tra không hợp lệ: {outcome}", "invalid_outcome")]
+        )
     day = on or today()
     if not stall.is_open_on(day):
         raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
@@ -455,8 +539,10 @@ def record_visit(
         placard = placards.current_placard(stall, account)
         if outcome == "placard_posted":
             if placard is None:
-                raise Conflict("Chưa in bảng mã cho tài khoản hiện tại của sạp này — hãy in bảng mã trước.",
-                               code="no_live_placard")
+                raise Conflict(
+                    "Chưa in bảng mã cho tài khoản hiện tại của sạp này — hãy in bảng mã trước.",
+                    code="no_live_placard",
+                )
             placards.mark_posted(placard, actor=actor, on=day, channel=channel, note=note)
         else:
             set_stall_status(stall, status, reason=reason, on=day, actor=actor, note=note)
@@ -471,12 +557,23 @@ def record_visit(
             for live in revoked:
                 placards.revoke_placard(live, reason=outcome, actor=actor, channel=channel, on=day)
             placard = revoked[0] if revoked else None
-    visit = VerificationVisit(stall_id=stall.id, placard_id=placard.id if placard else None, outcome=outcome,
-                              visited_on=day, note=note, recorded_by_id=getattr(actor, "id", None))
+    visit = VerificationVisit(
+        stall_id=stall.id,
+        placard_id=placard.id if placard else None,
+        outcome=outcome,
+        visited_on=day,
+        note=note,
+        recorded_by_id=getattr(actor, "id", None),
+    )
     db.session.add(visit)
     db.session.flush()
-    audit.record("visit", visit, actor=actor, channel=channel,
-                 after={"stall_id": stall.id, "outcome": outcome, "visited_on": day.isoformat()})
+    audit.record(
+        "visit",
+        visit,
+        actor=actor,
+        channel=channel,
+        after={"stall_id": stall.id, "outcome": outcome, "visited_on": day.isoformat()},
+    )
     return visit
 
 
@@ -486,6 +583,8 @@ def _placard_account_at(stall: Stall) -> PaymentAccount:
         raise Conflict(f"Sạp {stall.code} chưa có tiểu thương.", code="stall_vacant")
     account = vendor.placard_account
     if account is None:
-        raise Conflict("Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã.",
-                       code="no_placard_account")
+        raise Conflict(
+            "Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã.",
+            code="no_placard_account",
+        )
     return account

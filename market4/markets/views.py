@@ -46,7 +46,11 @@ bp = Blueprint("markets", __name__, url_prefix="/cho")
 READERS = ("admin", "market_manager", "bank_partner", "area_staff")
 WRITERS = ("admin", "market_manager")
 
-STATUS_LABELS = {ACCEPTING: _l("Đang nhận QR"), "not_accepting": _l("Chưa nhận QR"), None: _l("Chưa ghi nhận")}
+STATUS_LABELS = {
+    ACCEPTING: _l("Đang nhận QR"),
+    "not_accepting": _l("Chưa nhận QR"),
+    None: _l("Chưa ghi nhận"),
+}
 REASON_LABELS = {
     "placard_posted": _l("Đã dán bảng mã"),
     "verified": _l("Đã kiểm tra"),
@@ -78,11 +82,19 @@ PLACARD_LABELS = {
 
 @bp.context_processor
 def labels() -> dict[str, Any]:
-    return {"MARKET_KINDS": MARKET_KINDS, "STATUS_LABELS": STATUS_LABELS, "REASON_LABELS": REASON_LABELS,
-            "PLACARD_LABELS": PLACARD_LABELS, "VISIT_LABELS": {**forms.VISIT_LABELS, **CHECK_LABELS},
-            "optional_url": optional_url, "account_label": account_label,
-            "account_number_shown": account_number_shown, "phone_display": phone_display, "can_manage": can_manage,
-            "REVOKE_REASONS": forms.REVOKE_REASONS}
+    return {
+        "MARKET_KINDS": MARKET_KINDS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "REASON_LABELS": REASON_LABELS,
+        "PLACARD_LABELS": PLACARD_LABELS,
+        "VISIT_LABELS": {**forms.VISIT_LABELS, **CHECK_LABELS},
+        "optional_url": optional_url,
+        "account_label": account_label,
+        "account_number_shown": account_number_shown,
+        "phone_display": phone_display,
+        "can_manage": can_manage,
+        "REVOKE_REASONS": forms.REVOKE_REASONS,
+    }
 
 
 def optional_url(endpoint: str, **values: Any) -> str | None:
@@ -122,7 +134,7 @@ def account_number_shown(account: PaymentAccount) -> str | None:
 
 
 def phone_display(phone_e164: str | None) -> str:
-    """"+84912345678" → "0912 345 678", the way vendors write their numbers."""
+    """ "+84912345678" → "0912 345 678", the way vendors write their numbers."""
     if not phone_e164:
         return ""
     if phone_e164.startswith("+84") and len(phone_e164) == 12:
@@ -142,6 +154,7 @@ def visible_vendor_ids(vendors: list[Vendor]) -> set[int]:
 
 # --- reading ---------------------------------------------------------------------------
 
+
 @bp.get("/")
 @role_required(*READERS)
 def index():
@@ -149,8 +162,13 @@ def index():
     markets_query = queries.search_markets(scope.markets_query(current_user), search.q.data or "")
     figures = figures_for_markets(markets_query)
     markets = queries.markets_with_communes(markets_query)
-    return render_template("markets/index.html", search=search, figures=figures, markets=markets,
-                           register_url=lambda code: optional_url("vendors.register_start", cho=code))
+    return render_template(
+        "markets/index.html",
+        search=search,
+        figures=figures,
+        markets=markets,
+        register_url=lambda code: optional_url("vendors.register_start", cho=code),
+    )
 
 
 @bp.get("/<code>")
@@ -161,15 +179,25 @@ def show(code: str):
     zones = sorted({row.stall.zone for row in rows if row.stall.zone}, key=services.natural_key)
     filters = forms.StallFilterForm(request.args, zones=zones)
     named = visible_vendor_ids([row.vendor for row in rows if row.vendor])
-    shown = _filter_rows(rows, filters, named) if filters.validate() else [r for r in rows if r.is_open]
+    shown = (
+        _filter_rows(rows, filters, named) if filters.validate() else [r for r in rows if r.is_open]
+    )
     [figures] = figures_for_markets(select(Market).where(Market.id == market.id)).markets
-    return render_template("markets/show.html", market=market, rows=shown, figures=figures, filters=filters,
-                           named=named, reprint_count=sum(row.needs_reprint for row in rows),
-                           register_url=lambda **args: optional_url("vendors.register_start", **args))
+    return render_template(
+        "markets/show.html",
+        market=market,
+        rows=shown,
+        figures=figures,
+        filters=filters,
+        named=named,
+        reprint_count=sum(row.needs_reprint for row in rows),
+        register_url=lambda **args: optional_url("vendors.register_start", **args),
+    )
 
 
-def _filter_rows(rows: list[queries.StallRow], filters: forms.StallFilterForm,
-                 named: set[int]) -> list[queries.StallRow]:
+def _filter_rows(
+    rows: list[queries.StallRow], filters: forms.StallFilterForm, named: set[int]
+) -> list[queries.StallRow]:
     status, zone = filters.status.data, filters.zone.data
     words = _folded(filters.q.data or "")
     kept = []
@@ -203,29 +231,52 @@ def stall(code: str, stall_id: int):
 def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: Any):
     """The stall page; ``overrides`` replace a default form (with its errors) or add context."""
     vendor = services.current_occupant(stall)
-    accounts = list(db.session.scalars(
-        scope.accounts_query(current_user).where(PaymentAccount.vendor_id == vendor.id)
-        .order_by(PaymentAccount.is_on_placard.desc(), PaymentAccount.id)
-    )) if vendor else []
+    accounts = (
+        list(
+            db.session.scalars(
+                scope.accounts_query(current_user)
+                .where(PaymentAccount.vendor_id == vendor.id)
+                .order_by(PaymentAccount.is_on_placard.desc(), PaymentAccount.id)
+            )
+        )
+        if vendor
+        else []
+    )
     changes, visits, placards = queries.stall_history(stall)
     search = forms.VendorSearchForm(request.args)
-    found = queries.search_vendors(scope.vendors_query(current_user), search.q.data or "") \
-        if can_manage() and search.validate() else []
+    found = (
+        queries.search_vendors(scope.vendors_query(current_user), search.q.data or "")
+        if can_manage() and search.validate()
+        else []
+    )
     move = forms.MoveForm(formdata=None)
-    others = [s for s in services.stalls_in_order(market) if s.id != stall.id and s.is_open_on(today())]
+    others = [
+        s for s in services.stalls_in_order(market) if s.id != stall.id and s.is_open_on(today())
+    ]
     move.to_stall_id.choices = [("", _("— Chọn sạp —")), *((str(s.id), s.code) for s in others)]
     context = {
-        "market": market, "stall": stall, "vendor": vendor, "accounts": accounts,
+        "market": market,
+        "stall": stall,
+        "vendor": vendor,
+        "accounts": accounts,
         "vendor_named": bool(vendor) and vendor.id in visible_vendor_ids([vendor]),
-        "status": services.current_status(stall), "changes": changes, "visits": visits,
-        "placards": placards, "needs_reprint": _needs_reprint(stall, vendor),
-        "search": search, "found": found, "found_at": queries.occupant_stalls([v.id for v in found], market),
-        "visit_form": forms.VisitForm(formdata=None), "assign_form": forms.AssignForm(formdata=None),
+        "status": services.current_status(stall),
+        "changes": changes,
+        "visits": visits,
+        "placards": placards,
+        "needs_reprint": _needs_reprint(stall, vendor),
+        "search": search,
+        "found": found,
+        "found_at": queries.occupant_stalls([v.id for v in found], market),
+        "visit_form": forms.VisitForm(formdata=None),
+        "assign_form": forms.AssignForm(formdata=None),
         "new_vendor_form": forms.NewVendorForm(formdata=None),
-        "move_form": move, "end_form": forms.EndOccupancyForm(formdata=None),
-        "visit_errors": [], "stall_is_open": stall.is_open_on(today()),
-        "requests": _visible_requests(stall), "may_resolve": policy.may(Action.OCCUPANCY, current_user,
-                                                                        stalls=[stall]),
+        "move_form": move,
+        "end_form": forms.EndOccupancyForm(formdata=None),
+        "visit_errors": [],
+        "stall_is_open": stall.is_open_on(today()),
+        "requests": _visible_requests(stall),
+        "may_resolve": policy.may(Action.OCCUPANCY, current_user, stalls=[stall]),
         "may_request": vendor is not None and policy.may(Action.REQUEST, current_user, stall=stall),
     }
     context.update(overrides)
@@ -237,11 +288,15 @@ def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: An
 def _needs_reprint(stall: Stall, vendor: Vendor | None) -> bool:
     """``placards.services.needs_reprint``'s rule for one stall, without scanning the market."""
     account = vendor.placard_account if vendor is not None and vendor.is_active else None
-    return (account is not None and stall.is_open_on(today())
-            and placard_services.current_placard(stall, account) is None)
+    return (
+        account is not None
+        and stall.is_open_on(today())
+        and placard_services.current_placard(stall, account) is None
+    )
 
 
 # --- stalls ----------------------------------------------------------------------------
+
 
 @bp.route("/<code>/sap/moi", methods=["GET", "POST"])
 @role_required(*WRITERS)
@@ -257,8 +312,9 @@ def stall_new(code: str):
             db.session.commit()
             flash(_("Đã thêm sạp “%(code)s”.", code=stall.code), "success")
             return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
-    return render_template("markets/stall_form.html", market=market, stall=None, form=form,
-                           close_form=None), 200 if not form.errors else 422
+    return render_template(
+        "markets/stall_form.html", market=market, stall=None, form=form, close_form=None
+    ), 200 if not form.errors else 422
 
 
 @bp.route("/<code>/sap/<int:stall_id>/sua", methods=["GET", "POST"])
@@ -279,9 +335,14 @@ def stall_edit(code: str, stall_id: int):
             if renamed:
                 flash(_("Mã sạp đã đổi: bảng mã cũ hết hiệu lực, cần in lại."), "warning")
             return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
-    return render_template("markets/stall_form.html", market=market, stall=stall, form=form,
-                           close_form=forms.CloseStallForm(formdata=None),
-                           has_placard=_has_live_placard(stall)), 200 if not form.errors else 422
+    return render_template(
+        "markets/stall_form.html",
+        market=market,
+        stall=stall,
+        form=form,
+        close_form=forms.CloseStallForm(formdata=None),
+        has_placard=_has_live_placard(stall),
+    ), 200 if not form.errors else 422
 
 
 @bp.post("/<code>/sap/<int:stall_id>/dong")
@@ -299,9 +360,14 @@ def stall_close(code: str, stall_id: int):
             db.session.commit()
             flash(_("Đã đóng sạp “%(code)s”.", code=stall.code), "success")
             return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
-    return render_template("markets/stall_form.html", market=market, stall=stall,
-                           form=forms.StallForm(formdata=None, obj=stall), close_form=close_form,
-                           has_placard=_has_live_placard(stall)), 422
+    return render_template(
+        "markets/stall_form.html",
+        market=market,
+        stall=stall,
+        form=forms.StallForm(formdata=None, obj=stall),
+        close_form=close_form,
+        has_placard=_has_live_placard(stall),
+    ), 422
 
 
 def _has_live_placard(stall: Stall) -> bool:
@@ -315,6 +381,7 @@ def _flash_all(messages: list[str]) -> None:
 
 # --- who trades at the stall -----------------------------------------------------------
 
+
 @bp.post("/<code>/sap/<int:stall_id>/gan")
 @role_required(*WRITERS)
 def assign(code: str, stall_id: int):
@@ -325,12 +392,20 @@ def assign(code: str, stall_id: int):
         return _stall_page(market, stall, 422, assign_form=form)
     vendor = scope.get_vendor_or_404(current_user, int(form.vendor_id.data))
     try:
-        services.assign_vendor(stall, vendor, actor=current_user, on=form.started_on.data,
-                               replace_occupant=form.replace_occupant.data)
+        services.assign_vendor(
+            stall,
+            vendor,
+            actor=current_user,
+            on=form.started_on.data,
+            replace_occupant=form.replace_occupant.data,
+        )
     except DomainError as error:
         return _refused(market, stall, error, form, confirm_vendor=vendor)
     db.session.commit()
-    flash(_("%(name)s đã được gán vào “%(code)s”.", name=vendor.display_name, code=stall.code), "success")
+    flash(
+        _("%(name)s đã được gán vào “%(code)s”.", name=vendor.display_name, code=stall.code),
+        "success",
+    )
     return _back_to(market, stall)
 
 
@@ -343,17 +418,29 @@ def new_vendor(code: str, stall_id: int):
     if not form.validate_on_submit():
         return _stall_page(market, stall, 422, new_vendor_form=form)
     try:
-        services.add_new_vendor(stall, display_name=form.display_name.data, phone=form.phone.data,
-                                consent_given=form.consent.data, actor=current_user, on=form.started_on.data,
-                                replace_occupant=form.replace_occupant.data)
+        services.add_new_vendor(
+            stall,
+            display_name=form.display_name.data,
+            phone=form.phone.data,
+            consent_given=form.consent.data,
+            actor=current_user,
+            on=form.started_on.data,
+            replace_occupant=form.replace_occupant.data,
+        )
     except DomainError as error:
         db.session.rollback()
         loose = forms.show_errors(form, error, {"on": "started_on"})
         _flash_all([_(message) for message in loose])
         return _stall_page(market, stall, error.status, new_vendor_form=form)
     db.session.commit()
-    flash(_("%(name)s đã được ghi nhận tại “%(code)s”; ngân hàng của tiểu thương thêm tài khoản nhận tiền.",
-            name=form.display_name.data.strip(), code=stall.code), "success")
+    flash(
+        _(
+            "%(name)s đã được ghi nhận tại “%(code)s”; ngân hàng của tiểu thương thêm tài khoản nhận tiền.",
+            name=form.display_name.data.strip(),
+            code=stall.code,
+        ),
+        "success",
+    )
     return _back_to(market, stall)
 
 
@@ -369,13 +456,25 @@ def move(code: str, stall_id: int):
         return _stall_page(market, stall, 422, move_form=form)
     target = scope.get_stall_or_404(current_user, market, int(form.to_stall_id.data))
     try:
-        services.move_vendor(vendor, stall, target, actor=current_user, on=form.moved_on.data,
-                             replace_occupant=form.replace_occupant.data)
+        services.move_vendor(
+            vendor,
+            stall,
+            target,
+            actor=current_user,
+            on=form.moved_on.data,
+            replace_occupant=form.replace_occupant.data,
+        )
     except DomainError as error:
         return _refused(market, stall, error, form, confirm_target=target)
     db.session.commit()
-    flash(_("Đã chuyển %(name)s sang “%(code)s”; cần in bảng mã mới.", name=vendor.display_name,
-            code=target.code), "success")
+    flash(
+        _(
+            "Đã chuyển %(name)s sang “%(code)s”; cần in bảng mã mới.",
+            name=vendor.display_name,
+            code=target.code,
+        ),
+        "success",
+    )
     return _back_to(market, target)
 
 
@@ -401,8 +500,15 @@ def _refused(market: Market, stall: Stall, error: DomainError, form: Any, **conf
     """An occupied stall asks to confirm the replacement; other refusals show the message."""
     if error.code == "stall_occupied":
         occupant = db.session.get(Vendor, error.details.get("vendor_id"))
-        return render_template("markets/confirm_replace.html", market=market, stall=stall, form=form,
-                               occupant=occupant, action=request.path, **confirm), 409
+        return render_template(
+            "markets/confirm_replace.html",
+            market=market,
+            stall=stall,
+            form=form,
+            occupant=occupant,
+            action=request.path,
+            **confirm,
+        ), 409
     flash(error.message, "error")
     return _stall_page(market, stall, error.status)
 
@@ -413,6 +519,7 @@ def _back_to(market: Market, stall: Stall):
 
 # --- verification visits ---------------------------------------------------------------
 
+
 @bp.post("/<code>/sap/<int:stall_id>/kiem-tra")
 @role_required(*WRITERS)
 def visit(code: str, stall_id: int):
@@ -422,19 +529,33 @@ def visit(code: str, stall_id: int):
     if not form.validate_on_submit():
         return _stall_page(market, stall, 422, visit_form=form)
     try:
-        services.record_visit(stall, form.outcome.data, actor=current_user, on=form.visited_on.data,
-                              note=form.note.data)
+        services.record_visit(
+            stall,
+            form.outcome.data,
+            actor=current_user,
+            on=form.visited_on.data,
+            note=form.note.data,
+        )
     except DomainError as error:
         loose = forms.show_errors(form, error, {"on": "visited_on"})
         return _stall_page(market, stall, error.status, visit_form=form, visit_errors=loose)
     db.session.commit()
     status = services.current_status(stall)
-    flash(_("Đã ghi nhận “%(outcome)s”. Trạng thái sạp: %(status)s.",
-            outcome=forms.VISIT_LABELS[form.outcome.data], status=STATUS_LABELS[status]), "success")
-    return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id, _anchor="kiem-tra"))
+    flash(
+        _(
+            "Đã ghi nhận “%(outcome)s”. Trạng thái sạp: %(status)s.",
+            outcome=forms.VISIT_LABELS[form.outcome.data],
+            status=STATUS_LABELS[status],
+        ),
+        "success",
+    )
+    return redirect(
+        url_for("markets.stall", code=market.code, stall_id=stall.id, _anchor="kiem-tra")
+    )
 
 
 # --- stall requests: a bank asks the market board to change who trades here -------------
+
 
 def _visible_requests(stall: Stall) -> list[StallRequest]:
     """Open requests: all of them for those who settle them, one's own for a bank."""
@@ -469,7 +590,9 @@ def resolve_request(code: str, stall_id: int, request_id: int):
     if pending.stall_id != stall.id:
         abort(404)
     try:
-        stall_requests.resolve_stall_request(pending, status=request.form.get("status", ""), actor=current_user)
+        stall_requests.resolve_stall_request(
+            pending, status=request.form.get("status", ""), actor=current_user
+        )
     except DomainError as error:
         db.session.rollback()
         flash(_(error.message), "error")
@@ -490,16 +613,28 @@ def choose_placard_account(code: str, stall_id: int, account_id: int):
     if vendor is None or account.vendor_id != vendor.id:
         abort(404)
     try:
-        superseded = vendor_services.choose_placard_account(account, organisation=current_user.organisation,
-                                                            actor=current_user)
+        superseded = vendor_services.choose_placard_account(
+            account, organisation=current_user.organisation, actor=current_user
+        )
     except DomainError as error:
         db.session.rollback()
         flash(_(error.message), "error")
     else:
         db.session.commit()
-        flash(_("Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
-                bank=account.bank.short_name, last4=account.last4), "success")
+        flash(
+            _(
+                "Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
+                bank=account.bank.short_name,
+                last4=account.last4,
+            ),
+            "success",
+        )
         if superseded:
-            flash(_("Bảng mã cũ %(serials)s hết hiệu lực.", serials=", ".join(p.serial for p in superseded)),
-                  "warning")
+            flash(
+                _(
+                    "Bảng mã cũ %(serials)s hết hiệu lực.",
+                    serials=", ".join(p.serial for p in superseded),
+                ),
+                "warning",
+            )
     return _back_to(market, stall)

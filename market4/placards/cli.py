@@ -62,34 +62,79 @@ def placards_group() -> None:
 
 @placards_group.command("render")
 @click.option("--market", "market_code", help="Market code, e.g. CD-NGAIGIAO.")
-@click.option("--stall", "stall_code", help="Only this stall of --market (its code, e.g. \"Sạp 12\").")
-@click.option("--all", "all_markets", is_flag=True, help="Every stall with a placard account, all markets.")
-@click.option("--layout", type=click.Choice(printing.LAYOUTS),
-              help="Paper: a6/a5/a4 one per page, a4x2/a4x4 two/four per A4 [default: a4x4, a6 with --stall].")
-@click.option("--include-current", is_flag=True,
-              help="Also re-issue placards that are current (default: only stalls that need one).")
-@click.option("--only-outdated", is_flag=True, hidden=True, help="The default; kept for old scripts.")
-@click.option("--confirm-superseding", type=click.IntRange(min=0), default=0,
-              help="The number of posted placards you agree to supersede (the run says how many).")
-@click.option("--preview", is_flag=True, help="A 'MẪU' sample without a payable QR; issues nothing.")
-@click.option("--cover/--no-cover", default=None,
-              help="Cover list with a column to sign on posting [default: on, off with --stall].")
-@click.option("--ec", "ec_level", type=click.Choice(["M", "Q", "H"], case_sensitive=False),
-              default=PRINT_EC_LEVEL, show_default=True, help="QR error-correction level.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
-              help="PDF file to write.")
-def render_command(market_code: str | None, stall_code: str | None, all_markets: bool, layout: str | None,
-                   include_current: bool, only_outdated: bool, confirm_superseding: int, preview: bool,
-                   cover: bool | None, ec_level: str, output: Path) -> None:
+@click.option(
+    "--stall", "stall_code", help='Only this stall of --market (its code, e.g. "Sạp 12").'
+)
+@click.option(
+    "--all", "all_markets", is_flag=True, help="Every stall with a placard account, all markets."
+)
+@click.option(
+    "--layout",
+    type=click.Choice(printing.LAYOUTS),
+    help="Paper: a6/a5/a4 one per page, a4x2/a4x4 two/four per A4 [default: a4x4, a6 with --stall].",
+)
+@click.option(
+    "--include-current",
+    is_flag=True,
+    help="Also re-issue placards that are current (default: only stalls that need one).",
+)
+@click.option(
+    "--only-outdated", is_flag=True, hidden=True, help="The default; kept for old scripts."
+)
+@click.option(
+    "--confirm-superseding",
+    type=click.IntRange(min=0),
+    default=0,
+    help="The number of posted placards you agree to supersede (the run says how many).",
+)
+@click.option(
+    "--preview", is_flag=True, help="A 'MẪU' sample without a payable QR; issues nothing."
+)
+@click.option(
+    "--cover/--no-cover",
+    default=None,
+    help="Cover list with a column to sign on posting [default: on, off with --stall].",
+)
+@click.option(
+    "--ec",
+    "ec_level",
+    type=click.Choice(["M", "Q", "H"], case_sensitive=False),
+    default=PRINT_EC_LEVEL,
+    show_default=True,
+    help="QR error-correction level.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="PDF file to write.",
+)
+def render_command(
+    market_code: str | None,
+    stall_code: str | None,
+    all_markets: bool,
+    layout: str | None,
+    include_current: bool,
+    only_outdated: bool,
+    confirm_superseding: int,
+    preview: bool,
+    cover: bool | None,
+    ec_level: str,
+    output: Path,
+) -> None:
     """Issue placards (new serials, earlier ones superseded) and write them as one PDF."""
     if all_markets == bool(market_code):
         _fail("give either --market CODE or --all")
     if stall_code and not market_code:
         _fail("--stall needs --market")
     single = bool(stall_code)
-    options = dict(layout=layout or ("a6" if single else "a4x4"),
-                   cover_page=(not single) if cover is None else cover,
-                   only_outdated=not (include_current or single), ec_level=ec_level.upper())
+    options = dict(
+        layout=layout or ("a6" if single else "a4x4"),
+        cover_page=(not single) if cover is None else cover,
+        only_outdated=not (include_current or single),
+        ec_level=ec_level.upper(),
+    )
     try:
         if all_markets:
             stalls = printing.stalls_with_placard_accounts()
@@ -106,8 +151,14 @@ def render_command(market_code: str | None, stall_code: str | None, all_markets:
             output.write_bytes(printing.preview_stalls(stalls, **options))
             click.echo(f"preview (no serials issued, nothing recorded) -> {output}")
             return
-        result = printing.print_stalls(stalls, actor=None, channel=CHANNEL, group_by_market=all_markets,
-                                       confirm_superseding=confirm_superseding, **options)
+        result = printing.print_stalls(
+            stalls,
+            actor=None,
+            channel=CHANNEL,
+            group_by_market=all_markets,
+            confirm_superseding=confirm_superseding,
+            **options,
+        )
     except (PlacardLayoutError, QrEncodingError) as error:
         _fail(str(error))
     except printing.PayloadMismatch as error:
@@ -117,8 +168,10 @@ def render_command(market_code: str | None, stall_code: str | None, all_markets:
             click.echo(f"{error.message} Nothing written.", err=True)
             return
         if error.code == "confirm_superseding":
-            _fail(f"this run would supersede {error.details['posted']} placards posted on stalls; nothing "
-                  f"written. Repeat with --confirm-superseding {error.details['posted']} to print anyway.")
+            _fail(
+                f"this run would supersede {error.details['posted']} placards posted on stalls; nothing "
+                f"written. Repeat with --confirm-superseding {error.details['posted']} to print anyway."
+            )
         _fail(error.message)
     db.session.commit()
     output.write_bytes(result.pdf)
@@ -128,12 +181,18 @@ def render_command(market_code: str | None, stall_code: str | None, all_markets:
 
 
 def _summary(result: printing.PrintResult, output: Path) -> str:
-    serials = f" ({result.placards[0].serial}–{result.placards[-1].serial})" if result.placards else ""
-    line = (f"{len(result.placards)} placards{serials}, {result.pages} pages, "
-            f"{len(result.superseded)} superseded, {len(result.skipped)} skipped")
+    serials = (
+        f" ({result.placards[0].serial}–{result.placards[-1].serial})" if result.placards else ""
+    )
+    line = (
+        f"{len(result.placards)} placards{serials}, {result.pages} pages, "
+        f"{len(result.superseded)} superseded, {len(result.skipped)} skipped"
+    )
     if result.skipped:
         reasons = Counter(reason for _, reason in result.skipped)
-        line += " (" + "; ".join(f"{reason}: {count}" for reason, count in reasons.most_common()) + ")"
+        line += (
+            " (" + "; ".join(f"{reason}: {count}" for reason, count in reasons.most_common()) + ")"
+        )
     return f"{line} -> {output}"
 
 
@@ -152,7 +211,9 @@ def reprint_list_command(market_code: str) -> None:
 
 @placards_group.command("revoke")
 @click.argument("serial")
-@click.option("--reason", required=True, help="Why: lost, swapped (a fake QR stuck over it), or other text.")
+@click.option(
+    "--reason", required=True, help="Why: lost, swapped (a fake QR stuck over it), or other text."
+)
 def revoke_command(serial: str, reason: str) -> None:
     """Revoke a lost or swapped placard: inspectors will flag it from now on."""
     placard = db.session.scalar(select(Placard).where(Placard.serial == serial.strip()))

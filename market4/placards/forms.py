@@ -45,7 +45,9 @@ class PrintForm(FlaskForm):
 
     layout = RadioField(_l("Khổ giấy"), choices=_choices(LAYOUT_LABELS), default="a4x4")
     # Anything but "all" (including nothing, from a script) means the safe default.
-    scope = RadioField(_l("In cho"), choices=_choices(PRINT_SCOPES), default="needed", validate_choice=False)
+    scope = RadioField(
+        _l("In cho"), choices=_choices(PRINT_SCOPES), default="needed", validate_choice=False
+    )
     cover_page = BooleanField(_l("Kèm trang danh sách để ký nhận khi dán"), default=True)
     stall_id = HiddenField()
     # The number of posted placards the person agreed to supersede (see print_stalls).
@@ -69,8 +71,11 @@ class MarketSettingsForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    reason = RadioField(_l("Lý do thu hồi"), choices=_choices(REVOKE_REASONS),
-                        validators=[DataRequired(_l("Chọn lý do thu hồi."))])
+    reason = RadioField(
+        _l("Lý do thu hồi"),
+        choices=_choices(REVOKE_REASONS),
+        validators=[DataRequired(_l("Chọn lý do thu hồi."))],
+    )
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=200)])
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -90,15 +95,23 @@ class InspectForm(FlaskForm):
     class Meta:
         csrf = False  # a read-only lookup, submitted by GET so a scan result can be shared
 
-    payload = TextAreaField(_l("Nội dung mã QR"), validators=[DataRequired(_l("Dán hoặc quét nội dung mã QR.")),
-                                                               Length(max=512)])
+    payload = TextAreaField(
+        _l("Nội dung mã QR"),
+        validators=[DataRequired(_l("Dán hoặc quét nội dung mã QR.")), Length(max=512)],
+    )
 
 
 class StallCheckForm(FlaskForm):
     """What is posted at a stall: the scanned text, or a photo to read it from."""
 
     payload = TextAreaField(_l("Nội dung mã QR"), validators=[Optional(), Length(max=600)])
-    photo = FileField(_l("Hoặc chụp ảnh mã QR"),
-                      validators=[FileAllowed(["jpg", "jpeg", "png", "webp", "gif", "bmp"],
-                                              _l("Chỉ nhận ảnh JPEG, PNG hoặc WebP."))])
+    photo = FileField(
+        _l("Hoặc chụp ảnh mã QR"),
+        validators=[
+            FileAllowed(
+                ["jpg", "jpeg", "png", "webp", "gif", "bmp"],
+                _l("Chỉ nhận ảnh JPEG, PNG hoặc WebP."),
+            )
+        ],
+    )
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=200)])

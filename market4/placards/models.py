@@ -25,18 +25,14 @@ LIVE_STATUSES = ("issued", "posted")
 class Placard(db.Model):
     __tablename__ = "placards"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('issued', 'posted', 'superseded', 'revoked')", name="status"
-        ),
+        CheckConstraint("status IN ('issued', 'posted', 'superseded', 'revoked')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Printed on the placard so an inspector can match it against the registry.
     serial: Mapped[str] = mapped_column(String(20), unique=True)
     stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id"), index=True)
-    payment_account_id: Mapped[int] = mapped_column(
-        ForeignKey("payment_accounts.id"), index=True
-    )
+    payment_account_id: Mapped[int] = mapped_column(ForeignKey("payment_accounts.id"), index=True)
     # The exact VietQR string in the QR; compared on reprint and on inspector scans.
     payload: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)

@@ -102,6 +102,7 @@ class PrintResult:
 
 # --- ORM → spec -----------------------------------------------------------------------
 
+
 def spec_for(stall: Stall, account: PaymentAccount, placard: Placard) -> PlacardSpec:
     """Everything the renderer prints for ``placard`` on ``stall``, paying ``account``."""
     bank: Bank | None = account.bank
@@ -130,24 +131,45 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
     try:
         decoded = decode(placard.payload, strict=True)
     except VietQRError as error:
-        raise PayloadMismatch(f"Bảng mã {placard.serial}: mã VietQR không hợp lệ ({error}).") from error
+        raise PayloadMismatch(
+            f"Bảng mã {placard.serial}: mã VietQR không hợp lệ ({error})."
+        ) from error
     transfer = decoded.transfer
     if transfer.bin != account.bank_bin or transfer.account != account.account_number:
-        logger.error("Payload of %s pays %s/%s, registry says %s/%s", placard.serial, transfer.bin,
-                     transfer.account, account.bank_bin, account.account_number)
-        raise PayloadMismatch(f"Bảng mã {placard.serial}: mã QR không trả vào đúng tài khoản đã đăng ký; "
-                              "không in.")
+        logger.error(
+            "Payload of %s pays %s/%s, registry says %s/%s",
+            placard.serial,
+            transfer.bin,
+            transfer.account,
+            account.bank_bin,
+            account.account_number,
+        )
+        raise PayloadMismatch(
+            f"Bảng mã {placard.serial}: mã QR không trả vào đúng tài khoản đã đăng ký; không in."
+        )
     bank = directory.by_bin(transfer.bin)
-    violation = check_account_number(transfer.account, bank.account_rules if bank else (DEFAULT_RULE,),
-                                     is_card=transfer.service == SERVICE_CARD)
+    violation = check_account_number(
+        transfer.account,
+        bank.account_rules if bank else (DEFAULT_RULE,),
+        is_card=transfer.service == SERVICE_CARD,
+    )
     if violation is not None:
-        logger.error("Payload of %s pays %s/%s, which breaks the bank's rule %s", placard.serial, transfer.bin,
-                     transfer.account, violation.code)
-        raise PayloadMismatch(f"Bảng mã {placard.serial}: số tài khoản không đúng quy tắc của ngân hàng "
-                              f"({violation.code}); sửa tài khoản trước khi in.", code=violation.code)
+        logger.error(
+            "Payload of %s pays %s/%s, which breaks the bank's rule %s",
+            placard.serial,
+            transfer.bin,
+            transfer.account,
+            violation.code,
+        )
+        raise PayloadMismatch(
+            f"Bảng mã {placard.serial}: số tài khoản không đúng quy tắc của ngân hàng "
+            f"({violation.code}); sửa tài khoản trước khi in.",
+            code=violation.code,
+        )
 
 
 # --- choosing what to print -------------------------------------------------------------
+
 
 def _placard_accounts(stalls: Sequence[Stall], keep: list[Any]) -> dict[int, PaymentAccount | None]:
     """stall id → the current vendor's active on-placard account (None: vendor, no account).
@@ -160,17 +182,30 @@ def _placard_accounts(stalls: Sequence[Stall], keep: list[Any]) -> dict[int, Pay
     ids = [stall.id for stall in stalls]
     if not ids:
         return {}
-    vendors = dict(db.session.execute(
-        select(Occupancy.stall_id, Vendor).join(Vendor, Vendor.id == Occupancy.vendor_id)
-        .where(Occupancy.stall_id.in_(ids), Occupancy.ended_on.is_(None), Vendor.is_active.is_(True))
-    ).all())
+    vendors = dict(
+        db.session.execute(
+            select(Occupancy.stall_id, Vendor)
+            .join(Vendor, Vendor.id == Occupancy.vendor_id)
+            .where(
+                Occupancy.stall_id.in_(ids),
+                Occupancy.ended_on.is_(None),
+                Vendor.is_active.is_(True),
+            )
+        ).all()
+    )
     accounts = {
         account.vendor_id: account
-        for account in db.session.scalars(select(PaymentAccount).where(
-            PaymentAccount.vendor_id.in_([vendor.id for vendor in vendors.values()]),
-            PaymentAccount.is_on_placard.is_(True), PaymentAccount.status == "active"))
+        for account in db.session.scalars(
+            select(PaymentAccount).where(
+                PaymentAccount.vendor_id.in_([vendor.id for vendor in vendors.values()]),
+                PaymentAccount.is_on_placard.is_(True),
+                PaymentAccount.status == "active",
+            )
+        )
     }
-    keep.extend(db.session.scalars(select(Bank)))  # ~70 rows: every account.bank is then a cache hit
+    keep.extend(
+        db.session.scalars(select(Bank))
+    )  # ~70 rows: every account.bank is then a cache hit
     keep.extend(vendors.values())
     return {stall_id: accounts.get(vendor.id) for stall_id, vendor in vendors.items()}
 
@@ -230,7 +265,9 @@ class Selection:
     keep: list[Any]  # strong references to the loaded rows (see _placard_accounts)
 
 
-def select_stalls(stalls: Iterable[Stall], *, only_outdated: bool = True, group_by_market: bool = False) -> Selection:
+def select_stalls(
+    stalls: Iterable[Stall], *, only_outdated: bool = True, group_by_market: bool = False
+) -> Selection:
     """Choose what to print among ``stalls``, in print order, without changing anything.
 
     ``only_outdated`` (the default everywhere: printing must not surprise) keeps the
@@ -241,10 +278,14 @@ def select_stalls(stalls: Iterable[Stall], *, only_outdated: bool = True, group_
     if only_outdated:
         wanted: set[int] = set()
         for market_id in {stall.market_id for stall in stalls}:
-            wanted.update(stall.id for stall in services.needs_reprint(db.session.get(Market, market_id)))
+            wanted.update(
+                stall.id for stall in services.needs_reprint(db.session.get(Market, market_id))
+            )
         stalls = [stall for stall in stalls if stall.id in wanted]
     if group_by_market:
-        stalls.sort(key=lambda s: (vietnamese_sort_key(s.market.name), s.market_id, stall_sort_key(s)))
+        stalls.sort(
+            key=lambda s: (vietnamese_sort_key(s.market.name), s.market_id, stall_sort_key(s))
+        )
     else:
         stalls.sort(key=stall_sort_key)
     accounts = _placard_accounts(stalls, keep)
@@ -261,8 +302,18 @@ def select_stalls(stalls: Iterable[Stall], *, only_outdated: bool = True, group_
             skipped.append((stall, SKIP_NO_ACCOUNT))
         else:
             pairs.append((stall, account))
-    posted = set(db.session.scalars(select(Placard.stall_id).where(
-        Placard.stall_id.in_([stall.id for stall, _ in pairs]), Placard.status == "posted"))) if pairs else set()
+    posted = (
+        set(
+            db.session.scalars(
+                select(Placard.stall_id).where(
+                    Placard.stall_id.in_([stall.id for stall, _ in pairs]),
+                    Placard.status == "posted",
+                )
+            )
+        )
+        if pairs
+        else set()
+    )
     return Selection(pairs, skipped, len(posted), keep)
 
 
@@ -308,9 +359,12 @@ def print_stalls(
         raise _nothing_to_print(skipped)
     policy.check(Action.PRINT, actor, pairs=pairs)
     if selection.posted_superseded and confirm_superseding != selection.posted_superseded:
-        raise Conflict(f"In lại sẽ làm {selection.posted_superseded} bảng mã đang dán tại sạp hết hiệu lực; "
-                       "cần xác nhận trước khi in.", code="confirm_superseding",
-                       details={"posted": selection.posted_superseded})
+        raise Conflict(
+            f"In lại sẽ làm {selection.posted_superseded} bảng mã đang dán tại sạp hết hiệu lực; "
+            "cần xác nhận trước khi in.",
+            code="confirm_superseding",
+            details={"posted": selection.posted_superseded},
+        )
 
     placards = services.plan_placards(pairs, layout=layout, actor=actor)
     specs = []
@@ -320,19 +374,45 @@ def print_stalls(
     planned = time.perf_counter()
 
     markets = {stall.market for stall, _ in pairs}
-    pdf = render_placards(specs, layout=layout, ec_level=ec_level, cover_page=cover_page, title=title)
+    pdf = render_placards(
+        specs, layout=layout, ec_level=ec_level, cover_page=cover_page, title=title
+    )
     rendered = time.perf_counter()
 
-    superseded = services.record_placards(placards, actor=actor, channel=channel, details={
-        "layout": layout, "ec_level": ec_level, "only_outdated": only_outdated,
-        "markets": sorted(market.code for market in markets), "skipped": len(skipped)})
+    superseded = services.record_placards(
+        placards,
+        actor=actor,
+        channel=channel,
+        details={
+            "layout": layout,
+            "ec_level": ec_level,
+            "only_outdated": only_outdated,
+            "markets": sorted(market.code for market in markets),
+            "skipped": len(skipped),
+        },
+    )
     recorded = time.perf_counter()
-    timings = {"plan": planned - started, "render": rendered - planned, "record": recorded - rendered,
-               "total": recorded - started}
-    logger.info("Printed %d placards (%s), %d skipped, in %.2f s", len(placards), layout, len(skipped),
-                timings["total"])
-    return PrintResult(pdf=pdf, placards=placards, skipped=skipped, superseded=superseded,
-                       pages=_count_pages(pdf), timings=timings)
+    timings = {
+        "plan": planned - started,
+        "render": rendered - planned,
+        "record": recorded - rendered,
+        "total": recorded - started,
+    }
+    logger.info(
+        "Printed %d placards (%s), %d skipped, in %.2f s",
+        len(placards),
+        layout,
+        len(skipped),
+        timings["total"],
+    )
+    return PrintResult(
+        pdf=pdf,
+        placards=placards,
+        skipped=skipped,
+        superseded=superseded,
+        pages=_count_pages(pdf),
+        timings=timings,
+    )
 
 
 def preview_stalls(
@@ -353,11 +433,22 @@ def preview_stalls(
     if not selection.pairs:
         raise _nothing_to_print(selection.skipped)
     printed_at = now_utc()
-    specs = [spec_for(stall, account, Placard(serial=PREVIEW_MARK, version=0, payload=services.payload_for(account),
-                                              printed_at=printed_at))
-             for stall, account in selection.pairs]
-    return render_placards(specs, layout=layout, ec_level=ec_level, cover_page=cover_page, title=title,
-                           preview=True)
+    specs = [
+        spec_for(
+            stall,
+            account,
+            Placard(
+                serial=PREVIEW_MARK,
+                version=0,
+                payload=services.payload_for(account),
+                printed_at=printed_at,
+            ),
+        )
+        for stall, account in selection.pairs
+    ]
+    return render_placards(
+        specs, layout=layout, ec_level=ec_level, cover_page=cover_page, title=title, preview=True
+    )
 
 
 def print_market(market: Market, **options: Any) -> PrintResult:
@@ -369,12 +460,19 @@ def print_market(market: Market, **options: Any) -> PrintResult:
 
 def stalls_with_placard_accounts() -> list[Stall]:
     """Every open stall in the database whose vendor has a placard account."""
-    return list(db.session.scalars(
-        select(Stall)
-        .join(Occupancy, (Occupancy.stall_id == Stall.id) & Occupancy.ended_on.is_(None))
-        .join(Vendor, (Vendor.id == Occupancy.vendor_id) & Vendor.is_active.is_(True))
-        .join(PaymentAccount, (PaymentAccount.vendor_id == Vendor.id) & PaymentAccount.is_on_placard.is_(True)
-              & (PaymentAccount.status == "active"))))
+    return list(
+        db.session.scalars(
+            select(Stall)
+            .join(Occupancy, (Occupancy.stall_id == Stall.id) & Occupancy.ended_on.is_(None))
+            .join(Vendor, (Vendor.id == Occupancy.vendor_id) & Vendor.is_active.is_(True))
+            .join(
+                PaymentAccount,
+                (PaymentAccount.vendor_id == Vendor.id)
+                & PaymentAccount.is_on_placard.is_(True)
+                & (PaymentAccount.status == "active"),
+            )
+        )
+    )
 
 
 def print_all(**options: Any) -> PrintResult:
@@ -395,7 +493,9 @@ def png_for_stall(stall: Stall) -> bytes:
     return render_placard_png(spec_for(stall, account, placard))
 
 
-def current_pdf_for_stall(stall: Stall, account: PaymentAccount, *, layout: str = "a6") -> bytes | None:
+def current_pdf_for_stall(
+    stall: Stall, account: PaymentAccount, *, layout: str = "a6"
+) -> bytes | None:
     """The stall's live placard for ``account`` as a PDF, without issuing anything; None
     when no live placard carries exactly that account's payload (then print one)."""
     placard = services.current_placard(stall, account)
@@ -429,14 +529,24 @@ def market_overview(market: Market) -> list[StallRow]:
     stalls = list(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
     keep: list[Any] = []
     accounts = _placard_accounts(stalls, keep)
-    vendors = {account.vendor_id: account.vendor for account in accounts.values() if account is not None}
+    vendors = {
+        account.vendor_id: account.vendor for account in accounts.values() if account is not None
+    }
     vendors.update((vendor.id, vendor) for vendor in keep if isinstance(vendor, Vendor))
-    occupant = dict(db.session.execute(
-        select(Occupancy.stall_id, Occupancy.vendor_id)
-        .where(Occupancy.stall_id.in_([s.id for s in stalls]), Occupancy.ended_on.is_(None))).all())
-    placards = list(db.session.scalars(
-        select(Placard).where(Placard.stall_id.in_([s.id for s in stalls]))
-        .order_by(Placard.version, Placard.id)))
+    occupant = dict(
+        db.session.execute(
+            select(Occupancy.stall_id, Occupancy.vendor_id).where(
+                Occupancy.stall_id.in_([s.id for s in stalls]), Occupancy.ended_on.is_(None)
+            )
+        ).all()
+    )
+    placards = list(
+        db.session.scalars(
+            select(Placard)
+            .where(Placard.stall_id.in_([s.id for s in stalls]))
+            .order_by(Placard.version, Placard.id)
+        )
+    )
     live: dict[int, Placard] = {}
     last: dict[int, Placard] = {}
     for placard in placards:
@@ -449,10 +559,22 @@ def market_overview(market: Market) -> list[StallRow]:
         reason = None
         if stall.id in needing:
             previous = last.get(stall.id)
-            reason = (REASON_NEVER if previous is None
-                      else REASON_REVOKED if previous.status == "revoked" else REASON_OUTDATED)
-        rows.append(StallRow(stall, vendors.get(occupant.get(stall.id, -1)), accounts.get(stall.id),
-                             live.get(stall.id), reason))
+            reason = (
+                REASON_NEVER
+                if previous is None
+                else REASON_REVOKED
+                if previous.status == "revoked"
+                else REASON_OUTDATED
+            )
+        rows.append(
+            StallRow(
+                stall,
+                vendors.get(occupant.get(stall.id, -1)),
+                accounts.get(stall.id),
+                live.get(stall.id),
+                reason,
+            )
+        )
     return rows
 
 
@@ -490,8 +612,13 @@ def inspect_payload(text: str) -> Inspection:
         decode(payload)
     except VietQRError as error:
         return Inspection("invalid", detail=str(error))
-    found = list(db.session.scalars(
-        select(Placard).where(Placard.payload == payload).order_by(Placard.printed_at.desc(), Placard.id.desc())))
+    found = list(
+        db.session.scalars(
+            select(Placard)
+            .where(Placard.payload == payload)
+            .order_by(Placard.printed_at.desc(), Placard.id.desc())
+        )
+    )
     live = next((p for p in found if p.status in ("issued", "posted")), None)
     if live is not None:
         try:

@@ -78,14 +78,20 @@ def next_serial() -> str:
     """The next free serial of our scheme: "P0000001", "P0000002"…"""
     pattern = SERIAL_PREFIX + "_" * SERIAL_DIGITS
     # Fixed width, so the text order of the digits is their numeric order.
-    query = select(Placard.serial).where(Placard.serial.like(pattern)).order_by(Placard.serial.desc())
+    query = (
+        select(Placard.serial).where(Placard.serial.like(pattern)).order_by(Placard.serial.desc())
+    )
     highest = 0
     # The newest serial is almost always the first row; read a few, and all of them only
     # if those few are foreign serials that merely look like ours ("PABCDEFG").
     for candidates in (query.limit(20), query):
-        found = [int(serial[len(SERIAL_PREFIX):]) for serial in db.session.scalars(candidates)
-                 if serial.startswith(SERIAL_PREFIX) and serial[len(SERIAL_PREFIX):].isascii()
-                 and serial[len(SERIAL_PREFIX):].isdigit()]
+        found = [
+            int(serial[len(SERIAL_PREFIX) :])
+            for serial in db.session.scalars(candidates)
+            if serial.startswith(SERIAL_PREFIX)
+            and serial[len(SERIAL_PREFIX) :].isascii()
+            and serial[len(SERIAL_PREFIX) :].isdigit()
+        ]
         if found:
             highest = found[0]
             break
@@ -94,7 +100,9 @@ def next_serial() -> str:
     return f"{SERIAL_PREFIX}{highest + 1:0{SERIAL_DIGITS}d}"
 
 
-def live_placards(stall: Stall | None = None, account: PaymentAccount | None = None) -> list[Placard]:
+def live_placards(
+    stall: Stall | None = None, account: PaymentAccount | None = None
+) -> list[Placard]:
     """Issued or posted placards of ``stall`` and/or ``account``, newest first."""
     if stall is None and account is None:
         raise ValueError("live_placards needs a stall or an account")
@@ -116,7 +124,12 @@ def current_placard(stall: Stall, account: PaymentAccount) -> Placard | None:
     """The live placard of ``stall`` carrying exactly ``account``'s payload, or None."""
     payload = payload_for(account)
     return next(
-        (p for p in live_placards(stall) if p.payment_account_id == account.id and p.payload == payload), None
+        (
+            p
+            for p in live_placards(stall)
+            if p.payment_account_id == account.id and p.payload == payload
+        ),
+        None,
     )
 
 
@@ -135,28 +148,51 @@ def issue_placard(
     reprints). Raises Conflict or ValidationFailed; nothing is written then.
     """
     if not layout or len(layout) > LAYOUT_MAX:
-        raise ValidationFailed([FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")])
+        raise ValidationFailed(
+            [FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")]
+        )
     if not stall.is_open_on(today()):
         raise Conflict("Sạp đã đóng, không in bảng mã.", code="stall_closed")
     if account.status != "active":
         raise Conflict("Tài khoản đã đóng, không in bảng mã.", code="account_closed")
     if not account.is_on_placard:
-        raise Conflict("Tài khoản này không được chọn để in lên bảng mã.", code="account_not_on_placard")
+        raise Conflict(
+            "Tài khoản này không được chọn để in lên bảng mã.", code="account_not_on_placard"
+        )
     occupant = current_occupant(stall)
     if occupant is None or occupant.id != account.vendor_id:
-        raise Conflict("Chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp này.",
-                       code="account_not_at_stall")
+        raise Conflict(
+            "Chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp này.",
+            code="account_not_at_stall",
+        )
     try:
         payload = payload_for(account)
     except VietQRError as error:
-        raise ValidationFailed([FieldError("account_number", f"Không tạo được mã VietQR: {error.rule}",
-                                           "invalid_for_vietqr")]) from error
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "account_number",
+                    f"Không tạo được mã VietQR: {error.rule}",
+                    "invalid_for_vietqr",
+                )
+            ]
+        ) from error
     previous = live_placards(stall)
-    latest_version = db.session.scalar(select(func.max(Placard.version)).where(Placard.stall_id == stall.id))
+    latest_version = db.session.scalar(
+        select(func.max(Placard.version)).where(Placard.stall_id == stall.id)
+    )
     version = (latest_version or 0) + 1
-    placard = Placard(serial=next_serial(), stall_id=stall.id, payment_account_id=account.id, payload=payload,
-                      version=version, layout=layout, status="issued", printed_at=now_utc(),
-                      printed_by_id=getattr(actor, "id", None))
+    placard = Placard(
+        serial=next_serial(),
+        stall_id=stall.id,
+        payment_account_id=account.id,
+        payload=payload,
+        version=version,
+        layout=layout,
+        status="issued",
+        printed_at=now_utc(),
+        printed_by_id=getattr(actor, "id", None),
+    )
     db.session.add(placard)
     db.session.flush()
     # A posted placard with another QR was what the stall accepted through; a reprint
@@ -164,13 +200,28 @@ def issue_placard(
     posted_other_qr = any(old.status == "posted" and old.payload != payload for old in previous)
     for old in previous:
         reprint = old.payload == payload and old.payment_account_id == account.id
-        _end(old, "superseded", f"{'reprinted' if reprint else 'replaced'} by {placard.serial}",
-             actor=actor, channel=channel)
+        _end(
+            old,
+            "superseded",
+            f"{'reprinted' if reprint else 'replaced'} by {placard.serial}",
+            actor=actor,
+            channel=channel,
+        )
     if posted_other_qr:
         _drop_acceptance_if_unbacked(stall, "placard_superseded", on=None, actor=actor)
-    audit.record("issue", placard, actor=actor, channel=channel,
-                 after={"serial": placard.serial, "stall_id": stall.id, "payment_account_id": account.id,
-                        "version": version, "layout": layout})
+    audit.record(
+        "issue",
+        placard,
+        actor=actor,
+        channel=channel,
+        after={
+            "serial": placard.serial,
+            "stall_id": stall.id,
+            "payment_account_id": account.id,
+            "version": version,
+            "layout": layout,
+        },
+    )
     db.session.flush()
     logger.info("Placard %s issued for stall %s", placard.serial, stall.id)
     return placard
@@ -220,7 +271,12 @@ def revoke_placard(
 
 
 def mark_posted(
-    placard: Placard, *, actor: Any, on: date | None = None, channel: str = "web", note: str | None = None
+    placard: Placard,
+    *,
+    actor: Any,
+    on: date | None = None,
+    channel: str = "web",
+    note: str | None = None,
 ) -> Placard:
     """Confirm the placard is on its stall: status "posted", and the stall accepts from ``on``.
 
@@ -229,7 +285,9 @@ def mark_posted(
     """
     day = on or today()
     if placard.status not in LIVE_STATUSES:
-        raise Conflict(f"Bảng mã {placard.serial} không còn hiệu lực, cần in lại.", code="placard_not_live")
+        raise Conflict(
+            f"Bảng mã {placard.serial} không còn hiệu lực, cần in lại.", code="placard_not_live"
+        )
     stall = placard.stall
     account = placard.payment_account
     occupant = current_occupant(stall)
@@ -241,13 +299,23 @@ def mark_posted(
         or occupant.id != account.vendor_id
         or placard.payload != payload_for(account)
     ):
-        raise Conflict(f"Bảng mã {placard.serial} không khớp với sạp/tài khoản hiện tại.",
-                       code="placard_outdated")
+        raise Conflict(
+            f"Bảng mã {placard.serial} không khớp với sạp/tài khoản hiện tại.",
+            code="placard_outdated",
+        )
     if placard.status != "posted":
         placard.status = "posted"
-        placard.posted_at = now_utc() if day == today() else datetime.combine(day, time(12), VIETNAM_TZ)
-        audit.record("post", placard, actor=actor, channel=channel,
-                     before={"status": "issued"}, after={"status": "posted", "posted_on": day.isoformat()})
+        placard.posted_at = (
+            now_utc() if day == today() else datetime.combine(day, time(12), VIETNAM_TZ)
+        )
+        audit.record(
+            "post",
+            placard,
+            actor=actor,
+            channel=channel,
+            before={"status": "issued"},
+            after={"status": "posted", "posted_on": day.isoformat()},
+        )
     set_stall_status(stall, ACCEPTING, reason="placard_posted", on=day, actor=actor, note=note)
     db.session.flush()
     return placard
@@ -265,7 +333,9 @@ def needs_reprint(market: Market) -> list[Stall]:
     occupancies = db.session.execute(
         select(Occupancy.stall_id, Vendor)
         .join(Vendor, Vendor.id == Occupancy.vendor_id)
-        .where(Occupancy.stall_id.in_(stalls), Occupancy.ended_on.is_(None), Vendor.is_active.is_(True))
+        .where(
+            Occupancy.stall_id.in_(stalls), Occupancy.ended_on.is_(None), Vendor.is_active.is_(True)
+        )
     ).all()
     vendor_ids = {vendor.id for _, vendor in occupancies}
     accounts = {
@@ -294,6 +364,7 @@ def needs_reprint(market: Market) -> list[Stall]:
 
 # --- bulk issuing (printing a market or a district in one run) ------------------------
 
+
 class PrintRun:
     """What the single audit event of a print run is about (it has no table of its own)."""
 
@@ -311,22 +382,30 @@ def plan_placards(
     Raises Conflict or ValidationFailed naming the stall; nothing is written then.
     """
     if not layout or len(layout) > LAYOUT_MAX:
-        raise ValidationFailed([FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")])
+        raise ValidationFailed(
+            [FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")]
+        )
     if not pairs:
         return []
     stall_ids = [stall.id for stall, _ in pairs]
     if len(set(stall_ids)) != len(stall_ids):
         raise ValueError("plan_placards: a stall appears twice")
     day = today()
-    occupants = dict(db.session.execute(
-        select(Occupancy.stall_id, Occupancy.vendor_id)
-        .where(Occupancy.stall_id.in_(stall_ids), Occupancy.ended_on.is_(None))
-    ).all())
-    versions = dict(db.session.execute(
-        select(Placard.stall_id, func.max(Placard.version))
-        .where(Placard.stall_id.in_(stall_ids)).group_by(Placard.stall_id)
-    ).all())
-    first = int(next_serial()[len(SERIAL_PREFIX):])
+    occupants = dict(
+        db.session.execute(
+            select(Occupancy.stall_id, Occupancy.vendor_id).where(
+                Occupancy.stall_id.in_(stall_ids), Occupancy.ended_on.is_(None)
+            )
+        ).all()
+    )
+    versions = dict(
+        db.session.execute(
+            select(Placard.stall_id, func.max(Placard.version))
+            .where(Placard.stall_id.in_(stall_ids))
+            .group_by(Placard.stall_id)
+        ).all()
+    )
+    first = int(next_serial()[len(SERIAL_PREFIX) :])
     if first + len(pairs) > 10**SERIAL_DIGITS:
         raise RuntimeError("placard serials exhausted: widen SERIAL_DIGITS")
     printed_at = now_utc()
@@ -339,20 +418,38 @@ def plan_placards(
         if account.status != "active":
             raise Conflict(where + "tài khoản đã đóng, không in bảng mã.", code="account_closed")
         if not account.is_on_placard:
-            raise Conflict(where + "tài khoản này không được chọn để in lên bảng mã.",
-                           code="account_not_on_placard")
+            raise Conflict(
+                where + "tài khoản này không được chọn để in lên bảng mã.",
+                code="account_not_on_placard",
+            )
         if occupants.get(stall.id) != account.vendor_id:
-            raise Conflict(where + "chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
-                           code="account_not_at_stall")
+            raise Conflict(
+                where + "chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
+                code="account_not_at_stall",
+            )
         try:
             payload = payload_for(account)
         except VietQRError as error:
-            raise ValidationFailed([FieldError("account_number", where + f"không tạo được mã VietQR: "
-                                                                         f"{error.rule}", "invalid_for_vietqr")]) from error
-        placard = Placard(serial=f"{SERIAL_PREFIX}{first + offset:0{SERIAL_DIGITS}d}", stall_id=stall.id,
-                          payment_account_id=account.id, payload=payload,
-                          version=(versions.get(stall.id) or 0) + 1, layout=layout, status="issued",
-                          printed_at=printed_at, printed_by_id=actor_id)
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "account_number",
+                        where + f"không tạo được mã VietQR: {error.rule}",
+                        "invalid_for_vietqr",
+                    )
+                ]
+            ) from error
+        placard = Placard(
+            serial=f"{SERIAL_PREFIX}{first + offset:0{SERIAL_DIGITS}d}",
+            stall_id=stall.id,
+            payment_account_id=account.id,
+            payload=payload,
+            version=(versions.get(stall.id) or 0) + 1,
+            layout=layout,
+            status="issued",
+            printed_at=printed_at,
+            printed_by_id=actor_id,
+        )
         # Both are already loaded: the renderer reads them without a query.
         placard.stall, placard.payment_account = stall, account
         planned.append(placard)
@@ -360,7 +457,11 @@ def plan_placards(
 
 
 def record_placards(
-    placards: Sequence[Placard], *, actor: Any, channel: str = "web", details: dict[str, Any] | None = None
+    placards: Sequence[Placard],
+    *,
+    actor: Any,
+    channel: str = "web",
+    details: dict[str, Any] | None = None,
 ) -> list[str]:
     """Write planned placards and supersede every other live placard of their stalls.
 
@@ -374,8 +475,14 @@ def record_placards(
     by_stall = {placard.stall_id: placard for placard in placards}
     # Plain rows, not ORM objects: a district reprint ends ~1,400 placards at once.
     previous = db.session.execute(
-        select(Placard.id, Placard.stall_id, Placard.serial, Placard.status, Placard.payload,
-               Placard.payment_account_id)
+        select(
+            Placard.id,
+            Placard.stall_id,
+            Placard.serial,
+            Placard.status,
+            Placard.payload,
+            Placard.payment_account_id,
+        )
         .where(Placard.stall_id.in_(by_stall), Placard.status.in_(LIVE_STATUSES))
         .order_by(Placard.id)
     ).all()
@@ -389,23 +496,40 @@ def record_placards(
         reprint = old.payload == new.payload and old.payment_account_id == new.payment_account_id
         if old.status == "posted" and old.payload != new.payload:
             unbacked[old.stall_id] = new.stall
-        changes.append({"id": old.id, "status": "superseded", "ended_at": ended_at,
-                        "end_reason": f"{'reprinted' if reprint else 'replaced'} by {new.serial}"})
+        changes.append(
+            {
+                "id": old.id,
+                "status": "superseded",
+                "ended_at": ended_at,
+                "end_reason": f"{'reprinted' if reprint else 'replaced'} by {new.serial}",
+            }
+        )
     if changes:
         db.session.execute(update(Placard), changes)
         _expire_loaded(Placard, {change["id"] for change in changes})
     for stall in unbacked.values():
         _drop_acceptance_if_unbacked(stall, "placard_superseded", on=None, actor=actor)
     superseded = [old.serial for old in previous]
-    audit.record("print", PrintRun(), actor=actor, channel=channel, after={
-        **(details or {}),
-        "placards": len(placards),
-        "serials": [placard.serial for placard in placards],
-        "superseded": superseded,
-    })
+    audit.record(
+        "print",
+        PrintRun(),
+        actor=actor,
+        channel=channel,
+        after={
+            **(details or {}),
+            "placards": len(placards),
+            "serials": [placard.serial for placard in placards],
+            "superseded": superseded,
+        },
+    )
     db.session.flush()
-    logger.info("Print run: %d placards issued (%s…%s), %d superseded", len(placards),
-                placards[0].serial, placards[-1].serial, len(superseded))
+    logger.info(
+        "Print run: %d placards issued (%s…%s), %d superseded",
+        len(placards),
+        placards[0].serial,
+        placards[-1].serial,
+        len(superseded),
+    )
     return superseded
 
 
@@ -418,13 +542,20 @@ def _expire_loaded(model: type, ids: set[int]) -> None:
 
 # --- helpers ---------------------------------------------------------------------------
 
+
 def _end(placard: Placard, status: str, reason: str, *, actor: Any, channel: str) -> None:
     before = placard.status
     placard.status = status
     placard.ended_at = now_utc()
     placard.end_reason = reason[:255]
-    audit.record("supersede" if status == "superseded" else "revoke", placard, actor=actor, channel=channel,
-                 before={"status": before}, after={"status": status, "reason": placard.end_reason})
+    audit.record(
+        "supersede" if status == "superseded" else "revoke",
+        placard,
+        actor=actor,
+        channel=channel,
+        before={"status": before},
+        after={"status": status, "reason": placard.end_reason},
+    )
 
 
 def _stalls_of(placards: Iterable[Placard]) -> list[Stall]:
@@ -440,13 +571,17 @@ def _drop_acceptance_if_unbacked(stall: Stall, reason: str, *, on: date | None, 
     if current_status(stall, on=day) != ACCEPTING:
         return
     still_posted = db.session.scalar(
-        select(func.count(Placard.id)).where(Placard.stall_id == stall.id, Placard.status == "posted")
+        select(func.count(Placard.id)).where(
+            Placard.stall_id == stall.id, Placard.status == "posted"
+        )
     )
     if not still_posted:
         set_stall_status(stall, NOT_ACCEPTING, reason=reason, on=day, actor=actor)
 
 
-def set_account_display(market: Market, *, masked: bool, actor: Any, channel: str = "web") -> Market:
+def set_account_display(
+    market: Market, *, masked: bool, actor: Any, channel: str = "web"
+) -> Market:
     """Choose whether ``market``'s placards print the account number in full (the
     default) or only its last digits. Placards already printed stay valid: their QR
     pays the same account; the choice applies to the next print."""
@@ -455,6 +590,12 @@ def set_account_display(market: Market, *, masked: bool, actor: Any, channel: st
         return market
     market.mask_account_on_placards = masked
     db.session.flush()
-    audit.record("update", market, actor=actor, channel=channel, before={"mask_account_on_placards": not masked},
-                 after={"mask_account_on_placards": masked})
+    audit.record(
+        "update",
+        market,
+        actor=actor,
+        channel=channel,
+        before={"mask_account_on_placards": not masked},
+        after={"mask_account_on_placards": masked},
+    )
     return market

@@ -43,8 +43,13 @@ PRINTERS = ("admin", "market_manager")
 
 
 def _pdf_response(pdf: bytes, name: str, *, attachment: bool = True):
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=attachment, download_name=name,
-                     max_age=0)
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=attachment,
+        download_name=name,
+        max_age=0,
+    )
 
 
 def _stall_in_scope(stall_id: int) -> Stall:
@@ -53,15 +58,25 @@ def _stall_in_scope(stall_id: int) -> Stall:
     return stall
 
 
-def _overview(market: Market, form: PrintForm, status: int = 200, settings: MarketSettingsForm | None = None):
+def _overview(
+    market: Market, form: PrintForm, status: int = 200, settings: MarketSettingsForm | None = None
+):
     rows = printing.market_overview(market)
     single = next((row for row in rows if row.stall.id == form.single_stall_id), None)
     return render_template(
-        "placards/market.html", market=market, rows=rows, form=form, single=single,
-        settings=settings or MarketSettingsForm(formdata=None, mask_account=market.mask_account_on_placards),
+        "placards/market.html",
+        market=market,
+        rows=rows,
+        form=form,
+        single=single,
+        settings=settings
+        or MarketSettingsForm(formdata=None, mask_account=market.mask_account_on_placards),
         may_configure=policy.may(Action.STALLS, current_user, market=market),
         reprint=[row for row in rows if row.reprint_reason],
-        posted_with_account=sum(1 for row in rows if row.account and row.live and row.live.status == "posted")), status
+        posted_with_account=sum(
+            1 for row in rows if row.account and row.live and row.live.status == "posted"
+        ),
+    ), status
 
 
 @bp.get("/cho/<market_code>")
@@ -94,18 +109,25 @@ def market_sheet(market_code: str):
     if not form.validate_on_submit():
         return _overview(market, form, 400)
     single = _stall_of(market, form.single_stall_id) if form.single_stall_id is not None else None
-    stalls = [single] if single is not None else list(db.session.scalars(
-        select(Stall).where(Stall.market_id == market.id)))
-    options = dict(layout=form.layout.data, cover_page=form.cover_page.data and single is None,
-                   only_outdated=single is None and form.scope.data != "all",
-                   title=None if single else _("Bảng mã VietQR – %(name)s", name=market.name))
+    stalls = (
+        [single]
+        if single is not None
+        else list(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
+    )
+    options = dict(
+        layout=form.layout.data,
+        cover_page=form.cover_page.data and single is None,
+        only_outdated=single is None and form.scope.data != "all",
+        title=None if single else _("Bảng mã VietQR – %(name)s", name=market.name),
+    )
     name = f"bang-ma-{market.code}-{today().isoformat()}.pdf"
     try:
         if request.form.get("action") == "preview":
             pdf = printing.preview_stalls(stalls, **options)
             return _pdf_response(pdf, "mau-" + name, attachment=False)
-        result = printing.print_stalls(stalls, actor=current_user, channel="web",
-                                       confirm_superseding=form.confirmed, **options)
+        result = printing.print_stalls(
+            stalls, actor=current_user, channel="web", confirm_superseding=form.confirmed, **options
+        )
     except PlacardLayoutError as error:
         db.session.rollback()
         form.layout.errors = [_("Khổ giấy này quá nhỏ cho mã QR (%(reason)s).", reason=str(error))]
@@ -114,8 +136,13 @@ def market_sheet(market_code: str):
         db.session.rollback()
         if error.code == "confirm_superseding":
             form.confirm_superseding.data = str(error.details["posted"])
-            return render_template("placards/confirm_print.html", market=market, form=form, single=single,
-                                   posted=error.details["posted"]), 409
+            return render_template(
+                "placards/confirm_print.html",
+                market=market,
+                form=form,
+                single=single,
+                posted=error.details["posted"],
+            ), 409
         flash(_(error.message), "info" if error.code == "nothing_to_print" else "error")
         return redirect(url_for("placards.market", market_code=market.code))
     db.session.commit()
@@ -150,8 +177,12 @@ def stall_png(stall_id: int):
         png = printing.png_for_stall(stall)
     except NotFound as error:
         abort(404, description=error.message)
-    return send_file(io.BytesIO(png), mimetype="image/png", max_age=0,
-                     download_name=f"bang-ma-{stall.market.code}-{stall.id}.png")
+    return send_file(
+        io.BytesIO(png),
+        mimetype="image/png",
+        max_age=0,
+        download_name=f"bang-ma-{stall.market.code}-{stall.id}.png",
+    )
 
 
 @bp.route("/<int:placard_id>/thu-hoi", methods=["GET", "POST"])
@@ -162,18 +193,26 @@ def revoke(placard_id: int):
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            services.revoke_placard(placard, reason=form.reason_text(), actor=current_user, channel="web")
+            services.revoke_placard(
+                placard, reason=form.reason_text(), actor=current_user, channel="web"
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("Đã thu hồi bảng mã %(serial)s. Sạp cần được in bảng mới.", serial=placard.serial),
-                  "success")
+            flash(
+                _(
+                    "Đã thu hồi bảng mã %(serial)s. Sạp cần được in bảng mới.",
+                    serial=placard.serial,
+                ),
+                "success",
+            )
         return redirect(url_for("placards.market", market_code=market.code))
     status = 400 if request.method == "POST" else 200
-    return render_template("placards/revoke.html", placard=placard, market=market, form=form,
-                           reasons=REVOKE_REASONS), status
+    return render_template(
+        "placards/revoke.html", placard=placard, market=market, form=form, reasons=REVOKE_REASONS
+    ), status
 
 
 @bp.get("/kiem-tra")
@@ -186,12 +225,18 @@ def inspect():
         if result.placard is not None:
             in_scope = result.placard.stall.market_id in market_ids(current_user)
     account = result.placard.payment_account if result and result.placard else None
-    return render_template("placards/inspect.html", form=form, result=result, in_scope=in_scope,
-                           account=account,
-                           full_number=bool(account and can_see_account_number(current_user, account)))
+    return render_template(
+        "placards/inspect.html",
+        form=form,
+        result=result,
+        in_scope=in_scope,
+        account=account,
+        full_number=bool(account and can_see_account_number(current_user, account)),
+    )
 
 
 # --- the check of what is posted at one stall ------------------------------------------
+
 
 def _readable_stall(stall_id: int) -> Stall:
     """The stall, when its market is in the viewer's scope (404 otherwise)."""
@@ -206,16 +251,24 @@ def _scanned_text(form: StallCheckForm) -> str | None:
         return form.payload.data
     upload = form.photo.data
     if not upload:
-        form.payload.errors = [*form.payload.errors, _("Dán nội dung mã QR hoặc chụp ảnh mã tại sạp.")]
+        form.payload.errors = [
+            *form.payload.errors,
+            _("Dán nội dung mã QR hoặc chụp ảnh mã tại sạp."),
+        ]
         return None
     try:
         texts = read_qr_texts(upload.read(MAX_PHOTO_BYTES + 1))
     except QrPhotoError:
-        form.photo.errors = [*form.photo.errors, _("Không mở được ảnh này; hãy chụp lại (JPEG hoặc PNG).")]
+        form.photo.errors = [
+            *form.photo.errors,
+            _("Không mở được ảnh này; hãy chụp lại (JPEG hoặc PNG)."),
+        ]
         return None
     if not texts:
-        form.photo.errors = [*form.photo.errors, _("Không tìm thấy mã QR trong ảnh; chụp gần hơn, đủ sáng, "
-                                                   "không bị lóa.")]
+        form.photo.errors = [
+            *form.photo.errors,
+            _("Không tìm thấy mã QR trong ảnh; chụp gần hơn, đủ sáng, không bị lóa."),
+        ]
         return None
     # A stand may carry several codes; the VietQR one is what shoppers pay.
     return next((text for text in texts if text.startswith("000201")), texts[0])
@@ -233,8 +286,9 @@ def check_stall(stall_id: int):
         text = _scanned_text(form)
         if text is not None:
             try:
-                result = checks.check_posted_code(stall, text, actor=current_user, record=may_record,
-                                                  note=form.note.data)
+                result = checks.check_posted_code(
+                    stall, text, actor=current_user, record=may_record, note=form.note.data
+                )
             except DomainError as error:
                 db.session.rollback()
                 flash(_(error.message), "error")
@@ -243,11 +297,25 @@ def check_stall(stall_id: int):
     if form.is_submitted() and result is None:
         status = 422
     account = result.account if result else None
-    scanned_bank = directory.by_bin(result.decoded.transfer.bin) if result and result.decoded else None
+    scanned_bank = (
+        directory.by_bin(result.decoded.transfer.bin) if result and result.decoded else None
+    )
     return render_template(
-        "placards/check_stall.html", stall=stall, market=stall.market, form=form, result=result,
-        may_record=may_record, scanned_bank=scanned_bank,
-        holder_shown=bool(account and (can_see_account_number(current_user, account)
-                                       or current_user.role == "market_manager")),
+        "placards/check_stall.html",
+        stall=stall,
+        market=stall.market,
+        form=form,
+        result=result,
+        may_record=may_record,
+        scanned_bank=scanned_bank,
+        holder_shown=bool(
+            account
+            and (
+                can_see_account_number(current_user, account)
+                or current_user.role == "market_manager"
+            )
+        ),
         may_manage=policy.may(Action.REVOKE, current_user, placard=result.placard)
-        if result and result.placard and result.placard.stall_id == stall.id else False), status
+        if result and result.placard and result.placard.stall_id == stall.id
+        else False,
+    ), status

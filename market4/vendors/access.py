@@ -43,7 +43,9 @@ def visible_accounts_query(organisation: Organisation | None) -> Select[tuple[Pa
     if organisation.area is None:
         return query.where(False)
     market_ids = restrict_markets_to_area(select(Market.id), organisation.area)
-    vendor_ids = select(Occupancy.vendor_id).join(Stall, Stall.id == Occupancy.stall_id).where(
-        Stall.market_id.in_(market_ids)
+    vendor_ids = (
+        select(Occupancy.vendor_id)
+        .join(Stall, Stall.id == Occupancy.stall_id)
+        .where(Stall.market_id.in_(market_ids))
     )
     return query.where(PaymentAccount.vendor_id.in_(vendor_ids))

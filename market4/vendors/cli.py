@@ -51,14 +51,29 @@ def vendors_group() -> None:
 
 @vendors_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--bank", "bank_bin", required=True, help="BIN of the bank the accounts are at, e.g. 970405.")
-@click.option("--org", "organisation_id", type=int, default=None, help="Organisation id to act for.")
+@click.option(
+    "--bank", "bank_bin", required=True, help="BIN of the bank the accounts are at, e.g. 970405."
+)
+@click.option(
+    "--org", "organisation_id", type=int, default=None, help="Organisation id to act for."
+)
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid or duplicate.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the per-row report to OUT.csv or OUT.xlsx.")
-def import_command(file: Path, bank_bin: str, organisation_id: int | None, dry_run: bool, strict: bool,
-                   report_path: Path | None) -> None:
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the per-row report to OUT.csv or OUT.xlsx.",
+)
+def import_command(
+    file: Path,
+    bank_bin: str,
+    organisation_id: int | None,
+    dry_run: bool,
+    strict: bool,
+    report_path: Path | None,
+) -> None:
     """Import vendors from FILE (xlsx or csv) — see the module docstring for exit codes."""
     from market4.imports import report, services
 
@@ -71,9 +86,15 @@ def import_command(file: Path, bank_bin: str, organisation_id: int | None, dry_r
             _refuse(f"no organisation with id {organisation_id}")
     try:
         # --strict must see the summary before anything is written: preview, then commit.
-        batch = services.import_vendors(file.read_bytes(), file.name, bank_bin=bank_bin,
-                                        organisation=organisation, actor=None, dry_run=dry_run or strict,
-                                        channel="cli")
+        batch = services.import_vendors(
+            file.read_bytes(),
+            file.name,
+            bank_bin=bank_bin,
+            organisation=organisation,
+            actor=None,
+            dry_run=dry_run or strict,
+            channel="cli",
+        )
         rejected = batch.summary.get("invalid", 0) + batch.summary.get("duplicate", 0)
         if strict and not dry_run and not rejected:
             services.commit_batch(batch, organisation=organisation, actor=None, channel="cli")
@@ -83,18 +104,30 @@ def import_command(file: Path, bank_bin: str, organisation_id: int | None, dry_r
     db.session.commit()
 
     summary = batch.summary
-    click.echo(f"Lô nhập #{batch.id} ({batch.file_format}): {summary['rows']} dòng — "
-               f"tạo mới {summary['create']}, cập nhật {summary['update']}, không đổi {summary['unchanged']}, "
-               f"không hợp lệ {summary['invalid']}, trùng {summary['duplicate']}.")
-    problems = [(row.row_number, error) for row in batch.rows for error in row.errors or []
-                if error.get("severity") == "error"]
+    click.echo(
+        f"Lô nhập #{batch.id} ({batch.file_format}): {summary['rows']} dòng — "
+        f"tạo mới {summary['create']}, cập nhật {summary['update']}, không đổi {summary['unchanged']}, "
+        f"không hợp lệ {summary['invalid']}, trùng {summary['duplicate']}."
+    )
+    problems = [
+        (row.row_number, error)
+        for row in batch.rows
+        for error in row.errors or []
+        if error.get("severity") == "error"
+    ]
     for row_number, error in problems[:MAX_ERRORS_SHOWN]:
-        click.echo(f"  dòng {row_number}, cột {report.COLUMN_LABELS.get(error['column'], error['column'])}: "
-                   f"{error['message']}")
+        click.echo(
+            f"  dòng {row_number}, cột {report.COLUMN_LABELS.get(error['column'], error['column'])}: "
+            f"{error['message']}"
+        )
     if len(problems) > MAX_ERRORS_SHOWN:
         click.echo(f"  … và {len(problems) - MAX_ERRORS_SHOWN} lỗi khác (xem báo cáo).")
     if report_path is not None:
-        data = report.report_xlsx(batch) if report_path.suffix.lower() == ".xlsx" else report.report_csv(batch)
+        data = (
+            report.report_xlsx(batch)
+            if report_path.suffix.lower() == ".xlsx"
+            else report.report_csv(batch)
+        )
         report_path.write_bytes(data)
         click.echo(f"Báo cáo: {report_path}")
     if batch.status == "failed":
@@ -116,10 +149,13 @@ def _refuse(message: str) -> None:
 
 # --- merging duplicated records ------------------------------------------------------------
 
+
 @vendors_group.command("merge")
 @click.argument("keep_id", type=int)
 @click.argument("duplicate_id", type=int)
-@click.option("--yes", is_flag=True, help="Merge and commit; without it only the preview is printed.")
+@click.option(
+    "--yes", is_flag=True, help="Merge and commit; without it only the preview is printed."
+)
 def merge_command(keep_id: int, duplicate_id: int, yes: bool) -> None:
     """Merge the duplicated vendor record DUPLICATE_ID into KEEP_ID (preview unless --yes)."""
     from market4.vendors import merging
@@ -159,8 +195,7 @@ def _who(vendor: Vendor) -> str:
 
 
 def _preview_lines(preview: MergePreview) -> list[str]:
-    lines = [f"Giữ lại: {_who(preview.keep)}",
-             f"Gộp vào và ngừng: {_who(preview.duplicate)}"]
+    lines = [f"Giữ lại: {_who(preview.keep)}", f"Gộp vào và ngừng: {_who(preview.duplicate)}"]
     demoted_id = preview.demoted_account.id if preview.demoted_account else None
     lines.append(f"Tài khoản chuyển sang: {len(preview.accounts)}")
     for account in preview.accounts:
@@ -171,12 +206,16 @@ def _preview_lines(preview: MergePreview) -> list[str]:
             notes.append("thôi in trên bảng mã")
         elif preview.placard_account is not None and account.id == preview.placard_account.id:
             notes.append("in trên bảng mã")
-        lines.append(f"  {account.bank_bin} …{account.last4}" + (f" ({', '.join(notes)})" if notes else ""))
+        lines.append(
+            f"  {account.bank_bin} …{account.last4}" + (f" ({', '.join(notes)})" if notes else "")
+        )
     lines.append(f"Lượt thuê sạp chuyển sang: {len(preview.occupancies)}")
     for occupancy in preview.occupancies:
         until = vn_date(occupancy.ended_on) if occupancy.ended_on else "hiện tại"
-        lines.append(f"  {occupancy.stall.code} — {occupancy.stall.market.name} "
-                     f"({vn_date(occupancy.started_on)} – {until})")
+        lines.append(
+            f"  {occupancy.stall.code} — {occupancy.stall.market.name} "
+            f"({vn_date(occupancy.started_on)} – {until})"
+        )
     if preview.import_row_ids:
         lines.append(f"Dòng nhập Excel chuyển sang: {len(preview.import_row_ids)}")
     if "phone" in preview.filled:
@@ -184,12 +223,16 @@ def _preview_lines(preview: MergePreview) -> list[str]:
     if "consent_at" in preview.filled:
         lines.append(f"Ngày đồng ý xử lý dữ liệu: {vn_date(preview.filled['consent_at'])}")
     account = preview.placard_account
-    lines.append("Tài khoản in trên bảng mã sau khi gộp: "
-                 + (f"{account.bank_bin} …{account.last4}" if account else "chưa có"))
+    lines.append(
+        "Tài khoản in trên bảng mã sau khi gộp: "
+        + (f"{account.bank_bin} …{account.last4}" if account else "chưa có")
+    )
     for placard in preview.superseded_placards:
         lines.append(f"Bảng mã sẽ hết hiệu lực: {placard.serial} ({placard.stall.code})")
     if preview.stalls_to_print:
-        codes = "; ".join(f"{stall.code} — {stall.market.name}" for stall in preview.stalls_to_print)
+        codes = "; ".join(
+            f"{stall.code} — {stall.market.name}" for stall in preview.stalls_to_print
+        )
         lines.append(f"Cần in (lại) bảng mã: {codes}")
     else:
         lines.append("Không cần in lại bảng mã.")

@@ -73,17 +73,30 @@ class DuplicateReport:
             if closed
             else "Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương."
         )
-        return Duplicate(message, field="account_number", object_type="PaymentAccount",
-                         object_ids=self.account_ids, code="duplicate_account",
-                         details={"vendor_ids": self.account_vendor_ids})
+        return Duplicate(
+            message,
+            field="account_number",
+            object_type="PaymentAccount",
+            object_ids=self.account_ids,
+            code="duplicate_account",
+            details={"vendor_ids": self.account_vendor_ids},
+        )
 
     def phone_warning(self) -> FieldError:
-        return FieldError("phone", "Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại.",
-                          "duplicate_phone")
+        return FieldError(
+            "phone",
+            "Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại.",
+            "duplicate_phone",
+        )
 
     def phone_error(self) -> Duplicate:
-        return Duplicate("Số điện thoại đã được đăng ký cho tiểu thương khác.", field="phone",
-                         object_type="Vendor", object_ids=self.phone_vendor_ids, code="duplicate_phone")
+        return Duplicate(
+            "Số điện thoại đã được đăng ký cho tiểu thương khác.",
+            field="phone",
+            object_type="Vendor",
+            object_ids=self.phone_vendor_ids,
+            code="duplicate_phone",
+        )
 
 
 def same_person(vendor: Vendor | Any, *, phone_e164: str | None, bank_style_name: str) -> bool:
@@ -125,7 +138,8 @@ def find_duplicates(
     cleaned_account = _normalised(lambda v: clean_account_number(v).number, account_number)
     if bank_bin and cleaned_account:
         query = select(PaymentAccount).where(
-            PaymentAccount.bank_bin == bank_bin.strip(), PaymentAccount.account_number == cleaned_account
+            PaymentAccount.bank_bin == bank_bin.strip(),
+            PaymentAccount.account_number == cleaned_account,
         )
         if exclude_account_id is not None:
             query = query.where(PaymentAccount.id != exclude_account_id)
@@ -161,7 +175,7 @@ def matching_any(column: Any, values: Collection[Any]) -> Iterator[ColumnElement
         yield column == any_(bindparam(None, ordered, type_=ARRAY(item_type)))
         return
     for start in range(0, len(ordered), _CHUNK):
-        yield column.in_(ordered[start:start + _CHUNK])
+        yield column.in_(ordered[start : start + _CHUNK])
 
 
 def accounts_by_number(bank_bin: str, numbers: Collection[str]) -> dict[str, PaymentAccount]:
@@ -173,13 +187,17 @@ def accounts_by_number(bank_bin: str, numbers: Collection[str]) -> dict[str, Pay
     return found
 
 
-def accounts_by_reference(organisation_id: int | None, references: Collection[str]) -> dict[str, PaymentAccount]:
+def accounts_by_reference(
+    organisation_id: int | None, references: Collection[str]
+) -> dict[str, PaymentAccount]:
     """Accounts an organisation registered, keyed by its own partner reference."""
     found: dict[str, PaymentAccount] = {}
     if organisation_id is None:
         return found
     for condition in matching_any(PaymentAccount.partner_reference, references):
-        query = select(PaymentAccount).where(PaymentAccount.registered_by_org_id == organisation_id, condition)
+        query = select(PaymentAccount).where(
+            PaymentAccount.registered_by_org_id == organisation_id, condition
+        )
         for account in db.session.scalars(query.order_by(PaymentAccount.id)):
             found.setdefault(account.partner_reference or "", account)
     return found

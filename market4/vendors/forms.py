@@ -43,6 +43,7 @@ __all__ = [
     "StallSearchForm",
 ]
 
+
 def _longest(limit: int) -> Length:
     """A cap on what is posted at all (the real limits are the service's, and shorter)."""
     return Length(max=limit, message=_l("Dài quá %(max)d ký tự."))
@@ -97,22 +98,29 @@ class RegistrationForm(_VendorFieldsMixin, FlaskForm):
     """
 
     display_name = StringField(_l("Họ tên tiểu thương"), validators=[_longest(200)])
-    bank_style_name = StringField(_l("Tên không dấu (như ngân hàng hiển thị)"), validators=[_longest(200)])
+    bank_style_name = StringField(
+        _l("Tên không dấu (như ngân hàng hiển thị)"), validators=[_longest(200)]
+    )
     phone = TelField(_l("Số điện thoại di động"), validators=[_longest(40)])
     bank_bin = SelectField(_l("Ngân hàng / ví"), validate_choice=False)
     account_number = StringField(_l("Số tài khoản"), validators=[_longest(60)])
     holder_name = StringField(_l("Tên chủ tài khoản (không bắt buộc)"), validators=[_longest(200)])
     goods_category = SelectField(_l("Ngành hàng"), validate_choice=False)
-    partner_reference = StringField(_l("Mã tham chiếu của ngân hàng (không bắt buộc)"),
-                                    validators=[_longest(100)])
+    partner_reference = StringField(
+        _l("Mã tham chiếu của ngân hàng (không bắt buộc)"), validators=[_longest(100)]
+    )
     consent = BooleanField(_l("Tiểu thương đã đồng ý cho lưu và xử lý các thông tin trên"))
     acknowledge_phone = BooleanField(_l("Vẫn đăng ký với số điện thoại này"))
     replace_occupant = BooleanField(_l("Thay tiểu thương đang ở sạp này"))
 
-    def __init__(self, *args: Any, bank_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, bank_choices: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._start()
-        self.goods_category.choices = [("", _l("— Chọn ngành hàng —"))] + [(c, c) for c in GOODS_CATEGORIES]
+        self.goods_category.choices = [("", _l("— Chọn ngành hàng —"))] + [
+            (c, c) for c in GOODS_CATEGORIES
+        ]
         if bank_choices is None:
             del self.bank_bin
         else:
@@ -122,10 +130,15 @@ class RegistrationForm(_VendorFieldsMixin, FlaskForm):
         """The service's input; ``bank_bin`` is the partner's own BIN or None to use the select."""
         chosen = bank_bin if bank_bin is not None else (self.bank_bin.data or "")
         return VendorRegistration(
-            display_name=self.display_name.data, phone=self.phone.data, bank_bin=chosen,
-            account_number=self.account_number.data, stall=stall,
-            bank_style_name=self.bank_style_name.data, holder_name=self.holder_name.data,
-            goods_category=self.goods_category.data, partner_reference=self.partner_reference.data,
+            display_name=self.display_name.data,
+            phone=self.phone.data,
+            bank_bin=chosen,
+            account_number=self.account_number.data,
+            stall=stall,
+            bank_style_name=self.bank_style_name.data,
+            holder_name=self.holder_name.data,
+            goods_category=self.goods_category.data,
+            partner_reference=self.partner_reference.data,
             consent_given=bool(self.consent.data),
         )
 
@@ -134,20 +147,28 @@ class EditForm(_VendorFieldsMixin, FlaskForm):
     """Change a vendor's names and phone and, when the viewer may, one account of theirs."""
 
     display_name = StringField(_l("Họ tên tiểu thương"), validators=[_longest(200)])
-    bank_style_name = StringField(_l("Tên không dấu (như ngân hàng hiển thị)"), validators=[_longest(200)])
+    bank_style_name = StringField(
+        _l("Tên không dấu (như ngân hàng hiển thị)"), validators=[_longest(200)]
+    )
     phone = TelField(_l("Số điện thoại di động"), validators=[_longest(40)])
     account_number = StringField(_l("Số tài khoản"), validators=[_longest(60)])
     holder_name = StringField(_l("Tên chủ tài khoản"), validators=[_longest(200)])
     acknowledge_phone = BooleanField(_l("Vẫn lưu với số điện thoại này"))
 
-    def __init__(self, *args: Any, vendor: Vendor, account: PaymentAccount | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, vendor: Vendor, account: PaymentAccount | None, **kwargs: Any
+    ) -> None:
         # Current values; posted input (when there is some) takes precedence field by field.
-        kwargs.setdefault("data", {
-                "display_name": vendor.display_name, "bank_style_name": vendor.bank_style_name,
+        kwargs.setdefault(
+            "data",
+            {
+                "display_name": vendor.display_name,
+                "bank_style_name": vendor.bank_style_name,
                 "phone": _national(vendor.phone_e164),
                 "account_number": account.account_number if account else "",
                 "holder_name": account.holder_name if account else "",
-            })
+            },
+        )
         super().__init__(*args, **kwargs)
         self._start()
         self.vendor, self.account = vendor, account
@@ -187,9 +208,15 @@ class ListFilterForm(FlaskForm):
 
     q = SearchField(_l("Tìm"), validators=[Optional(), _longest(100)])
     cho = SelectField(_l("Chợ"), validate_choice=False)
-    trang_thai = SelectField(_l("Trạng thái tài khoản"), validate_choice=False, choices=[
-        SelectChoice("", _l("Tất cả")), SelectChoice("active", _l("Đang dùng")),
-        SelectChoice("closed", _l("Đã ngừng"))])
+    trang_thai = SelectField(
+        _l("Trạng thái tài khoản"),
+        validate_choice=False,
+        choices=[
+            SelectChoice("", _l("Tất cả")),
+            SelectChoice("active", _l("Đang dùng")),
+            SelectChoice("closed", _l("Đã ngừng")),
+        ],
+    )
 
 
 class StallSearchForm(FlaskForm):
@@ -206,7 +233,7 @@ class StallSearchForm(FlaskForm):
 
 
 def _national(phone_e164: str | None) -> str:
-    """"+84912345678" → "0912345678", how people read and type their number."""
+    """ "+84912345678" → "0912345678", how people read and type their number."""
     if phone_e164 and phone_e164.startswith("+84"):
         return "0" + phone_e164[3:]
     return phone_e164 or ""

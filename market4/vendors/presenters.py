@@ -48,19 +48,33 @@ PAGE_SIZE = 50
 
 # Placard states as a vendor list shows them; None: never printed.
 PLACARD_LABELS = {
-    None: _l("Chưa in"), "issued": _l("Đã in, chưa dán"), "posted": _l("Đã dán"),
-    "superseded": _l("Cần in lại"), "revoked": _l("Đã thu hồi"),
+    None: _l("Chưa in"),
+    "issued": _l("Đã in, chưa dán"),
+    "posted": _l("Đã dán"),
+    "superseded": _l("Cần in lại"),
+    "revoked": _l("Đã thu hồi"),
 }
-STATUS_LABELS = {None: _l("Chưa có"), "accepting": _l("Nhận QR"), "not_accepting": _l("Chưa nhận QR")}
+STATUS_LABELS = {
+    None: _l("Chưa có"),
+    "accepting": _l("Nhận QR"),
+    "not_accepting": _l("Chưa nhận QR"),
+}
 REASON_LABELS = {
-    "placard_posted": _l("Đã dán bảng mã"), "verified": _l("Đã xác minh"), "test_payment_ok": _l("Chuyển thử thành công"),
-    "declined": _l("Tiểu thương từ chối"), "vendor_left": _l("Tiểu thương rời sạp"), "account_closed": _l("Tài khoản đã ngừng"),
-    "placard_revoked": _l("Bảng mã bị thu hồi"), "placard_superseded": _l("Bảng mã cần in lại"),
-    "stall_closed": _l("Sạp đóng cửa"), "imported": _l("Nhập từ dữ liệu cũ"),
+    "placard_posted": _l("Đã dán bảng mã"),
+    "verified": _l("Đã xác minh"),
+    "test_payment_ok": _l("Chuyển thử thành công"),
+    "declined": _l("Tiểu thương từ chối"),
+    "vendor_left": _l("Tiểu thương rời sạp"),
+    "account_closed": _l("Tài khoản đã ngừng"),
+    "placard_revoked": _l("Bảng mã bị thu hồi"),
+    "placard_superseded": _l("Bảng mã cần in lại"),
+    "stall_closed": _l("Sạp đóng cửa"),
+    "imported": _l("Nhập từ dữ liệu cũ"),
 }
 
 
 # --- one account ------------------------------------------------------------------------
+
 
 def shown_account_number(viewer: User, account: PaymentAccount) -> str | None:
     """The number as this viewer may read it: in full at their own bank, "…1234" for a
@@ -74,14 +88,20 @@ def shown_account_number(viewer: User, account: PaymentAccount) -> str | None:
 
 def visible_accounts(viewer: User, vendor: Vendor) -> list[PaymentAccount]:
     """The vendor's accounts this viewer may know of, placard account first."""
-    allowed = set(db.session.scalars(
-        scope.accounts_query(viewer).where(PaymentAccount.vendor_id == vendor.id)
-        .with_only_columns(PaymentAccount.id)))
+    allowed = set(
+        db.session.scalars(
+            scope.accounts_query(viewer)
+            .where(PaymentAccount.vendor_id == vendor.id)
+            .with_only_columns(PaymentAccount.id)
+        )
+    )
     accounts = [account for account in vendor.accounts if account.id in allowed]
     return sorted(accounts, key=lambda a: (a.status != "active", not a.is_on_placard, a.id))
 
 
-def editable_account(viewer: User, vendor: Vendor, account_id: int | None = None) -> PaymentAccount | None:
+def editable_account(
+    viewer: User, vendor: Vendor, account_id: int | None = None
+) -> PaymentAccount | None:
     """The account an edit changes: the one asked for, else the viewer's placard account.
 
     A bank partner only ever gets an account at their own bank; a market manager none
@@ -103,16 +123,27 @@ def occupant_id(viewer: User, stall_id: int) -> int | None:
     """The id of the vendor at a stall of a market in the viewer's scope, or None."""
     in_scope = scope.markets_query(viewer).with_only_columns(Market.id)
     return db.session.scalar(
-        select(Occupancy.vendor_id).join(Stall, Stall.id == Occupancy.stall_id)
-        .where(Occupancy.stall_id == stall_id, Occupancy.ended_on.is_(None), Stall.market_id.in_(in_scope)))
+        select(Occupancy.vendor_id)
+        .join(Stall, Stall.id == Occupancy.stall_id)
+        .where(
+            Occupancy.stall_id == stall_id,
+            Occupancy.ended_on.is_(None),
+            Stall.market_id.in_(in_scope),
+        )
+    )
 
 
 def vendor_is_visible(viewer: User, vendor_id: int) -> bool:
-    return db.session.scalar(scope.vendors_query(viewer).where(Vendor.id == vendor_id)
-                             .with_only_columns(Vendor.id)) is not None
+    return (
+        db.session.scalar(
+            scope.vendors_query(viewer).where(Vendor.id == vendor_id).with_only_columns(Vendor.id)
+        )
+        is not None
+    )
 
 
 # --- the live check behind the form ---------------------------------------------------------
+
 
 def _clean(result: dict[str, Any], name: str, rule: Any, value: Any, **kwargs: Any) -> Any:
     entry = result.setdefault(name, {"errors": [], "warnings": [], "value": None})
@@ -125,8 +156,14 @@ def _clean(result: dict[str, Any], name: str, rule: Any, value: Any, **kwargs: A
     return cleaned
 
 
-def live_check(values: Mapping[str, Any], *, viewer: User, bank_bin: str | None,
-               exclude_account_id: int | None = None, exclude_vendor_id: int | None = None) -> dict[str, Any]:
+def live_check(
+    values: Mapping[str, Any],
+    *,
+    viewer: User,
+    bank_bin: str | None,
+    exclude_account_id: int | None = None,
+    exclude_vendor_id: int | None = None,
+) -> dict[str, Any]:
     """Check typed values field by field with the registration rules and look for duplicates.
 
     Returns ``{"fields": {name: {"errors", "warnings", "value"}}, "duplicates": [...]}``.
@@ -139,8 +176,13 @@ def live_check(values: Mapping[str, Any], *, viewer: User, bank_bin: str | None,
     typed_bank_name = rules.clean_text(values.get("bank_style_name"))
     bank_name = None
     if name or typed_bank_name:
-        bank_name = _clean(fields, "bank_style_name", rules.clean_bank_style_name, typed_bank_name,
-                           display_name=name)
+        bank_name = _clean(
+            fields,
+            "bank_style_name",
+            rules.clean_bank_style_name,
+            typed_bank_name,
+            display_name=name,
+        )
     # The name as JavaScript should pre-fill it: the display name folded, as the service will.
     fields.setdefault("bank_style_name", {"errors": [], "warnings": [], "value": None})
     fields["bank_style_name"]["folded"] = fold_to_bank_style(name) if name else ""
@@ -149,7 +191,9 @@ def live_check(values: Mapping[str, Any], *, viewer: User, bank_bin: str | None,
         phone = _clean(fields, "phone", rules.clean_phone, values.get("phone"))
     account = None
     if rules.clean_text(values.get("account_number")):
-        account = _clean(fields, "account_number", rules.clean_account_number, values.get("account_number"))
+        account = _clean(
+            fields, "account_number", rules.clean_account_number, values.get("account_number")
+        )
         if account is not None:
             fields["account_number"]["value"] = account.number
             fields["account_number"]["warnings"] = [w.translated(gettext) for w in account.warnings]
@@ -157,45 +201,89 @@ def live_check(values: Mapping[str, Any], *, viewer: User, bank_bin: str | None,
                 try:
                     rules.check_account_for_bank(account, bank_bin)
                 except ValidationFailed as failure:
-                    fields["account_number"]["errors"] = [e.translated(gettext) for e in failure.errors]
+                    fields["account_number"]["errors"] = [
+                        e.translated(gettext) for e in failure.errors
+                    ]
     if bank_name is not None or rules.clean_text(values.get("holder_name")):
-        _clean(fields, "holder_name", rules.clean_holder_name, values.get("holder_name"), default=bank_name or "")
+        _clean(
+            fields,
+            "holder_name",
+            rules.clean_holder_name,
+            values.get("holder_name"),
+            default=bank_name or "",
+        )
     if name and phone and account:
         try:
             checked = rules.validate_vendor_fields(
-                display_name=name, phone=phone, account_number=account.number,
-                bank_style_name=values.get("bank_style_name"), holder_name=values.get("holder_name"))
+                display_name=name,
+                phone=phone,
+                account_number=account.number,
+                bank_style_name=values.get("bank_style_name"),
+                holder_name=values.get("holder_name"),
+            )
         except ValidationFailed:
             checked = None
         for warning in checked.warnings if checked else ():
             entry = fields.setdefault(warning.field, {"errors": [], "warnings": [], "value": None})
             if warning.message not in entry["warnings"]:
                 entry["warnings"].append(warning.message)
-    return {"fields": fields, "duplicates": _duplicates(viewer, bank_bin, account, phone,
-                                                        exclude_account_id, exclude_vendor_id)}
+    return {
+        "fields": fields,
+        "duplicates": _duplicates(
+            viewer, bank_bin, account, phone, exclude_account_id, exclude_vendor_id
+        ),
+    }
 
 
-def _duplicates(viewer: User, bank_bin: str | None, account: Any, phone: str | None,
-                exclude_account_id: int | None, exclude_vendor_id: int | None) -> list[dict[str, Any]]:
-    report = find_duplicates(bank_bin if account else None, account.number if account else None, phone,
-                             exclude_account_id=exclude_account_id, exclude_vendor_id=exclude_vendor_id)
+def _duplicates(
+    viewer: User,
+    bank_bin: str | None,
+    account: Any,
+    phone: str | None,
+    exclude_account_id: int | None,
+    exclude_vendor_id: int | None,
+) -> list[dict[str, Any]]:
+    report = find_duplicates(
+        bank_bin if account else None,
+        account.number if account else None,
+        phone,
+        exclude_account_id=exclude_account_id,
+        exclude_vendor_id=exclude_vendor_id,
+    )
     found: list[dict[str, Any]] = []
     if report.has_account_duplicate:
         error = report.account_error()
-        found.append({"field": "account_number", "code": error.code, "message": error.message,
-                      "vendor_ids": _visible_ids(viewer, report.account_vendor_ids)})
+        found.append(
+            {
+                "field": "account_number",
+                "code": error.code,
+                "message": error.message,
+                "vendor_ids": _visible_ids(viewer, report.account_vendor_ids),
+            }
+        )
     if report.has_phone_duplicate:
         warning = report.phone_warning()
-        found.append({"field": "phone", "code": warning.code, "message": warning.message,
-                      "vendor_ids": _visible_ids(viewer, report.phone_vendor_ids)})
+        found.append(
+            {
+                "field": "phone",
+                "code": warning.code,
+                "message": warning.message,
+                "vendor_ids": _visible_ids(viewer, report.phone_vendor_ids),
+            }
+        )
     return found
 
 
 def _visible_ids(viewer: User, vendor_ids: list[int]) -> list[int]:
     if not vendor_ids:
         return []
-    return sorted(db.session.scalars(scope.vendors_query(viewer).where(Vendor.id.in_(vendor_ids))
-                                     .with_only_columns(Vendor.id)))
+    return sorted(
+        db.session.scalars(
+            scope.vendors_query(viewer)
+            .where(Vendor.id.in_(vendor_ids))
+            .with_only_columns(Vendor.id)
+        )
+    )
 
 
 def openable_vendor_ids(viewer: User, vendor_ids: list[int] | tuple[int, ...]) -> list[int]:
@@ -204,6 +292,7 @@ def openable_vendor_ids(viewer: User, vendor_ids: list[int] | tuple[int, ...]) -
 
 
 # --- the registrations list -------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -238,14 +327,21 @@ def paginate(items: list[Any], page: int, size: int = PAGE_SIZE) -> Page:
     """One page of an already ordered list (page numbers outside the range are clamped)."""
     pages = max(1, -(-len(items) // size))
     page = min(max(page, 1), pages)
-    return Page(rows=items[(page - 1) * size: page * size], total=len(items), page=page, pages=pages)
+    return Page(
+        rows=items[(page - 1) * size : page * size], total=len(items), page=page, pages=pages
+    )
 
 
 def _search_clause(viewer: User, text: str) -> Any:
     like = f"%{text}%"
     folded = f"%{fold_ascii(text).upper()}%"
-    clauses = [Vendor.display_name.ilike(like), Vendor.bank_style_name.ilike(folded),
-               Stall.code.ilike(like), Market.name.ilike(like), Market.code.ilike(folded)]
+    clauses = [
+        Vendor.display_name.ilike(like),
+        Vendor.bank_style_name.ilike(folded),
+        Stall.code.ilike(like),
+        Market.name.ilike(like),
+        Market.code.ilike(folded),
+    ]
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         clauses.append(Vendor.phone_e164.like(f"%{digits.lstrip('0')}%"))
@@ -254,8 +350,9 @@ def _search_clause(viewer: User, text: str) -> Any:
     return or_(*clauses)
 
 
-def registration_page(viewer: User, *, q: str = "", market_code: str = "", status: str = "",
-                      page: int = 1) -> Page:
+def registration_page(
+    viewer: User, *, q: str = "", market_code: str = "", status: str = "", page: int = 1
+) -> Page:
     """The viewer's registrations (one row per account and current stall), sorted by
     market then stall in natural order, ``PAGE_SIZE`` per page."""
     visible = scope.accounts_query(viewer).with_only_columns(PaymentAccount.id)
@@ -279,16 +376,34 @@ def registration_page(viewer: User, *, q: str = "", market_code: str = "", statu
     found = db.session.execute(query).all()
     # Natural order ("Sạp 2" before "Sạp 10") is not SQL's, so the ids are sorted here
     # and only one page of full rows is loaded.
-    found.sort(key=lambda r: (r[2] is None, vietnamese_sort_key(r[2] or ""), natural_key(r[3]),
-                              natural_key(r[4]), natural_key(r[5]), r[0]))
+    found.sort(
+        key=lambda r: (
+            r[2] is None,
+            vietnamese_sort_key(r[2] or ""),
+            natural_key(r[3]),
+            natural_key(r[4]),
+            natural_key(r[5]),
+            r[0],
+        )
+    )
     result = paginate(found, page)
     chunk = result.rows
-    accounts = {a.id: a for a in db.session.scalars(
-        select(PaymentAccount).where(PaymentAccount.id.in_([r[0] for r in chunk]))
-        .options(selectinload(PaymentAccount.vendor), selectinload(PaymentAccount.bank)))}
-    occupancies = {o.id: o for o in db.session.scalars(
-        select(Occupancy).where(Occupancy.id.in_([r[1] for r in chunk if r[1]]))
-        .options(selectinload(Occupancy.stall).selectinload(Stall.market)))}
+    accounts = {
+        a.id: a
+        for a in db.session.scalars(
+            select(PaymentAccount)
+            .where(PaymentAccount.id.in_([r[0] for r in chunk]))
+            .options(selectinload(PaymentAccount.vendor), selectinload(PaymentAccount.bank))
+        )
+    }
+    occupancies = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Occupancy)
+            .where(Occupancy.id.in_([r[1] for r in chunk if r[1]]))
+            .options(selectinload(Occupancy.stall).selectinload(Stall.market))
+        )
+    }
     placards = _latest_placards(list(accounts))
     wrong_codes = wrong_code_found_on([o.stall_id for o in occupancies.values()])
     rows = []
@@ -296,9 +411,17 @@ def registration_page(viewer: User, *, q: str = "", market_code: str = "", statu
         account = accounts[account_id]
         stall = occupancies[occupancy_id].stall if occupancy_id else None
         placard = placards.get((account_id, stall.id)) if stall else None
-        rows.append(Row(account=account, vendor=account.vendor, stall=stall,
-                        market=stall.market if stall else None, number=shown_account_number(viewer, account),
-                        placard=PLACARD_LABELS[placard], wrong_code_on=wrong_codes.get(stall.id) if stall else None))
+        rows.append(
+            Row(
+                account=account,
+                vendor=account.vendor,
+                stall=stall,
+                market=stall.market if stall else None,
+                number=shown_account_number(viewer, account),
+                placard=PLACARD_LABELS[placard],
+                wrong_code_on=wrong_codes.get(stall.id) if stall else None,
+            )
+        )
     result.rows = rows
     return result
 
@@ -313,17 +436,23 @@ def wrong_code_found_on(stall_ids: list[int]) -> dict[int, date]:
     outcomes = (*CHECK_OUTCOMES, "placard_posted")
     latest: dict[int, tuple[str, date]] = {}
     for stall_id, outcome, day in db.session.execute(
-            select(VerificationVisit.stall_id, VerificationVisit.outcome, VerificationVisit.visited_on)
-            .where(VerificationVisit.stall_id.in_(stall_ids), VerificationVisit.outcome.in_(outcomes))
-            .order_by(VerificationVisit.visited_on, VerificationVisit.id)):
+        select(VerificationVisit.stall_id, VerificationVisit.outcome, VerificationVisit.visited_on)
+        .where(VerificationVisit.stall_id.in_(stall_ids), VerificationVisit.outcome.in_(outcomes))
+        .order_by(VerificationVisit.visited_on, VerificationVisit.id)
+    ):
         latest[stall_id] = (outcome, day)
-    return {stall_id: day for stall_id, (outcome, day) in latest.items() if outcome in WRONG_CODE_OUTCOMES}
+    return {
+        stall_id: day
+        for stall_id, (outcome, day) in latest.items()
+        if outcome in WRONG_CODE_OUTCOMES
+    }
 
 
 def _latest_placards(account_ids: list[int]) -> dict[tuple[int, int], str]:
     latest: dict[tuple[int, int], str] = {}
-    for placard in db.session.scalars(select(Placard).where(Placard.payment_account_id.in_(account_ids))
-                                      .order_by(Placard.id)):
+    for placard in db.session.scalars(
+        select(Placard).where(Placard.payment_account_id.in_(account_ids)).order_by(Placard.id)
+    ):
         latest[(placard.payment_account_id, placard.stall_id)] = placard.status
     return latest
 
@@ -335,10 +464,13 @@ def market_choices(viewer: User) -> list[tuple[str, str]]:
 
 def bank_choices() -> list[tuple[str, str]]:
     banks = db.session.scalars(select(Bank))
-    return sorted(((b.bin, f"{b.short_name} ({b.bin})") for b in banks), key=lambda c: c[1].casefold())
+    return sorted(
+        ((b.bin, f"{b.short_name} ({b.bin})") for b in banks), key=lambda c: c[1].casefold()
+    )
 
 
 # --- step 1 of registering: markets and stalls ------------------------------------------------
+
 
 @dataclass
 class MarketRow:
@@ -349,16 +481,25 @@ class MarketRow:
 
 def find_markets(viewer: User, text: str = "") -> list[MarketRow]:
     """Markets in the viewer's area matching ``text`` (name, code or commune, accents optional)."""
-    counts = dict(db.session.execute(select(Stall.market_id, func.count()).group_by(Stall.market_id)).all())
+    counts = dict(
+        db.session.execute(select(Stall.market_id, func.count()).group_by(Stall.market_id)).all()
+    )
     key = fold_ascii(text).casefold().strip()
     rows = []
     for market in db.session.scalars(scope.markets_query(viewer)):
         commune: AdminUnit | None = market.commune
-        haystack = fold_ascii(f"{market.name} {market.code} {commune.name if commune else ''}").casefold()
+        haystack = fold_ascii(
+            f"{market.name} {market.code} {commune.name if commune else ''}"
+        ).casefold()
         if key and key not in haystack:
             continue
-        rows.append(MarketRow(market=market, commune=commune.name if commune else "",
-                              stalls=counts.get(market.id, 0)))
+        rows.append(
+            MarketRow(
+                market=market,
+                commune=commune.name if commune else "",
+                stalls=counts.get(market.id, 0),
+            )
+        )
     return sorted(rows, key=lambda r: vietnamese_sort_key(r.market.name))
 
 
@@ -369,36 +510,51 @@ class StallRow:
     status: str | None
 
 
-def stall_rows(market: Market, *, text: str = "", vacant_only: bool = False,
-               not_accepting_only: bool = False) -> list[StallRow]:
+def stall_rows(
+    market: Market, *, text: str = "", vacant_only: bool = False, not_accepting_only: bool = False
+) -> list[StallRow]:
     """The market's open stalls with their current vendor and acceptance status, in order.
 
     A bank partner looks for vacant stalls and for stalls not accepting QR yet: those are
     the vendors still to sign up.
     """
-    stalls = [s for s in db.session.scalars(select(Stall).where(Stall.market_id == market.id))
-              if s.closed_on is None]
+    stalls = [
+        s
+        for s in db.session.scalars(select(Stall).where(Stall.market_id == market.id))
+        if s.closed_on is None
+    ]
     ids = [s.id for s in stalls]
-    occupants = dict(db.session.execute(
-        select(Occupancy.stall_id, Vendor).join(Vendor, Vendor.id == Occupancy.vendor_id)
-        .where(Occupancy.stall_id.in_(ids), Occupancy.ended_on.is_(None))).all())
+    occupants = dict(
+        db.session.execute(
+            select(Occupancy.stall_id, Vendor)
+            .join(Vendor, Vendor.id == Occupancy.vendor_id)
+            .where(Occupancy.stall_id.in_(ids), Occupancy.ended_on.is_(None))
+        ).all()
+    )
     statuses: dict[int, str] = {}
     for stall_id, status in db.session.execute(
-            select(StallStatusChange.stall_id, StallStatusChange.status)
-            .where(StallStatusChange.stall_id.in_(ids), StallStatusChange.effective_on <= today())
-            .order_by(StallStatusChange.effective_on, StallStatusChange.id)):
+        select(StallStatusChange.stall_id, StallStatusChange.status)
+        .where(StallStatusChange.stall_id.in_(ids), StallStatusChange.effective_on <= today())
+        .order_by(StallStatusChange.effective_on, StallStatusChange.id)
+    ):
         statuses[stall_id] = status  # the last one wins, as in markets.status.current_status
     key = fold_ascii(text).casefold().strip()
     rows = []
     # An exact code ("sạp 12") first, then everything containing the text, in stall order.
-    ordered = sorted(sorted_stalls(stalls), key=lambda s: bool(key) and fold_ascii(s.code).casefold() != key)
+    ordered = sorted(
+        sorted_stalls(stalls), key=lambda s: bool(key) and fold_ascii(s.code).casefold() != key
+    )
     for stall in ordered:
         occupant = occupants.get(stall.id)
-        if (vacant_only and occupant is not None) or (not_accepting_only and statuses.get(stall.id) == "accepting"):
+        if (vacant_only and occupant is not None) or (
+            not_accepting_only and statuses.get(stall.id) == "accepting"
+        ):
             continue
         if key:
-            haystack = fold_ascii(f"{stall.code} {stall.zone or ''} {stall.row or ''} "
-                                  f"{occupant.display_name if occupant else ''}").casefold()
+            haystack = fold_ascii(
+                f"{stall.code} {stall.zone or ''} {stall.row or ''} "
+                f"{occupant.display_name if occupant else ''}"
+            ).casefold()
             if key not in haystack:
                 continue
         rows.append(StallRow(stall=stall, occupant=occupant, status=statuses.get(stall.id)))
@@ -412,13 +568,15 @@ def status_history(vendor: Vendor, limit: int = 8) -> list[StallStatusChange]:
     if not since:
         return []
     changes = db.session.scalars(
-        select(StallStatusChange).where(StallStatusChange.stall_id.in_(since))
-        .order_by(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc()))
+        select(StallStatusChange)
+        .where(StallStatusChange.stall_id.in_(since))
+        .order_by(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc())
+    )
     return [c for c in changes if c.effective_on >= since[c.stall_id]][:limit]
 
 
 def national_phone(phone_e164: str | None) -> str:
-    """"+84912345678" → "0912 345 678", as people read and say their number."""
+    """ "+84912345678" → "0912 345 678", as people read and say their number."""
     if phone_e164 and phone_e164.startswith("+84") and len(phone_e164) == 12:
         national = "0" + phone_e164[3:]
         return f"{national[:4]} {national[4:7]} {national[7:]}"
@@ -429,6 +587,10 @@ def placards_of(accounts: list[PaymentAccount]) -> list[Placard]:
     """Placards carrying any of these (visible) accounts, newest first."""
     if not accounts:
         return []
-    return list(db.session.scalars(
-        select(Placard).where(Placard.payment_account_id.in_([a.id for a in accounts]))
-        .order_by(Placard.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Placard)
+            .where(Placard.payment_account_id.in_([a.id for a in accounts]))
+            .order_by(Placard.id.desc())
+        )
+    )

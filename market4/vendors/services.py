@@ -96,7 +96,12 @@ class VendorRegistration:
 
 #: What a registration did: a new vendor on a vacant stall, or (the vendor at the stall
 #: being the one registered) an account added to, or updated for, the current occupant.
-REGISTERED, ACCOUNT_ADDED, ACCOUNT_UPDATED, UNCHANGED = "registered", "account_added", "account_updated", "unchanged"
+REGISTERED, ACCOUNT_ADDED, ACCOUNT_UPDATED, UNCHANGED = (
+    "registered",
+    "account_added",
+    "account_updated",
+    "unchanged",
+)
 
 
 @dataclass(frozen=True)
@@ -131,12 +136,16 @@ class UpdateResult:
 
 # --- registration ------------------------------------------------------------------------
 
+
 def _clean_bank(bank_bin: Any, errors: list[FieldError]) -> Bank | None:
     text = rules.clean_text(bank_bin)
     bank = db.session.get(Bank, text) if len(text) == 6 and text.isdigit() else None
     if bank is None:
-        errors.append(FieldError("bank_bin", f"Không có ngân hàng/ví mã BIN “{text}” trong danh mục.",
-                                 "unknown_bank"))
+        errors.append(
+            FieldError(
+                "bank_bin", f"Không có ngân hàng/ví mã BIN “{text}” trong danh mục.", "unknown_bank"
+            )
+        )
     return bank
 
 
@@ -148,8 +157,13 @@ def _resolve_stall(data: VendorRegistration, errors: list[FieldError]) -> Stall 
         return None
     stall = markets.find_stall(data.market, data.stall_code)
     if stall is None:
-        errors.append(FieldError("stall_code", f"Chợ {data.market.name} không có sạp “{data.stall_code}”.",
-                                 "unknown_stall"))
+        errors.append(
+            FieldError(
+                "stall_code",
+                f"Chợ {data.market.name} không có sạp “{data.stall_code}”.",
+                "unknown_stall",
+            )
+        )
     return stall
 
 
@@ -181,10 +195,15 @@ def register_vendor(
     fields = None
     try:
         fields = rules.validate_vendor_fields(
-            display_name=data.display_name, phone=data.phone, account_number=data.account_number,
-            bank_style_name=data.bank_style_name, holder_name=data.holder_name,
-            goods_category=data.goods_category, partner_reference=data.partner_reference,
-            phone_numeric_cell=data.phone_numeric_cell, account_numeric_cell=data.account_numeric_cell,
+            display_name=data.display_name,
+            phone=data.phone,
+            account_number=data.account_number,
+            bank_style_name=data.bank_style_name,
+            holder_name=data.holder_name,
+            goods_category=data.goods_category,
+            partner_reference=data.partner_reference,
+            phone_numeric_cell=data.phone_numeric_cell,
+            account_numeric_cell=data.account_numeric_cell,
         )
     except ValidationFailed as failure:
         errors.extend(failure.errors)
@@ -203,10 +222,16 @@ def register_vendor(
     day = on or today()
 
     occupant = markets.current_occupant(stall) if stall.is_open_on(day) else None
-    if occupant is not None and occupant.is_active and same_person(
-            occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name):
-        return _register_for_occupant(occupant, stall, fields, bank, organisation=organisation, actor=actor,
-                                      channel=channel)
+    if (
+        occupant is not None
+        and occupant.is_active
+        and same_person(
+            occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name
+        )
+    ):
+        return _register_for_occupant(
+            occupant, stall, fields, bank, organisation=organisation, actor=actor, channel=channel
+        )
 
     duplicates = find_duplicates(bank.bin, fields.account_number, fields.phone_e164)
     if duplicates.has_account_duplicate:
@@ -216,33 +241,66 @@ def register_vendor(
         if strict_phone:
             raise duplicates.phone_error()
         warnings.append(duplicates.phone_warning())
-    _ensure_stall_free(stall, day, replace_occupant=replace_occupant, actor=actor, organisation=organisation)
+    _ensure_stall_free(
+        stall, day, replace_occupant=replace_occupant, actor=actor, organisation=organisation
+    )
 
     # Every check passed: from here on nothing refuses.
-    vendor = Vendor(display_name=fields.display_name, bank_style_name=fields.bank_style_name,
-                    phone_e164=fields.phone_e164, consent_at=now_utc(),
-                    registered_by_org_id=getattr(organisation, "id", None))
-    account = _new_account(vendor, bank, fields.account_number, fields.is_card, fields.holder_name,
-                           fields.partner_reference, organisation=organisation, on_placard=True)
+    vendor = Vendor(
+        display_name=fields.display_name,
+        bank_style_name=fields.bank_style_name,
+        phone_e164=fields.phone_e164,
+        consent_at=now_utc(),
+        registered_by_org_id=getattr(organisation, "id", None),
+    )
+    account = _new_account(
+        vendor,
+        bank,
+        fields.account_number,
+        fields.is_card,
+        fields.holder_name,
+        fields.partner_reference,
+        organisation=organisation,
+        on_placard=True,
+    )
     db.session.add_all([vendor, account])
     db.session.flush()
     if replace_occupant:
-        occupancy = markets.assign_vendor(stall, vendor, actor=actor, on=day, replace_occupant=True,
-                                          channel=channel)
+        occupancy = markets.assign_vendor(
+            stall, vendor, actor=actor, on=day, replace_occupant=True, channel=channel
+        )
     else:
         occupancy = markets.occupy_vacant_stall(stall, vendor, actor=actor, on=day, channel=channel)
     if fields.goods_category and stall.goods_category != fields.goods_category:
         markets.set_goods_category(stall, fields.goods_category, actor=actor, channel=channel)
-    audit.record("register", vendor, actor=actor, channel=channel,
-                 after={"display_name": vendor.display_name, "bank_style_name": vendor.bank_style_name,
-                        "phone": vendor.phone_e164, "stall_id": stall.id, "consent": True})
+    audit.record(
+        "register",
+        vendor,
+        actor=actor,
+        channel=channel,
+        after={
+            "display_name": vendor.display_name,
+            "bank_style_name": vendor.bank_style_name,
+            "phone": vendor.phone_e164,
+            "stall_id": stall.id,
+            "consent": True,
+        },
+    )
     audit.record("create", account, actor=actor, channel=channel, after=account_snapshot(account))
     db.session.flush()
-    return RegistrationResult(vendor=vendor, account=account, occupancy=occupancy, warnings=tuple(warnings))
+    return RegistrationResult(
+        vendor=vendor, account=account, occupancy=occupancy, warnings=tuple(warnings)
+    )
 
 
-def _ensure_stall_free(stall: Stall, day: date, *, replace_occupant: bool, actor: Any,
-                       organisation: Organisation | None) -> None:
+def _ensure_stall_free(
+    stall: Stall,
+    day: date,
+    *,
+    replace_occupant: bool,
+    actor: Any,
+    organisation: Organisation | None,
+) -> None:
     """Conflict unless the stall is open and vacant, or the principal may replace its vendor.
 
     The refusal names no one: the caller may be a bank that must not learn another
@@ -253,9 +311,12 @@ def _ensure_stall_free(stall: Stall, day: date, *, replace_occupant: bool, actor
     except Conflict as conflict:
         if conflict.code != "stall_occupied":
             raise
-        raise Conflict(f"Sạp {stall.code} đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
-                       "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
-                       code="stall_occupied", details={"stall_id": stall.id}) from None
+        raise Conflict(
+            f"Sạp {stall.code} đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
+            "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
+            code="stall_occupied",
+            details={"stall_id": stall.id},
+        ) from None
     if replace_occupant and markets.current_occupant(stall) is not None:
         policy.check(Action.OCCUPANCY, actor, organisation=organisation, stalls=[stall])
 
@@ -269,34 +330,75 @@ def _account_rule_errors(number: str, is_card: bool, bank_bin: str) -> list[Fiel
     return []
 
 
-def _new_account(vendor: Vendor, bank: Bank, number: str, is_card: bool, holder_name: str,
-                 partner_reference: str | None, *, organisation: Organisation | None,
-                 on_placard: bool) -> PaymentAccount:
-    return PaymentAccount(vendor=vendor, bank_bin=bank.bin, account_number=number, is_card=is_card,
-                          holder_name=holder_name, kind="wallet" if bank.is_wallet else "bank",
-                          is_on_placard=on_placard, status="active",
-                          registered_by_org_id=getattr(organisation, "id", None),
-                          partner_reference=partner_reference,
-                          verified_at=access.verified_at(organisation, bank.bin))
+def _new_account(
+    vendor: Vendor,
+    bank: Bank,
+    number: str,
+    is_card: bool,
+    holder_name: str,
+    partner_reference: str | None,
+    *,
+    organisation: Organisation | None,
+    on_placard: bool,
+) -> PaymentAccount:
+    return PaymentAccount(
+        vendor=vendor,
+        bank_bin=bank.bin,
+        account_number=number,
+        is_card=is_card,
+        holder_name=holder_name,
+        kind="wallet" if bank.is_wallet else "bank",
+        is_on_placard=on_placard,
+        status="active",
+        registered_by_org_id=getattr(organisation, "id", None),
+        partner_reference=partner_reference,
+        verified_at=access.verified_at(organisation, bank.bin),
+    )
 
 
 def _register_for_occupant(
-    occupant: Vendor, stall: Stall, fields: rules.VendorFields, bank: Bank, *,
-    organisation: Organisation | None, actor: Any, channel: str,
+    occupant: Vendor,
+    stall: Stall,
+    fields: rules.VendorFields,
+    bank: Bank,
+    *,
+    organisation: Organisation | None,
+    actor: Any,
+    channel: str,
 ) -> RegistrationResult:
     """A registration that names the stall's current vendor: their account, not a new person."""
-    data = AccountData(bank_bin=bank.bin, account_number=fields.account_number,
-                       holder_name=fields.holder_name, partner_reference=fields.partner_reference)
-    result = add_account(occupant, data, organisation=organisation, actor=actor, channel=channel, stall=stall,
-                         phone=fields.phone_e164, consent_given=True)
+    data = AccountData(
+        bank_bin=bank.bin,
+        account_number=fields.account_number,
+        holder_name=fields.holder_name,
+        partner_reference=fields.partner_reference,
+    )
+    result = add_account(
+        occupant,
+        data,
+        organisation=organisation,
+        actor=actor,
+        channel=channel,
+        stall=stall,
+        phone=fields.phone_e164,
+        consent_given=True,
+    )
     if fields.goods_category and stall.goods_category != fields.goods_category:
         markets.set_goods_category(stall, fields.goods_category, actor=actor, channel=channel)
-    warnings = [w for w in fields.warnings if w.code != "holder_name_differs"] + list(result.warnings)
-    return RegistrationResult(vendor=occupant, account=result.account, occupancy=markets.current_occupancy(stall),
-                              warnings=tuple(warnings), outcome=result.outcome)
+    warnings = [w for w in fields.warnings if w.code != "holder_name_differs"] + list(
+        result.warnings
+    )
+    return RegistrationResult(
+        vendor=occupant,
+        account=result.account,
+        occupancy=markets.current_occupancy(stall),
+        warnings=tuple(warnings),
+        outcome=result.outcome,
+    )
 
 
 # --- accounts of an existing vendor --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AccountResult:
@@ -331,7 +433,9 @@ def add_account(
     bank = _clean_bank(data.bank_bin, errors)
     number = holder = reference = None
     try:
-        number = rules.clean_account_number(data.account_number, numeric_cell=data.account_numeric_cell)
+        number = rules.clean_account_number(
+            data.account_number, numeric_cell=data.account_numeric_cell
+        )
     except ValidationFailed as failure:
         errors.extend(failure.errors)
     try:
@@ -349,8 +453,14 @@ def add_account(
     if errors:
         raise ValidationFailed(errors)
     assert bank is not None and number is not None and holder is not None
-    policy.check(Action.ADD_ACCOUNT, actor, organisation=organisation, vendor=vendor, stall=stall,
-                 bank_bin=bank.bin)
+    policy.check(
+        Action.ADD_ACCOUNT,
+        actor,
+        organisation=organisation,
+        vendor=vendor,
+        stall=stall,
+        bank_bin=bank.bin,
+    )
     if not vendor.is_active:
         raise Conflict("Tiểu thương đã ngừng hoạt động.", code="vendor_inactive")
     warnings = list(number.warnings)
@@ -359,16 +469,35 @@ def add_account(
     if duplicates.has_account_duplicate and not mine:
         raise duplicates.account_error()
     if mine:
-        changes = {key: value for key, value in (("holder_name", holder if data.holder_name else None),
-                                                 ("partner_reference", reference)) if value is not None}
-        updated = update_registration(mine[0], changes, organisation=organisation, actor=actor,
-                                      channel=channel) if changes else None
+        changes = {
+            key: value
+            for key, value in (
+                ("holder_name", holder if data.holder_name else None),
+                ("partner_reference", reference),
+            )
+            if value is not None
+        }
+        updated = (
+            update_registration(
+                mine[0], changes, organisation=organisation, actor=actor, channel=channel
+            )
+            if changes
+            else None
+        )
         outcome = ACCOUNT_UPDATED if updated is not None and updated.changed else UNCHANGED
         return AccountResult(mine[0], outcome, tuple(warnings))
 
     on_placard = vendor.placard_account is None
-    account = _new_account(vendor, bank, number.number, number.is_card, holder, reference,
-                           organisation=organisation, on_placard=on_placard)
+    account = _new_account(
+        vendor,
+        bank,
+        number.number,
+        number.is_card,
+        holder,
+        reference,
+        organisation=organisation,
+        on_placard=on_placard,
+    )
     if phone and vendor.phone_e164 is None:
         vendor.phone_e164 = phone
     if vendor.consent_at is None:
@@ -376,14 +505,30 @@ def add_account(
     db.session.add(account)
     db.session.flush()
     if not on_placard:
-        warnings.append(FieldError(
-            "account_number", "Tài khoản mới chưa in lên bảng mã: sạp vẫn nhận tiền vào tài khoản đang in trên "
-            "bảng. Ban quản lý chợ đổi tài khoản in bảng khi tiểu thương yêu cầu.", "not_on_placard"))
+        warnings.append(
+            FieldError(
+                "account_number",
+                "Tài khoản mới chưa in lên bảng mã: sạp vẫn nhận tiền vào tài khoản đang in trên "
+                "bảng. Ban quản lý chợ đổi tài khoản in bảng khi tiểu thương yêu cầu.",
+                "not_on_placard",
+            )
+        )
     if holder != vendor.bank_style_name:
-        warnings.append(FieldError("holder_name", "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
-                                   "(mã QR giả thường dùng tên gần giống).", "holder_name_differs"))
-    audit.record("create", account, actor=actor, channel=channel,
-                 after={**account_snapshot(account), "vendor_id": vendor.id, "on_placard": on_placard})
+        warnings.append(
+            FieldError(
+                "holder_name",
+                "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
+                "(mã QR giả thường dùng tên gần giống).",
+                "holder_name_differs",
+            )
+        )
+    audit.record(
+        "create",
+        account,
+        actor=actor,
+        channel=channel,
+        after={**account_snapshot(account), "vendor_id": vendor.id, "on_placard": on_placard},
+    )
     db.session.flush()
     return AccountResult(account, ACCOUNT_ADDED, tuple(warnings))
 
@@ -404,16 +549,28 @@ def choose_placard_account(
     if previous is not None:
         previous.is_on_placard = False
         db.session.flush()  # one placard account per vendor: the unique index must see this first
-        superseded = placards.supersede_placards(account=previous, reason="placard account changed", actor=actor,
-                                                 channel=channel, stall_status_reason="placard_superseded")
+        superseded = placards.supersede_placards(
+            account=previous,
+            reason="placard account changed",
+            actor=actor,
+            channel=channel,
+            stall_status_reason="placard_superseded",
+        )
     account.is_on_placard = True
-    audit.record("choose_placard_account", account, actor=actor, channel=channel,
-                 before={"account_id": previous.id if previous else None}, after={"account_id": account.id})
+    audit.record(
+        "choose_placard_account",
+        account,
+        actor=actor,
+        channel=channel,
+        before={"account_id": previous.id if previous else None},
+        after={"account_id": account.id},
+    )
     db.session.flush()
     return superseded
 
 
 # --- changes -----------------------------------------------------------------------------
+
 
 def _mask(number: str) -> str:
     return f"…{number[-4:]}"
@@ -421,9 +578,14 @@ def _mask(number: str) -> str:
 
 def account_snapshot(account: PaymentAccount) -> dict[str, Any]:
     """Audit view of an account: the number masked (bank data is sensitive, Law 91/2025)."""
-    return {"bank_bin": account.bank_bin, "account_number": _mask(account.account_number),
-            "is_card": account.is_card, "holder_name": account.holder_name, "kind": account.kind,
-            "status": account.status}
+    return {
+        "bank_bin": account.bank_bin,
+        "account_number": _mask(account.account_number),
+        "is_card": account.is_card,
+        "holder_name": account.holder_name,
+        "kind": account.kind,
+        "status": account.status,
+    }
 
 
 def _clean_changes(
@@ -443,16 +605,25 @@ def _clean_changes(
         if name not in VENDOR_FIELDS + ACCOUNT_FIELDS:
             errors.append(FieldError(name, f"Không sửa được trường “{name}”.", "unknown_field"))
     if any(name in ACCOUNT_FIELDS for name in changes) and account is None:
-        errors.append(FieldError("account_number", "Tiểu thương chưa có tài khoản để sửa.", "no_account"))
+        errors.append(
+            FieldError("account_number", "Tiểu thương chưa có tài khoản để sửa.", "no_account")
+        )
     if "display_name" in changes:
         run("display_name", rules.clean_display_name, changes["display_name"])
     if "bank_style_name" in changes:
-        run("bank_style_name", rules.clean_bank_style_name, changes["bank_style_name"],
-            display_name=cleaned.get("display_name", vendor.display_name))
+        run(
+            "bank_style_name",
+            rules.clean_bank_style_name,
+            changes["bank_style_name"],
+            display_name=cleaned.get("display_name", vendor.display_name),
+        )
     elif "display_name" in cleaned and vendor.bank_style_name == rules.clean_bank_style_name(
-            None, display_name=vendor.display_name):
+        None, display_name=vendor.display_name
+    ):
         # The bank-style name was the folded display name: keep it in step with the fix.
-        cleaned["bank_style_name"] = rules.clean_bank_style_name(None, display_name=cleaned["display_name"])
+        cleaned["bank_style_name"] = rules.clean_bank_style_name(
+            None, display_name=cleaned["display_name"]
+        )
     if "phone" in changes:
         run("phone", rules.clean_phone, changes["phone"])
     if "bank_bin" in changes:
@@ -467,8 +638,12 @@ def _clean_changes(
         except ValidationFailed as failure:
             errors.extend(failure.errors)
     if "holder_name" in changes:
-        run("holder_name", rules.clean_holder_name, changes["holder_name"],
-            default=cleaned.get("bank_style_name", vendor.bank_style_name))
+        run(
+            "holder_name",
+            rules.clean_holder_name,
+            changes["holder_name"],
+            default=cleaned.get("bank_style_name", vendor.bank_style_name),
+        )
     if "partner_reference" in changes:
         run("partner_reference", rules.clean_partner_reference, changes["partner_reference"])
     if errors:
@@ -503,27 +678,49 @@ def update_registration(
     elif account is None and any(name in ACCOUNT_FIELDS for name in changes):
         policy.check(Action.ADD_ACCOUNT, actor, organisation=organisation, vendor=vendor)
     cleaned = _clean_changes(changes, vendor, account)
-    if account is not None and account.status != "active" and any(k in cleaned for k in ACCOUNT_FIELDS):
+    if (
+        account is not None
+        and account.status != "active"
+        and any(k in cleaned for k in ACCOUNT_FIELDS)
+    ):
         raise Conflict("Tài khoản đã đóng, không sửa được.", code="account_closed")
-    vendor_changes = {k: v for k, v in cleaned.items()
-                      if k in ("display_name", "bank_style_name", "phone") and _vendor_value(vendor, k) != v}
-    account_changes = {k: v for k, v in cleaned.items()
-                       if account is not None and k not in vendor_changes and k not in VENDOR_FIELDS
-                       and getattr(account, k) != v}
+    vendor_changes = {
+        k: v
+        for k, v in cleaned.items()
+        if k in ("display_name", "bank_style_name", "phone") and _vendor_value(vendor, k) != v
+    }
+    account_changes = {
+        k: v
+        for k, v in cleaned.items()
+        if account is not None
+        and k not in vendor_changes
+        and k not in VENDOR_FIELDS
+        and getattr(account, k) != v
+    }
     if "bank_bin" in account_changes:
-        policy.check(Action.CHANGE_ACCOUNT, actor, organisation=organisation, account=account,
-                     new_bank_bin=account_changes["bank_bin"])
+        policy.check(
+            Action.CHANGE_ACCOUNT,
+            actor,
+            organisation=organisation,
+            account=account,
+            new_bank_bin=account_changes["bank_bin"],
+        )
     if account is not None and ({"bank_bin", "account_number"} & account_changes.keys()):
         number = account_changes.get("account_number", account.account_number)
         is_card = account_changes.get("is_card", account.is_card)
-        rule_errors = _account_rule_errors(number, is_card, account_changes.get("bank_bin", account.bank_bin))
+        rule_errors = _account_rule_errors(
+            number, is_card, account_changes.get("bank_bin", account.bank_bin)
+        )
         if rule_errors:
             raise ValidationFailed(rule_errors)
     warnings: list[FieldError] = []
     if account is not None and ({"bank_bin", "account_number"} & account_changes.keys()):
-        report = find_duplicates(account_changes.get("bank_bin", account.bank_bin),
-                                 account_changes.get("account_number", account.account_number),
-                                 None, exclude_account_id=account.id)
+        report = find_duplicates(
+            account_changes.get("bank_bin", account.bank_bin),
+            account_changes.get("account_number", account.account_number),
+            None,
+            exclude_account_id=account.id,
+        )
         if report.has_account_duplicate:
             raise report.account_error()
     if "phone" in vendor_changes:
@@ -538,7 +735,9 @@ def update_registration(
         before = {k: _vendor_value(vendor, k) for k in vendor_changes}
         for key, value in vendor_changes.items():
             setattr(vendor, "phone_e164" if key == "phone" else key, value)
-        audit.record("update", vendor, actor=actor, channel=channel, before=before, after=vendor_changes)
+        audit.record(
+            "update", vendor, actor=actor, channel=channel, before=before, after=vendor_changes
+        )
     if account is not None and account_changes:
         before = account_snapshot(account)
         for key, value in account_changes.items():
@@ -547,17 +746,37 @@ def update_registration(
             account.verified_at = access.verified_at(organisation, account.bank_bin)
         db.session.flush()
         if PRINTED_ACCOUNT_FIELDS & account_changes.keys():
-            superseded = tuple(placards.supersede_placards(
-                account=account, reason="account changed", actor=actor, channel=channel,
-                stall_status_reason="placard_superseded"))
-        audit.record("update", account, actor=actor, channel=channel, before=before,
-                     after=account_snapshot(account))
+            superseded = tuple(
+                placards.supersede_placards(
+                    account=account,
+                    reason="account changed",
+                    actor=actor,
+                    channel=channel,
+                    stall_status_reason="placard_superseded",
+                )
+            )
+        audit.record(
+            "update",
+            account,
+            actor=actor,
+            channel=channel,
+            before=before,
+            after=account_snapshot(account),
+        )
     db.session.flush()
-    changed = {**vendor_changes, **{k: v for k, v in account_changes.items() if k != "account_number"}}
+    changed = {
+        **vendor_changes,
+        **{k: v for k, v in account_changes.items() if k != "account_number"},
+    }
     if "account_number" in account_changes:
         changed["account_number"] = _mask(account_changes["account_number"])
-    return UpdateResult(vendor=vendor, account=account, changed=changed, warnings=tuple(warnings),
-                        superseded=superseded)
+    return UpdateResult(
+        vendor=vendor,
+        account=account,
+        changed=changed,
+        warnings=tuple(warnings),
+        superseded=superseded,
+    )
 
 
 def _vendor_value(vendor: Vendor, key: str) -> Any:
@@ -590,23 +809,34 @@ def deactivate_registration(
     account.status = "closed"
     account.closed_at = now_utc()
     db.session.flush()
-    ended = placards.supersede_placards(account=account, reason=f"account closed: {reason}", actor=actor,
-                                        channel=channel)
+    ended = placards.supersede_placards(
+        account=account, reason=f"account closed: {reason}", actor=actor, channel=channel
+    )
     stalls = {placard.stall_id: placard.stall for placard in ended}
     if was_on_placard:
         open_occupancies = db.session.scalars(
-            select(Occupancy).where(Occupancy.vendor_id == account.vendor_id, Occupancy.ended_on.is_(None)))
+            select(Occupancy).where(
+                Occupancy.vendor_id == account.vendor_id, Occupancy.ended_on.is_(None)
+            )
+        )
         for occupancy in open_occupancies:
             stalls.setdefault(occupancy.stall_id, occupancy.stall)
     for stall in stalls.values():
         markets.set_stall_status(stall, NOT_ACCEPTING, reason="account_closed", on=day, actor=actor)
-    audit.record("close", account, actor=actor, channel=channel, before=before,
-                 after={**account_snapshot(account), "reason": reason})
+    audit.record(
+        "close",
+        account,
+        actor=actor,
+        channel=channel,
+        before=before,
+        after={**account_snapshot(account), "reason": reason},
+    )
     db.session.flush()
     return account
 
 
 # --- many at once (imports) ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BulkRegistration:
@@ -622,13 +852,17 @@ def _stall_leftovers(stalls: Sequence[Stall], day: date) -> tuple[set[int], set[
     latest: dict[int, str] = {}
     ids = [stall.id for stall in stalls]
     for condition in matching_any(Placard.stall_id, ids):
-        with_placards.update(db.session.scalars(
-            select(Placard.stall_id).where(condition, Placard.status.in_(LIVE_STATUSES))))
+        with_placards.update(
+            db.session.scalars(
+                select(Placard.stall_id).where(condition, Placard.status.in_(LIVE_STATUSES))
+            )
+        )
     for condition in matching_any(StallStatusChange.stall_id, ids):
         changes = db.session.execute(
             select(StallStatusChange.stall_id, StallStatusChange.status)
             .where(condition, StallStatusChange.effective_on <= day)
-            .order_by(StallStatusChange.effective_on, StallStatusChange.id))
+            .order_by(StallStatusChange.effective_on, StallStatusChange.id)
+        )
         latest.update((stall_id, status) for stall_id, status in changes)  # the last one wins
     return with_placards, {stall_id for stall_id, status in latest.items() if status == ACCEPTING}
 
@@ -657,49 +891,106 @@ def register_vendors_bulk(
         return []
     day, now = on or today(), now_utc()
     org_id = getattr(organisation, "id", None)
-    vendor_ids = insert_returning_ids(Vendor, [
-        {"display_name": item.fields.display_name, "bank_style_name": item.fields.bank_style_name,
-         "phone_e164": item.fields.phone_e164, "consent_at": now, "is_active": True, "created_at": now,
-         "registered_by_org_id": org_id} for item in items])
+    vendor_ids = insert_returning_ids(
+        Vendor,
+        [
+            {
+                "display_name": item.fields.display_name,
+                "bank_style_name": item.fields.bank_style_name,
+                "phone_e164": item.fields.phone_e164,
+                "consent_at": now,
+                "is_active": True,
+                "created_at": now,
+                "registered_by_org_id": org_id,
+            }
+            for item in items
+        ],
+    )
     verified = access.verified_at(organisation, bank.bin)
     kind = "wallet" if bank.is_wallet else "bank"
-    account_ids = insert_returning_ids(PaymentAccount, [
-        {"vendor_id": vendor_id, "bank_bin": bank.bin, "account_number": item.fields.account_number,
-         "is_card": item.fields.is_card, "holder_name": item.fields.holder_name, "kind": kind,
-         "is_on_placard": True, "status": "active", "registered_by_org_id": org_id,
-         "partner_reference": item.fields.partner_reference, "verified_at": verified, "created_at": now}
-        for item, vendor_id in zip(items, vendor_ids, strict=True)])
+    account_ids = insert_returning_ids(
+        PaymentAccount,
+        [
+            {
+                "vendor_id": vendor_id,
+                "bank_bin": bank.bin,
+                "account_number": item.fields.account_number,
+                "is_card": item.fields.is_card,
+                "holder_name": item.fields.holder_name,
+                "kind": kind,
+                "is_on_placard": True,
+                "status": "active",
+                "registered_by_org_id": org_id,
+                "partner_reference": item.fields.partner_reference,
+                "verified_at": verified,
+                "created_at": now,
+            }
+            for item, vendor_id in zip(items, vendor_ids, strict=True)
+        ],
+    )
     # A vacant stall may still carry the last vendor's placards or status: end them the
     # way assign_vendor does (rare, so per stall).
     with_placards, accepting = _stall_leftovers([item.stall for item in items], day)
     for item in items:
         if item.stall.id in with_placards:
-            placards.supersede_placards(item.stall, reason="vendor changed", actor=actor, channel=channel)
+            placards.supersede_placards(
+                item.stall, reason="vendor changed", actor=actor, channel=channel
+            )
         if item.stall.id in accepting:
-            markets.set_stall_status(item.stall, NOT_ACCEPTING, reason="vendor_left", on=day, actor=actor)
-    insert_rows(Occupancy, [{"stall_id": item.stall.id, "vendor_id": vendor_id, "started_on": day}
-                            for item, vendor_id in zip(items, vendor_ids, strict=True)])
+            markets.set_stall_status(
+                item.stall, NOT_ACCEPTING, reason="vendor_left", on=day, actor=actor
+            )
+    insert_rows(
+        Occupancy,
+        [
+            {"stall_id": item.stall.id, "vendor_id": vendor_id, "started_on": day}
+            for item, vendor_id in zip(items, vendor_ids, strict=True)
+        ],
+    )
     _set_goods_categories(items)
     actor_id = getattr(actor, "id", None)
-    insert_rows(AuditEvent, [
-        {"at": now, "action": "register", "object_type": "Vendor", "object_id": str(vendor_id),
-         "actor_id": actor_id, "channel": channel,
-         "after": {"display_name": item.fields.display_name, "bank_style_name": item.fields.bank_style_name,
-                   "phone": item.fields.phone_e164, "stall_id": item.stall.id, "consent": True,
-                   "account_id": account_id, "bank_bin": bank.bin,
-                   "account_number": _mask(item.fields.account_number), **(audit_extra or {})}}
-        for item, vendor_id, account_id in zip(items, vendor_ids, account_ids, strict=True)])
+    insert_rows(
+        AuditEvent,
+        [
+            {
+                "at": now,
+                "action": "register",
+                "object_type": "Vendor",
+                "object_id": str(vendor_id),
+                "actor_id": actor_id,
+                "channel": channel,
+                "after": {
+                    "display_name": item.fields.display_name,
+                    "bank_style_name": item.fields.bank_style_name,
+                    "phone": item.fields.phone_e164,
+                    "stall_id": item.stall.id,
+                    "consent": True,
+                    "account_id": account_id,
+                    "bank_bin": bank.bin,
+                    "account_number": _mask(item.fields.account_number),
+                    **(audit_extra or {}),
+                },
+            }
+            for item, vendor_id, account_id in zip(items, vendor_ids, account_ids, strict=True)
+        ],
+    )
     db.session.flush()
     return list(zip(vendor_ids, account_ids, strict=True))
 
 
 def _set_goods_categories(items: Sequence[BulkRegistration]) -> None:
     """What each stall sells, as the rows say, in one UPDATE statement."""
-    categories = {item.stall.id: item.fields.goods_category for item in items
-                  if item.fields.goods_category and item.stall.goods_category != item.fields.goods_category}
+    categories = {
+        item.stall.id: item.fields.goods_category
+        for item in items
+        if item.fields.goods_category and item.stall.goods_category != item.fields.goods_category
+    }
     if not categories:
         return
-    update_rows(Stall, [{"id": stall_id, "goods_category": category} for stall_id, category in categories.items()])
+    update_rows(
+        Stall,
+        [{"id": stall_id, "goods_category": category} for stall_id, category in categories.items()],
+    )
     for item in items:  # keep the loaded objects in step with the rows, without a second UPDATE
         if item.stall.id in categories:
             set_committed_value(item.stall, "goods_category", categories[item.stall.id])
@@ -732,12 +1023,24 @@ def add_accounts_bulk(
     incomplete: dict[int, Any] = {}
     with_placard: set[int] = set()
     for condition in matching_any(Vendor.id, vendor_ids):
-        incomplete.update((row.id, row) for row in db.session.execute(
-            select(Vendor.id, Vendor.phone_e164, Vendor.consent_at)
-            .where(condition, or_(Vendor.phone_e164.is_(None), Vendor.consent_at.is_(None)))))
+        incomplete.update(
+            (row.id, row)
+            for row in db.session.execute(
+                select(Vendor.id, Vendor.phone_e164, Vendor.consent_at).where(
+                    condition, or_(Vendor.phone_e164.is_(None), Vendor.consent_at.is_(None))
+                )
+            )
+        )
     for condition in matching_any(PaymentAccount.vendor_id, vendor_ids):
-        with_placard.update(db.session.scalars(select(PaymentAccount.vendor_id).where(
-            condition, PaymentAccount.is_on_placard.is_(True), PaymentAccount.status == "active")))
+        with_placard.update(
+            db.session.scalars(
+                select(PaymentAccount.vendor_id).where(
+                    condition,
+                    PaymentAccount.is_on_placard.is_(True),
+                    PaymentAccount.status == "active",
+                )
+            )
+        )
     org_id = getattr(organisation, "id", None)
     verified = access.verified_at(organisation, bank.bin)
     kind = "wallet" if bank.is_wallet else "bank"
@@ -746,14 +1049,29 @@ def add_accounts_bulk(
         fields = item.fields
         on_placard = vendor_id not in with_placard
         with_placard.add(vendor_id)
-        rows.append({"vendor_id": vendor_id, "bank_bin": bank.bin, "account_number": fields.account_number,
-                     "is_card": fields.is_card, "holder_name": fields.holder_name, "kind": kind,
-                     "is_on_placard": on_placard, "status": "active", "registered_by_org_id": org_id,
-                     "partner_reference": fields.partner_reference, "verified_at": verified, "created_at": now})
+        rows.append(
+            {
+                "vendor_id": vendor_id,
+                "bank_bin": bank.bin,
+                "account_number": fields.account_number,
+                "is_card": fields.is_card,
+                "holder_name": fields.holder_name,
+                "kind": kind,
+                "is_on_placard": on_placard,
+                "status": "active",
+                "registered_by_org_id": org_id,
+                "partner_reference": fields.partner_reference,
+                "verified_at": verified,
+                "created_at": now,
+            }
+        )
         if vendor_id in incomplete and vendor_id not in completed:
             row = incomplete[vendor_id]
-            completed[vendor_id] = {"id": vendor_id, "phone_e164": row.phone_e164 or fields.phone_e164,
-                                    "consent_at": row.consent_at or now}
+            completed[vendor_id] = {
+                "id": vendor_id,
+                "phone_e164": row.phone_e164 or fields.phone_e164,
+                "consent_at": row.consent_at or now,
+            }
     if completed:
         update_rows(Vendor, list(completed.values()))
         for loaded in list(db.session.identity_map.values()):  # the UPDATE went around the ORM
@@ -763,11 +1081,27 @@ def add_accounts_bulk(
     db.session.flush()
     account_ids = insert_returning_ids(PaymentAccount, rows)
     actor_id = getattr(actor, "id", None)
-    insert_rows(AuditEvent, [
-        {"at": now, "action": "create", "object_type": "PaymentAccount", "object_id": str(account_id),
-         "actor_id": actor_id, "channel": channel,
-         "after": {"vendor_id": row["vendor_id"], "bank_bin": bank.bin, "account_number": _mask(row["account_number"]),
-                   "holder_name": row["holder_name"], "on_placard": row["is_on_placard"], **(audit_extra or {})}}
-        for row, account_id in zip(rows, account_ids, strict=True)])
+    insert_rows(
+        AuditEvent,
+        [
+            {
+                "at": now,
+                "action": "create",
+                "object_type": "PaymentAccount",
+                "object_id": str(account_id),
+                "actor_id": actor_id,
+                "channel": channel,
+                "after": {
+                    "vendor_id": row["vendor_id"],
+                    "bank_bin": bank.bin,
+                    "account_number": _mask(row["account_number"]),
+                    "holder_name": row["holder_name"],
+                    "on_placard": row["is_on_placard"],
+                    **(audit_extra or {}),
+                },
+            }
+            for row, account_id in zip(rows, account_ids, strict=True)
+        ],
+    )
     db.session.flush()
     return account_ids

@@ -54,10 +54,29 @@ __all__ = [
 # Goods categories (ngành hàng) seen in provincial reports (DOMAIN.md §3.5) plus those the
 # demo markets use. A deployment may pass its own list to clean_goods_category().
 GOODS_CATEGORIES: tuple[str, ...] = (
-    "Rau củ", "Trái cây", "Thịt", "Cá, thủy hải sản", "Gia cầm", "Đồ khô",
-    "Thực phẩm chế biến", "Gạo", "Tạp hóa", "Ăn uống", "Giải khát", "Quần áo, vải",
-    "Giày dép", "Thời trang", "Phụ kiện", "Mỹ phẩm", "Gia dụng", "Hoa", "Vàng bạc",
-    "Điện thoại", "Đồ chơi", "Dịch vụ", "Khác",
+    "Rau củ",
+    "Trái cây",
+    "Thịt",
+    "Cá, thủy hải sản",
+    "Gia cầm",
+    "Đồ khô",
+    "Thực phẩm chế biến",
+    "Gạo",
+    "Tạp hóa",
+    "Ăn uống",
+    "Giải khát",
+    "Quần áo, vải",
+    "Giày dép",
+    "Thời trang",
+    "Phụ kiện",
+    "Mỹ phẩm",
+    "Gia dụng",
+    "Hoa",
+    "Vàng bạc",
+    "Điện thoại",
+    "Đồ chơi",
+    "Dịch vụ",
+    "Khác",
 )
 
 DISPLAY_NAME_MIN, DISPLAY_NAME_MAX = 2, 120
@@ -98,6 +117,7 @@ def clean_text(value: Any) -> str:
 
 # --- names -----------------------------------------------------------------------------
 
+
 def clean_display_name(value: Any, *, field_name: str = "display_name") -> str:
     """The vendor's name as written, NFC with diacritics: "Nguyễn Thị Đào"."""
     name = clean_text(value)
@@ -106,8 +126,11 @@ def clean_display_name(value: Any, *, field_name: str = "display_name") -> str:
     if not any(char.isalpha() for char in name):
         raise _fail(field_name, "name_without_letters", "Tên phải có chữ cái.")
     if not DISPLAY_NAME_MIN <= len(name) <= DISPLAY_NAME_MAX:
-        raise _fail(field_name, "invalid_length",
-                    f"Tên phải dài từ {DISPLAY_NAME_MIN} đến {DISPLAY_NAME_MAX} ký tự.")
+        raise _fail(
+            field_name,
+            "invalid_length",
+            f"Tên phải dài từ {DISPLAY_NAME_MIN} đến {DISPLAY_NAME_MAX} ký tự.",
+        )
     return name
 
 
@@ -127,7 +150,9 @@ def clean_bank_style_name(
     if not any(char.isalpha() for char in folded):
         raise _fail(field_name, "name_without_letters", "Tên không dấu phải có chữ cái.")
     if len(folded) > DISPLAY_NAME_MAX:
-        raise _fail(field_name, "invalid_length", f"Tên không dấu dài quá {DISPLAY_NAME_MAX} ký tự.")
+        raise _fail(
+            field_name, "invalid_length", f"Tên không dấu dài quá {DISPLAY_NAME_MAX} ký tự."
+        )
     return folded
 
 
@@ -138,6 +163,7 @@ def clean_holder_name(value: Any, *, default: str, field_name: str = "holder_nam
 
 # --- phone -----------------------------------------------------------------------------
 
+
 def _spreadsheet_digits(value: Any, field_name: str, label: str) -> tuple[str, bool]:
     """Text of ``value`` and whether it came from a numeric cell (int/float given)."""
     if isinstance(value, bool):
@@ -146,8 +172,11 @@ def _spreadsheet_digits(value: Any, field_name: str, label: str) -> tuple[str, b
         return str(value), True
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")) or not value.is_integer():
-            raise _fail(field_name, "decimal_number",
-                        f"{label} có dạng số thập phân — Excel đã đọc ô như số; {EXCEL_TEXT_HINT}.")
+            raise _fail(
+                field_name,
+                "decimal_number",
+                f"{label} có dạng số thập phân — Excel đã đọc ô như số; {EXCEL_TEXT_HINT}.",
+            )
         return str(int(value)), True
     return clean_text(value), False
 
@@ -165,8 +194,11 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
     if not raw:
         raise _fail(field_name, "required", "Cần nhập số điện thoại.")
     if _SCIENTIFIC.match(raw.replace(" ", "")):
-        raise _fail(field_name, "phone_scientific_notation",
-                    f"Số điện thoại bị Excel đổi sang dạng số mũ — {EXCEL_TEXT_HINT}.")
+        raise _fail(
+            field_name,
+            "phone_scientific_notation",
+            f"Số điện thoại bị Excel đổi sang dạng số mũ — {EXCEL_TEXT_HINT}.",
+        )
     match = _TRAILING_ZERO_FRACTION.match(raw)
     if match:  # "912345678.0": a numeric cell written out as text
         raw, numeric_cell = match.group(1), True
@@ -178,11 +210,17 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
     # Parsing again is only worth it for the 9-digit shape Excel leaves behind.
     lost_zero = numeric_cell or (len(digits) == 9 and _is_vn_mobile("0" + digits))
     if not compact.startswith("+") and len(digits) == 9 and lost_zero:
-        raise _fail(field_name, "phone_leading_zero_lost",
-                    "Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản.")
+        raise _fail(
+            field_name,
+            "phone_leading_zero_lost",
+            "Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản.",
+        )
     if not compact.startswith("+") and len(digits) == 11 and digits.startswith("01"):
-        raise _fail(field_name, "phone_old_format",
-                    "Số di động 11 số (đầu 01…) đã chuyển sang 10 số từ năm 2018 — nhập số mới.")
+        raise _fail(
+            field_name,
+            "phone_old_format",
+            "Số di động 11 số (đầu 01…) đã chuyển sang 10 số từ năm 2018 — nhập số mới.",
+        )
     try:
         number = phonenumbers.parse(compact, "VN")
     except phonenumbers.NumberParseException:
@@ -208,6 +246,7 @@ def _is_vn_mobile(national: str) -> bool:
 
 
 # --- account number --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CleanAccountNumber:
@@ -236,28 +275,48 @@ def clean_account_number(
         raise _fail(field_name, "required", "Cần nhập số tài khoản.")
     squeezed = raw.replace(" ", "")
     if _SCIENTIFIC.match(squeezed):
-        raise _fail(field_name, "account_number_scientific",
-                    "Số tài khoản bị Excel đổi sang dạng số mũ (như 9,70E+15) và đã mất chữ số — "
-                    f"{EXCEL_TEXT_HINT}.")
+        raise _fail(
+            field_name,
+            "account_number_scientific",
+            "Số tài khoản bị Excel đổi sang dạng số mũ (như 9,70E+15) và đã mất chữ số — "
+            f"{EXCEL_TEXT_HINT}.",
+        )
     if _DECIMAL.match(squeezed):
-        raise _fail(field_name, "account_number_decimal",
-                    f"Số tài khoản có dạng số thập phân (như 12345.0) — {EXCEL_TEXT_HINT}.")
+        raise _fail(
+            field_name,
+            "account_number_decimal",
+            f"Số tài khoản có dạng số thập phân (như 12345.0) — {EXCEL_TEXT_HINT}.",
+        )
     number = _ACCOUNT_SEPARATORS.sub("", raw).upper()
     if not _ACCOUNT_CHARS.match(number):
-        raise _fail(field_name, "account_number_invalid_chars",
-                    "Số tài khoản chỉ gồm chữ cái không dấu (A–Z) và chữ số.")
+        raise _fail(
+            field_name,
+            "account_number_invalid_chars",
+            "Số tài khoản chỉ gồm chữ cái không dấu (A–Z) và chữ số.",
+        )
     if len(number) > ACCOUNT_NUMBER_MAX:
-        raise _fail(field_name, "account_number_too_long",
-                    f"Số tài khoản dài tối đa {ACCOUNT_NUMBER_MAX} ký tự.")
+        raise _fail(
+            field_name,
+            "account_number_too_long",
+            f"Số tài khoản dài tối đa {ACCOUNT_NUMBER_MAX} ký tự.",
+        )
     warnings: tuple[FieldError, ...] = ()
     if numeric_cell and number.isdigit():
         if len(number) > EXCEL_DIGITS:
-            raise _fail(field_name, "account_number_excel_precision",
-                        f"Số tài khoản dài hơn {EXCEL_DIGITS} chữ số đã bị Excel làm tròn "
-                        f"(các số cuối thành 0) — {EXCEL_TEXT_HINT}.")
-        warnings = (FieldError(field_name,
-                               "Ô số tài khoản có dạng số: nếu số bắt đầu bằng 0 thì Excel đã bỏ "
-                               "số 0 đó — hãy kiểm tra lại.", "account_number_numeric_cell"),)
+            raise _fail(
+                field_name,
+                "account_number_excel_precision",
+                f"Số tài khoản dài hơn {EXCEL_DIGITS} chữ số đã bị Excel làm tròn "
+                f"(các số cuối thành 0) — {EXCEL_TEXT_HINT}.",
+            )
+        warnings = (
+            FieldError(
+                field_name,
+                "Ô số tài khoản có dạng số: nếu số bắt đầu bằng 0 thì Excel đã bỏ "
+                "số 0 đó — hãy kiểm tra lại.",
+                "account_number_numeric_cell",
+            ),
+        )
     is_card = number.isdigit() and len(number) in CARD_LENGTHS and number.startswith(CARD_PREFIX)
     return CleanAccountNumber(number=number, is_card=is_card, warnings=warnings)
 
@@ -267,19 +326,25 @@ def clean_account_number(
 # with letters). Translate the template first, then format, so the English UI can show them.
 ACCOUNT_RULE_MESSAGES: dict[str, str] = {
     "account_number_letters_not_allowed": N_(
-        "Số tài khoản %(bank)s chỉ gồm chữ số; “%(number)s” có chữ cái."),
+        "Số tài khoản %(bank)s chỉ gồm chữ số; “%(number)s” có chữ cái."
+    ),
     "account_number_letters_required": N_(
-        "Số tài khoản %(bank)s là tài khoản định danh có chữ cái; “%(number)s” chỉ có chữ số."),
+        "Số tài khoản %(bank)s là tài khoản định danh có chữ cái; “%(number)s” chỉ có chữ số."
+    ),
     "account_number_length": N_(
-        "Số tài khoản %(bank)s có %(allowed)s chữ số; “%(number)s” có %(length)d."),
+        "Số tài khoản %(bank)s có %(allowed)s chữ số; “%(number)s” có %(length)d."
+    ),
     "card_number_length": N_(
-        "Số thẻ NAPAS (bắt đầu 9704) có %(allowed)s chữ số; “%(number)s” có %(length)d."),
+        "Số thẻ NAPAS (bắt đầu 9704) có %(allowed)s chữ số; “%(number)s” có %(length)d."
+    ),
     "card_number_checksum": N_(
-        "Số thẻ “%(number)s” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ."),
+        "Số thẻ “%(number)s” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ."
+    ),
 }
 # account_number_length for a number with letters (alias=1): the lengths are in characters.
 ACCOUNT_ALIAS_LENGTH_MESSAGE = N_(
-    "Số tài khoản định danh %(bank)s có %(allowed)s ký tự; “%(number)s” có %(length)d.")
+    "Số tài khoản định danh %(bank)s có %(allowed)s ký tự; “%(number)s” có %(length)d."
+)
 
 
 def check_account_for_bank(
@@ -308,17 +373,25 @@ def check_account_for_bank(
     if is_card is not None:
         card = is_card
     bank = bank_directory.by_bin(bank_bin)
-    violation = check_account_number(text, bank.account_rules if bank is not None else (), is_card=card)
+    violation = check_account_number(
+        text, bank.account_rules if bank is not None else (), is_card=card
+    )
     if violation is None:
         return
-    params = {"bank": bank.short_name if bank is not None else f"BIN {bank_bin}", **violation.params}
+    params = {
+        "bank": bank.short_name if bank is not None else f"BIN {bank_bin}",
+        **violation.params,
+    }
     template = ACCOUNT_RULE_MESSAGES[violation.code]
     if violation.code == "account_number_length" and params.get("alias"):
         template = ACCOUNT_ALIAS_LENGTH_MESSAGE
-    raise ValidationFailed([FieldError.from_template(field_name, template, violation.code, **params)])
+    raise ValidationFailed(
+        [FieldError.from_template(field_name, template, violation.code, **params)]
+    )
 
 
 # --- market fields ---------------------------------------------------------------------
+
 
 def clean_stall_code(value: Any, *, field_name: str = "stall_code") -> str:
     """A stall's free-text code ("Sạp 12", "Lô A12"), NFC, 1–40 characters."""
@@ -352,25 +425,30 @@ def clean_goods_category(
     try:
         return by_key[_category_key(text)]
     except KeyError:
-        raise _fail(field_name, "unknown_goods_category",
-                    f"Ngành hàng không có trong danh mục: {text}.") from None
+        raise _fail(
+            field_name, "unknown_goods_category", f"Ngành hàng không có trong danh mục: {text}."
+        ) from None
 
 
 def clean_partner_reference(value: Any, *, field_name: str = "partner_reference") -> str | None:
     text = clean_text(value)
     if len(text) > PARTNER_REFERENCE_MAX:
-        raise _fail(field_name, "invalid_length", f"Mã tham chiếu dài tối đa {PARTNER_REFERENCE_MAX} ký tự.")
+        raise _fail(
+            field_name, "invalid_length", f"Mã tham chiếu dài tối đa {PARTNER_REFERENCE_MAX} ký tự."
+        )
     return text or None
 
 
 # --- consent -----------------------------------------------------------------------------
 
 #: Law 91/2025: processing a vendor's data needs their explicit consent, never pre-ticked.
-CONSENT_REQUIRED = FieldError("consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.",
-                              "consent_required")
+CONSENT_REQUIRED = FieldError(
+    "consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.", "consent_required"
+)
 
 
 # --- everything at once ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class VendorFields:
@@ -435,13 +513,22 @@ def validate_vendor_fields(
     assert name and bank_name and account and holder  # every rule passed
     warnings = list(account.warnings)
     if clean_text(bank_style_name) and bank_name != fold_to_bank_style(name):
-        warnings.append(FieldError("bank_style_name",
-                                   "Tên không dấu khác với tên tiểu thương — kiểm tra lại.",
-                                   "bank_style_name_differs"))
+        warnings.append(
+            FieldError(
+                "bank_style_name",
+                "Tên không dấu khác với tên tiểu thương — kiểm tra lại.",
+                "bank_style_name_differs",
+            )
+        )
     if holder != bank_name:
-        warnings.append(FieldError("holder_name",
-                                   "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
-                                   "(mã QR giả thường dùng tên gần giống).", "holder_name_differs"))
+        warnings.append(
+            FieldError(
+                "holder_name",
+                "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
+                "(mã QR giả thường dùng tên gần giống).",
+                "holder_name_differs",
+            )
+        )
     return VendorFields(
         display_name=name,
         bank_style_name=bank_name,

@@ -42,9 +42,13 @@ ACCOUNT_EDITORS = ("admin", "bank_partner")
 
 OUTCOME_MESSAGES = {
     services.REGISTERED: _l("Đã đăng ký %(name)s tại %(stall)s, %(market)s."),
-    services.ACCOUNT_ADDED: _l("Đã thêm tài khoản cho %(name)s, tiểu thương đang ở %(stall)s, %(market)s."),
+    services.ACCOUNT_ADDED: _l(
+        "Đã thêm tài khoản cho %(name)s, tiểu thương đang ở %(stall)s, %(market)s."
+    ),
     services.ACCOUNT_UPDATED: _l("Đã cập nhật tài khoản của %(name)s tại %(stall)s, %(market)s."),
-    services.UNCHANGED: _l("Tài khoản này đã được đăng ký cho %(name)s tại %(stall)s — không có gì thay đổi."),
+    services.UNCHANGED: _l(
+        "Tài khoản này đã được đăng ký cho %(name)s tại %(stall)s — không có gì thay đổi."
+    ),
 }
 
 
@@ -56,19 +60,29 @@ def _fixed_bank_bin() -> str | None:
 
 # --- list ---------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @role_required(*READERS)
 def index():
     filters = ListFilterForm(request.args)
     filters.cho.choices = [("", _("Tất cả chợ")), *presenters.market_choices(current_user)]
     page = presenters.registration_page(
-        current_user, q=filters.q.data or "", market_code=filters.cho.data or "",
-        status=filters.trang_thai.data or "", page=request.args.get("trang", 1, type=int))
-    return render_template("vendors/index.html", filters=filters, page=page,
-                           bank=db.session.get(Bank, _fixed_bank_bin() or ""))
+        current_user,
+        q=filters.q.data or "",
+        market_code=filters.cho.data or "",
+        status=filters.trang_thai.data or "",
+        page=request.args.get("trang", 1, type=int),
+    )
+    return render_template(
+        "vendors/index.html",
+        filters=filters,
+        page=page,
+        bank=db.session.get(Bank, _fixed_bank_bin() or ""),
+    )
 
 
 # --- registering: find a market and stall, then the form -------------------------------------
+
 
 @bp.get("/dang-ky")
 @role_required(*REGISTRARS)
@@ -81,11 +95,20 @@ def register_start():
         return redirect(url_for("vendors.register", market_code=market.code, stall_id=stall_id))
     if code:
         market = scope.get_market_or_404(current_user, code)
-        stalls = presenters.stall_rows(market, text=search.tim.data or "", vacant_only=bool(search.trong.data),
-                                       not_accepting_only=bool(search.chua_nhan.data))
+        stalls = presenters.stall_rows(
+            market,
+            text=search.tim.data or "",
+            vacant_only=bool(search.trong.data),
+            not_accepting_only=bool(search.chua_nhan.data),
+        )
         page = presenters.paginate(stalls, request.args.get("trang", 1, type=int))
-        return render_template("vendors/choose_stall.html", search=search, market=market, page=page,
-                               labels=presenters.STATUS_LABELS)
+        return render_template(
+            "vendors/choose_stall.html",
+            search=search,
+            market=market,
+            page=page,
+            labels=presenters.STATUS_LABELS,
+        )
     markets = presenters.find_markets(current_user, search.q.data or "")
     return render_template("vendors/choose_market.html", search=search, markets=markets)
 
@@ -103,30 +126,47 @@ def register(market_code: str, stall_id: int):
         result = _register(form, stall, fixed_bin)
         if result is not None:
             db.session.commit()
-            flash(OUTCOME_MESSAGES[result.outcome] % {"name": result.vendor.display_name, "stall": stall.code,
-                                                      "market": market.name}, "success")
+            flash(
+                OUTCOME_MESSAGES[result.outcome]
+                % {"name": result.vendor.display_name, "stall": stall.code, "market": market.name},
+                "success",
+            )
             for warning in result.warnings:
                 flash(warning.message, "warning")
             return redirect(url_for("vendors.show", vendor_id=result.vendor.id))
-    elif form.is_submitted() and getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+    elif (
+        form.is_submitted()
+        and getattr(form, "csrf_token", None) is not None
+        and form.csrf_token.errors
+    ):
         form.top_errors.append(_("Phiên làm việc đã hết hạn — vui lòng gửi lại."))
     status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
     occupant = current_occupant(stall)
-    return render_template("vendors/register.html", form=form, market=market, stall=stall, occupant=occupant,
-                           may_replace=occupant is not None and policy.may(Action.OCCUPANCY, current_user,
-                                                                           stalls=[stall]),
-                           may_request=policy.may(Action.REQUEST, current_user, stall=stall),
-                           bank=db.session.get(Bank, fixed_bin or ""),
-                           check_url=url_for("vendors.check")), status
+    return render_template(
+        "vendors/register.html",
+        form=form,
+        market=market,
+        stall=stall,
+        occupant=occupant,
+        may_replace=occupant is not None
+        and policy.may(Action.OCCUPANCY, current_user, stalls=[stall]),
+        may_request=policy.may(Action.REQUEST, current_user, stall=stall),
+        bank=db.session.get(Bank, fixed_bin or ""),
+        check_url=url_for("vendors.check"),
+    ), status
 
 
 def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> Any:
     """Call the service; on refusal put its reasons on the form and return None."""
     try:
         return services.register_vendor(
-            form.to_registration(stall, fixed_bin), organisation=current_user.organisation,
-            actor=current_user, channel="web", strict_phone=not form.acknowledge_phone.data,
-            replace_occupant=bool(form.replace_occupant.data))
+            form.to_registration(stall, fixed_bin),
+            organisation=current_user.organisation,
+            actor=current_user,
+            channel="web",
+            strict_phone=not form.acknowledge_phone.data,
+            replace_occupant=bool(form.replace_occupant.data),
+        )
     except ValidationFailed as failure:
         form.show_problems(failure.errors)
     except Duplicate as duplicate:
@@ -169,23 +209,37 @@ def check():
     if str(values.get("account_id", "")).isdigit():
         account = presenters.visible_account(current_user, int(values["account_id"]))
     if str(values.get("vendor_id", "")).isdigit() and presenters.vendor_is_visible(
-            current_user, int(values["vendor_id"])):
+        current_user, int(values["vendor_id"])
+    ):
         vendor_id = int(values["vendor_id"])
     elif str(values.get("stall_id", "")).isdigit():
         # Registering at a stall: its current vendor's own phone is not "another vendor's".
         vendor_id = presenters.occupant_id(current_user, int(values["stall_id"]))
-    bank_bin = _fixed_bank_bin() or (account.bank_bin if account else str(values.get("bank_bin") or "")) or None
-    result = presenters.live_check(values, viewer=current_user, bank_bin=bank_bin,
-                                   exclude_account_id=account.id if account else None,
-                                   exclude_vendor_id=vendor_id)
+    bank_bin = (
+        _fixed_bank_bin()
+        or (account.bank_bin if account else str(values.get("bank_bin") or ""))
+        or None
+    )
+    result = presenters.live_check(
+        values,
+        viewer=current_user,
+        bank_bin=bank_bin,
+        exclude_account_id=account.id if account else None,
+        exclude_vendor_id=vendor_id,
+    )
     for duplicate in result["duplicates"]:
-        duplicate["links"] = [url_for("vendors.show", vendor_id=i) for i in duplicate.pop("vendor_ids")]
+        duplicate["links"] = [
+            url_for("vendors.show", vendor_id=i) for i in duplicate.pop("vendor_ids")
+        ]
     return jsonify(result)
 
 
 # --- one vendor ----------------------------------------------------------------------------
 
-def _show_page(vendor: Any, deactivate_forms: dict[int, DeactivateForm] | None = None, status: int = 200):
+
+def _show_page(
+    vendor: Any, deactivate_forms: dict[int, DeactivateForm] | None = None, status: int = 200
+):
     accounts = presenters.visible_accounts(current_user, vendor)
     forms = deactivate_forms or {}
     may_change = current_user.role in ACCOUNT_EDITORS and scope.can_write(current_user)
@@ -194,11 +248,19 @@ def _show_page(vendor: Any, deactivate_forms: dict[int, DeactivateForm] | None =
             if account.status == "active":
                 forms.setdefault(account.id, DeactivateForm(formdata=None))
     return render_template(
-        "vendors/show.html", vendor=vendor, accounts=accounts, phone=presenters.national_phone(vendor.phone_e164),
+        "vendors/show.html",
+        vendor=vendor,
+        accounts=accounts,
+        phone=presenters.national_phone(vendor.phone_e164),
         numbers={a.id: presenters.shown_account_number(current_user, a) for a in accounts},
-        history=presenters.status_history(vendor), placards=presenters.placards_of(accounts),
-        deactivate_forms=forms, may_change=may_change, placard_labels=presenters.PLACARD_LABELS,
-        status_labels=presenters.STATUS_LABELS, reason_labels=presenters.REASON_LABELS), status
+        history=presenters.status_history(vendor),
+        placards=presenters.placards_of(accounts),
+        deactivate_forms=forms,
+        may_change=may_change,
+        placard_labels=presenters.PLACARD_LABELS,
+        status_labels=presenters.STATUS_LABELS,
+        reason_labels=presenters.REASON_LABELS,
+    ), status
 
 
 @bp.get("/<int:vendor_id>")
@@ -219,8 +281,13 @@ def edit(vendor_id: int):
     if form.validate_on_submit():
         try:
             result = services.update_registration(
-                account or vendor, form.to_changes(), organisation=current_user.organisation,
-                actor=current_user, channel="web", strict_phone=not form.acknowledge_phone.data)
+                account or vendor,
+                form.to_changes(),
+                organisation=current_user.organisation,
+                actor=current_user,
+                channel="web",
+                strict_phone=not form.acknowledge_phone.data,
+            )
         except ValidationFailed as failure:
             form.show_problems(failure.errors)
         except Duplicate as duplicate:
@@ -234,13 +301,23 @@ def edit(vendor_id: int):
                 flash(warning.message, "warning")
             if result.superseded:
                 codes = ", ".join(sorted({p.stall.code for p in result.superseded}))
-                flash(_("Bảng mã QR cũ của sạp %(codes)s không còn đúng — cần in lại và dán bảng mới.",
-                        codes=codes), "warning")
+                flash(
+                    _(
+                        "Bảng mã QR cũ của sạp %(codes)s không còn đúng — cần in lại và dán bảng mới.",
+                        codes=codes,
+                    ),
+                    "warning",
+                )
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
         db.session.rollback()
     status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
-    return render_template("vendors/edit.html", form=form, vendor=vendor, account=account,
-                           check_url=url_for("vendors.check")), status
+    return render_template(
+        "vendors/edit.html",
+        form=form,
+        vendor=vendor,
+        account=account,
+        check_url=url_for("vendors.check"),
+    ), status
 
 
 @bp.post("/tai-khoan/<int:account_id>/ngung")
@@ -251,8 +328,13 @@ def deactivate(account_id: int):
     form = DeactivateForm()
     if form.validate_on_submit():
         try:
-            services.deactivate_registration(account, organisation=current_user.organisation,
-                                             actor=current_user, reason=form.reason.data or "", channel="web")
+            services.deactivate_registration(
+                account,
+                organisation=current_user.organisation,
+                actor=current_user,
+                reason=form.reason.data or "",
+                channel="web",
+            )
         except ValidationFailed as failure:
             form.reason.errors = [error.message for error in failure.errors]
         except (Conflict, PermissionDenied) as refused:
@@ -261,8 +343,13 @@ def deactivate(account_id: int):
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
         else:
             db.session.commit()
-            flash(_("Đã ngừng tài khoản …%(last4)s. Bảng mã QR của tài khoản này không còn hiệu lực.",
-                    last4=account.last4), "success")
+            flash(
+                _(
+                    "Đã ngừng tài khoản …%(last4)s. Bảng mã QR của tài khoản này không còn hiệu lực.",
+                    last4=account.last4,
+                ),
+                "success",
+            )
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
         db.session.rollback()
     return _show_page(vendor, {account.id: form}, status=422)

@@ -33,8 +33,12 @@ class Areas:
 def areas(session) -> Areas:
     area_services.load_provinces({"2025": {"79"}, "2008": {"77"}})
     find = area_services.find_unit
-    return Areas(find("2025", "commune", "26575"), find("2025", "province", "79"),
-                 find("2008", "district", "750"), find("2008", "commune", "26575"))
+    return Areas(
+        find("2025", "commune", "26575"),
+        find("2025", "province", "79"),
+        find("2008", "district", "750"),
+        find("2008", "commune", "26575"),
+    )
 
 
 @pytest.fixture
@@ -46,9 +50,15 @@ def _sign_in(client, email: str, password: str = PASSWORD):
     return client.post("/dang-nhap", data={"email": email, "password": password})
 
 
-def _make_user(email: str, role: str = "admin", organisation: Organisation | None = None,
-               name: str = "Người dùng thử") -> User:
-    return create_user(email=email, name=name, role=role, password=PASSWORD, organisation=organisation)
+def _make_user(
+    email: str,
+    role: str = "admin",
+    organisation: Organisation | None = None,
+    name: str = "Người dùng thử",
+) -> User:
+    return create_user(
+        email=email, name=name, role=role, password=PASSWORD, organisation=organisation
+    )
 
 
 @pytest.fixture
@@ -88,4 +98,4 @@ def _error_next_to(page: str, field_id: str) -> str:
     marker = f'id="{field_id}-error">'
     assert marker in page, f"no error shown next to {field_id}"
     start = page.index(marker) + len(marker)
-    return page[start:page.index("</p>", start)]
+    return page[start : page.index("</p>", start)]

@@ -23,8 +23,15 @@ def admin_routes(app) -> list[tuple[str, str]]:
 
 def test_every_admin_endpoint_is_listed(app):
     urls = {url for _, url in admin_routes(app)}
-    assert {"/quan-tri/", "/quan-tri/don-vi", "/quan-tri/tai-khoan", "/quan-tri/ngan-hang",
-            "/quan-tri/cho", "/quan-tri/nhat-ky", "/quan-tri/dia-ban.json"} <= urls
+    assert {
+        "/quan-tri/",
+        "/quan-tri/don-vi",
+        "/quan-tri/tai-khoan",
+        "/quan-tri/ngan-hang",
+        "/quan-tri/cho",
+        "/quan-tri/nhat-ky",
+        "/quan-tri/dia-ban.json",
+    } <= urls
     assert len(admin_routes(app)) >= 20
 
 
@@ -35,18 +42,31 @@ def test_signed_out_visitors_are_sent_to_sign_in(app, client):
         assert response.headers["Location"].startswith("/dang-nhap"), (method, url)
 
 
-def test_demo_roles_other_than_admin_are_refused_and_the_admin_gets_in(app, client, session, sign_in):
+def test_demo_roles_other_than_admin_are_refused_and_the_admin_gets_in(
+    app, client, session, sign_in
+):
     seed()  # once for all roles: seeding is the slow part
     for local_part in ("agribank", "quanlycho", "xangaigiao", "huyenchauduc", "socongthuong"):
-        assert sign_in(client, f"{local_part}@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD).status_code == 302
+        assert (
+            sign_in(client, f"{local_part}@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD).status_code == 302
+        )
         for method, url in admin_routes(app):
-            response = client.open(url, method=method, data={"active": "0", "new_password": "x" * 12})
+            response = client.open(
+                url, method=method, data={"active": "0", "new_password": "x" * 12}
+            )
             assert response.status_code == 403, (local_part, method, url)
         assert 'href="/quan-tri/"' not in client.get("/").get_data(as_text=True)
         client.post("/dang-xuat")
 
     assert sign_in(client, f"admin@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD).status_code == 302
-    for url in ("/quan-tri/", "/quan-tri/don-vi", "/quan-tri/tai-khoan", "/quan-tri/ngan-hang",
-                "/quan-tri/cho", "/quan-tri/nhat-ky", "/quan-tri/dia-ban.json?q=ngai"):
+    for url in (
+        "/quan-tri/",
+        "/quan-tri/don-vi",
+        "/quan-tri/tai-khoan",
+        "/quan-tri/ngan-hang",
+        "/quan-tri/cho",
+        "/quan-tri/nhat-ky",
+        "/quan-tri/dia-ban.json?q=ngai",
+    ):
         assert client.get(url).status_code == 200, url
     assert 'href="/quan-tri/"' in client.get("/").get_data(as_text=True)  # the main menu entry

@@ -29,7 +29,10 @@ def test_search_ignores_case_and_diacritics_and_prefers_current_units(admin_clie
 def test_levels_restrict_and_codes_match(admin_client, areas):
     districts = search(admin_client, q="chau duc", scheme="2008", level="district")
     assert [unit["key"] for unit in districts] == ["2008/district/750"]
-    assert search(admin_client, q="26575", scheme="2025", level="commune")[0]["id"] == areas.ngai_giao.id
+    assert (
+        search(admin_client, q="26575", scheme="2025", level="commune")[0]["id"]
+        == areas.ngai_giao.id
+    )
     assert search(admin_client, q="") == []
     assert search(admin_client, q="zzzz") == []
 
@@ -39,5 +42,6 @@ def test_kind_narrows_to_the_units_that_kind_may_cover(admin_client, areas):
     for_branch = search(admin_client, q="ngai giao", kind="bank_branch")
     assert [unit["key"] for unit in for_branch] == ["2025/commune/26575"]
     assert [unit["key"] for unit in search(admin_client, q="chau duc", kind="district_office")] == [
-        "2008/district/750"]
+        "2008/district/750"
+    ]
     assert search(admin_client, q="ngai giao", kind="operator") == []

@@ -22,7 +22,10 @@ def test_sync_reports_added_and_updated_and_audits_each_bin(admin_client, sessio
     response = admin_client.post("/quan-tri/ngan-hang/dong-bo", follow_redirects=True)
     assert "thêm 1, cập nhật 1" in response.get_data(as_text=True)
     assert session.get(Bank, "970405").short_name == "Agribank"
-    events = {(e.action, e.object_id) for e in session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Bank"))}
+    events = {
+        (e.action, e.object_id)
+        for e in session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Bank"))
+    }
     assert events == {("create", "970436"), ("update", "970405")}
 
 

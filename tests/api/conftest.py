@@ -31,7 +31,9 @@ def make_api_user(app) -> Callable[..., ApiUser]:
 
     def make(role: str = "bank_partner", org: Any = None) -> ApiUser:
         user = factories.user(role, org=org)
-        return ApiUser(user=user, secret=tokens.create_token(user, "test", actor=None, channel="cli").secret)
+        return ApiUser(
+            user=user, secret=tokens.create_token(user, "test", actor=None, channel="cli").secret
+        )
 
     return make
 
@@ -59,7 +61,9 @@ def staff_for(make_api_user) -> Callable[..., ApiUser]:
 
     def make(area: Any) -> ApiUser:
         kind = "commune_office" if area.level == "commune" else "province_office"
-        return make_api_user("area_staff", factories.organisation(kind=kind, bank_bin=None, area=area))
+        return make_api_user(
+            "area_staff", factories.organisation(kind=kind, bank_bin=None, area=area)
+        )
 
     return make
 
@@ -70,8 +74,12 @@ def body_for() -> Callable[..., dict[str, Any]]:
 
     def make(stall: Any, **overrides: Any) -> dict[str, Any]:
         body = {
-            "market_code": stall.market.code, "stall_code": stall.code, "display_name": "Nguyễn Thị Đào",
-            "phone": factories.phone(), "bank_bin": factories.VCB, "consent": True,
+            "market_code": stall.market.code,
+            "stall_code": stall.code,
+            "display_name": "Nguyễn Thị Đào",
+            "phone": factories.phone(),
+            "bank_bin": factories.VCB,
+            "consent": True,
         }
         body.update(overrides)
         body.setdefault("account_number", factories.account_number(body["bank_bin"]))

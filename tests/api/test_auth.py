@@ -23,7 +23,9 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
     return body
 
 
-@pytest.mark.parametrize("header", [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer m4_not-a-real-token"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer m4_not-a-real-token"]
+)
 def test_missing_or_bad_token_is_401_with_challenge(client, header):
     headers = {"Authorization": header} if header else {}
     response = client.get("/api/v1/markets", headers=headers)
@@ -47,7 +49,9 @@ def test_token_of_deactivated_user_is_401(client, partner, session):
 
 def test_only_the_hash_is_stored_and_use_is_recorded(client, partner, session):
     token = session.query(ApiToken).filter_by(user_id=partner.user.id).one()
-    assert token.token_hash == hash_secret(partner.secret) and partner.secret not in token.token_hash
+    assert (
+        token.token_hash == hash_secret(partner.secret) and partner.secret not in token.token_hash
+    )
     assert partner.secret.startswith(token.prefix) and token.last_used_at is None
     assert client.get("/api/v1/markets", headers=partner.headers).status_code == 200
     session.refresh(token)
@@ -63,7 +67,9 @@ def test_wrong_role_is_403(client, partner, make_api_user):
 
 def test_rate_limit_answers_429_with_retry_after(app, client, partner):
     app.config["API_RATE_LIMIT_PER_MINUTE"] = 3
-    statuses = [client.get("/api/v1/markets", headers=partner.headers).status_code for _ in range(4)]
+    statuses = [
+        client.get("/api/v1/markets", headers=partner.headers).status_code for _ in range(4)
+    ]
     assert statuses == [200, 200, 200, 429]
     response = client.get("/api/v1/markets", headers=partner.headers)
     assert_problem(response, 429, "rate_limited")
@@ -95,7 +101,9 @@ def test_docs_and_openapi_need_no_token(client):
         assert asset.status_code == 200
 
 
-def test_read_cache_serves_repeats_and_never_outlives_a_change(app, client, partner, stall, body_for, session):
+def test_read_cache_serves_repeats_and_never_outlives_a_change(
+    app, client, partner, stall, body_for, session
+):
     app.config["API_READ_CACHE_SECONDS"] = 30
     first = client.get("/api/v1/vendors", headers=partner.headers)
     again = client.get("/api/v1/vendors", headers=partner.headers)

@@ -45,7 +45,8 @@ class Contract:
         self.spec = spec
         self.converted = as_json_schema(spec)
         self.registry = Registry().with_resource(
-            SPEC_URI, Resource.from_contents(self.converted, default_specification=DRAFT202012))
+            SPEC_URI, Resource.from_contents(self.converted, default_specification=DRAFT202012)
+        )
         self.seen: set[tuple[str, str, int]] = set()
 
     def _template(self, path: str) -> str:
@@ -60,7 +61,9 @@ class Contract:
         template = self._template(path)
         operation = self.spec["paths"][template][method.lower()]
         status = response.status_code
-        documented = operation["responses"].get(str(status)) or operation["responses"].get("default")
+        documented = operation["responses"].get(str(status)) or operation["responses"].get(
+            "default"
+        )
         assert documented is not None, f"{method} {template} {status} is not documented"
         while "$ref" in documented:
             name = documented["$ref"].rsplit("/", 1)[-1]
@@ -76,11 +79,13 @@ class Contract:
             assert schema == {"type": "string", "format": "binary"} and response.data
             return None
         body = response.get_json(force=True)
-        validator = Draft202012Validator(as_json_schema(schema), registry=self.registry,
-                                         format_checker=FormatChecker())
+        validator = Draft202012Validator(
+            as_json_schema(schema), registry=self.registry, format_checker=FormatChecker()
+        )
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
         assert not errors, f"{method} {template} {status}: " + "; ".join(
-            f"{list(e.path)}: {e.message}" for e in errors[:5])
+            f"{list(e.path)}: {e.message}" for e in errors[:5]
+        )
         return body
 
 
@@ -92,11 +97,20 @@ def contract(client) -> Contract:
 def test_the_document_is_openapi_3_from_the_schemas(contract):
     spec = contract.spec
     assert spec["openapi"].startswith("3.") and spec["info"]["version"] == "v1"
-    assert {"/api/v1/markets", "/api/v1/markets/{code}/stalls", "/api/v1/vendors", "/api/v1/vendors/{vendor_id}",
-            "/api/v1/vendors/{vendor_id}/placard.pdf", "/api/v1/vendors/{vendor_id}/placard.png",
-            "/api/v1/imports", "/api/v1/stats"} <= set(spec["paths"])
+    assert {
+        "/api/v1/markets",
+        "/api/v1/markets/{code}/stalls",
+        "/api/v1/vendors",
+        "/api/v1/vendors/{vendor_id}",
+        "/api/v1/vendors/{vendor_id}/placard.pdf",
+        "/api/v1/vendors/{vendor_id}/placard.png",
+        "/api/v1/imports",
+        "/api/v1/stats",
+    } <= set(spec["paths"])
     create = spec["paths"]["/api/v1/vendors"]["post"]
-    body_schema = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    body_schema = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit(
+        "/", 1
+    )[-1]
     assert "consent" in spec["components"]["schemas"][body_schema]["required"]
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
@@ -111,38 +125,68 @@ def test_successful_responses_match_the_document(client, contract, partner, staf
     h = partner.headers
     check = contract.check
     check("GET", "/api/v1/markets", client.get("/api/v1/markets", headers=h))
-    check("GET", f"/api/v1/markets/{market.code}/stalls", client.get(f"/api/v1/markets/{market.code}/stalls",
-                                                                      headers=h))
-    created = check("POST", "/api/v1/vendors",
-                    client.post("/api/v1/vendors", headers=h, json=body_for(stall, partner_reference="R1")))
+    check(
+        "GET",
+        f"/api/v1/markets/{market.code}/stalls",
+        client.get(f"/api/v1/markets/{market.code}/stalls", headers=h),
+    )
+    created = check(
+        "POST",
+        "/api/v1/vendors",
+        client.post("/api/v1/vendors", headers=h, json=body_for(stall, partner_reference="R1")),
+    )
     url = f"/api/v1/vendors/{created['id']}"
     check("GET", "/api/v1/vendors", client.get("/api/v1/vendors?page_size=5", headers=h))
     check("GET", url + "/placard.pdf", client.get(url + "/placard.pdf", headers=h))
     check("GET", url + "/placard.png", client.get(url + "/placard.png", headers=h))
     check("GET", url, client.get(url, headers=h))
-    check("PATCH", url, client.patch(url, headers=h, json={"phone": "0912 999 001", "holder_name": "NGUYEN T DAO"}))
+    check(
+        "PATCH",
+        url,
+        client.patch(url, headers=h, json={"phone": "0912 999 001", "holder_name": "NGUYEN T DAO"}),
+    )
     check("DELETE", url, client.delete(url, headers=h))
     staff = staff_for(home)
-    check("GET", "/api/v1/stats", client.get(f"/api/v1/stats?area=2025/commune/{home.code}",
-                                             headers=staff.headers))
+    check(
+        "GET",
+        "/api/v1/stats",
+        client.get(f"/api/v1/stats?area=2025/commune/{home.code}", headers=staff.headers),
+    )
     assert {status for _, _, status in contract.seen} == {200, 201, 204}
 
 
-def test_error_responses_match_the_document(client, contract, partner, other_partner, make_api_user,
-                                            body_for):
+def test_error_responses_match_the_document(
+    client, contract, partner, other_partner, make_api_user, body_for
+):
     stall = factories.stall()
     h = partner.headers
     check = contract.check
     check("GET", "/api/v1/markets", client.get("/api/v1/markets"))  # 401
     check("GET", "/api/v1/stats", client.get("/api/v1/stats", headers=h))  # 403
-    theirs = factories.registered_vendor(bank_bin=factories.AGRIBANK, org=other_partner.user.organisation)
-    check("GET", "/api/v1/vendors/1", client.get(f"/api/v1/vendors/{theirs.vendor.id}", headers=h))  # 404
+    theirs = factories.registered_vendor(
+        bank_bin=factories.AGRIBANK, org=other_partner.user.organisation
+    )
+    check(
+        "GET", "/api/v1/vendors/1", client.get(f"/api/v1/vendors/{theirs.vendor.id}", headers=h)
+    )  # 404
     body = body_for(stall)
     client.post("/api/v1/vendors", headers=h, json=body)
-    check("POST", "/api/v1/vendors", client.post("/api/v1/vendors", headers=h,  # 409 duplicate + extensions
-                                                 json={**body_for(factories.stall()),
-                                                       "account_number": body["account_number"]}))
-    check("POST", "/api/v1/vendors", client.post("/api/v1/vendors", headers=h, json={"phone": 1}))  # 422
-    check("POST", "/api/v1/vendors", client.post("/api/v1/vendors", headers=h, json=body_for(stall, phone="1")))
+    check(
+        "POST",
+        "/api/v1/vendors",
+        client.post(
+            "/api/v1/vendors",
+            headers=h,  # 409 duplicate + extensions
+            json={**body_for(factories.stall()), "account_number": body["account_number"]},
+        ),
+    )
+    check(
+        "POST", "/api/v1/vendors", client.post("/api/v1/vendors", headers=h, json={"phone": 1})
+    )  # 422
+    check(
+        "POST",
+        "/api/v1/vendors",
+        client.post("/api/v1/vendors", headers=h, json=body_for(stall, phone="1")),
+    )
     check("GET", "/api/v1/vendors", client.get("/api/v1/vendors?page=-1", headers=h))
     assert {status for _, _, status in contract.seen} == {401, 403, 404, 409, 422}

@@ -24,16 +24,25 @@ def test_site_pages_keep_their_html_errors(client):
 
 
 def test_invalid_json_is_400_and_wrong_shape_422(client, partner):
-    response = client.post("/api/v1/vendors", headers={**partner.headers, "Content-Type": "application/json"},
-                           data=b'{"market_code": ')
+    response = client.post(
+        "/api/v1/vendors",
+        headers={**partner.headers, "Content-Type": "application/json"},
+        data=b'{"market_code": ',
+    )
     assert_problem(response, 400, "invalid_json")
     body = assert_problem(client.post("/api/v1/vendors", headers=partner.headers, json=[1, 2]), 422)
     assert body["errors"][0]["field"] == "_schema"
 
 
 def test_schema_errors_list_every_field(client, partner):
-    body = assert_problem(client.post("/api/v1/vendors", headers=partner.headers,
-                                      json={"display_name": 5, "phone": "0912", "surprise": True}), 422)
+    body = assert_problem(
+        client.post(
+            "/api/v1/vendors",
+            headers=partner.headers,
+            json={"display_name": 5, "phone": "0912", "surprise": True},
+        ),
+        422,
+    )
     fields = {error["field"]: error["code"] for error in body["errors"]}
     assert fields["surprise"] == "unknown_field"
     assert fields["market_code"] == "required" and fields["consent"] == "required"
@@ -42,14 +51,23 @@ def test_schema_errors_list_every_field(client, partner):
 
 @pytest.mark.parametrize("value", ["Sạp\x001", "\ud800", "a\x07b"])
 def test_text_postgres_cannot_store_is_refused_not_crashed(client, partner, stall, body_for, value):
-    response = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall, stall_code=value))
+    response = client.post(
+        "/api/v1/vendors", headers=partner.headers, json=body_for(stall, stall_code=value)
+    )
     body = assert_problem(response, 422)
     assert [e["field"] for e in body["errors"]] == ["stall_code"]
 
 
-@pytest.mark.parametrize("url", ["/api/v1/vendors?page=0", "/api/v1/vendors?page_size=10000",
-                                 "/api/v1/vendors?q=%00", "/api/v1/vendors?active=maybe",
-                                 "/api/v1/vendors?phone=12"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/vendors?page=0",
+        "/api/v1/vendors?page_size=10000",
+        "/api/v1/vendors?q=%00",
+        "/api/v1/vendors?active=maybe",
+        "/api/v1/vendors?phone=12",
+    ],
+)
 def test_bad_query_arguments_are_422(client, partner, url):
     assert_problem(client.get(url, headers=partner.headers), 422)
 

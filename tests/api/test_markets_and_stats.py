@@ -17,25 +17,43 @@ def test_markets_are_those_in_scope(client, make_api_user):
     body = client.get("/api/v1/markets?page_size=200", headers=local_partner.headers).get_json()
     codes = [item["code"] for item in body["items"]]
     assert codes == [inside.code] and body["total"] == 1
-    assert body["items"][0]["commune"] == {"scheme": "2025", "level": "commune", "code": home.code,
-                                           "name": "Xã Ngãi Giao"}
-    assert_problem(client.get(f"/api/v1/markets/{outside.code}/stalls", headers=local_partner.headers), 404)
+    assert body["items"][0]["commune"] == {
+        "scheme": "2025",
+        "level": "commune",
+        "code": home.code,
+        "name": "Xã Ngãi Giao",
+    }
+    assert_problem(
+        client.get(f"/api/v1/markets/{outside.code}/stalls", headers=local_partner.headers), 404
+    )
 
 
 def test_stalls_show_occupancy_and_only_visible_vendors(client, partner, other_partner, session):
     market = factories.market()
     free, mine, theirs = (factories.stall(market, code=f"Sạp {n}") for n in (1, 2, 10))
     own = factories.registered_vendor(mine, org=partner.user.organisation)
-    factories.registered_vendor(theirs, bank_bin=factories.AGRIBANK, org=other_partner.user.organisation)
+    factories.registered_vendor(
+        theirs, bank_bin=factories.AGRIBANK, org=other_partner.user.organisation
+    )
     set_stall_status(mine, ACCEPTING, reason="placard_posted")
-    items = client.get(f"/api/v1/markets/{market.code}/stalls", headers=partner.headers).get_json()["items"]
+    items = client.get(f"/api/v1/markets/{market.code}/stalls", headers=partner.headers).get_json()[
+        "items"
+    ]
     assert [(s["code"], s["occupied"], s["vendor_id"]) for s in items] == [
-        ("Sạp 1", False, None), ("Sạp 2", True, own.vendor.id), ("Sạp 10", True, None)]
+        ("Sạp 1", False, None),
+        ("Sạp 2", True, own.vendor.id),
+        ("Sạp 10", True, None),
+    ]
     assert items[1]["status"] == ACCEPTING and items[0]["status"] is None
-    vacant = client.get(f"/api/v1/markets/{market.code}/stalls?vacant=true", headers=partner.headers)
+    vacant = client.get(
+        f"/api/v1/markets/{market.code}/stalls?vacant=true", headers=partner.headers
+    )
     assert [s["id"] for s in vacant.get_json()["items"]] == [free.id]
-    by_code = client.get(f"/api/v1/markets/{market.code}/stalls", query_string={"stall_code": "SẠP  10"},
-                         headers=partner.headers)
+    by_code = client.get(
+        f"/api/v1/markets/{market.code}/stalls",
+        query_string={"stall_code": "SẠP  10"},
+        headers=partner.headers,
+    )
     assert [s["code"] for s in by_code.get_json()["items"]] == ["Sạp 10"]
 
 
@@ -60,9 +78,14 @@ def test_stats_refuse_areas_outside_scope_and_bad_input(client, staff_for):
     factories.market(area=home)
     factories.market(area=elsewhere)
     staff = staff_for(home)
-    assert_problem(client.get(f"/api/v1/stats?area=2025/commune/{elsewhere.code}", headers=staff.headers),
-                   404, "area_not_found")
-    problem = assert_problem(client.get("/api/v1/stats?area=2025/commune/00000", headers=staff.headers), 422)
+    assert_problem(
+        client.get(f"/api/v1/stats?area=2025/commune/{elsewhere.code}", headers=staff.headers),
+        404,
+        "area_not_found",
+    )
+    problem = assert_problem(
+        client.get("/api/v1/stats?area=2025/commune/00000", headers=staff.headers), 422
+    )
     assert problem["errors"][0]["code"] == "unknown_area"
     assert_problem(client.get("/api/v1/stats?area=commune:1", headers=staff.headers), 422)
     assert_problem(client.get("/api/v1/stats?date=2999-01-01", headers=staff.headers), 422)

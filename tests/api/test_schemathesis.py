@@ -20,8 +20,13 @@ from market4.markets.status import set_stall_status
 from tests import factories
 
 CHECKS = [not_a_server_error, response_schema_conformance]
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @pytest.fixture

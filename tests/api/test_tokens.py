@@ -56,13 +56,19 @@ def test_page_shows_the_secret_once_and_revokes(client, session):
     assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
     html = created.get_data(as_text=True)
     secret = re.search(r"m4_[A-Za-z0-9_-]{43}", html).group(0)
-    assert client.get("/api/v1/markets", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client.get("/api/v1/markets", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
     listing = client.get("/khoa-api/").get_data(as_text=True)
     assert secret not in listing and secret[:10] in listing and "CRM chi nhánh" in listing
     token = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
     revoked = client.post(f"/khoa-api/{token.id}/thu-hoi", follow_redirects=True)
     assert revoked.status_code == 200 and "Đã thu hồi" in revoked.get_data(as_text=True)
-    assert client.get("/api/v1/markets", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/markets", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
 
 
 def test_page_refuses_an_empty_name_next_to_the_field(client):
@@ -85,14 +91,18 @@ def test_signed_out_goes_to_sign_in(client):
 
 
 def test_cli_create_list_revoke(runner, session):
-    user = factories.user("area_staff", factories.organisation("commune_office", bank_bin=None,
-                                                               area=factories.commune()))
+    user = factories.user(
+        "area_staff",
+        factories.organisation("commune_office", bank_bin=None, area=factories.commune()),
+    )
     created = runner.invoke(args=["tokens", "create", "--email", user.email, "--name", "Báo cáo"])
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("m4_")
     listed = runner.invoke(args=["tokens", "list", "--email", user.email])
-    assert secret[:10] in listed.output and secret not in listed.output and "active" in listed.output
+    assert (
+        secret[:10] in listed.output and secret not in listed.output and "active" in listed.output
+    )
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
     revoked = runner.invoke(args=["tokens", "revoke", str(token_id)])
     assert revoked.exit_code == 0 and "Revoked" in revoked.output

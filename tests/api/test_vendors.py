@@ -20,28 +20,50 @@ def test_register_a_vendor(client, partner, stall, body_for, session):
     created = response.get_json()
     assert response.headers["Location"].endswith(f"/api/v1/vendors/{created['id']}")
     assert created["bank_style_name"] == "NGUYEN THI DAO" and created["phone"].startswith("+84")
-    assert created["stall"] == {"id": stall.id, "code": stall.code, "market_code": stall.market.code,
-                                "market_name": stall.market.name}
+    assert created["stall"] == {
+        "id": stall.id,
+        "code": stall.code,
+        "market_code": stall.market.code,
+        "market_name": stall.market.name,
+    }
     [account] = created["accounts"]
-    assert account["account_number"] == body["account_number"] and account["partner_reference"] == "CRM-1"
+    assert (
+        account["account_number"] == body["account_number"]
+        and account["partner_reference"] == "CRM-1"
+    )
     assert account["verified_at"] is not None  # a bank vouches for accounts at its own bank
     assert created["warnings"] == []
 
 
 def test_every_invalid_field_is_listed(client, partner, stall, body_for):
     body = body_for(stall, phone="912345678", account_number="9.70422E+15", consent=False)
-    problem = assert_problem(client.post("/api/v1/vendors", headers=partner.headers, json=body), 422)
+    problem = assert_problem(
+        client.post("/api/v1/vendors", headers=partner.headers, json=body), 422
+    )
     codes = {error["field"]: error["code"] for error in problem["errors"]}
-    assert codes == {"phone": "phone_leading_zero_lost", "account_number": "account_number_scientific",
-                     "consent": "consent_required"}
+    assert codes == {
+        "phone": "phone_leading_zero_lost",
+        "account_number": "account_number_scientific",
+        "consent": "consent_required",
+    }
 
 
 def test_unknown_market_and_stall_are_field_errors(client, partner, stall, body_for):
-    problem = assert_problem(client.post("/api/v1/vendors", headers=partner.headers,
-                                         json=body_for(stall, market_code="NO-SUCH")), 422)
+    problem = assert_problem(
+        client.post(
+            "/api/v1/vendors", headers=partner.headers, json=body_for(stall, market_code="NO-SUCH")
+        ),
+        422,
+    )
     assert [e["code"] for e in problem["errors"]] == ["unknown_market"]
-    problem = assert_problem(client.post("/api/v1/vendors", headers=partner.headers,
-                                         json=body_for(stall, stall_code="Sạp 999999")), 422)
+    problem = assert_problem(
+        client.post(
+            "/api/v1/vendors",
+            headers=partner.headers,
+            json=body_for(stall, stall_code="Sạp 999999"),
+        ),
+        422,
+    )
     assert [e["code"] for e in problem["errors"]] == ["unknown_stall"]
 
 
@@ -51,27 +73,43 @@ def test_duplicate_account_is_409_apart_from_invalid(client, partner, body_for, 
     assert client.post("/api/v1/vendors", headers=partner.headers, json=body).status_code == 201
     second = factories.stall(first.market)
     again = {**body_for(second), "account_number": body["account_number"]}
-    problem = assert_problem(client.post("/api/v1/vendors", headers=partner.headers, json=again), 409)
-    existing = session.scalar(select(PaymentAccount.id).where(PaymentAccount.account_number == body["account_number"]))
+    problem = assert_problem(
+        client.post("/api/v1/vendors", headers=partner.headers, json=again), 409
+    )
+    existing = session.scalar(
+        select(PaymentAccount.id).where(PaymentAccount.account_number == body["account_number"])
+    )
     assert problem["object_ids"] == [existing] and problem["errors"][0]["field"] == "account_number"
 
 
-def test_occupied_stall_is_409_and_only_an_admin_replaces(client, partner, make_api_user, stall, body_for):
+def test_occupied_stall_is_409_and_only_an_admin_replaces(
+    client, partner, make_api_user, stall, body_for
+):
     first = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall))
     assert first.status_code == 201 and first.get_json()["outcome"] == "registered"
     occupied = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall))
     assert_problem(occupied, 409, "stall_occupied")
     assert "vendor_id" not in occupied.get_json()  # nothing about who trades there
-    assert_problem(client.post("/api/v1/vendors", headers=partner.headers,
-                               json=body_for(stall, replace_occupant=True)), 403, "bank_no_occupancy")
+    assert_problem(
+        client.post(
+            "/api/v1/vendors", headers=partner.headers, json=body_for(stall, replace_occupant=True)
+        ),
+        403,
+        "bank_no_occupancy",
+    )
     admin = make_api_user("admin", factories.organisation(kind="operator", bank_bin=None))
-    replaced = client.post("/api/v1/vendors", headers=admin.headers, json=body_for(stall, replace_occupant=True))
+    replaced = client.post(
+        "/api/v1/vendors", headers=admin.headers, json=body_for(stall, replace_occupant=True)
+    )
     assert replaced.status_code == 201
 
 
 def test_another_banks_bin_is_403(client, partner, stall, body_for):
-    response = client.post("/api/v1/vendors", headers=partner.headers,
-                           json=body_for(stall, bank_bin=factories.AGRIBANK))
+    response = client.post(
+        "/api/v1/vendors",
+        headers=partner.headers,
+        json=body_for(stall, bank_bin=factories.AGRIBANK),
+    )
     assert_problem(response, 403, "other_bank")
 
 
@@ -79,7 +117,10 @@ def test_bank_bin_defaults_to_the_partners_bank(client, partner, stall, body_for
     body = body_for(stall)
     del body["bank_bin"]
     response = client.post("/api/v1/vendors", headers=partner.headers, json=body)
-    assert response.status_code == 201 and response.get_json()["accounts"][0]["bank_bin"] == factories.VCB
+    assert (
+        response.status_code == 201
+        and response.get_json()["accounts"][0]["bank_bin"] == factories.VCB
+    )
 
 
 def test_idempotency_key_replays_the_first_answer(client, partner, stall, body_for, session):
@@ -105,22 +146,36 @@ def test_refusals_are_not_stored_for_replay(client, partner, stall, body_for):
 
 def test_keys_belong_to_their_user(client, partner, make_api_user, stall, body_for):
     other = make_api_user("bank_partner", partner.user.organisation)
-    assert client.post("/api/v1/vendors", headers={**partner.headers, "Idempotency-Key": "k"},
-                       json=body_for(stall)).status_code == 201
-    response = client.post("/api/v1/vendors", headers={**other.headers, "Idempotency-Key": "k"},
-                           json=body_for(factories.stall()))
+    assert (
+        client.post(
+            "/api/v1/vendors",
+            headers={**partner.headers, "Idempotency-Key": "k"},
+            json=body_for(stall),
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        "/api/v1/vendors",
+        headers={**other.headers, "Idempotency-Key": "k"},
+        json=body_for(factories.stall()),
+    )
     assert response.status_code == 201 and "Idempotent-Replayed" not in response.headers
 
 
 def test_bad_idempotency_key_is_422(client, partner, stall, body_for):
-    response = client.post("/api/v1/vendors", headers={**partner.headers, "Idempotency-Key": "x" * 256},
-                           json=body_for(stall))
+    response = client.post(
+        "/api/v1/vendors",
+        headers={**partner.headers, "Idempotency-Key": "x" * 256},
+        json=body_for(stall),
+    )
     assert_problem(response, 422, "invalid_idempotency_key")
 
 
 def test_list_shows_only_the_partners_own_vendors(client, partner, other_partner, stall, body_for):
     mine = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).get_json()
-    theirs = factories.registered_vendor(bank_bin=factories.AGRIBANK, org=other_partner.user.organisation)
+    theirs = factories.registered_vendor(
+        bank_bin=factories.AGRIBANK, org=other_partner.user.organisation
+    )
     listed = client.get("/api/v1/vendors?page_size=200", headers=partner.headers).get_json()
     ids = [item["id"] for item in listed["items"]]
     assert mine["id"] in ids and theirs.vendor.id not in ids
@@ -129,17 +184,38 @@ def test_list_shows_only_the_partners_own_vendors(client, partner, other_partner
 
 def test_list_filters_and_pages(client, partner, body_for):
     market = factories.market()
-    created = [client.post("/api/v1/vendors", headers=partner.headers,
-                           json=body_for(factories.stall(market), partner_reference=f"ref-{n}",
-                                         display_name=f"Trần Văn Bé {n}")).get_json() for n in range(3)]
-    page = client.get(f"/api/v1/vendors?market={market.code}&page_size=2", headers=partner.headers).get_json()
+    created = [
+        client.post(
+            "/api/v1/vendors",
+            headers=partner.headers,
+            json=body_for(
+                factories.stall(market),
+                partner_reference=f"ref-{n}",
+                display_name=f"Trần Văn Bé {n}",
+            ),
+        ).get_json()
+        for n in range(3)
+    ]
+    page = client.get(
+        f"/api/v1/vendors?market={market.code}&page_size=2", headers=partner.headers
+    ).get_json()
     assert page["total"] == 3 and len(page["items"]) == 2
-    assert [item["id"] for item in page["items"]] == [created[2]["id"], created[1]["id"]]  # newest first
-    second = client.get(f"/api/v1/vendors?market={market.code}&page_size=2&page=2", headers=partner.headers)
+    assert [item["id"] for item in page["items"]] == [
+        created[2]["id"],
+        created[1]["id"],
+    ]  # newest first
+    second = client.get(
+        f"/api/v1/vendors?market={market.code}&page_size=2&page=2", headers=partner.headers
+    )
     assert [item["id"] for item in second.get_json()["items"]] == [created[0]["id"]]
 
     def ids(query: str) -> list[int]:
-        return [v["id"] for v in client.get(f"/api/v1/vendors?{query}", headers=partner.headers).get_json()["items"]]
+        return [
+            v["id"]
+            for v in client.get(f"/api/v1/vendors?{query}", headers=partner.headers).get_json()[
+                "items"
+            ]
+        ]
 
     assert ids("partner_reference=ref-1") == [created[1]["id"]]
     assert ids("q=tran van be 2") == [created[2]["id"]]  # diacritics and case ignored
@@ -149,7 +225,9 @@ def test_list_filters_and_pages(client, partner, body_for):
 
 
 def test_cross_partner_access_answers_404(client, partner, other_partner):
-    theirs = factories.registered_vendor(bank_bin=factories.AGRIBANK, org=other_partner.user.organisation)
+    theirs = factories.registered_vendor(
+        bank_bin=factories.AGRIBANK, org=other_partner.user.organisation
+    )
     url = f"/api/v1/vendors/{theirs.vendor.id}"
     assert client.get(url, headers=other_partner.headers).status_code == 200
     assert_problem(client.get(url, headers=partner.headers), 404)
@@ -160,41 +238,66 @@ def test_cross_partner_access_answers_404(client, partner, other_partner):
 
 
 def test_change_account_supersedes_printed_placards(client, partner, stall, body_for):
-    created = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).get_json()
+    created = client.post(
+        "/api/v1/vendors", headers=partner.headers, json=body_for(stall)
+    ).get_json()
     url = f"/api/v1/vendors/{created['id']}"
     pdf = client.get(url + "/placard.pdf", headers=partner.headers)
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200
+        and pdf.mimetype == "application/pdf"
+        and pdf.data.startswith(b"%PDF")
+    )
     png = client.get(url + "/placard.png", headers=partner.headers)
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     serial = client.get(url, headers=partner.headers).get_json()["placard"]["serial"]
-    changed = client.patch(url, headers=partner.headers, json={"account_number": factories.account_number()})
+    changed = client.patch(
+        url, headers=partner.headers, json={"account_number": factories.account_number()}
+    )
     assert changed.status_code == 200
     result = changed.get_json()
     assert result["superseded_placards"] == [serial] and result["placard"] is None
     assert "account_number" in result["changed"]
-    assert_problem(client.get(url + "/placard.png", headers=partner.headers), 404, "no_live_placard")
+    assert_problem(
+        client.get(url + "/placard.png", headers=partner.headers), 404, "no_live_placard"
+    )
 
 
 def test_fetching_the_placard_twice_keeps_the_posted_serial(client, partner, stall, body_for):
-    created = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).get_json()
+    created = client.post(
+        "/api/v1/vendors", headers=partner.headers, json=body_for(stall)
+    ).get_json()
     url = f"/api/v1/vendors/{created['id']}"
     first = client.get(url + "/placard.pdf", headers=partner.headers)
     serial = client.get(url, headers=partner.headers).get_json()["placard"]["serial"]
     second = client.get(url + "/placard.pdf", headers=partner.headers)
     assert second.status_code == 200 and second.data.startswith(b"%PDF")
-    assert serial in first.headers["Content-Disposition"] and serial in second.headers["Content-Disposition"]
+    assert (
+        serial in first.headers["Content-Disposition"]
+        and serial in second.headers["Content-Disposition"]
+    )
     assert client.get(url, headers=partner.headers).get_json()["placard"]["serial"] == serial
 
 
 def test_patch_refuses_invalid_values(client, partner, stall, body_for):
-    created = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).get_json()
-    problem = assert_problem(client.patch(f"/api/v1/vendors/{created['id']}", headers=partner.headers,
-                                          json={"phone": "01234567890"}), 422)
+    created = client.post(
+        "/api/v1/vendors", headers=partner.headers, json=body_for(stall)
+    ).get_json()
+    problem = assert_problem(
+        client.patch(
+            f"/api/v1/vendors/{created['id']}",
+            headers=partner.headers,
+            json={"phone": "01234567890"},
+        ),
+        422,
+    )
     assert problem["errors"][0]["code"] == "phone_old_format"
 
 
 def test_delete_closes_the_account(client, partner, stall, body_for):
-    created = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).get_json()
+    created = client.post(
+        "/api/v1/vendors", headers=partner.headers, json=body_for(stall)
+    ).get_json()
     url = f"/api/v1/vendors/{created['id']}"
     response = client.delete(url + "?reason=Ngừng kinh doanh", headers=partner.headers)
     assert response.status_code == 204 and response.data == b""

@@ -66,7 +66,12 @@ def test_division_types_per_level(units):
         types[(unit.scheme, unit.level)][unit.division_type] += 1
     # Six cities, not five: Huế became centrally run on 2025-01-01, before the reform.
     assert types[(SCHEME_2008, "province")] == {"Tỉnh": 57, "Thành phố": 6}
-    assert types[(SCHEME_2008, "district")] == {"Huyện": 508, "Thành phố": 87, "Thị xã": 52, "Quận": 49}
+    assert types[(SCHEME_2008, "district")] == {
+        "Huyện": 508,
+        "Thành phố": 87,
+        "Thị xã": 52,
+        "Quận": 49,
+    }
     assert types[(SCHEME_2008, "commune")] == {"Xã": 7_692, "Phường": 1_726, "Thị trấn": 617}
     # Published figures for the reform: 28 provinces + 6 cities; 2,621 xã, 687 phường, 13 đặc khu.
     assert types[(SCHEME_2025, "province")] == {"Tỉnh": 28, "Thành phố": 6}
@@ -80,7 +85,9 @@ def test_unit_identity_is_unique(units):
 
 def test_codes_are_zero_padded_strings(units):
     widths = {"province": 2, "district": 3, "commune": 5}
-    bad = [unit for unit in units if not (unit.code.isdigit() and len(unit.code) == widths[unit.level])]
+    bad = [
+        unit for unit in units if not (unit.code.isdigit() and len(unit.code) == widths[unit.level])
+    ]
     assert bad == []
 
 
@@ -110,7 +117,10 @@ def test_names_are_clean_nfc(units):
 
 def test_full_name_restores_the_official_name():
     assert get_unit(SCHEME_2008, "district", "760").full_name == "Quận 1"
-    assert get_unit(SCHEME_2008, "province", BA_RIA_VUNG_TAU_2008).full_name == "Tỉnh Bà Rịa - Vũng Tàu"
+    assert (
+        get_unit(SCHEME_2008, "province", BA_RIA_VUNG_TAU_2008).full_name
+        == "Tỉnh Bà Rịa - Vũng Tàu"
+    )
     assert get_unit(SCHEME_2025, "province", HCMC_2025).full_name == "Thành phố Hồ Chí Minh"
     # The source spells this one "Thành Phố Bắc Kạn"; the prefix is normalised.
     bac_kan = [u for u in iter_units(SCHEME_2008, "district") if u.name == "Bắc Kạn"]
@@ -130,7 +140,11 @@ def test_chau_duc_district_and_its_communes():
     district = get_unit(SCHEME_2008, "district", CHAU_DUC_2008)
     assert district.full_name == "Huyện Châu Đức"
     assert district.parent_code == BA_RIA_VUNG_TAU_2008
-    communes = {u.code: u.full_name for u in iter_units(SCHEME_2008, "commune") if u.parent_code == CHAU_DUC_2008}
+    communes = {
+        u.code: u.full_name
+        for u in iter_units(SCHEME_2008, "commune")
+        if u.parent_code == CHAU_DUC_2008
+    }
     assert communes == {
         "26574": "Xã Bàu Chinh",
         "26575": "Thị trấn Ngãi Giao",
@@ -152,7 +166,9 @@ def test_chau_duc_district_and_its_communes():
 
 
 def test_chau_duc_communes_became_six_hcmc_communes(lineage, by_key):
-    chau_duc = {u.code for u in iter_units(SCHEME_2008, "commune") if u.parent_code == CHAU_DUC_2008}
+    chau_duc = {
+        u.code for u in iter_units(SCHEME_2008, "commune") if u.parent_code == CHAU_DUC_2008
+    }
     rows = [row for row in lineage if row.old_level == "commune" and row.old_code in chau_duc]
     # None of them was split: one default successor each.
     assert sorted(row.old_code for row in rows) == sorted(chau_duc)
@@ -175,11 +191,17 @@ def test_chau_duc_communes_became_six_hcmc_communes(lineage, by_key):
 def test_lineage_endpoints_exist(lineage, by_key):
     assert [row for row in lineage if row.old_key not in by_key or row.new_key not in by_key] == []
     kinds = Counter((row.old_level, row.new_level) for row in lineage)
-    assert kinds == {("province", "province"): 63, ("district", "commune"): 5, ("commune", "commune"): 10_597}
+    assert kinds == {
+        ("province", "province"): 63,
+        ("district", "commune"): 5,
+        ("commune", "commune"): 10_597,
+    }
 
 
 def test_every_old_commune_has_exactly_one_default_successor(lineage):
-    defaults = Counter(row.old_code for row in lineage if row.old_level == "commune" and row.is_default)
+    defaults = Counter(
+        row.old_code for row in lineage if row.old_level == "commune" and row.is_default
+    )
     old_communes = {u.code for u in iter_units(SCHEME_2008, "commune")}
     assert set(defaults) == old_communes
     assert set(defaults.values()) == {1}
@@ -223,7 +245,9 @@ def test_commune_lineage_agrees_with_province_lineage(lineage, by_key):
     for row in lineage:
         if row.old_level == "province":
             continue
-        assert by_key[row.new_key].parent_code == new_province_of[old_province(by_key[row.old_key])], row
+        assert (
+            by_key[row.new_key].parent_code == new_province_of[old_province(by_key[row.old_key])]
+        ), row
 
 
 def test_known_lag_provinces_still_listed_as_tinh():
@@ -265,6 +289,19 @@ def test_units_for_provinces_rejects_unknown_codes():
 
 def test_csv_headers_are_as_documented():
     with data.UNITS_FILE.open(encoding="utf-8", newline="") as handle:
-        assert next(csv.reader(handle)) == ["scheme", "level", "code", "name", "division_type", "parent_code"]
+        assert next(csv.reader(handle)) == [
+            "scheme",
+            "level",
+            "code",
+            "name",
+            "division_type",
+            "parent_code",
+        ]
     with data.LINEAGE_FILE.open(encoding="utf-8", newline="") as handle:
-        assert next(csv.reader(handle)) == ["old_level", "old_code", "new_level", "new_code", "is_default"]
+        assert next(csv.reader(handle)) == [
+            "old_level",
+            "old_code",
+            "new_level",
+            "new_code",
+            "is_default",
+        ]

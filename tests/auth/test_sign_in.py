@@ -18,8 +18,13 @@ def user(session):
     organisation = Organisation(kind="operator", name="Vận hành")
     session.add(organisation)
     session.flush()
-    return services.create_user(email="Lan@Example.vn", name="Nguyễn Thị Lan", role="admin",
-                                password=PASSWORD, organisation=organisation)
+    return services.create_user(
+        email="Lan@Example.vn",
+        name="Nguyễn Thị Lan",
+        role="admin",
+        password=PASSWORD,
+        organisation=organisation,
+    )
 
 
 def sign_in(client, email, password):
@@ -56,19 +61,28 @@ def test_repeated_failures_are_rate_limited(client, user, session):
 
 
 def test_open_redirect_after_sign_in_is_ignored(client, user):
-    response = client.post("/dang-nhap?next=https://evil.example/", data={
-        "email": "lan@example.vn", "password": PASSWORD})
+    response = client.post(
+        "/dang-nhap?next=https://evil.example/",
+        data={"email": "lan@example.vn", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_change_password(client, user):
     sign_in(client, "lan@example.vn", PASSWORD)
-    short = client.post("/mat-khau", data={"current_password": PASSWORD, "new_password": "short",
-                                            "confirm": "short"})
+    short = client.post(
+        "/mat-khau",
+        data={"current_password": PASSWORD, "new_password": "short", "confirm": "short"},
+    )
     assert "ít nhất 10" in short.get_data(as_text=True)
-    response = client.post("/mat-khau", data={"current_password": PASSWORD,
-                                               "new_password": "a much longer one",
-                                               "confirm": "a much longer one"})
+    response = client.post(
+        "/mat-khau",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a much longer one",
+            "confirm": "a much longer one",
+        },
+    )
     assert response.status_code == 302
     client.post("/dang-xuat")
     assert sign_in(client, "lan@example.vn", "a much longer one").status_code == 302
@@ -92,8 +106,13 @@ def test_session_cookie_flags(app, client, user):
 def test_secure_cookie_outside_development(tmp_path):
     from market4 import create_app
 
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 32,
-                      "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x" * 32,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
@@ -106,13 +125,33 @@ def test_csrf_is_enforced_on_forms(database_url, user):
 
 
 def test_users_create_command(runner, session):
-    result = runner.invoke(args=["users", "create", "--email", "root@market4.vn", "--role", "admin",
-                                 "--password", "a long enough secret"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "root@market4.vn",
+            "--role",
+            "admin",
+            "--password",
+            "a long enough secret",
+        ]
+    )
     assert result.exit_code == 0, result.output
     created = session.scalar(select(User).where(User.email == "root@market4.vn"))
     assert created.role == "admin"
-    refused = runner.invoke(args=["users", "create", "--email", "root@market4.vn", "--role", "admin",
-                                  "--password", "a long enough secret"])
+    refused = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "root@market4.vn",
+            "--role",
+            "admin",
+            "--password",
+            "a long enough secret",
+        ]
+    )
     assert refused.exit_code == 2
     assert re.search(r"email: .*đã có tài khoản", refused.output)
 

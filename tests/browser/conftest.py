@@ -24,8 +24,14 @@ from market4.extensions import db
 
 CHROMIUM = os.environ.get("MARKET4_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
@@ -33,7 +39,9 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 @pytest.fixture(scope="session")
 def browser(request):
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        _unavailable(request, f"browser tests skipped: {CHROMIUM} not found (Debian package chromium)")
+        _unavailable(
+            request, f"browser tests skipped: {CHROMIUM} not found (Debian package chromium)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -65,8 +73,9 @@ def live_app(tmp_path_factory) -> Iterator:
     from market4.demo.seed import seed
 
     path = tmp_path_factory.mktemp("live") / "market4.db"
-    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}",
-                      "WTF_CSRF_ENABLED": True})
+    app = create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}", "WTF_CSRF_ENABLED": True}
+    )
     with app.app_context():
         upgrade()
         sync_banks()
@@ -82,9 +91,12 @@ def live_app(tmp_path_factory) -> Iterator:
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="vi-VN",
-                                  viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
+    context = browser.new_context(
+        base_url=live_server,
+        locale="vi-VN",
+        viewport={"width": 1280, "height": 900},
+        accept_downloads=True,
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -93,9 +105,14 @@ def page(browser, live_server):
 
 @pytest.fixture
 def phone_page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="vi-VN",
-                                  viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, accept_downloads=True)
+    context = browser.new_context(
+        base_url=live_server,
+        locale="vi-VN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

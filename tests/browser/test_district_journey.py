@@ -26,10 +26,15 @@ def a_registered_stall_not_yet_accepting(live_app) -> Stall:
     with live_app.app_context():
         market = db.session.scalar(select(Market).where(Market.code == "CD-NGAIGIAO"))
         candidates = db.session.scalars(
-            select(Stall).join(Occupancy, Occupancy.stall_id == Stall.id)
+            select(Stall)
+            .join(Occupancy, Occupancy.stall_id == Stall.id)
             .join(PaymentAccount, PaymentAccount.vendor_id == Occupancy.vendor_id)
-            .where(Stall.market_id == market.id, Occupancy.ended_on.is_(None),
-                   PaymentAccount.is_on_placard, PaymentAccount.status == "active")
+            .where(
+                Stall.market_id == market.id,
+                Occupancy.ended_on.is_(None),
+                PaymentAccount.is_on_placard,
+                PaymentAccount.status == "active",
+            )
             .order_by(Stall.id)
         )
         for stall in candidates:
@@ -40,11 +45,17 @@ def a_registered_stall_not_yet_accepting(live_app) -> Stall:
 
 
 def test_verification_moves_the_district_rate_and_xlsx_export(
-        browser, live_server, live_app, sign_in, screenshot):
-    officer = browser.new_context(base_url=live_server, locale="vi-VN",
-                                  viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    manager = browser.new_context(base_url=live_server, locale="vi-VN",
-                                  viewport={"width": 390, "height": 844}, is_mobile=True)
+    browser, live_server, live_app, sign_in, screenshot
+):
+    officer = browser.new_context(
+        base_url=live_server,
+        locale="vi-VN",
+        viewport={"width": 1280, "height": 900},
+        accept_downloads=True,
+    )
+    manager = browser.new_context(
+        base_url=live_server, locale="vi-VN", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
     try:
         district = officer.new_page()
         sign_in(district, "huyenchauduc")
@@ -61,8 +72,10 @@ def test_verification_moves_the_district_rate_and_xlsx_export(
         screenshot(aisle, "manager-test-payment-recorded")
         with live_app.app_context():
             latest = db.session.scalars(
-                select(StallStatusChange).where(StallStatusChange.stall_id == stall.id)
-                .order_by(StallStatusChange.id.desc())).first()
+                select(StallStatusChange)
+                .where(StallStatusChange.stall_id == stall.id)
+                .order_by(StallStatusChange.id.desc())
+            ).first()
             assert latest.status == "accepting" and latest.reason == "test_payment_ok"
 
         district.reload()
@@ -73,8 +86,12 @@ def test_verification_moves_the_district_rate_and_xlsx_export(
         with district.expect_download() as download_info:
             district.get_by_role("link", name=re.compile(r"\.xlsx")).first.click()
         workbook = load_workbook(io.BytesIO(download_info.value.path().read_bytes()))
-        cells = [cell for row in workbook.worksheets[0].iter_rows(values_only=True)
-                 for cell in row if isinstance(cell, int)]
+        cells = [
+            cell
+            for row in workbook.worksheets[0].iter_rows(values_only=True)
+            for cell in row
+            if isinstance(cell, int)
+        ]
         assert after_accepting in cells and total in cells
     finally:
         officer.close()

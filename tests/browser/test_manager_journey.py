@@ -12,10 +12,13 @@ from market4.markets.models import Stall
 from market4.placards.services import live_placard
 
 
-def test_manager_records_visits_and_prints_a_stall_placard(page, phone_page, sign_in, screenshot, live_server,
-                                                         live_app):
+def test_manager_records_visits_and_prints_a_stall_placard(
+    page, phone_page, sign_in, screenshot, live_server, live_app
+):
     sign_in(page, "quanlycho")
-    page.get_by_role("navigation", name="Điều hướng chính").get_by_role("link", name="Chợ và sạp").click()
+    page.get_by_role("navigation", name="Điều hướng chính").get_by_role(
+        "link", name="Chợ và sạp"
+    ).click()
     page.get_by_role("link", name="Chợ Ngãi Giao", exact=True).click()
     page.wait_for_url(re.compile(r"/cho/CD-NGAIGIAO$"))
     assert page.get_by_role("heading", name="Chợ Ngãi Giao").is_visible()
@@ -33,7 +36,10 @@ def test_manager_records_visits_and_prints_a_stall_placard(page, phone_page, sig
     page.get_by_role("button", name="Đã chuyển thử thành công").click()
     assert "Đã ghi nhận “Đã chuyển thử thành công”" in page.locator(".flash-success").inner_text()
     visits = page.get_by_role("region", name="Các lần kiểm tra")
-    assert "Đã chuyển thử thành công" in visits.inner_text() and "Đã dán bảng mã QR" in visits.inner_text()
+    assert (
+        "Đã chuyển thử thành công" in visits.inner_text()
+        and "Đã dán bảng mã QR" in visits.inner_text()
+    )
     screenshot(page, "manager-stall")
 
     sign_in(phone_page, "quanlycho")

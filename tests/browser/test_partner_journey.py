@@ -25,13 +25,16 @@ NAME = "Nguyễn Thị Bích Thủy"
 def occupant_of(live_app, market_code: str, stall_code: str):
     """The vendor at the stall, as the partner learns it from the person in front of them."""
     with live_app.app_context():
-        stall = db.session.scalar(select(Stall).join(Market).where(Market.code == market_code,
-                                                                   Stall.code == stall_code))
+        stall = db.session.scalar(
+            select(Stall).join(Market).where(Market.code == market_code, Stall.code == stall_code)
+        )
         vendor = current_occupant(stall)
         return vendor.display_name, "0" + vendor.phone_e164[3:]
 
 
-def test_partner_adds_the_account_of_the_vendor_at_a_stall(phone_page, sign_in, screenshot, live_app):
+def test_partner_adds_the_account_of_the_vendor_at_a_stall(
+    phone_page, sign_in, screenshot, live_app
+):
     page = phone_page
     sign_in(page, "agribank")
     page.get_by_role("link", name="Tiểu thương", exact=True).click()
@@ -48,7 +51,9 @@ def test_partner_adds_the_account_of_the_vendor_at_a_stall(phone_page, sign_in, 
     row = page.locator("tbody tr").filter(has=page.locator(".badge-warn")).first
     stall_code = row.locator("td").first.inner_text().strip()
     row.get_by_role("link", name=re.compile("Đăng ký tại sạp này")).click()
-    expect(page.get_by_role("heading", name="Thêm tài khoản cho tiểu thương đang ở sạp")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Thêm tài khoản cho tiểu thương đang ở sạp")
+    ).to_be_visible()
     name, phone_number = occupant_of(live_app, "CD-KIMLONG", stall_code)
 
     # The bank is the partner's own and cannot be changed.
@@ -59,7 +64,9 @@ def test_partner_adds_the_account_of_the_vendor_at_a_stall(phone_page, sign_in, 
 
     # Typing the name fills the bank-style name in, folded by the server.
     page.get_by_label("Họ tên tiểu thương").press_sequentially(NAME, delay=30)
-    expect(page.get_by_label("Tên không dấu (như ngân hàng hiển thị)")).to_have_value("NGUYEN THI BICH THUY")
+    expect(page.get_by_label("Tên không dấu (như ngân hàng hiển thị)")).to_have_value(
+        "NGUYEN THI BICH THUY"
+    )
     # A live check shows a mistake next to its field before anything is sent.
     phone = page.get_by_label("Số điện thoại di động")
     phone.fill("899123456")

@@ -33,12 +33,29 @@ MANAGER = "quanlycho@demo.market4.vn"
 AGRIBANK = "agribank@demo.market4.vn"
 ADMIN = "admin@demo.market4.vn"
 ALL_CODES = {
-    "CD-NGAIGIAO", "CD-DEM-NGAIGIAO", "CD-KIMLONG", "CD-BINHGIA", "CD-SUOINGHE", "CD-XUANSON",
-    "CD-LANGLON", "CD-NGHIATHANH", "CD-DABAC", "CD-PHO-HUNGVUONG", "CD-BAUCHINH",
-    "CD-QUANGTHANH", "CD-SONBINH", "CD-XABANG", "CD-TTTM-NGAIGIAO",
+    "CD-NGAIGIAO",
+    "CD-DEM-NGAIGIAO",
+    "CD-KIMLONG",
+    "CD-BINHGIA",
+    "CD-SUOINGHE",
+    "CD-XUANSON",
+    "CD-LANGLON",
+    "CD-NGHIATHANH",
+    "CD-DABAC",
+    "CD-PHO-HUNGVUONG",
+    "CD-BAUCHINH",
+    "CD-QUANGTHANH",
+    "CD-SONBINH",
+    "CD-XABANG",
+    "CD-TTTM-NGAIGIAO",
 }
-NGAI_GIAO_CODES = {"CD-NGAIGIAO", "CD-DEM-NGAIGIAO", "CD-SUOINGHE", "CD-PHO-HUNGVUONG",
-                   "CD-TTTM-NGAIGIAO"}
+NGAI_GIAO_CODES = {
+    "CD-NGAIGIAO",
+    "CD-DEM-NGAIGIAO",
+    "CD-SUOINGHE",
+    "CD-PHO-HUNGVUONG",
+    "CD-TTTM-NGAIGIAO",
+}
 # The demo's status history ends on 20/11/2026; "today" is frozen just after it, so the
 # figures and the weekly series are the same whatever the machine's clock says.
 STORY_DAY = date(2026, 11, 23)
@@ -88,8 +105,15 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 def test_staff_without_an_area_see_an_empty_dashboard_not_everything(client, session):
     # The services refuse such a user, but an office can lose its area after the fact.
     office = Organisation(kind="commune_office", name="UBND xã chưa gán địa bàn")
-    session.add(User(email="lac@example.vn", name="Cán bộ chưa gán", role="area_staff",
-                     organisation=office, password_hash=generate_password_hash("correct horse battery")))
+    session.add(
+        User(
+            email="lac@example.vn",
+            name="Cán bộ chưa gán",
+            role="area_staff",
+            organisation=office,
+            password_hash=generate_password_hash("correct horse battery"),
+        )
+    )
     session.commit()
     client.post("/dang-nhap", data={"email": "lac@example.vn", "password": "correct horse battery"})
     for path in ("/tong-quan/", "/tong-quan/?sap_xep=ty_le&xa=1", "/tong-quan/xuat.xlsx"):
@@ -111,8 +135,13 @@ def test_province_and_district_staff_see_the_whole_district(client, demo):
         assert area in html
         assert set(codes_in(html)) == ALL_CODES and len(codes_in(html)) == 15
         # Default order: by name as a Vietnamese reader expects (Đá Bạc among the Ds).
-        assert codes_in(html)[:5] == ["CD-BAUCHINH", "CD-BINHGIA", "CD-DABAC",
-                                      "CD-DEM-NGAIGIAO", "CD-KIMLONG"]
+        assert codes_in(html)[:5] == [
+            "CD-BAUCHINH",
+            "CD-BINHGIA",
+            "CD-DABAC",
+            "CD-DEM-NGAIGIAO",
+            "CD-KIMLONG",
+        ]
         assert "<svg" in html and "<title id=" in html and "Bảng số liệu theo tuần" in html
         client.post("/dang-xuat")
 
@@ -157,7 +186,7 @@ def test_other_roles_see_their_scope(app, client, demo):
     sign_in(client, AGRIBANK)
     html = page(client)
     assert set(codes_in(html)) == ALL_CODES
-    banks = html[html.index('id="banks-heading"'):]
+    banks = html[html.index('id="banks-heading"') :]
     assert "Agribank" in banks and "Các ngân hàng, ví khác" in banks
     for other in ("Vietcombank", "BIDV", "VietinBank", "MoMo"):
         assert other not in banks
@@ -177,7 +206,9 @@ def test_filters_sorting_and_threshold(client, demo):
     # The sorted column's header links to the other direction, keeping the filters.
     html = page(client, "loai=traditional&sap_xep=qr&chieu=desc")
     assert 'aria-sort="descending"' in html
-    assert re.search(r'href="/tong-quan/\?[^"]*loai=traditional[^"]*sap_xep=qr&amp;chieu=asc"', html)
+    assert re.search(
+        r'href="/tong-quan/\?[^"]*loai=traditional[^"]*sap_xep=qr&amp;chieu=asc"', html
+    )
 
     # Kim Long is exactly 80% (168/210): it counts at 80%, not at 80.1%.
     assert "5/15 chợ đạt ngưỡng 80%" in page(client, "nguong=80")
@@ -190,9 +221,21 @@ def test_filters_sorting_and_threshold(client, demo):
     for spelling in ("2026-04-30", "30/04/2026"):
         html = page(client, f"ngay={spelling}")
         assert "0/1.420 tiểu thương — 0,0%" in html and "Số liệu ngày 30/04/2026" in html
-    for bad in ("ngay=31/02/2026", "ngay=01/01/2099", "nguong=abc", "nguong=0", "nguong=1e9",
-                "hang=7", "loai=<script>", "xa=abc", "xa=-1", "sap_xep=x", "chieu=up",
-                "ngay=%00", "nguong=%ff"):
+    for bad in (
+        "ngay=31/02/2026",
+        "ngay=01/01/2099",
+        "nguong=abc",
+        "nguong=0",
+        "nguong=1e9",
+        "hang=7",
+        "loai=<script>",
+        "xa=abc",
+        "xa=-1",
+        "sap_xep=x",
+        "chieu=up",
+        "ngay=%00",
+        "nguong=%ff",
+    ):
         response = client.get(f"/tong-quan/?{bad}")
         assert response.status_code == 200, bad
         html = response.get_data(as_text=True)
@@ -208,16 +251,24 @@ def test_weekly_trend_equals_acceptance_figures(app, demo, session):
     # two changes on one day (the later row wins), a change far in the future.
     stalls[0].closed_on = date(2026, 9, 15)
     for status in (ACCEPTING, NOT_ACCEPTING):
-        session.add(StallStatusChange(stall=stalls[1], status=status, reason="verified",
-                                      effective_on=date(2026, 10, 4)))
-    session.add(StallStatusChange(stall=stalls[2], status=ACCEPTING, reason="verified",
-                                  effective_on=date(2027, 1, 1)))
+        session.add(
+            StallStatusChange(
+                stall=stalls[1], status=status, reason="verified", effective_on=date(2026, 10, 4)
+            )
+        )
+    session.add(
+        StallStatusChange(
+            stall=stalls[2], status=ACCEPTING, reason="verified", effective_on=date(2027, 1, 1)
+        )
+    )
     session.flush()
 
     day = date(2026, 11, 23)
     ngai_giao = find_unit(SCHEME_2025, "commune", "26575")
-    for markets, area in ((select(Market), None),
-                          (select(Market).where(Market.commune_id == ngai_giao.id), ngai_giao)):
+    for markets, area in (
+        (select(Market), None),
+        (select(Market).where(Market.commune_id == ngai_giao.id), ngai_giao),
+    ):
         points = weekly_trend(markets, day)
         assert len(points) == 26 and points[-1].day == day
         assert all(p.day.weekday() == 6 for p in points[:-1])
@@ -225,25 +276,51 @@ def test_weekly_trend_equals_acceptance_figures(app, demo, session):
         for point in points:
             figures = acceptance_figures(on=point.day, area=area)
             assert (point.stalls_total, point.stalls_accepting) == (
-                figures.stalls_total, figures.stalls_accepting), point.day
+                figures.stalls_total,
+                figures.stalls_accepting,
+            ), point.day
     # A mid-week day ends the series on itself; the history before it is unchanged.
     wednesday = weekly_trend(select(Market), date(2026, 8, 5))
     assert wednesday[-1].day == date(2026, 8, 5)
-    assert wednesday[-1].stalls_accepting == acceptance_figures(on=date(2026, 8, 5)).stalls_accepting
+    assert (
+        wednesday[-1].stalls_accepting == acceptance_figures(on=date(2026, 8, 5)).stalls_accepting
+    )
 
 
 def test_csv_export(client, demo):
     sign_in(client, DISTRICT)
     response = client.get("/tong-quan/xuat.csv?sap_xep=ty_le&chieu=desc")
     assert response.headers["Content-Type"].startswith("text/csv")
-    assert response.headers["Content-Disposition"] == 'attachment; filename="tong-quan-2026-11-23.csv"'
+    assert (
+        response.headers["Content-Disposition"] == 'attachment; filename="tong-quan-2026-11-23.csv"'
+    )
     body, rows = csv_rows(client, "sap_xep=ty_le&chieu=desc")
     assert body.startswith(b"\xef\xbb\xbf")
-    assert rows[0] == ["Mã chợ", "Tên chợ", "Xã/phường", "Loại chợ", "Hạng", "Chợ 4.0", "Số sạp",
-                       "Số sạp chấp nhận TTKDTM", "Tỉ lệ (%)", "Đạt ngưỡng"]
+    assert rows[0] == [
+        "Mã chợ",
+        "Tên chợ",
+        "Xã/phường",
+        "Loại chợ",
+        "Hạng",
+        "Chợ 4.0",
+        "Số sạp",
+        "Số sạp chấp nhận TTKDTM",
+        "Tỉ lệ (%)",
+        "Đạt ngưỡng",
+    ]
     assert len(rows) == 1 + 15 + 1
-    assert rows[1] == ["CD-DEM-NGAIGIAO", "Chợ đêm Ngãi Giao", "Xã Ngãi Giao", "Chợ đêm", "3",
-                       "Có", "120", "120", "100.0", "Có"]
+    assert rows[1] == [
+        "CD-DEM-NGAIGIAO",
+        "Chợ đêm Ngãi Giao",
+        "Xã Ngãi Giao",
+        "Chợ đêm",
+        "3",
+        "Có",
+        "120",
+        "120",
+        "100.0",
+        "Có",
+    ]
     assert rows[-1][1] == "Tổng cộng (15 chợ)"
     assert rows[-1][5:] == ["10", "1420", "1066", "75.1", "5"]
     assert sum(int(row[7]) for row in rows[1:-1]) == 1066
@@ -255,7 +332,10 @@ def test_xlsx_export(client, demo):
     sign_in(client, PROVINCE)
     response = client.get("/tong-quan/xuat.xlsx?nguong=75")
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == 'attachment; filename="tong-quan-2026-11-23.xlsx"'
+    assert (
+        response.headers["Content-Disposition"]
+        == 'attachment; filename="tong-quan-2026-11-23.xlsx"'
+    )
     workbook = load_workbook(io.BytesIO(response.get_data()))
     table = workbook.worksheets[0]
     header = [cell.value for cell in table[1]]
@@ -291,12 +371,18 @@ def test_bank_breakdown_adds_up_and_no_account_number_leaks(client, demo, sessio
     for email in (ADMIN, AGRIBANK, PROVINCE):
         sign_in(client, email)
         html = page(client)
-        banks = html[html.index('id="banks-heading"'):]
-        shown = [int(n.replace(".", "")) for n in re.findall(r'<td class="num">([\d.]+)</td>', banks)]
+        banks = html[html.index('id="banks-heading"') :]
+        shown = [
+            int(n.replace(".", "")) for n in re.findall(r'<td class="num">([\d.]+)</td>', banks)
+        ]
         assert sum(shown[:-1]) == shown[-1] == 1066
         downloads = [client.get(f"/tong-quan/xuat.{ext}").get_data() for ext in ("csv", "xlsx")]
-        sheet_text = " ".join(str(cell.value) for sheet in load_workbook(io.BytesIO(downloads[1]))
-                              for row in sheet.iter_rows() for cell in row)
+        sheet_text = " ".join(
+            str(cell.value)
+            for sheet in load_workbook(io.BytesIO(downloads[1]))
+            for row in sheet.iter_rows()
+            for cell in row
+        )
         everything = html + downloads[0].decode("utf-8-sig") + sheet_text
         leaked = {number for number in numbers if number in everything}
         assert not leaked, (email, sorted(leaked)[:3])

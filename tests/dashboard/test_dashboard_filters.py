@@ -14,8 +14,9 @@ COMMUNES = {11, 12}
 
 
 def parse(**args: str) -> DashboardFilters:
-    return parse_filters(args, today=TODAY, default_threshold_percent=Decimal("80.0"),
-                         commune_ids=COMMUNES)
+    return parse_filters(
+        args, today=TODAY, default_threshold_percent=Decimal("80.0"), commune_ids=COMMUNES
+    )
 
 
 def test_no_arguments_mean_today_everything_by_name_at_the_default_threshold():
@@ -62,8 +63,14 @@ def test_choices_outside_the_lists_are_dropped_with_a_note():
     assert parse(xa="11").commune_id == 11
     assert parse(loai="night").kind == "night"
     assert parse(hang="3").market_class == 3
-    for args in ({"xa": "99"}, {"xa": "-1"}, {"loai": "mall"}, {"hang": "4"},
-                 {"sap_xep": "gia"}, {"chieu": "up"}):
+    for args in (
+        {"xa": "99"},
+        {"xa": "-1"},
+        {"loai": "mall"},
+        {"hang": "4"},
+        {"sap_xep": "gia"},
+        {"chieu": "up"},
+    ):
         filters = parse(**args)
         assert len(filters.notes) == 1, args
         assert (filters.commune_id, filters.kind, filters.market_class) == (None, None, None)
@@ -78,7 +85,14 @@ def test_sorting_defaults_and_header_links():
 
 
 def test_links_reproduce_the_filters():
-    filters = parse(ngay="2026-09-30", xa="12", loai="street", hang="1", nguong="72,5",
-                    sap_xep="qr", chieu="asc")
+    filters = parse(
+        ngay="2026-09-30",
+        xa="12",
+        loai="street",
+        hang="1",
+        nguong="72,5",
+        sap_xep="qr",
+        chieu="asc",
+    )
     again = parse(**filters.query_args())
     assert again == filters and not again.notes

@@ -28,7 +28,12 @@ def test_alias_file_only_names_known_bins():
 
 def test_by_bin():
     vcb = by_bin("970436")
-    assert (vcb.code, vcb.short_name, vcb.vietqr_status, vcb.kind) == ("VCB", "Vietcombank", "TRANSFER_SUPPORTED", "bank")
+    assert (vcb.code, vcb.short_name, vcb.vietqr_status, vcb.kind) == (
+        "VCB",
+        "Vietcombank",
+        "TRANSFER_SUPPORTED",
+        "bank",
+    )
     assert vcb.can_scan_vietqr and vcb.in_vietqr_lists
     assert by_bin("123456") is None
     assert by_bin(" 970415 ").short_name == "VietinBank"
@@ -36,7 +41,12 @@ def test_by_bin():
 
 @pytest.mark.parametrize(
     ("bank_bin", "kind"),
-    [("971025", "wallet"), ("970468", "finance_company"), ("546034", "digital_bank"), ("999888", "bank")],
+    [
+        ("971025", "wallet"),
+        ("970468", "finance_company"),
+        ("546034", "digital_bank"),
+        ("999888", "bank"),
+    ],
 )
 def test_kinds(bank_bin, kind):
     assert by_bin(bank_bin).kind == kind
@@ -48,7 +58,9 @@ def test_by_code_is_case_and_space_insensitive():
     assert by_code("NOPE") == []
 
 
-@pytest.mark.parametrize(("code", "preferred", "other"), [("CIMB", "422589", "970459"), ("MAFC", "977777", "970468")])
+@pytest.mark.parametrize(
+    ("code", "preferred", "other"), [("CIMB", "422589", "970459"), ("MAFC", "977777", "970468")]
+)
 def test_shared_codes_prefer_the_bin_in_vietqr_lists(code, preferred, other):
     assert [bank.bin for bank in by_code(code)] == [preferred, other]
     assert resolve(code).bin == preferred
@@ -90,13 +102,28 @@ def test_search_ranks_exact_matches_first():
 
 
 def test_search_by_bin_prefix_and_empty_query():
-    assert {bank.bin for bank in search("97046")} == {"970460", "970462", "970463", "970464", "970465", "970466", "970467", "970468"}
+    assert {bank.bin for bank in search("97046")} == {
+        "970460",
+        "970462",
+        "970463",
+        "970464",
+        "970465",
+        "970466",
+        "970467",
+        "970468",
+    }
     assert search("  ") == []
 
 
 @pytest.mark.parametrize(
     ("query", "expected_bin"),
-    [("970436", "970436"), ("VCB", "970436"), ("vietcombank", "970436"), ("BVB", "970438"), ("Hàng Hải", "970426")],
+    [
+        ("970436", "970436"),
+        ("VCB", "970436"),
+        ("vietcombank", "970436"),
+        ("BVB", "970438"),
+        ("Hàng Hải", "970426"),
+    ],
 )
 def test_resolve(query, expected_bin):
     assert resolve(query).bin == expected_bin

@@ -15,8 +15,17 @@ from market4.markets.models import Market, Stall
 from tests import factories as f
 
 PASSWORD = "mật khẩu đủ dài"
-HEADER = ["Mã chợ", "Mã sạp", "Tên tiểu thương", "Số điện thoại", "Ngân hàng", "Số tài khoản / số thẻ",
-          "Tên chủ tài khoản", "Ngành hàng", "Mã tham chiếu"]
+HEADER = [
+    "Mã chợ",
+    "Mã sạp",
+    "Tên tiểu thương",
+    "Số điện thoại",
+    "Ngân hàng",
+    "Số tài khoản / số thẻ",
+    "Tên chủ tài khoản",
+    "Ngành hàng",
+    "Mã tham chiếu",
+]
 
 
 @dataclass
@@ -28,19 +37,44 @@ class World:
 
     def row(self, index: int, **overrides: str) -> list[str]:
         """A valid row for stall ``index`` (0-based), as the template's columns."""
-        values = {"market": self.market.code, "stall": self.stalls[index].code,
-                  "name": f"Nguyễn Thị Đào {index}", "phone": f"0912{index:06d}", "bank": "",
-                  "account": f"190300{index:07d}", "holder": "", "category": "Rau củ", "ref": f"AGR-{index}"}
+        values = {
+            "market": self.market.code,
+            "stall": self.stalls[index].code,
+            "name": f"Nguyễn Thị Đào {index}",
+            "phone": f"0912{index:06d}",
+            "bank": "",
+            "account": f"190300{index:07d}",
+            "holder": "",
+            "category": "Rau củ",
+            "ref": f"AGR-{index}",
+        }
         values.update(overrides)
-        return [values[key] for key in ("market", "stall", "name", "phone", "bank", "account", "holder",
-                                        "category", "ref")]
+        return [
+            values[key]
+            for key in (
+                "market",
+                "stall",
+                "name",
+                "phone",
+                "bank",
+                "account",
+                "holder",
+                "category",
+                "ref",
+            )
+        ]
 
 
 @pytest.fixture
 def world(session) -> World:
     org = f.organisation(bank_bin=f.AGRIBANK, name="Agribank chi nhánh thử")
-    user = create_user(email="agr@test.market4.vn", name="Cán bộ Agribank", role="bank_partner",
-                       password=PASSWORD, organisation=org)
+    user = create_user(
+        email="agr@test.market4.vn",
+        name="Cán bộ Agribank",
+        role="bank_partner",
+        password=PASSWORD,
+        organisation=org,
+    )
     market = f.market(name="Chợ Thử")
     stalls = [f.stall(market, code=f"Sạp {n}") for n in range(1, 13)]
     return World(org, user, market, stalls)

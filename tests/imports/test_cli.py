@@ -21,8 +21,15 @@ def write(tmp_path, rows, name="ds.csv"):
 
 
 def test_valid_file_is_written_and_exits_0(runner, world, session, tmp_path):
-    result = runner.invoke(args=["vendors", "import", write(tmp_path, [world.row(0), world.row(1)]),
-                                 "--bank", f.AGRIBANK])
+    result = runner.invoke(
+        args=[
+            "vendors",
+            "import",
+            write(tmp_path, [world.row(0), world.row(1)]),
+            "--bank",
+            f.AGRIBANK,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "tạo mới 2" in result.output and "Đã ghi" in result.output
     assert vendors(session) == 2
@@ -30,7 +37,9 @@ def test_valid_file_is_written_and_exits_0(runner, world, session, tmp_path):
 
 def test_invalid_rows_are_listed_valid_rows_written_exit_1(runner, world, session, tmp_path):
     path = write(tmp_path, [world.row(0), world.row(1, phone="912345678")])
-    result = runner.invoke(args=["vendors", "import", path, "--bank", f.AGRIBANK, "--org", str(world.org.id)])
+    result = runner.invoke(
+        args=["vendors", "import", path, "--bank", f.AGRIBANK, "--org", str(world.org.id)]
+    )
     assert result.exit_code == 1
     assert "dòng 3, cột Số điện thoại: Số điện thoại mất số 0" in result.output
     assert vendors(session) == 1
@@ -46,8 +55,18 @@ def test_strict_writes_nothing_when_a_row_is_bad(runner, world, session, tmp_pat
 
 def test_dry_run_and_report(runner, world, session, tmp_path):
     report = tmp_path / "ket-qua.xlsx"
-    result = runner.invoke(args=["vendors", "import", write(tmp_path, [world.row(0)]), "--bank", f.AGRIBANK,
-                                 "--dry-run", "--report", str(report)])
+    result = runner.invoke(
+        args=[
+            "vendors",
+            "import",
+            write(tmp_path, [world.row(0)]),
+            "--bank",
+            f.AGRIBANK,
+            "--dry-run",
+            "--report",
+            str(report),
+        ]
+    )
     assert result.exit_code == 0 and "--dry-run" in result.output
     assert vendors(session) == 0
     assert report.read_bytes().startswith(b"PK")
@@ -58,8 +77,17 @@ def test_unreadable_file_or_wrong_bank_exit_2_with_one_line(runner, world, sessi
     pdf.write_bytes(b"%PDF-1.4 ...")
     result = runner.invoke(args=["vendors", "import", str(pdf), "--bank", f.AGRIBANK])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
-    result = runner.invoke(args=["vendors", "import", write(tmp_path, [world.row(0)]), "--bank", f.VCB,
-                                 "--org", str(world.org.id)])
+    result = runner.invoke(
+        args=[
+            "vendors",
+            "import",
+            write(tmp_path, [world.row(0)]),
+            "--bank",
+            f.VCB,
+            "--org",
+            str(world.org.id),
+        ]
+    )
     assert result.exit_code == 2
     assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
 
@@ -73,7 +101,15 @@ def test_reimport_exits_0_and_creates_nothing(runner, world, session, tmp_path):
 
 
 def test_strict_writes_a_clean_file(runner, world, session, tmp_path):
-    result = runner.invoke(args=["vendors", "import", write(tmp_path, [world.row(0)]), "--bank", f.AGRIBANK,
-                                 "--strict"])
+    result = runner.invoke(
+        args=[
+            "vendors",
+            "import",
+            write(tmp_path, [world.row(0)]),
+            "--bank",
+            f.AGRIBANK,
+            "--strict",
+        ]
+    )
     assert result.exit_code == 0 and "Đã ghi" in result.output
     assert vendors(session) == 1

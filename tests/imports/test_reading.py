@@ -11,7 +11,17 @@ from market4.imports import reading
 from market4.imports.reading import ImportFileError, read_vendor_file
 from tests.imports.conftest import HEADER, cp1258, to_csv, xlsx
 
-ROW = ["CD-NGAIGIAO", "Sạp 1", "Nguyễn Thị Đào", "0912345678", "", "1903123456789", "", "Rau củ", "AGR-1"]
+ROW = [
+    "CD-NGAIGIAO",
+    "Sạp 1",
+    "Nguyễn Thị Đào",
+    "0912345678",
+    "",
+    "1903123456789",
+    "",
+    "Rau củ",
+    "AGR-1",
+]
 
 
 def only_row(sheet):
@@ -19,15 +29,18 @@ def only_row(sheet):
     return sheet.rows[0]
 
 
-@pytest.mark.parametrize(("content", "file_format"), [
-    (to_csv([ROW]).encode("utf-8"), "csv-utf-8"),
-    (b"\xef\xbb\xbf" + to_csv([ROW]).encode("utf-8"), "csv-utf-8-bom"),
-    (to_csv([ROW]).encode("utf-16"), "csv-utf-16"),  # with BOM, as Excel writes it
-    (to_csv([ROW], delimiter="\t").encode("utf-16-le"), "csv-utf-16"),  # without BOM
-    (to_csv([ROW], delimiter="\t").encode("utf-16"), "csv-utf-16"),  # Excel "Unicode Text"
-    (cp1258(to_csv([ROW])), "csv-windows-1258"),
-    (to_csv([ROW], delimiter=";").encode("utf-8"), "csv-utf-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "file_format"),
+    [
+        (to_csv([ROW]).encode("utf-8"), "csv-utf-8"),
+        (b"\xef\xbb\xbf" + to_csv([ROW]).encode("utf-8"), "csv-utf-8-bom"),
+        (to_csv([ROW]).encode("utf-16"), "csv-utf-16"),  # with BOM, as Excel writes it
+        (to_csv([ROW], delimiter="\t").encode("utf-16-le"), "csv-utf-16"),  # without BOM
+        (to_csv([ROW], delimiter="\t").encode("utf-16"), "csv-utf-16"),  # Excel "Unicode Text"
+        (cp1258(to_csv([ROW])), "csv-windows-1258"),
+        (to_csv([ROW], delimiter=";").encode("utf-8"), "csv-utf-8"),
+    ],
+)
 def test_every_accepted_encoding_reads_the_same_nfc_text(content, file_format):
     sheet = read_vendor_file(content, "ds.csv")
     assert sheet.file_format == file_format
@@ -42,7 +55,10 @@ def test_every_accepted_encoding_reads_the_same_nfc_text(content, file_format):
 def test_windows_1258_really_uses_combining_marks():
     raw = cp1258("Nguyễn")
     assert "\u0303" in raw.decode("cp1258")  # the fixture encodes like Windows does
-    assert read_vendor_file(cp1258(to_csv([ROW])), "x.csv").rows[0].values["display_name"] == "Nguyễn Thị Đào"
+    assert (
+        read_vendor_file(cp1258(to_csv([ROW])), "x.csv").rows[0].values["display_name"]
+        == "Nguyễn Thị Đào"
+    )
 
 
 def test_nfd_utf8_becomes_nfc():
@@ -53,7 +69,9 @@ def test_nfd_utf8_becomes_nfc():
 
 
 def test_xlsx_keeps_cell_types_so_excel_damage_can_be_explained():
-    content = xlsx([["CD-NGAIGIAO", 12, "Lê Văn Tám", 912345678, None, 9704229912345670000, None, None, None]])
+    content = xlsx(
+        [["CD-NGAIGIAO", 12, "Lê Văn Tám", 912345678, None, 9704229912345670000, None, None, None]]
+    )
     sheet = read_vendor_file(content, "ds.xlsx")
     assert sheet.file_format == "xlsx"
     row = only_row(sheet)
@@ -63,8 +81,18 @@ def test_xlsx_keeps_cell_types_so_excel_damage_can_be_explained():
 
 
 def test_headers_match_without_diacritics_case_spacing_or_in_english():
-    header = ["MA CHO", "  mã   sạp ", "Vendor name", "PHONE", "bank", "Account number", "holder name",
-              "Goods category", "Partner reference", "Ghi chú riêng"]
+    header = [
+        "MA CHO",
+        "  mã   sạp ",
+        "Vendor name",
+        "PHONE",
+        "bank",
+        "Account number",
+        "holder name",
+        "Goods category",
+        "Partner reference",
+        "Ghi chú riêng",
+    ]
     sheet = read_vendor_file(to_csv([ROW + ["x"]], header=header).encode(), "en.csv")
     assert set(sheet.columns) == set(reading.COLUMNS)
     assert sheet.ignored_headers == ("Ghi chú riêng",)
@@ -77,17 +105,20 @@ def test_blank_rows_are_skipped_and_rows_keep_their_spreadsheet_numbers():
     assert [row.row_number for row in sheet.rows] == [2, 4]
 
 
-@pytest.mark.parametrize(("content", "filename", "code"), [
-    (b"", "x.csv", "empty_file"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls", "unsupported_old_excel"),
-    (b"%PDF-1.7\n...", "a.pdf", "unsupported_pdf"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "a.png", "unsupported_image"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "a.jpg", "unsupported_image"),
-    (b"Ma cho,Ma sap\n\x81\x8a\x8d\x8e\x8f\x90\n", "x.csv", "unknown_encoding"),
-    (to_csv([ROW], header=["Tên", "Số điện thoại"]).encode(), "x.csv", "missing_columns"),
-    (to_csv([]).encode(), "x.csv", "no_rows"),
-    (b"\x00\x01\x02\x03binary\x00\x00\x00\x00\x00\x00", "x.csv", "unsupported_type"),
-])
+@pytest.mark.parametrize(
+    ("content", "filename", "code"),
+    [
+        (b"", "x.csv", "empty_file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls", "unsupported_old_excel"),
+        (b"%PDF-1.7\n...", "a.pdf", "unsupported_pdf"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "a.png", "unsupported_image"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "a.jpg", "unsupported_image"),
+        (b"Ma cho,Ma sap\n\x81\x8a\x8d\x8e\x8f\x90\n", "x.csv", "unknown_encoding"),
+        (to_csv([ROW], header=["Tên", "Số điện thoại"]).encode(), "x.csv", "missing_columns"),
+        (to_csv([]).encode(), "x.csv", "no_rows"),
+        (b"\x00\x01\x02\x03binary\x00\x00\x00\x00\x00\x00", "x.csv", "unsupported_type"),
+    ],
+)
 def test_refused_files_say_why(content, filename, code):
     with pytest.raises(ImportFileError) as refused:
         read_vendor_file(content, filename)

@@ -18,14 +18,22 @@ from tests.imports.conftest import to_csv, xlsx
 
 
 def counts(session) -> tuple[int, int, int]:
-    return tuple(session.scalar(select(func.count()).select_from(model)) for model in (Vendor, PaymentAccount,
-                                                                                      Occupancy))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Vendor, PaymentAccount, Occupancy)
+    )
 
 
 def run(world, rows, *, dry_run=True, content=None, filename="ds.csv"):
     data = content if content is not None else to_csv(rows).encode("utf-8")
-    return services.import_vendors(data, filename, bank_bin=f.AGRIBANK, organisation=world.org, actor=world.user,
-                                   dry_run=dry_run)
+    return services.import_vendors(
+        data,
+        filename,
+        bank_bin=f.AGRIBANK,
+        organisation=world.org,
+        actor=world.user,
+        dry_run=dry_run,
+    )
 
 
 def by_row(batch) -> dict[int, ImportRow]:
@@ -50,19 +58,38 @@ def test_preview_writes_nothing_then_commit_writes_every_valid_row(session, worl
     vendor = session.get(Vendor, row.vendor_id)
     account = session.get(PaymentAccount, row.payment_account_id)
     assert (vendor.display_name, vendor.bank_style_name, vendor.phone_e164) == (
-        "Nguyễn Thị Đào 0", "NGUYEN THI DAO 0", "+84912000000")
+        "Nguyễn Thị Đào 0",
+        "NGUYEN THI DAO 0",
+        "+84912000000",
+    )
     assert vendor.consent_at is not None and vendor.registered_by_org_id == world.org.id
-    assert (account.bank_bin, account.account_number, account.holder_name, account.partner_reference) == (
-        f.AGRIBANK, "1903000000000", "NGUYEN THI DAO 0", "AGR-0")
+    assert (
+        account.bank_bin,
+        account.account_number,
+        account.holder_name,
+        account.partner_reference,
+    ) == (f.AGRIBANK, "1903000000000", "NGUYEN THI DAO 0", "AGR-0")
     assert account.is_on_placard and account.verified_at is not None
     assert markets.current_occupant(world.stalls[0]) == vendor
     assert world.stalls[0].goods_category == "Rau củ"
-    audit = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Vendor",
-                                                     AuditEvent.object_id == str(vendor.id))).all()
+    audit = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "Vendor", AuditEvent.object_id == str(vendor.id)
+        )
+    ).all()
     assert [event.action for event in audit] == ["register"]
-    assert audit[0].after["import_batch_id"] == batch.id and audit[0].after["account_number"] == "…0000"
-    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.object_type == "ImportBatch", AuditEvent.action == "import")) == 1
+    assert (
+        audit[0].after["import_batch_id"] == batch.id
+        and audit[0].after["account_number"] == "…0000"
+    )
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.object_type == "ImportBatch", AuditEvent.action == "import")
+        )
+        == 1
+    )
 
 
 def test_reimport_of_the_same_file_creates_nothing(session, world):
@@ -80,15 +107,24 @@ def test_reimport_of_the_same_file_creates_nothing(session, world):
 
 def test_changed_details_become_updates_through_the_same_rules(session, world):
     run(world, [world.row(0), world.row(1)], dry_run=False)
-    batch = run(world, [world.row(0, name="Trần Thị Đào", phone="0987654321"),
-                        world.row(1, category="Thịt"),
-                        world.row(2)], dry_run=False)
+    batch = run(
+        world,
+        [
+            world.row(0, name="Trần Thị Đào", phone="0987654321"),
+            world.row(1, category="Thịt"),
+            world.row(2),
+        ],
+        dry_run=False,
+    )
     assert batch.status == "committed", batch.error
     rows = by_row(batch)
     assert [rows[n].outcome for n in (2, 3, 4)] == ["update", "update", "create"]
     vendor = session.get(Vendor, rows[2].vendor_id)
     assert (vendor.display_name, vendor.bank_style_name, vendor.phone_e164) == (
-        "Trần Thị Đào", "TRAN THI DAO", "+84987654321")
+        "Trần Thị Đào",
+        "TRAN THI DAO",
+        "+84987654321",
+    )
     assert world.stalls[1].goods_category == "Thịt"
 
 
@@ -100,32 +136,37 @@ def test_new_account_number_for_the_same_partner_reference_updates_the_account(s
     assert session.get(PaymentAccount, row.payment_account_id).account_number == "1903999999999"
 
 
-@pytest.mark.parametrize(("overrides", "column", "code"), [
-    ({"market": "KHONG-CO"}, "market_code", "unknown_market"),
-    ({"market": ""}, "market_code", "required"),
-    ({"stall": "Sạp 999"}, "stall_code", "unknown_stall"),
-    ({"stall": ""}, "stall_code", "required"),
-    ({"name": ""}, "display_name", "required"),
-    ({"name": "12345"}, "display_name", "name_without_letters"),
-    ({"phone": ""}, "phone", "required"),
-    ({"phone": "912345678"}, "phone", "phone_leading_zero_lost"),
-    ({"phone": "9.12E+08"}, "phone", "phone_scientific_notation"),
-    ({"phone": "01912345678"}, "phone", "phone_old_format"),
-    ({"phone": "02838123456"}, "phone", "phone_not_mobile"),
-    ({"phone": "+14155550123"}, "phone", "phone_not_vietnamese"),
-    ({"account": ""}, "account_number", "required"),
-    ({"account": "9.70E+15"}, "account_number", "account_number_scientific"),
-    ({"account": "9,70422E+15"}, "account_number", "account_number_scientific"),
-    ({"account": "1903123.0"}, "account_number", "account_number_decimal"),
-    ({"account": "19031234567890123456"}, "account_number", "account_number_too_long"),
-    ({"account": "1903-ÁB"}, "account_number", "account_number_invalid_chars"),
-    ({"bank": "Vietcombank"}, "bank", "other_bank"),
-    ({"bank": "970436"}, "bank", "other_bank"),
-    ({"bank": "Ngân hàng không có"}, "bank", "unknown_bank"),
-    ({"category": "Xe máy"}, "goods_category", "unknown_goods_category"),
-    ({"ref": "R" * 65}, "partner_reference", "invalid_length"),
-])
-def test_every_kind_of_bad_row_is_invalid_with_its_column_and_reason(session, world, overrides, column, code):
+@pytest.mark.parametrize(
+    ("overrides", "column", "code"),
+    [
+        ({"market": "KHONG-CO"}, "market_code", "unknown_market"),
+        ({"market": ""}, "market_code", "required"),
+        ({"stall": "Sạp 999"}, "stall_code", "unknown_stall"),
+        ({"stall": ""}, "stall_code", "required"),
+        ({"name": ""}, "display_name", "required"),
+        ({"name": "12345"}, "display_name", "name_without_letters"),
+        ({"phone": ""}, "phone", "required"),
+        ({"phone": "912345678"}, "phone", "phone_leading_zero_lost"),
+        ({"phone": "9.12E+08"}, "phone", "phone_scientific_notation"),
+        ({"phone": "01912345678"}, "phone", "phone_old_format"),
+        ({"phone": "02838123456"}, "phone", "phone_not_mobile"),
+        ({"phone": "+14155550123"}, "phone", "phone_not_vietnamese"),
+        ({"account": ""}, "account_number", "required"),
+        ({"account": "9.70E+15"}, "account_number", "account_number_scientific"),
+        ({"account": "9,70422E+15"}, "account_number", "account_number_scientific"),
+        ({"account": "1903123.0"}, "account_number", "account_number_decimal"),
+        ({"account": "19031234567890123456"}, "account_number", "account_number_too_long"),
+        ({"account": "1903-ÁB"}, "account_number", "account_number_invalid_chars"),
+        ({"bank": "Vietcombank"}, "bank", "other_bank"),
+        ({"bank": "970436"}, "bank", "other_bank"),
+        ({"bank": "Ngân hàng không có"}, "bank", "unknown_bank"),
+        ({"category": "Xe máy"}, "goods_category", "unknown_goods_category"),
+        ({"ref": "R" * 65}, "partner_reference", "invalid_length"),
+    ],
+)
+def test_every_kind_of_bad_row_is_invalid_with_its_column_and_reason(
+    session, world, overrides, column, code
+):
     batch = run(world, [world.row(0), world.row(1, **overrides)])
     good, bad = by_row(batch)[2], by_row(batch)[3]
     assert good.outcome == "create"
@@ -137,30 +178,55 @@ def test_every_kind_of_bad_row_is_invalid_with_its_column_and_reason(session, wo
 
 
 def test_bank_column_accepts_bin_napas_code_or_name_of_the_partners_bank(session, world):
-    batch = run(world, [world.row(0, bank="970405"), world.row(1, bank="Agribank"), world.row(2, bank="VBA")])
+    batch = run(
+        world,
+        [world.row(0, bank="970405"), world.row(1, bank="Agribank"), world.row(2, bank="VBA")],
+    )
     assert [row.outcome for row in batch.rows] == ["create", "create", "create"]
 
 
 def test_stall_rules_occupied_closed_and_claimed_twice(session, world):
     occupant = f.registered_vendor(world.stalls[0], org=world.org, bank_bin=f.AGRIBANK)
     markets.close_stall(world.stalls[1], actor=None)
-    batch = run(world, [world.row(0, account="1111111111111"), world.row(1), world.row(2),
-                        world.row(2, account="2222222222222", ref="AGR-X", phone="0912999999")])
+    batch = run(
+        world,
+        [
+            world.row(0, account="1111111111111"),
+            world.row(1),
+            world.row(2),
+            world.row(2, account="2222222222222", ref="AGR-X", phone="0912999999"),
+        ],
+    )
     rows = by_row(batch)
     # Someone else trades there: refused, without naming them (they may bank elsewhere).
-    assert codes(rows[2]) == {"stall_occupied"} and occupant.vendor.display_name not in rows[2].errors[0]["message"]
+    assert (
+        codes(rows[2]) == {"stall_occupied"}
+        and occupant.vendor.display_name not in rows[2].errors[0]["message"]
+    )
     assert codes(rows[3]) == {"stall_closed"}
     assert rows[4].outcome == "create"
     assert rows[5].outcome == "invalid" and codes(rows[5]) == {"stall_taken_in_file"}
 
 
 def test_duplicates_are_reported_apart_from_invalid_rows(session, world):
-    existing = f.registered_vendor(f.stall(world.market, code=f"Ki-ốt {f.next_number()}"), org=world.org, bank_bin=f.AGRIBANK,
-                                   account_number="5555555555555")
-    vendor_services.deactivate_registration(existing.account, organisation=world.org, actor=None, reason="đóng")
-    batch = run(world, [world.row(0), world.row(1, account=world.row(0)[5]),
-                        world.row(2, ref="AGR-0", account="3333333333333"),
-                        world.row(3, account="5555555555555")])
+    existing = f.registered_vendor(
+        f.stall(world.market, code=f"Ki-ốt {f.next_number()}"),
+        org=world.org,
+        bank_bin=f.AGRIBANK,
+        account_number="5555555555555",
+    )
+    vendor_services.deactivate_registration(
+        existing.account, organisation=world.org, actor=None, reason="đóng"
+    )
+    batch = run(
+        world,
+        [
+            world.row(0),
+            world.row(1, account=world.row(0)[5]),
+            world.row(2, ref="AGR-0", account="3333333333333"),
+            world.row(3, account="5555555555555"),
+        ],
+    )
     rows = by_row(batch)
     assert rows[2].outcome == "create"
     assert rows[3].outcome == "duplicate" and "dòng 2" in rows[3].errors[0]["message"]
@@ -176,7 +242,12 @@ def test_account_of_a_vendor_at_another_stall_is_not_moved_by_an_import(session,
 
 
 def test_warnings_never_block_a_row(session, world):
-    f.registered_vendor(f.stall(world.market, code=f"Ki-ốt {f.next_number()}"), org=world.org, bank_bin=f.AGRIBANK, phone="0912000000")
+    f.registered_vendor(
+        f.stall(world.market, code=f"Ki-ốt {f.next_number()}"),
+        org=world.org,
+        bank_bin=f.AGRIBANK,
+        phone="0912000000",
+    )
     batch = run(world, [world.row(0, holder="TRAN VAN KHAC")])
     row = batch.rows[0]
     assert row.outcome == "create"
@@ -186,11 +257,43 @@ def test_warnings_never_block_a_row(session, world):
 
 
 def test_excel_numeric_cells_are_explained(session, world):
-    content = xlsx([[world.market.code, "Sạp 1", "Lê Văn Tám", 912345678, None, 1903123456789, None, None, None],
-                    [world.market.code, "Sạp 2", "Lê Văn Chín", "0912345679", None, 9704229912345678000, None,
-                     None, None],
-                    [world.market.code, "Sạp 3", "Lê Văn Mười", "0912345680", None, "9704229912345670", None,
-                     None, None]])
+    content = xlsx(
+        [
+            [
+                world.market.code,
+                "Sạp 1",
+                "Lê Văn Tám",
+                912345678,
+                None,
+                1903123456789,
+                None,
+                None,
+                None,
+            ],
+            [
+                world.market.code,
+                "Sạp 2",
+                "Lê Văn Chín",
+                "0912345679",
+                None,
+                9704229912345678000,
+                None,
+                None,
+                None,
+            ],
+            [
+                world.market.code,
+                "Sạp 3",
+                "Lê Văn Mười",
+                "0912345680",
+                None,
+                "9704229912345670",
+                None,
+                None,
+                None,
+            ],
+        ]
+    )
     batch = run(world, [], content=content, filename="ds.xlsx")
     rows = by_row(batch)
     assert codes(rows[2]) == {"phone_leading_zero_lost"}
@@ -200,8 +303,14 @@ def test_excel_numeric_cells_are_explained(session, world):
 
 def test_bank_partner_cannot_import_for_another_bank(session, world):
     with pytest.raises(PermissionDenied):
-        services.import_vendors(to_csv([world.row(0)]).encode(), "x.csv", bank_bin=f.VCB,
-                                organisation=world.org, actor=world.user, dry_run=True)
+        services.import_vendors(
+            to_csv([world.row(0)]).encode(),
+            "x.csv",
+            bank_bin=f.VCB,
+            organisation=world.org,
+            actor=world.user,
+            dry_run=True,
+        )
     assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
 
 
@@ -214,8 +323,14 @@ def test_unreadable_file_stores_nothing(session, world):
 def test_markets_outside_the_users_scope_are_unknown(session, world):
     branch = f.organisation(bank_bin=f.AGRIBANK, area=f.commune("Xã khác"))
     partner = f.user("bank_partner", org=branch)
-    batch = services.import_vendors(to_csv([world.row(0)]).encode(), "x.csv", bank_bin=f.AGRIBANK,
-                                    organisation=branch, actor=partner, dry_run=True)
+    batch = services.import_vendors(
+        to_csv([world.row(0)]).encode(),
+        "x.csv",
+        bank_bin=f.AGRIBANK,
+        organisation=branch,
+        actor=partner,
+        dry_run=True,
+    )
     assert codes(batch.rows[0]) == {"unknown_market"}
 
 
@@ -224,17 +339,32 @@ def test_a_market_manager_never_imports_accounts(session, world):
     manager.markets.append(world.market)
     before = counts(session)
     with pytest.raises(PermissionDenied) as info:
-        services.import_vendors(to_csv([world.row(0)]).encode(), "x.csv", bank_bin=f.AGRIBANK,
-                                organisation=manager.organisation, actor=manager, dry_run=True)
+        services.import_vendors(
+            to_csv([world.row(0)]).encode(),
+            "x.csv",
+            bank_bin=f.AGRIBANK,
+            organisation=manager.organisation,
+            actor=manager,
+            dry_run=True,
+        )
     assert info.value.code == "manager_no_accounts" and counts(session) == before
 
 
-def test_failure_mid_commit_leaves_no_row_behind_and_keeps_the_batch_as_failed(session, world, monkeypatch):
+def test_failure_mid_commit_leaves_no_row_behind_and_keeps_the_batch_as_failed(
+    session, world, monkeypatch
+):
     run(world, [world.row(0), world.row(1)], dry_run=False)
     before = counts(session)
     audits = session.scalar(select(func.count()).select_from(AuditEvent))
-    batch = run(world, [world.row(0, name="Đổi Tên Một"), world.row(1, name="Đổi Tên Hai"),
-                        world.row(2), world.row(3)])
+    batch = run(
+        world,
+        [
+            world.row(0, name="Đổi Tên Một"),
+            world.row(1, name="Đổi Tên Hai"),
+            world.row(2),
+            world.row(3),
+        ],
+    )
     assert (batch.summary["update"], batch.summary["create"]) == (2, 2)
     real_update = vendor_services.update_registration
     calls = []
@@ -252,7 +382,9 @@ def test_failure_mid_commit_leaves_no_row_behind_and_keeps_the_batch_as_failed(s
     assert batch.status == "failed" and "ổ đĩa đầy" in batch.error
     assert counts(session) == before
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audits
-    assert {vendor.display_name for vendor in session.scalars(select(Vendor))} >= {"Nguyễn Thị Đào 0"}
+    assert {vendor.display_name for vendor in session.scalars(select(Vendor))} >= {
+        "Nguyễn Thị Đào 0"
+    }
     assert "Đổi Tên Một" not in {vendor.display_name for vendor in session.scalars(select(Vendor))}
     assert all(row.vendor_id is None for row in batch.rows if row.outcome == "create")
     assert markets.current_occupant(world.stalls[2]) is None
@@ -307,11 +439,25 @@ def test_ten_thousand_rows(session, world):
 
     from market4.markets.models import Stall
 
-    session.execute(insert(Stall), [{"market_id": world.market.id, "code": f"Sạp {i + 1}"}
-                                    for i in range(12, 10_000)])
+    session.execute(
+        insert(Stall),
+        [{"market_id": world.market.id, "code": f"Sạp {i + 1}"} for i in range(12, 10_000)],
+    )
     prefixes = ("090", "091", "093", "094", "096", "097", "098", "086", "088", "070")
-    rows = [[world.market.code, f"Sạp {i + 1}", f"Nguyễn Văn Số {i}", f"{prefixes[i % 10]}{i:07d}", "",
-             f"7{i:012d}", "", "Rau củ", f"AGR-{i}"] for i in range(10_000)]
+    rows = [
+        [
+            world.market.code,
+            f"Sạp {i + 1}",
+            f"Nguyễn Văn Số {i}",
+            f"{prefixes[i % 10]}{i:07d}",
+            "",
+            f"7{i:012d}",
+            "",
+            "Rau củ",
+            f"AGR-{i}",
+        ]
+        for i in range(10_000)
+    ]
     content = to_csv(rows).encode("utf-8")
     batch = run(world, [], content=content, dry_run=False)
     assert batch.status == "committed", batch.error
@@ -321,12 +467,19 @@ def test_ten_thousand_rows(session, world):
     assert (again.summary["unchanged"], again.summary["create"]) == (10_000, 0)
 
 
-def test_a_clash_with_a_concurrent_registration_fails_the_batch_cleanly(session, world, monkeypatch):
+def test_a_clash_with_a_concurrent_registration_fails_the_batch_cleanly(
+    session, world, monkeypatch
+):
     from market4.imports import planning
 
     batch = run(world, [world.row(0), world.row(1)])
     # The preview did not see it: someone registers row 2's account right before the commit.
-    f.registered_vendor(f.stall(world.market, code=f"Ki-ốt {f.next_number()}"), org=world.org, bank_bin=f.AGRIBANK, account_number="1903000000000")
+    f.registered_vendor(
+        f.stall(world.market, code=f"Ki-ốt {f.next_number()}"),
+        org=world.org,
+        bank_bin=f.AGRIBANK,
+        account_number="1903000000000",
+    )
     monkeypatch.setattr(planning.duplicates, "accounts_by_number", lambda bank_bin, numbers: {})
     before = counts(session)
     services.commit_batch(batch, organisation=world.org, actor=world.user)
@@ -334,32 +487,62 @@ def test_a_clash_with_a_concurrent_registration_fails_the_batch_cleanly(session,
     assert counts(session) == before
 
 
-def test_a_row_naming_the_stalls_occupant_adds_their_account_without_a_second_person(session, world):
-    occupant = f.registered_vendor(world.stalls[0], bank_bin="970418", account_number="12010000123456",
-                                   display_name="Phạm Thị Lan", phone="0912000100")
+def test_a_row_naming_the_stalls_occupant_adds_their_account_without_a_second_person(
+    session, world
+):
+    occupant = f.registered_vendor(
+        world.stalls[0],
+        bank_bin="970418",
+        account_number="12010000123456",
+        display_name="Phạm Thị Lan",
+        phone="0912000100",
+    )
     posted_account = occupant.account
     before = counts(session)
-    rows = [world.row(0, name="pham thi lan", phone="0912 000 100", category="Trái cây"),
-            world.row(1), world.row(0, name="Phạm Thị Lan", phone="0912000100", account="1903000009999",
-                                     ref="AGR-9", category="Trái cây")]
+    rows = [
+        world.row(0, name="pham thi lan", phone="0912 000 100", category="Trái cây"),
+        world.row(1),
+        world.row(
+            0,
+            name="Phạm Thị Lan",
+            phone="0912000100",
+            account="1903000009999",
+            ref="AGR-9",
+            category="Trái cây",
+        ),
+    ]
     preview = run(world, rows)
     outcomes = [row.outcome for row in sorted(preview.rows, key=lambda row: row.row_number)]
     assert outcomes == ["add_account", "create", "add_account"]
     assert preview.summary["add_account"] == 2 and counts(session) == before
     from market4.imports.report import report_lines
 
-    assert any("Sẽ thêm tài khoản cho tiểu thương đang ở sạp" in str(line) for line in report_lines(preview))
+    assert any(
+        "Sẽ thêm tài khoản cho tiểu thương đang ở sạp" in str(line)
+        for line in report_lines(preview)
+    )
 
     batch = run(world, rows, dry_run=False)
     assert batch.status == "committed", batch.error
-    assert counts(session) == (before[0] + 1, before[1] + 3, before[2] + 1)  # one person, three accounts
-    added = session.scalars(select(PaymentAccount).where(PaymentAccount.vendor_id == occupant.vendor.id,
-                                                         PaymentAccount.bank_bin == f.AGRIBANK)).all()
+    assert counts(session) == (
+        before[0] + 1,
+        before[1] + 3,
+        before[2] + 1,
+    )  # one person, three accounts
+    added = session.scalars(
+        select(PaymentAccount).where(
+            PaymentAccount.vendor_id == occupant.vendor.id, PaymentAccount.bank_bin == f.AGRIBANK
+        )
+    ).all()
     assert len(added) == 2 and not any(account.is_on_placard for account in added)
     assert posted_account.is_on_placard  # the stall's QR keeps paying the BIDV account
     assert world.stalls[0].goods_category == "Trái cây"
     again = run(world, rows, dry_run=False)
-    assert again.summary["unchanged"] == 3 and counts(session) == (before[0] + 1, before[1] + 3, before[2] + 1)
+    assert again.summary["unchanged"] == 3 and counts(session) == (
+        before[0] + 1,
+        before[1] + 3,
+        before[2] + 1,
+    )
 
 
 def test_account_numbers_break_no_bank_rule_per_row(session, world):
@@ -367,12 +550,19 @@ def test_account_numbers_break_no_bank_rule_per_row(session, world):
     rows = by_row(batch)
     assert codes(rows[2]) == {"account_number_letters_not_allowed"}
     assert codes(rows[3]) == {"account_number_length"}
-    assert "Agribank" in rows[3].errors[0]["message"] and rows[3].errors[0]["column"] == "account_number"
+    assert (
+        "Agribank" in rows[3].errors[0]["message"]
+        and rows[3].errors[0]["column"] == "account_number"
+    )
 
 
 def test_an_occupant_without_a_phone_gets_the_rows_phone(session, world):
-    occupant = f.registered_vendor(world.stalls[0], bank_bin="970418", account_number="12010000123457",
-                                   display_name="Đỗ Văn Hải")
+    occupant = f.registered_vendor(
+        world.stalls[0],
+        bank_bin="970418",
+        account_number="12010000123457",
+        display_name="Đỗ Văn Hải",
+    )
     occupant.vendor.phone_e164 = None
     session.flush()
     batch = run(world, [world.row(0, name="Đỗ Văn Hải", phone="0912000200")], dry_run=False)

@@ -15,7 +15,13 @@ from tests import factories as f
 from tests.imports.conftest import PASSWORD, to_csv
 
 
-def upload(client, content: bytes, filename: str = "ds.csv", consent: bool = True, bank_bin: str | None = None):
+def upload(
+    client,
+    content: bytes,
+    filename: str = "ds.csv",
+    consent: bool = True,
+    bank_bin: str | None = None,
+):
     data = {"file": (io.BytesIO(content), filename)}
     if consent:
         data["consent"] = "y"
@@ -32,8 +38,13 @@ def partner(client, world, sign_in):
 
 def test_signed_out_users_go_to_sign_in_and_other_roles_are_refused(client, world, session):
     assert client.get("/nhap-excel/").status_code == 302
-    manager = create_user(email="ql@test.market4.vn", name="QL", role="market_manager", password=PASSWORD,
-                          organisation=f.organisation(kind="market_board"))
+    manager = create_user(
+        email="ql@test.market4.vn",
+        name="QL",
+        role="market_manager",
+        password=PASSWORD,
+        organisation=f.organisation(kind="market_board"),
+    )
     client.post("/dang-nhap", data={"email": manager.email, "password": PASSWORD})
     assert client.get("/nhap-excel/").status_code == 403
     assert client.get("/nhap-excel/mau.xlsx").status_code == 403
@@ -56,7 +67,9 @@ def test_upload_preview_commit(partner, world, session):
     assert done.status_code == 200 and "Đã ghi vào hệ thống: 1" in done.text
     assert batch.status == "committed"
     assert session.scalar(select(func.count()).select_from(Vendor)) == 1
-    assert partner.post(f"/nhap-excel/{batch.id}/ghi", follow_redirects=True).status_code == 200  # flash, no 500
+    assert (
+        partner.post(f"/nhap-excel/{batch.id}/ghi", follow_redirects=True).status_code == 200
+    )  # flash, no 500
 
 
 def test_refused_file_is_explained_next_to_the_field(partner, world):
@@ -80,8 +93,13 @@ def test_another_organisations_batch_is_404(partner, world, client, session):
     upload(partner, to_csv([world.row(0)]).encode())
     batch = session.scalars(select(ImportBatch)).one()
     other_org = f.organisation(bank_bin=f.AGRIBANK, name="Agribank chi nhánh khác")
-    create_user(email="khac@test.market4.vn", name="Khác", role="bank_partner", password=PASSWORD,
-                organisation=other_org)
+    create_user(
+        email="khac@test.market4.vn",
+        name="Khác",
+        role="bank_partner",
+        password=PASSWORD,
+        organisation=other_org,
+    )
     client.post("/dang-xuat")
     client.post("/dang-nhap", data={"email": "khac@test.market4.vn", "password": PASSWORD})
     for url in (f"/nhap-excel/{batch.id}", f"/nhap-excel/{batch.id}/bao-cao.csv"):
@@ -92,8 +110,13 @@ def test_another_organisations_batch_is_404(partner, world, client, session):
 
 def test_admin_chooses_the_bank(client, world, session):
     operator = f.organisation(kind="operator", bank_bin=None)
-    create_user(email="admin@test.market4.vn", name="Quản trị", role="admin", password=PASSWORD,
-                organisation=operator)
+    create_user(
+        email="admin@test.market4.vn",
+        name="Quản trị",
+        role="admin",
+        password=PASSWORD,
+        organisation=operator,
+    )
     client.post("/dang-nhap", data={"email": "admin@test.market4.vn", "password": PASSWORD})
     assert upload(client, to_csv([world.row(0)]).encode()).status_code == 422  # no bank chosen
     assert upload(client, to_csv([world.row(0)]).encode(), bank_bin=f.AGRIBANK).status_code == 302
@@ -113,8 +136,12 @@ def test_templates_download(partner):
 
 
 def test_report_downloads(partner, world, session):
-    upload(partner, to_csv([world.row(0), world.row(1, account="9.70E+15"), world.row(2, name="=HYPERLINK(1)")])
-           .encode())
+    upload(
+        partner,
+        to_csv(
+            [world.row(0), world.row(1, account="9.70E+15"), world.row(2, name="=HYPERLINK(1)")]
+        ).encode(),
+    )
     batch = session.scalars(select(ImportBatch)).one()
     csv = partner.get(f"/nhap-excel/{batch.id}/bao-cao.csv")
     text = csv.data.decode("utf-8-sig")
@@ -132,5 +159,7 @@ def test_report_downloads(partner, world, session):
 def test_report_rows_without_messages_have_empty_cells(partner, world, session):
     upload(partner, to_csv([world.row(0)]).encode())
     batch = session.scalars(select(ImportBatch)).one()
-    line = partner.get(f"/nhap-excel/{batch.id}/bao-cao.csv").data.decode("utf-8-sig").splitlines()[1]
+    line = (
+        partner.get(f"/nhap-excel/{batch.id}/bao-cao.csv").data.decode("utf-8-sig").splitlines()[1]
+    )
     assert line.startswith("2,Sẽ tạo mới,,,,,")

@@ -24,8 +24,11 @@ def figures(market) -> tuple[int, int]:
 
 
 def last_reason(session, stall) -> str:
-    return session.scalars(select(StallStatusChange.reason).where(StallStatusChange.stall_id == stall.id)
-                           .order_by(StallStatusChange.id.desc())).first()
+    return session.scalars(
+        select(StallStatusChange.reason)
+        .where(StallStatusChange.stall_id == stall.id)
+        .order_by(StallStatusChange.id.desc())
+    ).first()
 
 
 def vendor_with_placard(stall=None):
@@ -36,11 +39,23 @@ def vendor_with_placard(stall=None):
 
 # --- stalls ----------------------------------------------------------------------------
 
+
 def test_create_stall_normalises_and_refuses_duplicate_codes(session):
     market = f.market()
-    stall = services.create_stall(market, unicodedata.normalize("NFD", " Sạp  1 "), zone="Nhà lồng A",
-                                  row="Dãy 1", goods_category="thit", actor=None)
-    assert (stall.code, stall.zone, stall.row, stall.goods_category) == ("Sạp 1", "Nhà lồng A", "Dãy 1", "Thịt")
+    stall = services.create_stall(
+        market,
+        unicodedata.normalize("NFD", " Sạp  1 "),
+        zone="Nhà lồng A",
+        row="Dãy 1",
+        goods_category="thit",
+        actor=None,
+    )
+    assert (stall.code, stall.zone, stall.row, stall.goods_category) == (
+        "Sạp 1",
+        "Nhà lồng A",
+        "Dãy 1",
+        "Thịt",
+    )
     assert stall.opened_on == today()
     for clash in ("SẠP 1", "sạp 1", unicodedata.normalize("NFD", "Sạp 1")):
         with pytest.raises(Conflict) as info:
@@ -92,7 +107,10 @@ def test_close_stall(session):
     assert stall.closed_on == today()
     assert result.occupancy.ended_on == today()
     assert placard.status == "superseded"
-    assert services.current_status(stall) == NOT_ACCEPTING and last_reason(session, stall) == "stall_closed"
+    assert (
+        services.current_status(stall) == NOT_ACCEPTING
+        and last_reason(session, stall) == "stall_closed"
+    )
     assert figures(stall.market) == (0, 0)  # a closed stall leaves the counts
     assert placards.needs_reprint(stall.market) == []
     with pytest.raises(Conflict):
@@ -101,16 +119,27 @@ def test_close_stall(session):
 
 def test_stalls_sort_naturally_by_zone_row_and_code(session):
     market = f.market()
-    for zone, code in [("Khu B", "Sạp 1"), ("Khu A", "Sạp 10"), ("Khu A", "Sạp 2"), (None, "Sạp 0"),
-                       ("khu a", "Sạp 3")]:
+    for zone, code in [
+        ("Khu B", "Sạp 1"),
+        ("Khu A", "Sạp 10"),
+        ("Khu A", "Sạp 2"),
+        (None, "Sạp 0"),
+        ("khu a", "Sạp 3"),
+    ]:
         f.stall(market, code, zone=zone)
     ordered = [(s.zone, s.code) for s in services.stalls_in_order(market)]
-    assert ordered == [("Khu A", "Sạp 2"), ("khu a", "Sạp 3"), ("Khu A", "Sạp 10"), ("Khu B", "Sạp 1"),
-                       (None, "Sạp 0")]
+    assert ordered == [
+        ("Khu A", "Sạp 2"),
+        ("khu a", "Sạp 3"),
+        ("Khu A", "Sạp 10"),
+        ("Khu B", "Sạp 1"),
+        (None, "Sạp 0"),
+    ]
     assert services.find_stall(market, "SẠP 10").code == "Sạp 10"
 
 
 # --- occupancy ---------------------------------------------------------------------------
+
 
 def test_assign_vendor_is_idempotent_and_refuses_an_occupied_stall(session):
     first = f.registered_vendor()
@@ -135,7 +164,9 @@ def test_move_vendor_vacates_one_stall_and_needs_a_placard_at_the_other(session)
     assert occupancy.stall_id == new.id and services.current_occupant(new) is result.vendor
     assert services.current_occupant(old) is None
     assert placard.status == "superseded"
-    assert services.current_status(old) == NOT_ACCEPTING and last_reason(session, old) == "vendor_left"
+    assert (
+        services.current_status(old) == NOT_ACCEPTING and last_reason(session, old) == "vendor_left"
+    )
     assert placards.needs_reprint(market) == [new]
     with pytest.raises(Conflict):
         services.move_vendor(result.vendor, old, new, actor=None)  # no longer at the old stall
@@ -152,6 +183,7 @@ def test_end_occupancy(session):
 
 # --- visits ----------------------------------------------------------------------------
 
+
 def test_placard_posted_needs_a_vendor_an_account_and_a_printed_placard(session):
     stall = f.stall()
     with pytest.raises(Conflict) as vacant:
@@ -161,8 +193,9 @@ def test_placard_posted_needs_a_vendor_an_account_and_a_printed_placard(session)
     with pytest.raises(Conflict) as unprinted:
         services.record_visit(stall, "placard_posted", actor=None)
     assert unprinted.value.code == "no_live_placard"
-    vendor_services.deactivate_registration(result.account, organisation=None, actor=None, reason="x",
-                                            channel="cli")
+    vendor_services.deactivate_registration(
+        result.account, organisation=None, actor=None, reason="x", channel="cli"
+    )
     with pytest.raises(Conflict) as closed:
         services.record_visit(stall, "test_payment_ok", actor=None)
     assert closed.value.code == "no_placard_account"
@@ -180,7 +213,11 @@ def test_visits_move_the_status_and_the_dashboard(session):
 
     visit = services.record_visit(stall, "placard_posted", actor=manager, note=" dán ở cột ")
     assert (visit.placard_id, visit.outcome, visit.note, visit.recorded_by_id) == (
-        placard.id, "placard_posted", "dán ở cột", manager.id)
+        placard.id,
+        "placard_posted",
+        "dán ở cột",
+        manager.id,
+    )
     assert placard.status == "posted" and placard.posted_at is not None
     assert figures(market) == (2, 1)
 
@@ -212,7 +249,10 @@ def test_missing_or_swapped_placards_are_revoked_for_good(session, outcome):
 
     assert visit.placard_id == placard.id
     assert placard.status == "revoked" and placard.end_reason == outcome
-    assert services.current_status(stall) == NOT_ACCEPTING and last_reason(session, stall) == "placard_revoked"
+    assert (
+        services.current_status(stall) == NOT_ACCEPTING
+        and last_reason(session, stall) == "placard_revoked"
+    )
     assert placards.needs_reprint(stall.market) == [stall]
     with pytest.raises(Conflict):
         placards.mark_posted(placard, actor=None)  # never trusted again
@@ -227,7 +267,10 @@ def test_vendor_left_ends_the_occupancy(session):
     services.record_visit(stall, "vendor_left", actor=None)
     assert result.occupancy.ended_on == today()
     assert placard.status == "superseded"
-    assert services.current_status(stall) == NOT_ACCEPTING and last_reason(session, stall) == "vendor_left"
+    assert (
+        services.current_status(stall) == NOT_ACCEPTING
+        and last_reason(session, stall) == "vendor_left"
+    )
     assert placards.needs_reprint(stall.market) == []
 
 
@@ -250,19 +293,28 @@ def test_a_new_person_starts_at_a_stall_without_an_account(session):
     manager = f.user(role="market_manager", org=f.organisation(kind="market_board", bank_bin=None))
     manager.markets.append(market)
     with pytest.raises(ValidationFailed) as invalid:
-        services.add_new_vendor(stall, display_name="", phone="912345678", consent_given=False, actor=manager)
+        services.add_new_vendor(
+            stall, display_name="", phone="912345678", consent_given=False, actor=manager
+        )
     assert {e.field for e in invalid.value.errors} == {"display_name", "phone", "consent"}
     partner = f.user(role="bank_partner", org=f.organisation(bank_bin=f.AGRIBANK))
     with pytest.raises(PermissionDenied):
-        services.add_new_vendor(stall, display_name="Đinh Thị Mới", phone="0912000777", consent_given=True,
-                                actor=partner)
+        services.add_new_vendor(
+            stall,
+            display_name="Đinh Thị Mới",
+            phone="0912000777",
+            consent_given=True,
+            actor=partner,
+        )
     assert session.scalar(select(func.count()).select_from(Vendor)) == 0
-    occupancy = services.add_new_vendor(stall, display_name="Đinh Thị Mới", phone="0912000777",
-                                        consent_given=True, actor=manager)
+    occupancy = services.add_new_vendor(
+        stall, display_name="Đinh Thị Mới", phone="0912000777", consent_given=True, actor=manager
+    )
     vendor = occupancy.vendor
     assert (vendor.bank_style_name, vendor.phone_e164) == ("DINH THI MOI", "+84912000777")
     assert services.current_occupant(stall) is vendor
     assert session.scalar(select(func.count()).select_from(PaymentAccount)) == 0
     with pytest.raises(Conflict):  # someone trades there now: replacing is explicit
-        services.add_new_vendor(stall, display_name="Lê Văn Khác", phone="0912000778", consent_given=True,
-                                actor=manager)
+        services.add_new_vendor(
+            stall, display_name="Lê Văn Khác", phone="0912000778", consent_given=True, actor=manager
+        )

@@ -83,6 +83,7 @@ def changes_count(session) -> int:
 
 # --- who may read and write ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["admin", "manager", "partner", "staff"])
 def test_every_role_with_the_market_in_scope_reads_its_pages(client, world, role):
     sign_in(client, world.users[role])
@@ -135,7 +136,9 @@ def test_read_only_roles_and_strangers_cannot_write(client, session, world, who,
     assert world.stall.code == "Sạp 1" and world.stall.closed_on is None
 
 
-def test_a_manager_gets_404_on_a_market_they_do_not_manage_and_nothing_changes(client, session, world):
+def test_a_manager_gets_404_on_a_market_they_do_not_manage_and_nothing_changes(
+    client, session, world
+):
     sign_in(client, world.users["manager"])
     [foreign_stall] = session.scalars(select(Stall).where(Stall.market_id == world.other.id)).all()
     assert client.get(f"/cho/{world.other.code}").status_code == 404
@@ -146,18 +149,28 @@ def test_a_manager_gets_404_on_a_market_they_do_not_manage_and_nothing_changes(c
     for method, url, data in _write_requests(world, world.other, foreign_stall):
         assert getattr(client, method)(url, data=data).status_code == 404, (method, url)
     assert changes_count(session) == before
-    assert session.scalar(select(func.count()).select_from(Stall).where(Stall.market_id == world.other.id)) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Stall).where(Stall.market_id == world.other.id)
+        )
+        == 1
+    )
     assert foreign_stall.code == "Sạp 1" and foreign_stall.closed_on is None
 
 
 # --- stalls -----------------------------------------------------------------------------------
 
-def test_manager_adds_a_stall_and_a_duplicate_code_is_refused_next_to_the_field(client, session, world):
+
+def test_manager_adds_a_stall_and_a_duplicate_code_is_refused_next_to_the_field(
+    client, session, world
+):
     sign_in(client, world.users["manager"])
     url = f"/cho/{world.market.code}/sap/moi"
     assert client.get(url).status_code == 200
-    added = client.post(url, data={"code": "Sạp 10", "zone": "Nhà lồng B", "row": "Dãy 2",
-                                   "goods_category": "Rau củ"})
+    added = client.post(
+        url,
+        data={"code": "Sạp 10", "zone": "Nhà lồng B", "row": "Dãy 2", "goods_category": "Rau củ"},
+    )
     assert added.status_code == 302
     stall = services.find_stall(world.market, "Sạp 10")
     assert (stall.zone, stall.row, stall.goods_category) == ("Nhà lồng B", "Dãy 2", "Rau củ")
@@ -176,7 +189,9 @@ def test_renaming_a_stall_supersedes_its_placard(client, session, world):
     [placard] = placards.live_placards(world.stall)
     edit_url = f"/cho/{world.market.code}/sap/{world.stall.id}/sua"
     assert "bảng mã đang dán hết hiệu lực" in client.get(edit_url).text
-    response = client.post(edit_url, data={"code": "Sạp 1A", "zone": "Nhà lồng A"}, follow_redirects=True)
+    response = client.post(
+        edit_url, data={"code": "Sạp 1A", "zone": "Nhà lồng A"}, follow_redirects=True
+    )
     assert response.status_code == 200 and "bảng mã cũ hết hiệu lực, cần in lại" in response.text
     assert world.stall.code == "Sạp 1A"
     assert session.get(Placard, placard.id).status == "superseded"
@@ -202,7 +217,10 @@ def test_closing_a_stall_takes_it_out_of_the_counts(client, session, world):
 
 # --- who trades where ------------------------------------------------------------------------
 
-def test_manager_finds_a_vendor_moves_them_and_confirms_replacing_an_occupant(client, session, world):
+
+def test_manager_finds_a_vendor_moves_them_and_confirms_replacing_an_occupant(
+    client, session, world
+):
     sign_in(client, world.users["manager"])
     code, vendor = world.market.code, services.current_occupant(world.stall)
     found = client.get(f"/cho/{code}/sap/{world.vacant.id}?q=nguyen thi dao").text
@@ -211,8 +229,10 @@ def test_manager_finds_a_vendor_moves_them_and_confirms_replacing_an_occupant(cl
     stranger = f.registered_vendor(f.stall(world.other), display_name="Trần Văn Lạ").vendor
     assert "Trần Văn Lạ" not in client.get(f"/cho/{code}/sap/{world.vacant.id}?q=tran van la").text
 
-    moved = client.post(f"/cho/{code}/sap/{world.stall.id}/chuyen",
-                        data={"to_stall_id": str(world.vacant.id), "moved_on": TODAY()})
+    moved = client.post(
+        f"/cho/{code}/sap/{world.stall.id}/chuyen",
+        data={"to_stall_id": str(world.vacant.id), "moved_on": TODAY()},
+    )
     assert moved.status_code == 302
     assert services.current_occupant(world.vacant) == vendor
     assert services.current_occupant(world.stall) is None
@@ -222,11 +242,19 @@ def test_manager_finds_a_vendor_moves_them_and_confirms_replacing_an_occupant(cl
     data = {"vendor_id": str(newcomer.id), "started_on": TODAY()}
     confirm = client.post(assign_url, data=data)
     assert confirm.status_code == 409
-    assert "“Sạp 2” đang có người" in confirm.text and 'name="replace_occupant" value="y"' in confirm.text
+    assert (
+        "“Sạp 2” đang có người" in confirm.text
+        and 'name="replace_occupant" value="y"' in confirm.text
+    )
     assert services.current_occupant(world.vacant) == vendor  # nothing changed yet
     assert client.post(assign_url, data={**data, "replace_occupant": "y"}).status_code == 302
     assert services.current_occupant(world.vacant) == newcomer
-    assert client.post(assign_url, data={"vendor_id": str(stranger.id), "started_on": TODAY()}).status_code == 404
+    assert (
+        client.post(
+            assign_url, data={"vendor_id": str(stranger.id), "started_on": TODAY()}
+        ).status_code
+        == 404
+    )
 
 
 def test_manager_ends_an_occupancy(client, session, world):
@@ -241,22 +269,29 @@ def test_manager_ends_an_occupancy(client, session, world):
 
 # --- verification visits ------------------------------------------------------------------
 
-@pytest.mark.parametrize("outcome, status, accepting, live", [
-    ("placard_posted", ACCEPTING, 1, "posted"),
-    ("test_payment_ok", ACCEPTING, 1, "issued"),
-    ("declined", NOT_ACCEPTING, 0, "issued"),
-    ("vendor_left", NOT_ACCEPTING, 0, "superseded"),
-    ("placard_missing", NOT_ACCEPTING, 0, "revoked"),
-    ("placard_swapped", NOT_ACCEPTING, 0, "revoked"),
-])
-def test_each_visit_outcome_moves_the_status_and_the_figures(client, session, world, outcome, status,
-                                                             accepting, live):
+
+@pytest.mark.parametrize(
+    "outcome, status, accepting, live",
+    [
+        ("placard_posted", ACCEPTING, 1, "posted"),
+        ("test_payment_ok", ACCEPTING, 1, "issued"),
+        ("declined", NOT_ACCEPTING, 0, "issued"),
+        ("vendor_left", NOT_ACCEPTING, 0, "superseded"),
+        ("placard_missing", NOT_ACCEPTING, 0, "revoked"),
+        ("placard_swapped", NOT_ACCEPTING, 0, "revoked"),
+    ],
+)
+def test_each_visit_outcome_moves_the_status_and_the_figures(
+    client, session, world, outcome, status, accepting, live
+):
     sign_in(client, world.users["manager"])
     [placard] = placards.live_placards(world.stall)
     assert figures(world.market) == (2, 0)
-    response = client.post(f"/cho/{world.market.code}/sap/{world.stall.id}/kiem-tra",
-                           data={"outcome": outcome, "visited_on": TODAY(), "note": "ghi chú"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/cho/{world.market.code}/sap/{world.stall.id}/kiem-tra",
+        data={"outcome": outcome, "visited_on": TODAY(), "note": "ghi chú"},
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert services.current_status(world.stall) == status
     assert figures(world.market) == (2, accepting)
@@ -272,23 +307,36 @@ def test_a_refused_visit_shows_the_reason_next_to_the_form(client, session, worl
     url = f"/cho/{world.market.code}/sap/{vendor_stall.id}/kiem-tra"
     response = client.post(url, data={"outcome": "placard_posted", "visited_on": TODAY()})
     assert response.status_code == 409
-    alert = re.search(r'<div class="error" role="alert" id="visit-error">(.*?)</div>', response.text, re.S)
+    alert = re.search(
+        r'<div class="error" role="alert" id="visit-error">(.*?)</div>', response.text, re.S
+    )
     assert alert and "Chưa in bảng mã cho tài khoản hiện tại" in alert.group(1)
     assert services.current_status(vendor_stall) is None
-    vacant = client.post(f"/cho/{world.market.code}/sap/{world.vacant.id}/kiem-tra",
-                         data={"outcome": "test_payment_ok", "visited_on": TODAY()})
+    vacant = client.post(
+        f"/cho/{world.market.code}/sap/{world.vacant.id}/kiem-tra",
+        data={"outcome": "test_payment_ok", "visited_on": TODAY()},
+    )
     assert vacant.status_code == 409 and "chưa có tiểu thương" in vacant.text
     bad = client.post(url, data={"outcome": "danced", "visited_on": "32/13/2026"})
-    assert bad.status_code == 422 and "Lựa chọn không hợp lệ." in bad.text and 'id="visited_on-error"' in bad.text
+    assert (
+        bad.status_code == 422
+        and "Lựa chọn không hợp lệ." in bad.text
+        and 'id="visited_on-error"' in bad.text
+    )
 
 
 # --- what each role may read -------------------------------------------------------------
 
+
 def test_a_bank_partner_never_sees_another_banks_digits_or_customers(client, session, world):
     vcb_account = placards.live_placards(world.stall)[0].payment_account
     agri_stall = f.stall(world.market, "Sạp 4")
-    agri = f.registered_vendor(agri_stall, bank_bin=f.AGRIBANK, display_name="Phạm Văn Nông",
-                               account_number="1234567890123")
+    agri = f.registered_vendor(
+        agri_stall,
+        bank_bin=f.AGRIBANK,
+        display_name="Phạm Văn Nông",
+        account_number="1234567890123",
+    )
     sign_in(client, world.users["partner"])
     page = client.get(f"/cho/{world.market.code}").text
     assert f"…{agri.account.last4}" in page and "Phạm Văn Nông" in page
@@ -298,12 +346,18 @@ def test_a_bank_partner_never_sees_another_banks_digits_or_customers(client, ses
     assert "<strong>Sạp 1</strong>" not in client.get(f"/cho/{world.market.code}?q=Đào").text
     stall_page = client.get(f"/cho/{world.market.code}/sap/{world.stall.id}").text
     assert vcb_account.last4 not in stall_page and "Nguyễn Thị Đào" not in stall_page
-    assert agri.account.account_number in client.get(f"/cho/{world.market.code}/sap/{agri_stall.id}").text
+    assert (
+        agri.account.account_number
+        in client.get(f"/cho/{world.market.code}/sap/{agri_stall.id}").text
+    )
 
     sign_in(client, world.users["manager"])
     managed = client.get(f"/cho/{world.market.code}").text
     assert f"Vietcombank …{vcb_account.last4}" in managed and "Nguyễn Thị Đào" in managed
-    assert vcb_account.account_number not in client.get(f"/cho/{world.market.code}/sap/{world.stall.id}").text
+    assert (
+        vcb_account.account_number
+        not in client.get(f"/cho/{world.market.code}/sap/{world.stall.id}").text
+    )
 
     sign_in(client, world.users["staff"])
     staff_page = client.get(f"/cho/{world.market.code}").text

@@ -27,8 +27,9 @@ def test_render_a_demo_market_prints_what_needs_printing(runner, session, tmp_pa
     needed = services.needs_reprint(market)
     assert needed
     out = tmp_path / "qt.pdf"
-    result = runner.invoke(args=["placards", "render", "--market", "CD-QUANGTHANH", "--layout", "a4x2",
-                                 "-o", str(out)])
+    result = runner.invoke(
+        args=["placards", "render", "--market", "CD-QUANGTHANH", "--layout", "a4x2", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     summary = result.stdout.splitlines()[0]
     issued = session.scalars(select(Placard).where(Placard.serial.like("P%"))).all()
@@ -48,17 +49,33 @@ def test_reissuing_posted_placards_needs_their_number_confirmed(runner, session,
         select(func.count(Occupancy.id))
         .join(Vendor, Vendor.id == Occupancy.vendor_id)
         .join(PaymentAccount, PaymentAccount.vendor_id == Vendor.id)
-        .where(Occupancy.ended_on.is_(None), PaymentAccount.is_on_placard.is_(True),
-               PaymentAccount.status == "active"))
+        .where(
+            Occupancy.ended_on.is_(None),
+            PaymentAccount.is_on_placard.is_(True),
+            PaymentAccount.status == "active",
+        )
+    )
     posted = placards(session, "posted")
     out = tmp_path / "all.pdf"
     before = (placards(session), placards(session, "posted"))
-    refused = runner.invoke(args=["placards", "render", "--all", "--include-current", "-o", str(out)])
+    refused = runner.invoke(
+        args=["placards", "render", "--all", "--include-current", "-o", str(out)]
+    )
     assert refused.exit_code == 2 and f"--confirm-superseding {posted}" in refused.stderr
     assert (placards(session), placards(session, "posted")) == before and not out.exists()
 
-    result = runner.invoke(args=["placards", "render", "--all", "--include-current",
-                                 "--confirm-superseding", str(posted), "-o", str(out)])
+    result = runner.invoke(
+        args=[
+            "placards",
+            "render",
+            "--all",
+            "--include-current",
+            "--confirm-superseding",
+            str(posted),
+            "-o",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{expected} placards ")
     assert placards(session, "issued") == expected and placards(session, "posted") == 0
@@ -71,7 +88,9 @@ def test_a_preview_writes_a_sample_and_records_nothing(runner, session, tmp_path
     market = f.market()
     f.registered_vendor(f.stall(market, "Sạp 7"))
     out = tmp_path / "mau.pdf"
-    result = runner.invoke(args=["placards", "render", "--market", market.code, "--preview", "-o", str(out)])
+    result = runner.invoke(
+        args=["placards", "render", "--market", market.code, "--preview", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF") and placards(session) == 0
 
@@ -80,7 +99,9 @@ def test_render_one_stall(runner, session, tmp_path):
     market = f.market()
     result = f.registered_vendor(f.stall(market, "Sạp 7"))
     out = tmp_path / "s.pdf"
-    cli = runner.invoke(args=["placards", "render", "--market", market.code, "--stall", "sạp  7", "-o", str(out)])
+    cli = runner.invoke(
+        args=["placards", "render", "--market", market.code, "--stall", "sạp  7", "-o", str(out)]
+    )
     assert cli.exit_code == 0, cli.output
     assert cli.stdout.startswith("1 placards (P0000001–P0000001), 1 pages, ")
     assert services.live_placard(result.occupancy.stall).layout == "a6"
@@ -91,7 +112,10 @@ def test_unknown_market_or_stall_exits_2_with_one_line(runner, session, tmp_path
     out = tmp_path / "x.pdf"
     for args, message in (
         (["--market", "NO-SUCH"], "error: unknown market 'NO-SUCH'\n"),
-        (["--market", market.code, "--stall", "Sạp 404"], f"error: unknown stall 'Sạp 404' in market {market.code}\n"),
+        (
+            ["--market", market.code, "--stall", "Sạp 404"],
+            f"error: unknown stall 'Sạp 404' in market {market.code}\n",
+        ),
     ):
         result = runner.invoke(args=["placards", "render", *args, "-o", str(out)])
         assert result.exit_code == 2
@@ -105,7 +129,9 @@ def test_a_refused_layout_exits_2_and_writes_nothing(runner, session, tmp_path, 
     monkeypatch.setattr(placard_layout, "MIN_MODULE_MM", 5.0)
     out = tmp_path / "x.pdf"
     before = (placards(session), session.scalar(select(func.count(AuditEvent.id))))
-    result = runner.invoke(args=["placards", "render", "--market", market.code, "--layout", "a4x4", "-o", str(out)])
+    result = runner.invoke(
+        args=["placards", "render", "--market", market.code, "--layout", "a4x4", "-o", str(out)]
+    )
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and "minimum" in result.stderr
     assert len(result.stderr.splitlines()) == 1
@@ -139,7 +165,10 @@ def test_reprint_list_and_revoke(runner, session, tmp_path):
     assert revoked.exit_code == 0, revoked.output
     assert (placard.status, placard.end_reason) == ("revoked", "swapped")
     listing = runner.invoke(args=["placards", "reprint-list", "--market", market.code])
-    assert "Sạp 1\t\tNguyễn Thị Đào\tBảng mã bị thu hồi (mất hoặc bị dán đè)" in listing.stdout.splitlines()
+    assert (
+        "Sạp 1\t\tNguyễn Thị Đào\tBảng mã bị thu hồi (mất hoặc bị dán đè)"
+        in listing.stdout.splitlines()
+    )
 
     again = runner.invoke(args=["placards", "revoke", placard.serial, "--reason", "lost"])
     assert again.exit_code == 2 and "không còn hiệu lực" in again.stderr

@@ -17,23 +17,39 @@ from tests import factories as f
 
 
 def audit_actions(session, placard) -> list[str]:
-    return list(session.scalars(select(AuditEvent.action).where(
-        AuditEvent.object_type == "Placard", AuditEvent.object_id == str(placard.id)).order_by(AuditEvent.id)))
+    return list(
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "Placard", AuditEvent.object_id == str(placard.id))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def test_payload_is_a_static_vietqr_for_the_account(session):
     result = f.registered_vendor(account_number="0071001234567")
     transfer = decode(services.payload_for(result.account)).transfer
     assert (transfer.bin, transfer.account, transfer.service, transfer.initiation) == (
-        f.VCB, "0071001234567", "QRIBFTTA", "static")
+        f.VCB,
+        "0071001234567",
+        "QRIBFTTA",
+        "static",
+    )
     assert transfer.amount is None and transfer.purpose is None
 
 
 def test_serials_follow_their_own_scheme_beside_the_demo_one(session):
     assert services.next_serial() == "P0000001"
     result = f.registered_vendor()
-    session.add(Placard(serial="CD0009999", stall=result.occupancy.stall, payment_account=result.account,
-                        payload="x", status="superseded"))
+    session.add(
+        Placard(
+            serial="CD0009999",
+            stall=result.occupancy.stall,
+            payment_account=result.account,
+            payload="x",
+            status="superseded",
+        )
+    )
     session.flush()
     assert services.next_serial() == "P0000001"
     first = services.issue_placard(result.occupancy.stall, result.account, actor=None)
@@ -45,9 +61,15 @@ def test_serials_follow_their_own_scheme_beside_the_demo_one(session):
 def test_issue_records_the_payload_and_an_audit_event(session):
     result = f.registered_vendor()
     actor = f.user()
-    placard = services.issue_placard(result.occupancy.stall, result.account, layout="a4x4", actor=actor)
+    placard = services.issue_placard(
+        result.occupancy.stall, result.account, layout="a4x4", actor=actor
+    )
     assert (placard.status, placard.version, placard.layout, placard.printed_by_id) == (
-        "issued", 1, "a4x4", actor.id)
+        "issued",
+        1,
+        "a4x4",
+        actor.id,
+    )
     assert placard.payload == services.payload_for(result.account)
     assert services.live_placard(result.occupancy.stall) is placard
     assert audit_actions(session, placard) == ["issue"]
@@ -76,8 +98,9 @@ def test_issue_refuses_what_must_not_be_printed(session):
     with pytest.raises(Conflict) as info:
         services.issue_placard(stall, stranger.account, actor=None)
     assert info.value.code == "account_not_at_stall"
-    vendor_services.deactivate_registration(result.account, organisation=None, actor=None, reason="x",
-                                            channel="cli")
+    vendor_services.deactivate_registration(
+        result.account, organisation=None, actor=None, reason="x", channel="cli"
+    )
     with pytest.raises(Conflict) as closed:
         services.issue_placard(stall, result.account, actor=None)
     assert closed.value.code == "account_closed"
@@ -126,15 +149,19 @@ def test_needs_reprint_covers_missing_outdated_and_lost_placards(session):
     outdated = f.registered_vendor(f.stall(market, "Sạp 2"))
     f.stall(market, "Sạp 3")  # vacant: nothing to print
     no_account = f.registered_vendor(f.stall(market, "Sạp 4"))
-    vendor_services.deactivate_registration(no_account.account, organisation=None, actor=None, reason="x",
-                                            channel="cli")
+    vendor_services.deactivate_registration(
+        no_account.account, organisation=None, actor=None, reason="x", channel="cli"
+    )
     for result in (printed, outdated):
         services.issue_placard(result.occupancy.stall, result.account, actor=None)
     # An account changed behind the placard's back (e.g. imported data): still caught.
     outdated.account.account_number = "999888777"
     session.flush()
 
-    assert services.needs_reprint(market) == [outdated.occupancy.stall, never_printed.occupancy.stall]
+    assert services.needs_reprint(market) == [
+        outdated.occupancy.stall,
+        never_printed.occupancy.stall,
+    ]
 
 
 def test_mark_posted_refuses_an_outdated_placard(session):

@@ -46,17 +46,28 @@ def registered_account(stall):
 
 
 def counts(session) -> tuple[int, int, int]:
-    return (session.scalar(select(func.count(Placard.id))),
-            session.scalar(select(func.count(Placard.id)).where(Placard.status.in_(("issued", "posted")))),
-            session.scalar(select(func.count(AuditEvent.id))))
+    return (
+        session.scalar(select(func.count(Placard.id))),
+        session.scalar(
+            select(func.count(Placard.id)).where(Placard.status.in_(("issued", "posted")))
+        ),
+        session.scalar(select(func.count(AuditEvent.id))),
+    )
 
 
 @pytest.mark.parametrize("layout", ["a4x4", "a4x2"])
-def test_every_printed_qr_pays_the_stall_printed_at_its_position(session, rasterise, decode_qr, pdf_text,
-                                                                   layout):
+def test_every_printed_qr_pays_the_stall_printed_at_its_position(
+    session, rasterise, decode_qr, pdf_text, layout
+):
     market = demo_market(session)
-    result = printing.print_market(market, layout=layout, actor=None, channel="cli", cover_page=True,
-                                   confirm_superseding=posted_on(market))
+    result = printing.print_market(
+        market,
+        layout=layout,
+        actor=None,
+        channel="cli",
+        cover_page=True,
+        confirm_superseding=posted_on(market),
+    )
     session.flush()
     per_page = LAYOUTS[layout].columns * LAYOUTS[layout].rows
     sheets = -(-len(result.placards) // per_page)
@@ -70,11 +81,13 @@ def test_every_printed_qr_pays_the_stall_printed_at_its_position(session, raster
         for page in pages[:cover_pages]:
             assert decode_qr(page) == []
         for number, page in enumerate(pages[cover_pages:]):
-            on_page = result.placards[number * per_page:(number + 1) * per_page]
-            expected = [services.payload_for(registered_account(placard.stall)) for placard in on_page]
+            on_page = result.placards[number * per_page : (number + 1) * per_page]
+            expected = [
+                services.payload_for(registered_account(placard.stall)) for placard in on_page
+            ]
             assert decode_qr(page) == expected, f"sheet {number + 1} of {layout} at {dpi} dpi"
     for number, text in enumerate(texts[cover_pages:]):
-        for placard in result.placards[number * per_page:(number + 1) * per_page]:
+        for placard in result.placards[number * per_page : (number + 1) * per_page]:
             assert registered_account(placard.stall).holder_name in text
             assert placard.serial in text
 
@@ -103,10 +116,14 @@ def test_printing_records_serials_supersedes_and_writes_one_audit_event(session)
     assert (info.value.code, info.value.details["posted"]) == ("confirm_superseding", 1)
     assert counts(session) == before and old.status == "posted"
 
-    result = printing.print_market(market, layout="a4x4", actor=None, channel="cli", confirm_superseding=1)
+    result = printing.print_market(
+        market, layout="a4x4", actor=None, channel="cli", confirm_superseding=1
+    )
 
     assert [p.stall.code for p in result.placards] == ["Sạp 1", "Sạp 2"]
-    assert [(stall.code, reason) for stall, reason in result.skipped] == [("Sạp 3", printing.SKIP_VACANT)]
+    assert [(stall.code, reason) for stall, reason in result.skipped] == [
+        ("Sạp 3", printing.SKIP_VACANT)
+    ]
     first, second = result.placards
     assert (first.serial, second.serial) == ("P0000002", "P0000003")
     assert (first.version, second.version, first.status, first.layout) == (2, 1, "issued", "a4x4")
@@ -154,7 +171,9 @@ def test_a_payload_that_pays_another_account_is_never_printed(session, monkeypat
     market = f.market()
     result = f.registered_vendor(f.stall(market))
     before = counts(session)
-    forged = encode(Transfer(bin=result.account.bank_bin, account="999" + result.account.account_number[3:]))
+    forged = encode(
+        Transfer(bin=result.account.bank_bin, account="999" + result.account.account_number[3:])
+    )
     monkeypatch.setattr(services, "payload_for", lambda account: forged)
     with pytest.raises(printing.PayloadMismatch):
         printing.print_market(market, layout="a4x4", actor=None)
@@ -173,7 +192,9 @@ def test_stalls_without_a_vendor_or_account_are_skipped_with_a_reason(session):
     printed = printing.print_market(market, layout="a6", actor=None, cover_page=False)
     assert [p.payment_account_id for p in printed.placards] == [printable.account.id]
     assert [(s.code, reason) for s, reason in printed.skipped] == [
-        ("Sạp 1", printing.SKIP_VACANT), ("Sạp 2", printing.SKIP_NO_ACCOUNT)]
+        ("Sạp 1", printing.SKIP_VACANT),
+        ("Sạp 2", printing.SKIP_NO_ACCOUNT),
+    ]
 
 
 def test_the_phone_png_decodes_to_the_live_payload_and_has_no_side_effects(session):
@@ -185,8 +206,12 @@ def test_the_phone_png_decodes_to_the_live_payload_and_has_no_side_effects(sessi
     before = counts(session)
     png = printing.png_for_stall(stall)
     assert counts(session) == before
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
-    assert [code.text for code in found] == [placard.payload] == [services.payload_for(result.account)]
+    found = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
+    assert (
+        [code.text for code in found] == [placard.payload] == [services.payload_for(result.account)]
+    )
 
 
 def test_the_inspector_check_tells_match_superseded_revoked_unknown_and_invalid(session):
@@ -196,7 +221,9 @@ def test_the_inspector_check_tells_match_superseded_revoked_unknown_and_invalid(
     assert printing.inspect_payload(" " + first.payload + "\n").verdict == "match"
     assert printing.inspect_payload(first.payload).placard is first
     second = printing.print_stalls([stall], layout="a6", actor=None).placards[0]
-    assert printing.inspect_payload(first.payload).placard is second  # same QR, reprinted: still pays right
+    assert (
+        printing.inspect_payload(first.payload).placard is second
+    )  # same QR, reprinted: still pays right
     services.revoke_placard(second, reason="swapped", actor=None)
     revoked = printing.inspect_payload(second.payload)
     assert (revoked.verdict, revoked.placard) == ("revoked", second)
@@ -212,21 +239,34 @@ def test_print_all_covers_every_stall_with_a_placard_account_grouped_by_market(s
     b = f.registered_vendor(f.stall(second, "Sạp 1"))
     f.stall(second, "Sạp 2")  # vacant: not part of "every stall with a placard account"
     result = printing.print_all(layout="a4x4", actor=None)
-    mine = [p.payment_account_id for p in result.placards if p.payment_account_id in (a.account.id, b.account.id)]
+    mine = [
+        p.payment_account_id
+        for p in result.placards
+        if p.payment_account_id in (a.account.id, b.account.id)
+    ]
     assert mine == [b.account.id, a.account.id]  # "Chợ Thử A" before "Chợ Thử B"
     assert result.skipped == []
 
 
 def test_spec_carries_what_the_placard_shows(session):
-    result = f.registered_vendor(f.stall(zone="Khu A", row="Dãy 2", goods_category="Rau củ"),
-                                 display_name="Nguyễn Thị Đào")
+    result = f.registered_vendor(
+        f.stall(zone="Khu A", row="Dãy 2", goods_category="Rau củ"), display_name="Nguyễn Thị Đào"
+    )
     placard = printing.print_stalls([result.occupancy.stall], layout="a6", actor=None).placards[0]
     spec = printing.spec_for(result.occupancy.stall, result.account, placard)
     assert (spec.holder_name, spec.vendor_display_name, spec.bank_short_name) == (
-        "NGUYEN THI DAO", "Nguyễn Thị Đào", "Vietcombank")
+        "NGUYEN THI DAO",
+        "Nguyễn Thị Đào",
+        "Vietcombank",
+    )
     assert "Ngoại" in spec.bank_brand_line
     assert (spec.zone, spec.row, spec.goods_category, spec.serial, spec.version) == (
-        "Khu A", "Dãy 2", "Rau củ", placard.serial, 1)
+        "Khu A",
+        "Dãy 2",
+        "Rau củ",
+        placard.serial,
+        1,
+    )
     assert spec.account_number == result.account.account_number and spec.payload == placard.payload
 
 
@@ -258,7 +298,9 @@ def test_a_preview_issues_nothing_and_carries_no_payable_qr(session, pdf_text):
     text = " ".join(pdf_text(pdf))
     assert "MẪU" in text and "P0000001" not in text
     assert services.payload_for(result.account).encode() not in pdf
-    with pytest.raises(Conflict) as info:  # nothing needs printing: a preview of nothing is refused too
+    with pytest.raises(
+        Conflict
+    ) as info:  # nothing needs printing: a preview of nothing is refused too
         printing.preview_stalls([f.stall(market, "Sạp 2")], layout="a6")
     assert info.value.code == "nothing_to_print"
 
@@ -266,7 +308,9 @@ def test_a_preview_issues_nothing_and_carries_no_payable_qr(session, pdf_text):
 def test_full_account_numbers_unless_the_market_masks_them(session, pdf_text):
     market = f.market()
     result = f.registered_vendor(f.stall(market, "Sạp 1"), account_number="0011001234567")
-    full = " ".join(pdf_text(printing.print_market(market, layout="a6", actor=None).pdf)).replace(" ", "")
+    full = " ".join(pdf_text(printing.print_market(market, layout="a6", actor=None).pdf)).replace(
+        " ", ""
+    )
     assert "0011001234567" in full
     services.set_account_display(market, masked=True, actor=None)
     masked = printing.print_market(market, layout="a6", actor=None, only_outdated=False)

@@ -35,20 +35,26 @@ class World:
 
 
 def make_user(email: str, role: str, organisation: Organisation | None = None, markets=()) -> User:
-    user = create_user(email=email, name="Người dùng thử", role=role, password=PASSWORD, organisation=organisation)
+    user = create_user(
+        email=email, name="Người dùng thử", role=role, password=PASSWORD, organisation=organisation
+    )
     user.markets = list(markets)
     return user
 
 
 def sign_in(client, user: User) -> None:
-    assert client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 @pytest.fixture
 def world(session) -> World:
     market, other = f.market(name="Chợ Ngãi Giao"), f.market(name="Chợ Kim Long")
-    result = f.registered_vendor(f.stall(market, "Sạp 1"), display_name="Nguyễn Thị Đào",
-                                 account_number="0071001234567")
+    result = f.registered_vendor(
+        f.stall(market, "Sạp 1"), display_name="Nguyễn Thị Đào", account_number="0071001234567"
+    )
     vacant = f.stall(market, "Sạp 2")
     f.registered_vendor(f.stall(other, "Sạp 1"))
     board = f.organisation(kind="market_board", bank_bin=None)
@@ -63,8 +69,13 @@ def manager_client(client, world):
 
 
 def live(session, stall_id: int) -> list[Placard]:
-    return list(session.scalars(select(Placard).where(Placard.stall_id == stall_id,
-                                                      Placard.status.in_(("issued", "posted")))))
+    return list(
+        session.scalars(
+            select(Placard).where(
+                Placard.stall_id == stall_id, Placard.status.in_(("issued", "posted"))
+            )
+        )
+    )
 
 
 def test_overview_lists_stalls_and_the_reprint_list(manager_client, world):
@@ -73,23 +84,34 @@ def test_overview_lists_stalls_and_the_reprint_list(manager_client, world):
     assert "Cần in (1)" in page and "Chưa in bảng mã" in page
 
 
-def test_printing_a_market_downloads_one_pdf_and_records_the_placards(manager_client, world, session):
-    response = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
-                                   data={"layout": "a4x2", "cover_page": "y"})
+def test_printing_a_market_downloads_one_pdf_and_records_the_placards(
+    manager_client, world, session
+):
+    response = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x2", "cover_page": "y"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
     assert response.headers["Content-Disposition"] == (
-        f"attachment; filename=bang-ma-{world.market.code}-{today().isoformat()}.pdf")
+        f"attachment; filename=bang-ma-{world.market.code}-{today().isoformat()}.pdf"
+    )
     [placard] = live(session, world.stall_id)
-    assert (placard.layout, placard.printed_by_id, placard.status) == ("a4x2", world.manager.id, "issued")
+    assert (placard.layout, placard.printed_by_id, placard.status) == (
+        "a4x2",
+        world.manager.id,
+        "issued",
+    )
     page = manager_client.get(f"/bang-ma/cho/{world.market.code}").get_data(as_text=True)
     assert placard.serial in page and "Cần in (0)" in page
 
 
 def test_only_outdated_with_nothing_to_print_says_so(manager_client, world):
     manager_client.post(f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4"})
-    response = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
-                                   data={"layout": "a4x4", "scope": "needed"}, follow_redirects=True)
+    response = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in",
+        data={"layout": "a4x4", "scope": "needed"},
+        follow_redirects=True,
+    )
     assert "Không có sạp nào để in bảng mã." in response.get_data(as_text=True)
 
 
@@ -101,25 +123,37 @@ def test_reprinting_posted_placards_asks_first_and_says_how_many(manager_client,
     markets.record_visit(placard.stall, "placard_posted", actor=None)
     session.commit()
     page = manager_client.get(f"/bang-ma/cho/{world.market.code}").get_data(as_text=True)
-    assert re.search(r'<input checked[^>]*value="needed"', page)  # the safe choice is the default  # the safe choice is the default
+    assert re.search(
+        r'<input checked[^>]*value="needed"', page
+    )  # the safe choice is the default  # the safe choice is the default
     before = session.scalar(select(func.count(Placard.id)))
-    asked = manager_client.post(f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4", "scope": "all"})
+    asked = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4", "scope": "all"}
+    )
     assert asked.status_code == 409
     text = asked.get_data(as_text=True)
-    assert "1 bảng mã đang dán sẽ hết hiệu lực" in text and 'name="confirm_superseding" type="hidden" value="1"' in text
+    assert (
+        "1 bảng mã đang dán sẽ hết hiệu lực" in text
+        and 'name="confirm_superseding" type="hidden" value="1"' in text
+    )
     assert session.scalar(select(func.count(Placard.id))) == before and placard.status == "posted"
-    preview = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
-                                  data={"layout": "a4x4", "scope": "all", "action": "preview"})
+    preview = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in",
+        data={"layout": "a4x4", "scope": "all", "action": "preview"},
+    )
     assert preview.status_code == 200 and preview.mimetype == "application/pdf"
     assert session.scalar(select(func.count(Placard.id))) == before  # a preview issues nothing
-    done = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
-                               data={"layout": "a4x4", "scope": "all", "confirm_superseding": "1"})
+    done = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in",
+        data={"layout": "a4x4", "scope": "all", "confirm_superseding": "1"},
+    )
     assert done.status_code == 200 and done.mimetype == "application/pdf"
     assert placard.status == "superseded"
 
 
-def test_a_refused_layout_is_shown_next_to_the_field_and_nothing_is_issued(manager_client, world, session,
-                                                                           monkeypatch):
+def test_a_refused_layout_is_shown_next_to_the_field_and_nothing_is_issued(
+    manager_client, world, session, monkeypatch
+):
     from market4.domain import placard_layout
 
     monkeypatch.setattr(placard_layout, "MIN_MODULE_MM", 5.0)
@@ -130,15 +164,18 @@ def test_a_refused_layout_is_shown_next_to_the_field_and_nothing_is_issued(manag
 
 
 def test_stall_pdf_png_revoke_and_the_inspector(manager_client, world, session):
-    response = manager_client.post(f"/bang-ma/cho/{world.market.code}/in",
-                                   data={"layout": "a6", "stall_id": world.stall_id})
+    response = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a6", "stall_id": world.stall_id}
+    )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     [placard] = live(session, world.stall_id)
     assert placard.layout == "a6"
 
     png = manager_client.get(f"/bang-ma/sap/{world.stall_id}.png")
     assert png.status_code == 200 and png.mimetype == "image/png"
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)), formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png.data)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert [code.text for code in found] == [placard.payload]
     assert manager_client.get(f"/bang-ma/sap/{world.vacant_stall_id}.png").status_code == 404
 
@@ -147,7 +184,7 @@ def test_stall_pdf_png_revoke_and_the_inspector(manager_client, world, session):
     assert "<h2>KHỚP</h2>" in text and "<h2>KHÔNG KHỚP</h2>" not in text
     assert "Sạp 1" in text and "Chợ Ngãi Giao" in text and "NGUYEN THI DAO" in text
     assert "Vietcombank" in text and "••••4567" in text and placard.serial in text
-    verdict = text[text.index('<section class="verdict'):text.index("</section>")]
+    verdict = text[text.index('<section class="verdict') : text.index("</section>")]
     assert "0071001234567" not in verdict  # the QR carries it, but the registry does not repeat it
 
     assert manager_client.get(f"/bang-ma/{placard.id}/thu-hoi").status_code == 200
@@ -161,9 +198,13 @@ def test_stall_pdf_png_revoke_and_the_inspector(manager_client, world, session):
     assert "<h2>KHÔNG KHỚP</h2>" in revoked.get_data(as_text=True)
     assert "Mã này đã bị thu hồi." in revoked.get_data(as_text=True)
     stranger = encode(Transfer(bin=f.VCB, account="0071009999999"))
-    unknown = manager_client.get("/bang-ma/kiem-tra", query_string={"payload": stranger}).get_data(as_text=True)
+    unknown = manager_client.get("/bang-ma/kiem-tra", query_string={"payload": stranger}).get_data(
+        as_text=True
+    )
     assert "<h2>KHÔNG KHỚP</h2>" in unknown and "Mã này không có trong sổ đăng ký." in unknown
-    invalid = manager_client.get("/bang-ma/kiem-tra", query_string={"payload": "xin chào"}).get_data(as_text=True)
+    invalid = manager_client.get(
+        "/bang-ma/kiem-tra", query_string={"payload": "xin chào"}
+    ).get_data(as_text=True)
     assert "<h2>KHÔNG KHỚP</h2>" in invalid and "không phải mã VietQR" in invalid
 
 
@@ -171,7 +212,11 @@ def urls(market: Market, stall_id: int, placard_id: int) -> list[tuple[str, str,
     return [
         ("GET", f"/bang-ma/cho/{market.code}", {}),
         ("POST", f"/bang-ma/cho/{market.code}/in", {"layout": "a4x4"}),
-        ("POST", f"/bang-ma/cho/{market.code}/in", {"layout": "a6", "stall_id": stall_id, "action": "preview"}),
+        (
+            "POST",
+            f"/bang-ma/cho/{market.code}/in",
+            {"layout": "a6", "stall_id": stall_id, "action": "preview"},
+        ),
         ("POST", f"/bang-ma/cho/{market.code}/cai-dat", {"mask_account": "y"}),
         ("GET", f"/bang-ma/sap/{stall_id}.png", {}),
         ("GET", f"/bang-ma/{placard_id}/thu-hoi", {}),
@@ -186,7 +231,9 @@ def test_who_may_print(client, world, session):
 
     for method, url, _ in routes:  # signed out: sign in first
         response = client.open(url, method=method)
-        assert response.status_code == 302 and response.headers["Location"].startswith("/dang-nhap"), url
+        assert response.status_code == 302 and response.headers["Location"].startswith(
+            "/dang-nhap"
+        ), url
 
     sign_in(client, world.manager)  # manager of another market: it does not exist for them
     for method, url, data in routes:
@@ -194,13 +241,23 @@ def test_who_may_print(client, world, session):
     client.post("/dang-xuat")
 
     area = f.commune()
-    staff = make_user("xa@example.vn", "area_staff", f.organisation(kind="commune_office", bank_bin=None, area=area))
+    staff = make_user(
+        "xa@example.vn",
+        "area_staff",
+        f.organisation(kind="commune_office", bank_bin=None, area=area),
+    )
     partner = make_user("nh@example.vn", "bank_partner", f.organisation(bank_bin=f.VCB))
     for user in (staff, partner):
         sign_in(client, user)
         for method, url, data in routes:
-            assert client.open(url, method=method, data=data).status_code == 403, (user.role, method, url)
-        assert client.get("/bang-ma/kiem-tra").status_code == 200  # everyone signed in may check a scan
+            assert client.open(url, method=method, data=data).status_code == 403, (
+                user.role,
+                method,
+                url,
+            )
+        assert (
+            client.get("/bang-ma/kiem-tra").status_code == 200
+        )  # everyone signed in may check a scan
         client.post("/dang-xuat")
     assert other_placard.status == "issued"
     assert len(live(session, other_stall.id)) == 1
@@ -208,8 +265,12 @@ def test_who_may_print(client, world, session):
     admin = make_user("admin@example.vn", "admin", f.organisation(kind="operator", bank_bin=None))
     sign_in(client, admin)
     assert client.get(f"/bang-ma/cho/{world.other_market.code}").status_code == 200
-    assert client.post(f"/bang-ma/cho/{world.other_market.code}/in",
-                       data={"layout": "a4x4", "scope": "all"}).status_code == 200
+    assert (
+        client.post(
+            f"/bang-ma/cho/{world.other_market.code}/in", data={"layout": "a4x4", "scope": "all"}
+        ).status_code
+        == 200
+    )
 
 
 def placard_account_of(stall):
@@ -220,5 +281,7 @@ def test_the_inspector_hides_details_outside_the_users_scope(client, world, sess
     stall = services.needs_reprint(world.other_market)[0]
     placard = services.issue_placard(stall, placard_account_of(stall), actor=None)
     sign_in(client, world.manager)
-    page = client.get("/bang-ma/kiem-tra", query_string={"payload": placard.payload}).get_data(as_text=True)
+    page = client.get("/bang-ma/kiem-tra", query_string={"payload": placard.payload}).get_data(
+        as_text=True
+    )
     assert "<h2>KHỚP</h2>" in page and "ngoài phạm vi" in page and placard.serial not in page

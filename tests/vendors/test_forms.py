@@ -19,8 +19,11 @@ def form_context(app):
 
 
 def vendor(**overrides):
-    values = {"display_name": "Nguyễn Thị Đào", "bank_style_name": "NGUYEN THI DAO",
-              "phone_e164": "+84912345678"}
+    values = {
+        "display_name": "Nguyễn Thị Đào",
+        "bank_style_name": "NGUYEN THI DAO",
+        "phone_e164": "+84912345678",
+    }
     values.update(overrides)
     return SimpleNamespace(**values)
 
@@ -44,14 +47,26 @@ def test_admin_form_offers_the_banks(form_context):
 
 
 def test_to_registration_passes_raw_values_and_the_fixed_bank(form_context):
-    form = RegistrationForm(MultiDict({
-        "display_name": "Lê Văn Tám", "phone": "0912 345 678", "account_number": "0012 345",
-        "consent": "y", "goods_category": "Rau củ"}))
+    form = RegistrationForm(
+        MultiDict(
+            {
+                "display_name": "Lê Văn Tám",
+                "phone": "0912 345 678",
+                "account_number": "0012 345",
+                "consent": "y",
+                "goods_category": "Rau củ",
+            }
+        )
+    )
     stall = object()
     data = form.to_registration(stall, "970405")
     assert (data.bank_bin, data.stall, data.consent_given) == ("970405", stall, True)
     # Raw as typed: the service normalises (leading zeros kept, spaces dropped there).
-    assert (data.phone, data.account_number, data.goods_category) == ("0912 345 678", "0012 345", "Rau củ")
+    assert (data.phone, data.account_number, data.goods_category) == (
+        "0912 345 678",
+        "0012 345",
+        "Rau củ",
+    )
     assert RegistrationForm(MultiDict({})).to_registration(stall, "970405").consent_given is False
 
 
@@ -63,11 +78,13 @@ def test_overlong_input_is_refused_in_vietnamese(form_context):
 
 def test_problems_go_next_to_their_fields_and_the_rest_on_top(form_context):
     form = RegistrationForm(MultiDict({}))
-    form.show_problems([
-        FieldError("phone", "Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản."),
-        FieldError("consent", "Cần có sự đồng ý."),
-        FieldError("stall_code", "Cần chọn sạp của tiểu thương."),
-    ])
+    form.show_problems(
+        [
+            FieldError("phone", "Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản."),
+            FieldError("consent", "Cần có sự đồng ý."),
+            FieldError("stall_code", "Cần chọn sạp của tiểu thương."),
+        ]
+    )
     form.show_problems([FieldError("holder_name", "Tên chủ tài khoản khác.")], as_warnings=True)
     assert form.phone.errors == ["Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản."]
     assert form.consent.errors == ["Cần có sự đồng ý."]
@@ -88,15 +105,34 @@ def test_edit_form_without_an_account_has_no_account_fields(form_context):
 
 
 def test_untouched_folded_bank_style_name_follows_the_display_name(form_context):
-    form = EditForm(MultiDict({"display_name": "Nguyễn Thị Hoa", "bank_style_name": "NGUYEN THI DAO",
-                               "phone": "0912345678"}), vendor=vendor(), account=account())
+    form = EditForm(
+        MultiDict(
+            {
+                "display_name": "Nguyễn Thị Hoa",
+                "bank_style_name": "NGUYEN THI DAO",
+                "phone": "0912345678",
+            }
+        ),
+        vendor=vendor(),
+        account=account(),
+    )
     assert "bank_style_name" not in form.to_changes()  # the service refolds it
 
 
 def test_typed_bank_style_name_is_sent(form_context):
-    form = EditForm(MultiDict({"display_name": "Nguyễn Thị Đào", "bank_style_name": "NGUYEN T DAO",
-                               "phone": "0912345678", "account_number": "0099 887766", "holder_name": ""}),
-                    vendor=vendor(), account=account())
+    form = EditForm(
+        MultiDict(
+            {
+                "display_name": "Nguyễn Thị Đào",
+                "bank_style_name": "NGUYEN T DAO",
+                "phone": "0912345678",
+                "account_number": "0099 887766",
+                "holder_name": "",
+            }
+        ),
+        vendor=vendor(),
+        account=account(),
+    )
     changes = form.to_changes()
     assert changes["bank_style_name"] == "NGUYEN T DAO"
     assert (changes["account_number"], changes["holder_name"]) == ("0099 887766", "")
@@ -110,6 +146,8 @@ def test_list_filters_need_no_csrf_token(app):
         assert filters.validate() and filters.trang_thai.data == "closed"
 
 
-@pytest.mark.parametrize("stored, shown", [("+84912345678", "0912345678"), (None, ""), ("+12025550123", "+12025550123")])
+@pytest.mark.parametrize(
+    "stored, shown", [("+84912345678", "0912345678"), (None, ""), ("+12025550123", "+12025550123")]
+)
 def test_national_phone(stored, shown):
     assert _national(stored) == shown

@@ -18,8 +18,10 @@ from tests import factories as f
 
 
 def row_counts(session) -> tuple[int, ...]:
-    return tuple(session.scalar(select(func.count()).select_from(model))
-                 for model in (Vendor, PaymentAccount, Occupancy, AuditEvent, StallStatusChange))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Vendor, PaymentAccount, Occupancy, AuditEvent, StallStatusChange)
+    )
 
 
 def accepting_on_market(market) -> int:
@@ -36,33 +38,57 @@ def posted_placard(result, actor=None):
 
 # --- registration ----------------------------------------------------------------------
 
+
 def test_registration_happy_path(session):
     stall = f.stall(goods_category=None)
     bank = f.organisation(bank_bin=f.VCB)
     actor = f.user(org=bank)
-    data = f.registration(stall, display_name="  Nguyễn   Thị Đào ", phone="0912 345 678",
-                          account_number="0071-0012-34567", goods_category="rau cu", partner_reference="VCB-1")
+    data = f.registration(
+        stall,
+        display_name="  Nguyễn   Thị Đào ",
+        phone="0912 345 678",
+        account_number="0071-0012-34567",
+        goods_category="rau cu",
+        partner_reference="VCB-1",
+    )
 
     result = services.register_vendor(data, organisation=bank, actor=actor)
 
     vendor, account, occupancy = result.vendor, result.account, result.occupancy
     assert (vendor.display_name, vendor.bank_style_name, vendor.phone_e164) == (
-        "Nguyễn Thị Đào", "NGUYEN THI DAO", "+84912345678")
+        "Nguyễn Thị Đào",
+        "NGUYEN THI DAO",
+        "+84912345678",
+    )
     assert vendor.consent_at is not None and vendor.registered_by_org_id == bank.id
     assert (account.bank_bin, account.account_number, account.holder_name, account.kind) == (
-        f.VCB, "0071001234567", "NGUYEN THI DAO", "bank")
+        f.VCB,
+        "0071001234567",
+        "NGUYEN THI DAO",
+        "bank",
+    )
     assert account.is_on_placard and account.status == "active" and not account.is_card
     assert account.partner_reference == "VCB-1"
     assert account.verified_at is not None  # the bank vouches for its own customer
-    assert (occupancy.stall_id, occupancy.vendor_id, occupancy.ended_on) == (stall.id, vendor.id, None)
+    assert (occupancy.stall_id, occupancy.vendor_id, occupancy.ended_on) == (
+        stall.id,
+        vendor.id,
+        None,
+    )
     assert stall.goods_category == "Rau củ"
     assert markets.current_occupant(stall) is vendor
     assert vendor.placard_account is account
     assert result.warnings == ()
     actions = set(session.execute(select(AuditEvent.action, AuditEvent.object_type)))
-    assert {("register", "Vendor"), ("create", "PaymentAccount"), ("assign", "Occupancy")} <= actions
+    assert {
+        ("register", "Vendor"),
+        ("create", "PaymentAccount"),
+        ("assign", "Occupancy"),
+    } <= actions
     # Bank data is sensitive: the audit log keeps only the last digits.
-    logged = session.scalar(select(AuditEvent.after).where(AuditEvent.object_type == "PaymentAccount"))
+    logged = session.scalar(
+        select(AuditEvent.after).where(AuditEvent.object_type == "PaymentAccount")
+    )
     assert logged["account_number"] == "…4567"
 
 
@@ -85,9 +111,17 @@ def test_every_validation_error_is_reported_with_its_field_and_nothing_is_writte
     stall = f.stall()
     bank = f.organisation()
     before = row_counts(session)
-    data = f.registration(None, market=stall.market, stall_code="Sạp không có", display_name="",
-                          phone="912345678", bank_bin="999999", account_number="9.70E+15",
-                          goods_category="xe máy", consent_given=False)
+    data = f.registration(
+        None,
+        market=stall.market,
+        stall_code="Sạp không có",
+        display_name="",
+        phone="912345678",
+        bank_bin="999999",
+        account_number="9.70E+15",
+        goods_category="xe máy",
+        consent_given=False,
+    )
     with pytest.raises(ValidationFailed) as info:
         services.register_vendor(data, organisation=bank, actor=None)
     codes = {(e.field, e.code) for e in info.value.errors}
@@ -107,14 +141,22 @@ def test_every_validation_error_is_reported_with_its_field_and_nothing_is_writte
 def test_the_same_bank_account_is_a_duplicate_not_an_invalid_row(session):
     first = f.registered_vendor()
     before = row_counts(session)
-    again = f.registration(f.stall(), account_number=" " + first.account.account_number[:4] + "-"
-                           + first.account.account_number[4:])
+    again = f.registration(
+        f.stall(),
+        account_number=" "
+        + first.account.account_number[:4]
+        + "-"
+        + first.account.account_number[4:],
+    )
     with pytest.raises(Duplicate) as info:
         services.register_vendor(again, organisation=f.organisation(), actor=None)
     duplicate = info.value
     assert not isinstance(duplicate, ValidationFailed)
     assert (duplicate.code, duplicate.field, duplicate.object_type) == (
-        "duplicate_account", "account_number", "PaymentAccount")
+        "duplicate_account",
+        "account_number",
+        "PaymentAccount",
+    )
     assert duplicate.object_ids == (first.account.id,)
     assert duplicate.as_dict()["vendor_ids"] == [first.vendor.id]
     assert row_counts(session) == before
@@ -132,8 +174,12 @@ def test_same_phone_is_a_warning_unless_strict(session):
     second = f.registered_vendor(phone="+84912000111")
     assert [w.code for w in second.warnings] == ["duplicate_phone"]
     with pytest.raises(Duplicate) as info:
-        services.register_vendor(f.registration(f.stall(), phone="0912000111"),
-                                 organisation=f.organisation(), actor=None, strict_phone=True)
+        services.register_vendor(
+            f.registration(f.stall(), phone="0912000111"),
+            organisation=f.organisation(),
+            actor=None,
+            strict_phone=True,
+        )
     assert info.value.field == "phone"
     assert set(info.value.object_ids) == {first.vendor.id, second.vendor.id}
 
@@ -142,7 +188,9 @@ def test_a_bank_partner_registers_only_at_its_own_bank(session):
     agribank = f.organisation(bank_bin=f.AGRIBANK)
     before = row_counts(session)
     with pytest.raises(PermissionDenied) as info:
-        services.register_vendor(f.registration(f.stall(), bank_bin=f.VCB), organisation=agribank, actor=None)
+        services.register_vendor(
+            f.registration(f.stall(), bank_bin=f.VCB), organisation=agribank, actor=None
+        )
     assert info.value.code == "other_bank"
     assert row_counts(session) == before
 
@@ -154,11 +202,14 @@ def test_monitoring_offices_may_not_register(session):
     # A market board records who trades where, never an account number (auth.policy).
     board = f.organisation(kind="market_board", bank_bin=None)
     with pytest.raises(PermissionDenied) as info:
-        services.register_vendor(f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=board, actor=None)
+        services.register_vendor(
+            f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=board, actor=None
+        )
     assert info.value.code == "manager_no_accounts"
     # The system (CLI, no organisation) registers at any bank, without vouching for it.
-    result = services.register_vendor(f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=None,
-                                      actor=None)
+    result = services.register_vendor(
+        f.registration(f.stall(), bank_bin=f.AGRIBANK), organisation=None, actor=None
+    )
     assert result.account.verified_at is None  # only the bank itself vouches
 
 
@@ -170,7 +221,10 @@ def test_an_occupied_stall_is_a_conflict_and_nothing_is_written(session):
         services.register_vendor(f.registration(stall), organisation=f.organisation(), actor=None)
     assert info.value.code == "stall_occupied"
     # The refusal names no one: the caller may be another bank.
-    assert "vendor_id" not in info.value.details and first.vendor.display_name not in info.value.message
+    assert (
+        "vendor_id" not in info.value.details
+        and first.vendor.display_name not in info.value.message
+    )
     assert row_counts(session) == before
 
 
@@ -181,11 +235,19 @@ def test_replacing_the_occupant_ends_the_old_occupancy_and_its_placards(session)
     assert markets.current_status(stall) == ACCEPTING
 
     with pytest.raises(PermissionDenied) as info:  # a bank asks the market board instead
-        services.register_vendor(f.registration(stall, display_name="Trần Văn Ơn"),
-                                 organisation=f.organisation(), actor=None, replace_occupant=True)
+        services.register_vendor(
+            f.registration(stall, display_name="Trần Văn Ơn"),
+            organisation=f.organisation(),
+            actor=None,
+            replace_occupant=True,
+        )
     assert info.value.code == "bank_no_occupancy" and first.occupancy.ended_on is None
-    second = services.register_vendor(f.registration(stall, display_name="Trần Văn Ơn"),
-                                      organisation=None, actor=None, replace_occupant=True)
+    second = services.register_vendor(
+        f.registration(stall, display_name="Trần Văn Ơn"),
+        organisation=None,
+        actor=None,
+        replace_occupant=True,
+    )
 
     assert first.occupancy.ended_on is not None
     assert markets.current_occupant(stall) is second.vendor
@@ -204,6 +266,7 @@ def test_a_closed_stall_cannot_be_registered(session):
 
 # --- changes ---------------------------------------------------------------------------
 
+
 def test_an_account_change_supersedes_the_placard_and_the_stall_needs_a_reprint(session):
     result = f.registered_vendor()
     stall = result.occupancy.stall
@@ -211,14 +274,20 @@ def test_an_account_change_supersedes_the_placard_and_the_stall_needs_a_reprint(
     assert accepting_on_market(stall.market) == 1
     assert placards.needs_reprint(stall.market) == []
 
-    update = services.update_registration(result.account, {"account_number": "2222 3333 4444"},
-                                          organisation=f.organisation(), actor=None)
+    update = services.update_registration(
+        result.account,
+        {"account_number": "2222 3333 4444"},
+        organisation=f.organisation(),
+        actor=None,
+    )
 
     assert result.account.account_number == "222233334444"
     assert update.superseded == (placard,) and placard.status == "superseded"
     assert placard.end_reason == "account changed"
     assert markets.current_status(stall) == NOT_ACCEPTING
-    change = session.scalars(select(StallStatusChange).order_by(StallStatusChange.id.desc())).first()
+    change = session.scalars(
+        select(StallStatusChange).order_by(StallStatusChange.id.desc())
+    ).first()
     assert change.reason == "placard_superseded"
     assert placards.needs_reprint(stall.market) == [stall]
     assert accepting_on_market(stall.market) == 0
@@ -228,13 +297,23 @@ def test_an_account_change_supersedes_the_placard_and_the_stall_needs_a_reprint(
 def test_a_holder_name_change_supersedes_too_but_a_phone_change_does_not(session):
     result = f.registered_vendor()
     placard = posted_placard(result)
-    services.update_registration(result.vendor, {"phone": "0912 999 888", "display_name": "Nguyễn Thị Đào Hoa"},
-                                 organisation=f.organisation(), actor=None)
+    services.update_registration(
+        result.vendor,
+        {"phone": "0912 999 888", "display_name": "Nguyễn Thị Đào Hoa"},
+        organisation=f.organisation(),
+        actor=None,
+    )
     assert result.vendor.phone_e164 == "+84912999888"
-    assert result.vendor.bank_style_name == "NGUYEN THI DAO HOA"  # it was the folded name, so it follows
+    assert (
+        result.vendor.bank_style_name == "NGUYEN THI DAO HOA"
+    )  # it was the folded name, so it follows
     assert placard.status == "posted"
-    services.update_registration(result.vendor, {"holder_name": "nguyễn thị đào hoa"},
-                                 organisation=f.organisation(), actor=None)
+    services.update_registration(
+        result.vendor,
+        {"holder_name": "nguyễn thị đào hoa"},
+        organisation=f.organisation(),
+        actor=None,
+    )
     assert result.account.holder_name == "NGUYEN THI DAO HOA"
     assert placard.status == "superseded"
 
@@ -243,20 +322,38 @@ def test_update_refuses_duplicates_bad_values_and_other_banks(session):
     first = f.registered_vendor()
     second = f.registered_vendor()
     with pytest.raises(Duplicate) as info:
-        services.update_registration(second.account, {"account_number": first.account.account_number},
-                                     organisation=f.organisation(), actor=None)
+        services.update_registration(
+            second.account,
+            {"account_number": first.account.account_number},
+            organisation=f.organisation(),
+            actor=None,
+        )
     assert info.value.object_ids == (first.account.id,)
     with pytest.raises(ValidationFailed) as invalid:
-        services.update_registration(second.vendor, {"phone": "912345678", "colour": "red"},
-                                     organisation=f.organisation(), actor=None)
+        services.update_registration(
+            second.vendor,
+            {"phone": "912345678", "colour": "red"},
+            organisation=f.organisation(),
+            actor=None,
+        )
     assert {(e.field, e.code) for e in invalid.value.errors} == {
-        ("phone", "phone_leading_zero_lost"), ("colour", "unknown_field")}
+        ("phone", "phone_leading_zero_lost"),
+        ("colour", "unknown_field"),
+    }
     with pytest.raises(PermissionDenied):
-        services.update_registration(second.account, {"holder_name": "X Y"},
-                                     organisation=f.organisation(bank_bin=f.AGRIBANK), actor=None)
+        services.update_registration(
+            second.account,
+            {"holder_name": "X Y"},
+            organisation=f.organisation(bank_bin=f.AGRIBANK),
+            actor=None,
+        )
     with pytest.raises(PermissionDenied):
-        services.update_registration(second.account, {"bank_bin": f.AGRIBANK},
-                                     organisation=f.organisation(bank_bin=f.VCB), actor=None)
+        services.update_registration(
+            second.account,
+            {"bank_bin": f.AGRIBANK},
+            organisation=f.organisation(bank_bin=f.VCB),
+            actor=None,
+        )
 
 
 def test_deactivation_closes_the_account_and_the_stall_stops_accepting(session):
@@ -264,28 +361,39 @@ def test_deactivation_closes_the_account_and_the_stall_stops_accepting(session):
     stall = result.occupancy.stall
     placard = posted_placard(result)
 
-    services.deactivate_registration(result.account, organisation=f.organisation(), actor=None,
-                                     reason="Tiểu thương đóng tài khoản")
+    services.deactivate_registration(
+        result.account,
+        organisation=f.organisation(),
+        actor=None,
+        reason="Tiểu thương đóng tài khoản",
+    )
 
     assert result.account.status == "closed" and result.account.closed_at is not None
     assert placard.status == "superseded"
     assert markets.current_status(stall) == NOT_ACCEPTING
-    change = session.scalars(select(StallStatusChange).order_by(StallStatusChange.id.desc())).first()
+    change = session.scalars(
+        select(StallStatusChange).order_by(StallStatusChange.id.desc())
+    ).first()
     assert change.reason == "account_closed"
     assert result.vendor.placard_account is None
     assert placards.needs_reprint(stall.market) == []  # nothing left to print
     with pytest.raises(Conflict):
-        services.deactivate_registration(result.account, organisation=f.organisation(), actor=None, reason="x")
+        services.deactivate_registration(
+            result.account, organisation=f.organisation(), actor=None, reason="x"
+        )
 
 
 def test_deactivation_needs_a_reason(session):
     result = f.registered_vendor()
     with pytest.raises(ValidationFailed):
-        services.deactivate_registration(result.account, organisation=f.organisation(), actor=None, reason=" ")
+        services.deactivate_registration(
+            result.account, organisation=f.organisation(), actor=None, reason=" "
+        )
     assert result.account.status == "active"
 
 
 # --- queries ---------------------------------------------------------------------------
+
 
 def test_find_duplicates_normalises_its_inputs(session):
     first = f.registered_vendor(phone="0912000222", account_number="5555 6666 77")
@@ -305,6 +413,11 @@ def test_visible_accounts_query_limits_bank_partners_to_their_bin(session):
 
     assert visible(f.organisation(bank_bin=f.VCB)) == {at_vcb.account}
     assert visible(f.organisation(bank_bin=f.AGRIBANK)) == {at_agribank.account}
-    assert visible(f.organisation(kind="operator", bank_bin=None)) >= {at_vcb.account, at_agribank.account}
-    assert visible(f.organisation(kind="commune_office", bank_bin=None, area=area)) == {at_vcb.account}
+    assert visible(f.organisation(kind="operator", bank_bin=None)) >= {
+        at_vcb.account,
+        at_agribank.account,
+    }
+    assert visible(f.organisation(kind="commune_office", bank_bin=None, area=area)) == {
+        at_vcb.account
+    }
     assert visible(f.organisation(kind="commune_office", bank_bin=None)) == set()

@@ -23,6 +23,7 @@ def failure(rule, *args, **kwargs) -> FieldError:
 
 # --- display name ----------------------------------------------------------------------
 
+
 def test_display_name_is_nfc_trimmed_and_single_spaced():
     name = v.clean_display_name(nfd("  Nguyễn   Thị\tĐào \u200b"))
     assert name == "Nguyễn Thị Đào"
@@ -31,9 +32,15 @@ def test_display_name_is_nfc_trimmed_and_single_spaced():
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("", "required"), ("   ", "required"), (None, "required"), ("A", "invalid_length"),
-     ("12345", "name_without_letters"), ("-- --", "name_without_letters"),
-     ("Đ" * 121, "invalid_length")],
+    [
+        ("", "required"),
+        ("   ", "required"),
+        (None, "required"),
+        ("A", "invalid_length"),
+        ("12345", "name_without_letters"),
+        ("-- --", "name_without_letters"),
+        ("Đ" * 121, "invalid_length"),
+    ],
 )
 def test_display_name_refusals(value, code):
     error = failure(v.clean_display_name, value)
@@ -47,6 +54,7 @@ def test_display_name_at_the_limits():
 
 
 # --- bank-style names ------------------------------------------------------------------
+
 
 def test_bank_style_name_defaults_to_the_folded_display_name():
     assert v.clean_bank_style_name(None, display_name="Nguyễn Thị Đào") == "NGUYEN THI DAO"
@@ -70,16 +78,29 @@ def test_holder_name_defaults_and_folds():
 
 # --- phone -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "value",
-    ["0912 345 678", "0912345678", "+84912345678", "84912345678", "0084912345678",
-     "0912.345.678", "0912-345-678", "(+84) 912 345 678", nfd("0912 345 678"), 84912345678],
+    [
+        "0912 345 678",
+        "0912345678",
+        "+84912345678",
+        "84912345678",
+        "0084912345678",
+        "0912.345.678",
+        "0912-345-678",
+        "(+84) 912 345 678",
+        nfd("0912 345 678"),
+        84912345678,
+    ],
 )
 def test_phone_forms_accepted_and_stored_e164(value):
     assert v.clean_phone(value) == "+84912345678"
 
 
-@pytest.mark.parametrize("value", ["912345678", 912345678, 912345678.0, "912345678.0", " 912 345 678 "])
+@pytest.mark.parametrize(
+    "value", ["912345678", 912345678, 912345678.0, "912345678.0", " 912 345 678 "]
+)
 def test_phone_that_lost_its_leading_zero_in_excel(value):
     error = failure(v.clean_phone, value)
     assert (error.field, error.code) == ("phone", "phone_leading_zero_lost")
@@ -94,10 +115,19 @@ def test_nine_digits_from_a_numeric_cell_are_always_a_lost_zero():
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("", "required"), (None, "required"), ("abc", "invalid_phone"), ("0912", "invalid_phone"),
-     ("01234567890", "phone_old_format"), ("02838123456", "phone_not_mobile"),
-     ("+14155552671", "phone_not_vietnamese"), ("9.12346E+08", "phone_scientific_notation"),
-     ("0891234567", "invalid_phone"), (True, "invalid"), (912345678.5, "decimal_number")],
+    [
+        ("", "required"),
+        (None, "required"),
+        ("abc", "invalid_phone"),
+        ("0912", "invalid_phone"),
+        ("01234567890", "phone_old_format"),
+        ("02838123456", "phone_not_mobile"),
+        ("+14155552671", "phone_not_vietnamese"),
+        ("9.12346E+08", "phone_scientific_notation"),
+        ("0891234567", "invalid_phone"),
+        (True, "invalid"),
+        (912345678.5, "decimal_number"),
+    ],
 )
 def test_phone_refusals(value, code):
     error = failure(v.clean_phone, value)
@@ -110,27 +140,41 @@ def test_phone_error_can_name_the_callers_field():
 
 # --- account numbers -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("0071 0012 3456-7", "0071001234567"), ("1234-5678-90", "1234567890"), ("nguyenvana", "NGUYENVANA"),
-     ("VQR 0123 abc", "VQR0123ABC"), ("7", "7"), ("1" * 19, "1" * 19), (nfd(" 123 456 "), "123456")],
+    [
+        ("0071 0012 3456-7", "0071001234567"),
+        ("1234-5678-90", "1234567890"),
+        ("nguyenvana", "NGUYENVANA"),
+        ("VQR 0123 abc", "VQR0123ABC"),
+        ("7", "7"),
+        ("1" * 19, "1" * 19),
+        (nfd(" 123 456 "), "123456"),
+    ],
 )
 def test_account_numbers_are_text_without_separators(value, expected):
     cleaned = v.clean_account_number(value)
     assert (cleaned.number, cleaned.is_card, cleaned.warnings) == (expected, False, ())
 
 
-@pytest.mark.parametrize("value", ["9704229200000001", "9704 2292 0000 0000 123", "9704000000000000000"])
+@pytest.mark.parametrize(
+    "value", ["9704229200000001", "9704 2292 0000 0000 123", "9704000000000000000"]
+)
 def test_napas_card_numbers_are_recognised(value):
     assert v.clean_account_number(value).is_card is True
 
 
-@pytest.mark.parametrize("value", ["970422920000001", "4111111111111111", "12345678901234567", "9704ABCD00000000"])
+@pytest.mark.parametrize(
+    "value", ["970422920000001", "4111111111111111", "12345678901234567", "9704ABCD00000000"]
+)
 def test_other_numbers_are_not_cards(value):
     assert v.clean_account_number(value).is_card is False
 
 
-@pytest.mark.parametrize("value", ["9.70E+15", "9,70422E+15", "9.70422e15", "1.91E+18", " 9,7E+18 "])
+@pytest.mark.parametrize(
+    "value", ["9.70E+15", "9,70422E+15", "9.70422e15", "1.91E+18", " 9,7E+18 "]
+)
 def test_scientific_notation_is_refused_with_an_excel_message(value):
     error = failure(v.clean_account_number, value)
     assert (error.field, error.code) == ("account_number", "account_number_scientific")
@@ -139,12 +183,19 @@ def test_scientific_notation_is_refused_with_an_excel_message(value):
 
 @pytest.mark.parametrize("value", ["12345.0", "12345,0", "1002003004.00", 12345.5])
 def test_float_looking_values_are_refused(value):
-    assert failure(v.clean_account_number, value).code in {"account_number_decimal", "decimal_number"}
+    assert failure(v.clean_account_number, value).code in {
+        "account_number_decimal",
+        "decimal_number",
+    }
 
 
 def test_long_numbers_from_numeric_cells_have_lost_digits():
-    for value, numeric in [(9704221234567889920, False), (9.704221234567889e18, False),
-                           ("1234567890123456000", True), ("1234567890123456", True)]:
+    for value, numeric in [
+        (9704221234567889920, False),
+        (9.704221234567889e18, False),
+        ("1234567890123456000", True),
+        ("1234567890123456", True),
+    ]:
         error = failure(v.clean_account_number, value, numeric_cell=numeric)
         assert error.code == "account_number_excel_precision"
         assert "15" in error.message and "Excel" in error.message
@@ -163,9 +214,14 @@ def test_short_number_from_a_numeric_cell_passes_with_a_warning():
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("", "required"), (None, "required"), ("1" * 20, "account_number_too_long"),
-     ("123/456", "account_number_invalid_chars"), ("số 123", "account_number_invalid_chars"),
-     ("1.234.567", "account_number_invalid_chars")],
+    [
+        ("", "required"),
+        (None, "required"),
+        ("1" * 20, "account_number_too_long"),
+        ("123/456", "account_number_invalid_chars"),
+        ("số 123", "account_number_invalid_chars"),
+        ("1.234.567", "account_number_invalid_chars"),
+    ],
 )
 def test_account_number_refusals(value, code):
     error = failure(v.clean_account_number, value)
@@ -173,6 +229,7 @@ def test_account_number_refusals(value, code):
 
 
 # --- account number against the bank's rules --------------------------------------------
+
 
 def bank_failure(value, bank_bin, **kwargs) -> FieldError:
     return failure(v.check_account_for_bank, v.clean_account_number(value), bank_bin, **kwargs)
@@ -187,15 +244,36 @@ def test_letters_are_refused_at_agribank_with_the_value_in_the_message():
 @pytest.mark.parametrize(
     ("value", "bank_bin", "code", "message"),
     [
-        ("12345", "970436", "account_number_length", "Số tài khoản Vietcombank có 10–13 chữ số; “12345” có 5."),
-        ("1500 2051 2345", "970405", "account_number_length",
-         "Số tài khoản Agribank có 13 chữ số; “150020512345” có 12."),
-        ("99ZP2", "970454", "account_number_length",
-         "Số tài khoản định danh VietCapitalBank có 6–19 ký tự; “99ZP2” có 5."),
-        ("ABCDEF", "999999", "account_number_letters_not_allowed",
-         "Số tài khoản BIN 999999 chỉ gồm chữ số; “ABCDEF” có chữ cái."),
-        ("9704 1985 2619 1432 199", "970419", "card_number_checksum",
-         "Số thẻ “9704198526191432199” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ."),
+        (
+            "12345",
+            "970436",
+            "account_number_length",
+            "Số tài khoản Vietcombank có 10–13 chữ số; “12345” có 5.",
+        ),
+        (
+            "1500 2051 2345",
+            "970405",
+            "account_number_length",
+            "Số tài khoản Agribank có 13 chữ số; “150020512345” có 12.",
+        ),
+        (
+            "99ZP2",
+            "970454",
+            "account_number_length",
+            "Số tài khoản định danh VietCapitalBank có 6–19 ký tự; “99ZP2” có 5.",
+        ),
+        (
+            "ABCDEF",
+            "999999",
+            "account_number_letters_not_allowed",
+            "Số tài khoản BIN 999999 chỉ gồm chữ số; “ABCDEF” có chữ cái.",
+        ),
+        (
+            "9704 1985 2619 1432 199",
+            "970419",
+            "card_number_checksum",
+            "Số thẻ “9704198526191432199” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ.",
+        ),
     ],
 )
 def test_bank_rule_messages_name_the_value_and_the_rule(value, bank_bin, code, message):
@@ -205,9 +283,17 @@ def test_bank_rule_messages_name_the_value_and_the_rule(value, bank_bin, code, m
 
 @pytest.mark.parametrize(
     ("value", "bank_bin"),
-    [("1500-2051-23456", "970405"), ("0071 0012 34567", "970436"), ("1012345678", "970436"),
-     ("99zp24009m07248267", "970454"), ("PSP123456789000000", "971025"), ("0912 000 999", "971025"),
-     ("9704 1985 2619 1432 198", "970405"), ("123456", "999999"), ("257678859", "970416")],
+    [
+        ("1500-2051-23456", "970405"),
+        ("0071 0012 34567", "970436"),
+        ("1012345678", "970436"),
+        ("99zp24009m07248267", "970454"),
+        ("PSP123456789000000", "971025"),
+        ("0912 000 999", "971025"),
+        ("9704 1985 2619 1432 198", "970405"),
+        ("123456", "999999"),
+        ("257678859", "970416"),
+    ],
 )
 def test_numbers_that_fit_their_bank_pass(value, bank_bin):
     assert v.check_account_for_bank(v.clean_account_number(value), bank_bin) is None
@@ -227,24 +313,33 @@ def test_cards_are_checked_by_luhn_not_by_the_banks_account_rules():
 def test_the_cleaned_text_with_is_card_works_as_well():
     assert v.check_account_for_bank("1500205123456", "970405") is None
     assert v.check_account_for_bank("9704000000000018", "970405") is None  # detected as a card
-    assert failure(v.check_account_for_bank, "9704000000000019", "970405").code == "card_number_checksum"
+    assert (
+        failure(v.check_account_for_bank, "9704000000000019", "970405").code
+        == "card_number_checksum"
+    )
     # is_card given: the caller's answer wins ("9704…" of 16 digits could be an account elsewhere)
     error = failure(v.check_account_for_bank, "9704000000000019", "970405", is_card=False)
     assert error.code == "account_number_length"
     assert failure(v.check_account_for_bank, "12345abc678", "970405").message == (
-        "Số tài khoản Agribank chỉ gồm chữ số; “12345ABC678” có chữ cái.")
+        "Số tài khoản Agribank chỉ gồm chữ số; “12345ABC678” có chữ cái."
+    )
 
 
 def test_every_bank_rule_code_has_a_vietnamese_template_with_its_placeholders():
     assert set(v.ACCOUNT_RULE_MESSAGES) == {
-        "account_number_letters_not_allowed", "account_number_letters_required", "account_number_length",
-        "card_number_length", "card_number_checksum"}
+        "account_number_letters_not_allowed",
+        "account_number_letters_required",
+        "account_number_length",
+        "card_number_length",
+        "card_number_checksum",
+    }
     for template in [*v.ACCOUNT_RULE_MESSAGES.values(), v.ACCOUNT_ALIAS_LENGTH_MESSAGE]:
         assert "%(number)s" in template
         template % {"bank": "Agribank", "number": "1", "length": 1, "allowed": "13", "alias": 0}
 
 
 # --- goods category, stall code, reference -----------------------------------------------
+
 
 def test_goods_category_matches_loosely_and_returns_the_canonical_spelling():
     assert v.clean_goods_category("thit") == "Thịt"
@@ -273,37 +368,70 @@ def test_partner_reference():
 
 # --- all fields at once ----------------------------------------------------------------
 
+
 def test_validate_vendor_fields_normalises_everything():
-    fields = v.validate_vendor_fields(display_name=nfd("Nguyễn Thị Đào"), phone="0912 345 678",
-                                      account_number="0071-0012-34567", goods_category="rau cu",
-                                      partner_reference=" A1 ")
+    fields = v.validate_vendor_fields(
+        display_name=nfd("Nguyễn Thị Đào"),
+        phone="0912 345 678",
+        account_number="0071-0012-34567",
+        goods_category="rau cu",
+        partner_reference=" A1 ",
+    )
     assert fields == v.VendorFields(
-        display_name="Nguyễn Thị Đào", bank_style_name="NGUYEN THI DAO", phone_e164="+84912345678",
-        account_number="0071001234567", is_card=False, holder_name="NGUYEN THI DAO",
-        goods_category="Rau củ", partner_reference="A1", warnings=())
+        display_name="Nguyễn Thị Đào",
+        bank_style_name="NGUYEN THI DAO",
+        phone_e164="+84912345678",
+        account_number="0071001234567",
+        is_card=False,
+        holder_name="NGUYEN THI DAO",
+        goods_category="Rau củ",
+        partner_reference="A1",
+        warnings=(),
+    )
 
 
 def test_validate_vendor_fields_reports_every_error_at_once():
     with pytest.raises(ValidationFailed) as info:
-        v.validate_vendor_fields(display_name="1", phone="912345678", account_number="9.70E+15",
-                                 goods_category="xe máy", partner_reference="x" * 80)
+        v.validate_vendor_fields(
+            display_name="1",
+            phone="912345678",
+            account_number="9.70E+15",
+            goods_category="xe máy",
+            partner_reference="x" * 80,
+        )
     failed = info.value
-    assert failed.fields == {"display_name", "phone", "account_number", "goods_category", "partner_reference"}
+    assert failed.fields == {
+        "display_name",
+        "phone",
+        "account_number",
+        "goods_category",
+        "partner_reference",
+    }
     assert failed.for_field("phone")[0].code == "phone_leading_zero_lost"
     # A bad display name does not also produce noise about the derived names.
     assert "bank_style_name" not in failed.fields and "holder_name" not in failed.fields
-    assert failed.as_dict()["errors"][0] == {"field": "display_name", "code": "name_without_letters",
-                                            "message": "Tên phải có chữ cái."}
+    assert failed.as_dict()["errors"][0] == {
+        "field": "display_name",
+        "code": "name_without_letters",
+        "message": "Tên phải có chữ cái.",
+    }
 
 
 def test_validate_vendor_fields_phone_may_be_optional():
-    fields = v.validate_vendor_fields(display_name="Lê Tám", phone="", account_number="1", phone_required=False)
+    fields = v.validate_vendor_fields(
+        display_name="Lê Tám", phone="", account_number="1", phone_required=False
+    )
     assert fields.phone_e164 is None
 
 
 def test_name_mismatches_are_warnings_not_errors():
-    fields = v.validate_vendor_fields(display_name="Nguyễn Thị Đào", phone="0912345678", account_number="1",
-                                      bank_style_name="Nguyen Thi Dao Hoa", holder_name="Tran Thi Dao")
+    fields = v.validate_vendor_fields(
+        display_name="Nguyễn Thị Đào",
+        phone="0912345678",
+        account_number="1",
+        bank_style_name="Nguyen Thi Dao Hoa",
+        holder_name="Tran Thi Dao",
+    )
     assert fields.bank_style_name == "NGUYEN THI DAO HOA"
     assert fields.holder_name == "TRAN THI DAO"
     assert {w.code for w in fields.warnings} == {"bank_style_name_differs", "holder_name_differs"}

@@ -38,8 +38,13 @@ class World:
 
 
 def _user(role: str, organisation: Organisation | None) -> User:
-    return create_user(email=f"{role}{f.next_number()}@test.market4.vn", name=f"Người {role}", role=role,
-                       password=PASSWORD, organisation=organisation)
+    return create_user(
+        email=f"{role}{f.next_number()}@test.market4.vn",
+        name=f"Người {role}",
+        role=role,
+        password=PASSWORD,
+        organisation=organisation,
+    )
 
 
 @pytest.fixture
@@ -55,9 +60,16 @@ def world(session) -> World:
     manager = _user("market_manager", board)
     manager.markets.append(market)
     session.flush()
-    return World(market=market, outside=outside, stall=f.stall(market, "Sạp 7"),
-                 agribank=_user("bank_partner", agribank_org), vcb=_user("bank_partner", vcb_org),
-                 staff=_user("area_staff", office), manager=manager, admin=_user("admin", operator))
+    return World(
+        market=market,
+        outside=outside,
+        stall=f.stall(market, "Sạp 7"),
+        agribank=_user("bank_partner", agribank_org),
+        vcb=_user("bank_partner", vcb_org),
+        staff=_user("area_staff", office),
+        manager=manager,
+        admin=_user("admin", operator),
+    )
 
 
 def signed_in(app, user: User, password: str = PASSWORD):
@@ -72,18 +84,27 @@ def next_to(html: str, field_id: str, kind: str = "error") -> str:
     marker = f'id="{field_id}-{kind}">'
     assert marker in html, f"no {kind} shown next to {field_id}"
     start = html.index(marker) + len(marker)
-    return html[start:html.index("</p>", start)]
+    return html[start : html.index("</p>", start)]
 
 
 def counts(session) -> tuple[int, int, int]:
-    return tuple(session.scalar(select(func.count()).select_from(model))
-                 for model in (Vendor, PaymentAccount, Occupancy))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Vendor, PaymentAccount, Occupancy)
+    )
 
 
 def form_data(**overrides: str) -> dict[str, str]:
-    data = {"display_name": "Nguyễn Thị Bích Thủy", "bank_style_name": "", "phone": f.phone(),
-            "account_number": f"0012{f.next_number():09d}", "holder_name": "", "goods_category": "Rau củ",
-            "partner_reference": "", "consent": "y"}
+    data = {
+        "display_name": "Nguyễn Thị Bích Thủy",
+        "bank_style_name": "",
+        "phone": f.phone(),
+        "account_number": f"0012{f.next_number():09d}",
+        "holder_name": "",
+        "goods_category": "Rau củ",
+        "partner_reference": "",
+        "consent": "y",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -93,11 +114,16 @@ def register_url(world: World, stall: Stall | None = None) -> str:
 
 
 def agribank_vendor(world: World, at: Stall | None = None, **overrides):
-    return f.registered_vendor(at or f.stall(world.market), org=world.agribank.organisation,
-                               bank_bin=f.AGRIBANK, **overrides)
+    return f.registered_vendor(
+        at or f.stall(world.market),
+        org=world.agribank.organisation,
+        bank_bin=f.AGRIBANK,
+        **overrides,
+    )
 
 
 # --- who may come in ----------------------------------------------------------------------
+
 
 def test_signed_out_visitors_go_to_sign_in(client, world):
     for path in ("/tieu-thuong/", "/tieu-thuong/dang-ky", register_url(world), "/tieu-thuong/1"):
@@ -117,6 +143,7 @@ def test_area_staff_are_refused(app, world):
 
 # --- registering ----------------------------------------------------------------------------
 
+
 def test_partner_finds_market_and_stall_then_registers(app, session, world):
     client = signed_in(app, world.agribank)
     markets_page = client.get("/tieu-thuong/dang-ky?q=ngai giao").get_data(as_text=True)
@@ -132,8 +159,9 @@ def test_partner_finds_market_and_stall_then_registers(app, session, world):
     assert "checked" not in consent  # never pre-ticked (Law 91/2025)
     assert "91/2025" in form
 
-    response = client.post(register_url(world), data=form_data(account_number="0012 3456 78901",
-                                                               phone="0912 000 777"))
+    response = client.post(
+        register_url(world), data=form_data(account_number="0012 3456 78901", phone="0912 000 777")
+    )
     assert response.status_code == 302
     vendor = session.scalar(select(Vendor).where(Vendor.phone_e164 == "+84912000777"))
     assert response.headers["Location"].endswith(f"/tieu-thuong/{vendor.id}")
@@ -154,21 +182,28 @@ def test_stall_search_filters_vacant_and_not_accepting(app, world):
     assert "Sạp 7" in vacant and "Sạp 12" not in vacant
     found = client.get(base + "&tim=do thi lan").get_data(as_text=True)  # accents optional
     assert "Sạp 12" in found and "Sạp 7" not in found
-    assert "Sạp 12" in client.get(base + "&chua_nhan=y").get_data(as_text=True)  # never accepted yet
+    assert "Sạp 12" in client.get(base + "&chua_nhan=y").get_data(
+        as_text=True
+    )  # never accepted yet
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("display_name", "", "Cần nhập tên tiểu thương"),
-    ("display_name", "123", "Tên phải có chữ cái"),
-    ("phone", "912345678", "mất số 0 ở đầu"),
-    ("phone", "01234567890", "11 số"),
-    ("phone", "", "Cần nhập số điện thoại"),
-    ("account_number", "9.70E+15", "dạng số mũ"),
-    ("account_number", "12345.0", "số thập phân"),
-    ("account_number", "", "Cần nhập số tài khoản"),
-    ("consent", None, "Cần có sự đồng ý"),
-])
-def test_each_error_is_shown_next_to_its_field_in_vietnamese(app, session, world, field, value, words):
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("display_name", "", "Cần nhập tên tiểu thương"),
+        ("display_name", "123", "Tên phải có chữ cái"),
+        ("phone", "912345678", "mất số 0 ở đầu"),
+        ("phone", "01234567890", "11 số"),
+        ("phone", "", "Cần nhập số điện thoại"),
+        ("account_number", "9.70E+15", "dạng số mũ"),
+        ("account_number", "12345.0", "số thập phân"),
+        ("account_number", "", "Cần nhập số tài khoản"),
+        ("consent", None, "Cần có sự đồng ý"),
+    ],
+)
+def test_each_error_is_shown_next_to_its_field_in_vietnamese(
+    app, session, world, field, value, words
+):
     client = signed_in(app, world.agribank)
     before = counts(session)
     response = client.post(register_url(world), data=form_data(**{field: value}))
@@ -181,8 +216,10 @@ def test_each_error_is_shown_next_to_its_field_in_vietnamese(app, session, world
 
 def test_every_bad_field_is_reported_at_once(app, world):
     client = signed_in(app, world.agribank)
-    html = client.post(register_url(world), data=form_data(
-        display_name="", phone="912345678", account_number="9.70E+15", consent=None)).get_data(as_text=True)
+    html = client.post(
+        register_url(world),
+        data=form_data(display_name="", phone="912345678", account_number="9.70E+15", consent=None),
+    ).get_data(as_text=True)
     for field in ("display_name", "phone", "account_number", "consent"):
         assert next_to(html, field)
 
@@ -191,7 +228,9 @@ def test_same_bank_account_is_a_duplicate_and_nothing_is_created(app, session, w
     existing = agribank_vendor(world)
     client = signed_in(app, world.agribank)
     before = counts(session)
-    response = client.post(register_url(world), data=form_data(account_number=existing.account.account_number))
+    response = client.post(
+        register_url(world), data=form_data(account_number=existing.account.account_number)
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Tài khoản ngân hàng này đã được đăng ký" in next_to(html, "account_number")
@@ -221,18 +260,25 @@ def test_same_phone_warns_then_registers_once_acknowledged(app, session, world):
     assert "Số điện thoại đã được đăng ký cho tiểu thương khác" in shown  # flashed as a warning
 
 
-def test_at_an_occupied_stall_a_bank_adds_the_occupants_account_or_asks_the_board(app, session, world):
+def test_at_an_occupied_stall_a_bank_adds_the_occupants_account_or_asks_the_board(
+    app, session, world
+):
     occupied = f.stall(world.market, "Sạp 9")
     old = f.registered_vendor(occupied, bank_bin=f.VCB, display_name="Lê Thị Hạnh")
     client = signed_in(app, world.agribank)
     url = register_url(world, occupied)
     page = client.get(url).get_data(as_text=True)
-    assert "Thêm tài khoản cho tiểu thương đang ở sạp" in page and "Gửi đề nghị cho ban quản lý chợ" in page
+    assert (
+        "Thêm tài khoản cho tiểu thương đang ở sạp" in page
+        and "Gửi đề nghị cho ban quản lý chợ" in page
+    )
     before = counts(session)
     response = client.post(url, data=form_data())  # someone else: refused, no way to evict
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert re.search(r'role="alert" id="occupied">\s*<p><strong>Họ tên hoặc số điện thoại không khớp', html)
+    assert re.search(
+        r'role="alert" id="occupied">\s*<p><strong>Họ tên hoặc số điện thoại không khớp', html
+    )
     assert 'name="replace_occupant"' not in html
     assert counts(session) == before and markets.current_occupant(occupied).id == old.vendor.id
 
@@ -241,10 +287,15 @@ def test_at_an_occupied_stall_a_bank_adds_the_occupants_account_or_asks_the_boar
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/tieu-thuong/{old.vendor.id}")
     assert counts(session) == (before[0], before[1] + 1, before[2])  # an account, not a person
-    added = session.scalar(select(PaymentAccount).where(PaymentAccount.vendor_id == old.vendor.id,
-                                                        PaymentAccount.bank_bin == f.AGRIBANK))
+    added = session.scalar(
+        select(PaymentAccount).where(
+            PaymentAccount.vendor_id == old.vendor.id, PaymentAccount.bank_bin == f.AGRIBANK
+        )
+    )
     assert not added.is_on_placard and old.account.is_on_placard  # the VCB placard keeps paying
-    assert "Đã thêm tài khoản cho Lê Thị Hạnh" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã thêm tài khoản cho Lê Thị Hạnh" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
 
 
 def test_only_an_admin_replaces_the_occupant_from_the_form(app, session, world):
@@ -281,10 +332,17 @@ def test_partner_cannot_register_outside_their_area(app, world):
 
 # --- the live check ----------------------------------------------------------------------------
 
+
 def test_check_returns_folded_name_and_field_problems(app, world):
     client = signed_in(app, world.agribank)
-    answer = client.post("/tieu-thuong/kiem-tra", json={
-        "display_name": "Nguyễn Thị Bích Thủy", "phone": "912345678", "account_number": "9.70E+15"}).get_json()
+    answer = client.post(
+        "/tieu-thuong/kiem-tra",
+        json={
+            "display_name": "Nguyễn Thị Bích Thủy",
+            "phone": "912345678",
+            "account_number": "9.70E+15",
+        },
+    ).get_json()
     name = answer["fields"]["bank_style_name"]
     assert name["folded"] == name["value"] == "NGUYEN THI BICH THUY"
     assert "mất số 0" in answer["fields"]["phone"]["errors"][0]
@@ -296,25 +354,38 @@ def test_check_reports_duplicates_without_revealing_other_banks(app, world):
     mine = agribank_vendor(world)
     theirs = f.registered_vendor(f.stall(world.market), bank_bin=f.VCB)
     client = signed_in(app, world.agribank)
-    answer = client.post("/tieu-thuong/kiem-tra", json={
-        "display_name": "Lê Văn Tám", "phone": "0" + theirs.vendor.phone_e164[3:],
-        "account_number": mine.account.account_number}).get_json()
+    answer = client.post(
+        "/tieu-thuong/kiem-tra",
+        json={
+            "display_name": "Lê Văn Tám",
+            "phone": "0" + theirs.vendor.phone_e164[3:],
+            "account_number": mine.account.account_number,
+        },
+    ).get_json()
     found = {d["field"]: d for d in answer["duplicates"]}
     assert found["account_number"]["links"] == [f"/tieu-thuong/{mine.vendor.id}"]
     assert found["phone"]["links"] == []  # a Vietcombank vendor: not even a link
     # The Vietcombank number is a duplicate only at Vietcombank, never seen from Agribank.
-    answer = client.post("/tieu-thuong/kiem-tra", json={
-        "display_name": "Lê Văn Tám", "account_number": theirs.account.account_number}).get_json()
+    answer = client.post(
+        "/tieu-thuong/kiem-tra",
+        json={"display_name": "Lê Văn Tám", "account_number": theirs.account.account_number},
+    ).get_json()
     assert answer["duplicates"] == []
 
 
 def test_check_on_the_edit_page_does_not_flag_the_vendors_own_data(app, world):
     mine = agribank_vendor(world)
     client = signed_in(app, world.agribank)
-    answer = client.post("/tieu-thuong/kiem-tra", json={
-        "display_name": mine.vendor.display_name, "phone": mine.vendor.phone_e164,
-        "account_number": mine.account.account_number,
-        "account_id": str(mine.account.id), "vendor_id": str(mine.vendor.id)}).get_json()
+    answer = client.post(
+        "/tieu-thuong/kiem-tra",
+        json={
+            "display_name": mine.vendor.display_name,
+            "phone": mine.vendor.phone_e164,
+            "account_number": mine.account.account_number,
+            "account_id": str(mine.account.id),
+            "vendor_id": str(mine.vendor.id),
+        },
+    ).get_json()
     assert answer["duplicates"] == []
 
 
@@ -329,14 +400,25 @@ def test_check_is_csrf_protected(app, world):
 
 # --- other banks' vendors and accounts are out of reach ------------------------------------------
 
+
 def test_partner_cannot_read_or_change_another_banks_vendor(app, session, world):
-    theirs = f.registered_vendor(f.stall(world.market), bank_bin=f.VCB, display_name="Phạm Văn Bình")
+    theirs = f.registered_vendor(
+        f.stall(world.market), bank_bin=f.VCB, display_name="Phạm Văn Bình"
+    )
     client = signed_in(app, world.agribank)
     vendor_id, account_id = theirs.vendor.id, theirs.account.id
     assert client.get(f"/tieu-thuong/{vendor_id}").status_code == 404
     assert client.get(f"/tieu-thuong/{vendor_id}/sua").status_code == 404
-    assert client.post(f"/tieu-thuong/{vendor_id}/sua", data={"display_name": "Tên khác"}).status_code == 404
-    assert client.post(f"/tieu-thuong/tai-khoan/{account_id}/ngung", data={"reason": "thử"}).status_code == 404
+    assert (
+        client.post(f"/tieu-thuong/{vendor_id}/sua", data={"display_name": "Tên khác"}).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/tieu-thuong/tai-khoan/{account_id}/ngung", data={"reason": "thử"}
+        ).status_code
+        == 404
+    )
     session.expire_all()
     assert session.get(Vendor, vendor_id).display_name == "Phạm Văn Bình"
     assert session.get(PaymentAccount, account_id).status == "active"
@@ -344,14 +426,24 @@ def test_partner_cannot_read_or_change_another_banks_vendor(app, session, world)
 
 def test_vendor_page_shows_only_the_partners_own_bank(app, session, world):
     result = agribank_vendor(world)
-    other = PaymentAccount(vendor=result.vendor, bank_bin=f.VCB, account_number="5550001112223",
-                           holder_name="NGUYEN THI DAO")
+    other = PaymentAccount(
+        vendor=result.vendor,
+        bank_bin=f.VCB,
+        account_number="5550001112223",
+        holder_name="NGUYEN THI DAO",
+    )
     session.add(other)
     session.flush()
-    html = signed_in(app, world.agribank).get(f"/tieu-thuong/{result.vendor.id}").get_data(as_text=True)
+    html = (
+        signed_in(app, world.agribank)
+        .get(f"/tieu-thuong/{result.vendor.id}")
+        .get_data(as_text=True)
+    )
     assert result.account.account_number in html
     assert "5550001112223" not in html and "Vietcombank" not in html
-    manager_html = signed_in(app, world.manager).get(f"/tieu-thuong/{result.vendor.id}").get_data(as_text=True)
+    manager_html = (
+        signed_in(app, world.manager).get(f"/tieu-thuong/{result.vendor.id}").get_data(as_text=True)
+    )
     assert "…2223" in manager_html and "5550001112223" not in manager_html
     assert result.account.account_number not in manager_html
 
@@ -371,6 +463,7 @@ def test_lists_by_role(app, world):
 
 # --- editing and deactivating ---------------------------------------------------------------------
 
+
 def test_edit_of_the_account_supersedes_the_placard(app, session, world):
     result = agribank_vendor(world)
     stall = result.occupancy.stall
@@ -380,10 +473,16 @@ def test_edit_of_the_account_supersedes_the_placard(app, session, world):
     client = signed_in(app, world.agribank)
     form = client.get(f"/tieu-thuong/{result.vendor.id}/sua").get_data(as_text=True)
     assert "in và dán bảng mới" in form
-    response = client.post(f"/tieu-thuong/{result.vendor.id}/sua", data={
-        "display_name": result.vendor.display_name, "bank_style_name": result.vendor.bank_style_name,
-        "phone": "0" + result.vendor.phone_e164[3:], "account_number": "0099887766554",
-        "holder_name": result.account.holder_name})
+    response = client.post(
+        f"/tieu-thuong/{result.vendor.id}/sua",
+        data={
+            "display_name": result.vendor.display_name,
+            "bank_style_name": result.vendor.bank_style_name,
+            "phone": "0" + result.vendor.phone_e164[3:],
+            "account_number": "0099887766554",
+            "holder_name": result.account.holder_name,
+        },
+    )
     assert response.status_code == 302
     assert result.account.account_number == "0099887766554"
     assert placard.status == "superseded"
@@ -394,9 +493,16 @@ def test_edit_of_the_account_supersedes_the_placard(app, session, world):
 def test_edit_shows_errors_next_to_fields(app, session, world):
     result = agribank_vendor(world)
     client = signed_in(app, world.agribank)
-    response = client.post(f"/tieu-thuong/{result.vendor.id}/sua", data={
-        "display_name": "", "bank_style_name": "", "phone": "912345678",
-        "account_number": "9.70E+15", "holder_name": ""})
+    response = client.post(
+        f"/tieu-thuong/{result.vendor.id}/sua",
+        data={
+            "display_name": "",
+            "bank_style_name": "",
+            "phone": "912345678",
+            "account_number": "9.70E+15",
+            "holder_name": "",
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for field in ("display_name", "phone", "account_number"):
@@ -416,7 +522,9 @@ def test_deactivate_needs_a_reason_then_closes_the_account(app, session, world):
     response = client.post(url, data={"reason": "Tiểu thương đóng tài khoản"})
     assert response.status_code == 302
     assert result.account.status == "closed" and result.account.closed_at is not None
-    assert client.post(url, data={"reason": "lần hai"}).status_code == 302  # already closed: flashed
+    assert (
+        client.post(url, data={"reason": "lần hai"}).status_code == 302
+    )  # already closed: flashed
     assert "Tài khoản đã đóng" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
@@ -425,18 +533,25 @@ def test_manager_may_read_but_not_edit_accounts(app, world):
     client = signed_in(app, world.manager)
     assert client.get(f"/tieu-thuong/{result.vendor.id}").status_code == 200
     assert client.get(f"/tieu-thuong/{result.vendor.id}/sua").status_code == 403
-    assert client.post(f"/tieu-thuong/tai-khoan/{result.account.id}/ngung",
-                       data={"reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/tieu-thuong/tai-khoan/{result.account.id}/ngung", data={"reason": "x"}
+        ).status_code
+        == 403
+    )
 
 
 # --- the demo district: another bank's numbers never reach the Agribank partner ----------------------
+
 
 def test_agribank_pages_never_contain_other_banks_numbers(app, session):
     seed()
     session.flush()
     partner = session.scalar(select(User).where(User.email == "agribank@demo.market4.vn"))
     client = signed_in(app, partner, "market4-demo")
-    others = list(session.scalars(select(PaymentAccount).where(PaymentAccount.bank_bin != f.AGRIBANK)))
+    others = list(
+        session.scalars(select(PaymentAccount).where(PaymentAccount.bank_bin != f.AGRIBANK))
+    )
     vietcombank = next(a for a in others if a.bank_bin == f.VCB)
     # A vendor with accounts at Agribank and at another bank.
     shared = next(a for a in others if any(b.bank_bin == f.AGRIBANK for b in a.vendor.accounts))
@@ -448,12 +563,16 @@ def test_agribank_pages_never_contain_other_banks_numbers(app, session):
     searched = client.get(f"/tieu-thuong/?q={vietcombank.account_number}").get_data(as_text=True)
     assert ">0 tài khoản<" in searched and "<tbody>" not in searched
     pages.append(client.get(f"/tieu-thuong/{shared.vendor_id}").get_data(as_text=True))
-    only_elsewhere = next(a for a in others if all(b.bank_bin != f.AGRIBANK for b in a.vendor.accounts))
+    only_elsewhere = next(
+        a for a in others if all(b.bank_bin != f.AGRIBANK for b in a.vendor.accounts)
+    )
     assert client.get(f"/tieu-thuong/{only_elsewhere.vendor_id}").status_code == 404
     html = "\n".join(pages)
     assert vietcombank.account_number not in html
     assert shared.account_number not in html
     leaked = [a.account_number for a in others if a.account_number in html]
     assert leaked == []
-    mine = session.scalars(select(PaymentAccount.account_number).where(PaymentAccount.bank_bin == f.AGRIBANK))
+    mine = session.scalars(
+        select(PaymentAccount.account_number).where(PaymentAccount.bank_bin == f.AGRIBANK)
+    )
     assert all(number in html for number in mine)  # every one of their own, across the pages
