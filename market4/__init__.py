@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from market4.config import CONFIG_CLASSES, ENVIRONMENTS, ConfigError
+from market4.config import CONFIG_CLASSES, ENVIRONMENTS, ConfigError, check_secret_key
 
 # templates/ and static/ sit beside the package (the project's agreed layout); this
 # works for the editable install the README uses.
@@ -41,12 +41,7 @@ def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
     app.config.update(overrides)
     app.config["ENV_NAME"] = env_name
 
-    if not app.config.get("SECRET_KEY"):
-        raise ConfigError(
-            "MARKET4_SECRET_KEY is not set: production needs a long random secret "
-            "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'), "
-            "or set MARKET4_ENV=development on a laptop"
-        )
+    check_secret_key(app.config.get("SECRET_KEY"), env_name)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
 
 

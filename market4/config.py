@@ -48,6 +48,31 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
 
 
+# The secret signs session cookies and CSRF tokens; anyone who guesses it can forge a
+# signed-in session. 32 bytes is what ``secrets.token_hex(32)`` gives as 64 characters,
+# and what OWASP ASVS 2.9/6.2 ask of a signing key.
+MIN_SECRET_KEY_BYTES = 32
+_HOW_TO_MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def check_secret_key(secret: str | bytes | None, env_name: str) -> None:
+    """Refuse to start without a usable secret; outside production any secret will do."""
+    if not secret:
+        raise ConfigError(
+            "MARKET4_SECRET_KEY is not set: production needs a long random secret "
+            f"(e.g. {_HOW_TO_MAKE_A_SECRET}), or set MARKET4_ENV=development on a laptop"
+        )
+    if env_name != "production":
+        return
+    raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+    known = {DevelopmentConfig.SECRET_KEY, TestingConfig.SECRET_KEY}
+    if len(raw) < MIN_SECRET_KEY_BYTES or len(set(raw)) < 8 or secret in known:
+        raise ConfigError(
+            f"MARKET4_SECRET_KEY is too weak: production needs at least "
+            f"{MIN_SECRET_KEY_BYTES} random bytes (e.g. {_HOW_TO_MAKE_A_SECRET})"
+        )
+
+
 CONFIG_CLASSES = {
     "development": DevelopmentConfig,
     "testing": TestingConfig,

@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 from market4.areas import services as area_services
 from market4.banks.services import sync_banks
 from market4.demo import seed as demo
+from market4.demo.cli import ALLOW_IN_PRODUCTION, check_demo_allowed
 from market4.extensions import db
 
 
@@ -17,8 +18,11 @@ from market4.extensions import db
     is_flag=True,
     help="Also build the demo district when the database has no markets.",
 )
-def setup_command(demo_if_empty: bool) -> None:
+@ALLOW_IN_PRODUCTION
+def setup_command(demo_if_empty: bool, allow_in_production: bool) -> None:
     """Migrate the schema, sync the bank directory, load administrative units."""
+    if demo_if_empty:
+        check_demo_allowed(allow_in_production)  # before anything changes
     upgrade()
     added, updated = sync_banks()
     if area_services.unit_count() == 0:

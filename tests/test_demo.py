@@ -110,3 +110,58 @@ def test_figures_by_area_and_by_date(app, session):
     midway = acceptance_figures(on=date(2026, 8, 1))
     assert 0 < midway.stalls_accepting < 1066
     assert acceptance_figures(on=date(2026, 11, 20)).stalls_accepting == 1066
+
+
+def production_cli(tmp_path):
+    import secrets
+
+    from market4 import create_app
+
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": f"sqlite:///{tmp_path}/production.db",
+        }
+    )
+    return app, app.test_cli_runner()
+
+
+def test_demo_data_is_refused_in_production(tmp_path):
+    app, runner = production_cli(tmp_path)
+    with app.app_context():
+        from market4.extensions import db
+
+        result = runner.invoke(args=["setup", "--demo-if-empty"])
+        assert result.exit_code != 0
+        assert "refusing to build the demo data in production" in result.output
+        result = runner.invoke(args=["demo", "seed"])
+        assert result.exit_code != 0
+        assert "--allow-demo-in-production" in result.output
+        # Refused before anything ran: not even the schema was created.
+        assert "users" not in db.inspect(db.engine).get_table_names()
+
+
+def test_demo_in_production_only_when_forced_and_with_a_warning(tmp_path):
+    app, runner = production_cli(tmp_path)
+    with app.app_context():
+        from market4.extensions import db
+
+        result = runner.invoke(args=["setup", "--demo-if-empty", "--allow-demo-in-production"])
+        assert result.exit_code == 0, result.output
+        assert "WARNING: building demo data in production" in result.output
+        assert db.session.scalar(select(func.count(User.id))) > 0
+
+
+def test_every_demo_user_has_its_own_salt(runner, session):
+    from werkzeug.security import check_password_hash
+
+    from market4.demo import data
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    hashes = session.scalars(
+        select(User.password_hash).where(User.email.like(f"%@{data.DEMO_EMAIL_DOMAIN}"))
+    ).all()
+    assert len(hashes) == len(demo.DEMO_USERS)
+    assert len(set(hashes)) == len(hashes)
+    assert all(check_password_hash(h, data.DEMO_PASSWORD) for h in hashes)

@@ -28,6 +28,42 @@ def test_production_without_secret_key_is_refused():
         create_app({"ENV_NAME": "production", "SECRET_KEY": None})
 
 
+@pytest.mark.parametrize(
+    "secret",
+    ["x", "x" * 64, "short-but-not-empty", "development-only-not-secret", "0123456789" * 3],
+)
+def test_production_refuses_a_weak_secret_key(secret):
+    with pytest.raises(ConfigError, match="too weak"):
+        create_app({"ENV_NAME": "production", "SECRET_KEY": secret})
+
+
+def test_production_accepts_a_generated_secret_key(tmp_path):
+    import secrets
+
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+        }
+    )
+    assert app.config["ENV_NAME"] == "production"
+
+
+def test_weak_secret_key_is_one_line_on_the_command_line(tmp_path):
+    result = run_market4(
+        "stats",
+        env={
+            "MARKET4_ENV": "production",
+            "MARKET4_SECRET_KEY": "x",
+            "MARKET4_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        },
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "MARKET4_SECRET_KEY is too weak" in result.stderr
+
+
 def test_missing_secret_key_is_one_line_on_the_command_line(tmp_path):
     result = run_market4(
         "stats",
@@ -44,7 +80,7 @@ def test_unreachable_database_is_one_line(tmp_path):
         "stats",
         env={
             "MARKET4_ENV": "production",
-            "MARKET4_SECRET_KEY": "x" * 32,
+            "MARKET4_SECRET_KEY": "production-test-secret-0123456789abcdef",
             # Port 9 (discard) has no PostgreSQL behind it on any machine we run on.
             "MARKET4_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 
 from market4.demo import data
 from market4.demo import seed as demo
@@ -14,10 +15,38 @@ def demo_group() -> None:
     """Demo data for trying market4 out."""
 
 
+ALLOW_IN_PRODUCTION = click.option(
+    "--allow-demo-in-production",
+    "allow_in_production",
+    is_flag=True,
+    help="Build the demo even when MARKET4_ENV=production (its logins are public).",
+)
+
+
+def check_demo_allowed(allow_in_production: bool) -> None:
+    """Demo logins share a published password: a production database must not get them
+    by accident (a deployment script copied from the README), only on purpose."""
+    if current_app.config["ENV_NAME"] != "production":
+        return
+    if not allow_in_production:
+        raise click.ClickException(
+            "refusing to build the demo data in production: its logins use the published "
+            "password. Use MARKET4_ENV=development, or --allow-demo-in-production for a "
+            "throw-away showcase server."
+        )
+    click.echo(
+        f"WARNING: building demo data in production; every demo login has the password "
+        f"{data.DEMO_PASSWORD!r}. Never let real vendors into this database.",
+        err=True,
+    )
+
+
 @demo_group.command("seed")
 @click.option("--reset", is_flag=True, help="Delete the demo data first and build it again.")
-def seed_command(reset: bool) -> None:
+@ALLOW_IN_PRODUCTION
+def seed_command(reset: bool, allow_in_production: bool) -> None:
     """Build the demo district (15 markets, 1,420 stalls); safe to run twice."""
+    check_demo_allowed(allow_in_production)
     if reset:
         demo.reset()
     existed = demo.demo_exists()

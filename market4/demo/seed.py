@@ -208,8 +208,6 @@ DEMO_USERS = (
 
 
 def _create_users(orgs: dict[str, Organisation], markets: list[Market]) -> list[DemoLogin]:
-    # One hash for all demo users: scrypt is deliberately slow.
-    password_hash = generate_password_hash(data.DEMO_PASSWORD)
     managed = [m for m in markets if m.code in ("CD-NGAIGIAO", "CD-DEM-NGAIGIAO")]
     for local, name, role, org_key, _ in DEMO_USERS:
         user = User(
@@ -217,7 +215,9 @@ def _create_users(orgs: dict[str, Organisation], markets: list[Market]) -> list[
             name=name,
             role=role,
             organisation=orgs[org_key],
-            password_hash=password_hash,
+            # Each its own salt, like any user: one shared hash would let a cracked
+            # hash (or a copied row) open every demo login at once.
+            password_hash=generate_password_hash(data.DEMO_PASSWORD),
         )
         if role == "market_manager":
             user.markets = managed

@@ -109,7 +109,7 @@ def test_secure_cookie_outside_development(tmp_path):
     app = create_app(
         {
             "ENV_NAME": "production",
-            "SECRET_KEY": "x" * 32,
+            "SECRET_KEY": "production-test-secret-0123456789abcdef",
             "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
         }
     )
