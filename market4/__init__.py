@@ -77,10 +77,13 @@ def register_extensions(app: Flask) -> None:
     from market4 import i18n
     from market4.auth.access import init_login
     from market4.extensions import csrf
+    from market4.security import headers, request_limits
 
+    request_limits.init_app(app)  # before CSRF, which reads the form
     csrf.init_app(app)
     init_login(app)
     i18n.init_app(app)
+    headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -101,6 +104,7 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(formatting.vn_number, "vn_number")
     app.add_template_filter(formatting.vn_percent, "vn_percent")
     app.add_template_filter(formatting.vn_date, "vn_date")
+    app.add_template_filter(formatting.percent_class, "percent_class")
 
 
 def register_commands(app: Flask) -> None:

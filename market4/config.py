@@ -32,6 +32,13 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
+    # Strict-Transport-Security max-age; production is served over HTTPS only (0 = off).
+    HSTS_SECONDS = 365 * 24 * 3600
+    # Request bodies above this answer 413 before they are read. Uploads (the vendor
+    # import) get their own allowance: market4.imports.reading.MAX_BYTES plus form overhead.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    MAX_FORM_PARTS = 1000
 
 
 class DevelopmentConfig(Config):
@@ -39,6 +46,7 @@ class DevelopmentConfig(Config):
     # Only good for a laptop; production refuses to start without MARKET4_SECRET_KEY.
     SECRET_KEY = "development-only-not-secret"
     SESSION_COOKIE_SECURE = False
+    HSTS_SECONDS = 0
 
 
 class TestingConfig(Config):
@@ -46,6 +54,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-only-not-secret"
     SESSION_COOKIE_SECURE = False
+    HSTS_SECONDS = 0
 
 
 # The secret signs session cookies and CSRF tokens; anyone who guesses it can forge a

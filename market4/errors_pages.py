@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from market4.extensions import db
+from market4.formatting import vn_number
 
 
 def wants_json() -> bool:
@@ -21,9 +23,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code >= 500:
             db.session.rollback()
+        message = too_large_message() if isinstance(error, RequestEntityTooLarge) else None
         if wants_json():
-            return {"error": error.name, "message": error.description}, error.code
-        return render_template("errors/error.html", error=error), error.code
+            return {"error": error.name, "message": message or error.description}, error.code
+        return render_template("errors/error.html", error=error, message=message), error.code
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -36,3 +39,16 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return {"error": "Internal Server Error", "message": "unexpected error"}, 500
         return render_template("errors/error.html", error=None), 500
+
+
+def too_large_message() -> str:
+    from market4.security.request_limits import limit_for
+
+    limit = limit_for(request.endpoint, current_app.config.get("MAX_CONTENT_LENGTH"))
+    megabytes = limit / (1024 * 1024) if limit else 0
+    shown = vn_number(megabytes, 0 if megabytes == int(megabytes) else 1)
+    return _(
+        "Dữ liệu gửi lên quá lớn (tối đa %(size)s MB). Với tệp Excel, hãy chia thành "
+        "nhiều tệp nhỏ hơn.",
+        size=shown,
+    )

@@ -32,3 +32,10 @@ def vietnamese_sort_key(text: str) -> tuple[str, str]:
     from market4.domain.text import fold_ascii
 
     return (fold_ascii(text).casefold(), text)
+
+
+def percent_class(ratio: float | None) -> int:
+    """``0.751`` → ``75``: the whole-percent step of the CSS bar classes ``w-0`` … ``w-100``."""
+    if ratio is None:
+        return 0
+    return max(0, min(100, round(ratio * 100)))

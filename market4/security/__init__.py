@@ -1,0 +1,1 @@
+"""Protections that hold for every response and request, whatever the feature."""
