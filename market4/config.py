@@ -32,6 +32,14 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
+    # Server-side sessions (market4.auth.sessions): idle minutes for admins and for the
+    # other roles (a working day), and the absolute lifetime in hours.
+    SESSION_IDLE_MINUTES_ADMIN = 30
+    SESSION_IDLE_MINUTES = 600
+    SESSION_MAX_HOURS = 12
+    # Proxies in front of the app: a hop count ("1") or a comma list of addresses/CIDRs.
+    # Empty: X-Forwarded-For is ignored and the peer address is the client's.
+    TRUSTED_PROXIES = ""
     # Strict-Transport-Security max-age; production is served over HTTPS only (0 = off).
     HSTS_SECONDS = 365 * 24 * 3600
     # Request bodies above this answer 413 before they are read. Uploads (the vendor

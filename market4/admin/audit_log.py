@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 
 from market4.audit.models import AuditEvent
 from market4.auth.models import ORGANISATION_KINDS, ROLES, User
+from market4.auth.sessions import REVOKE_REASONS
 from market4.db import VIETNAM_TZ
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key, vn_date
@@ -33,6 +34,11 @@ ACTION_LABELS = {
     "deactivate": _l("Khóa tài khoản"),
     "reset_password": _l("Đặt lại mật khẩu"),
     "change_password": _l("Đổi mật khẩu"),
+    "password_changed": _l("Đổi mật khẩu"),
+    "sign_in": _l("Đăng nhập"),
+    "sign_in_failed": _l("Đăng nhập thất bại"),
+    "sign_out": _l("Đăng xuất"),
+    "session_revoked": _l("Kết thúc phiên đăng nhập"),
     "issue": _l("In bảng mã"),
     "post": _l("Dán bảng mã"),
     "supersede": _l("Thay bảng mã"),
@@ -95,6 +101,9 @@ FIELD_LABELS = {
     "vietqr_status": _l("VietQR"),
     "is_wallet": _l("Ví điện tử"),
     "status": _l("Trạng thái"),
+    "session": _l("Phiên"),
+    "sessions": _l("Số phiên"),
+    "reason": _l("Lý do"),
 }
 
 
@@ -118,6 +127,14 @@ class LogEntry:
     object_label: str
     channel_label: str
     changes: list[Change]
+
+    @property
+    def origin(self) -> str:
+        """Where the change came from: the client's address and the API token, if any."""
+        parts = [self.event.remote_addr or ""]
+        if self.event.api_token_id is not None:
+            parts.append(_("khóa API #%(id)s", id=self.event.api_token_id))
+        return " · ".join(part for part in parts if part)
 
 
 def vietnam_start_of(day: date) -> datetime:
@@ -208,6 +225,7 @@ def _coded_value(object_type: str, key: str, value: Any) -> Any:
         ("User", "role"): ROLES,
         ("Organisation", "kind"): ORGANISATION_KINDS,
         ("Market", "kind"): MARKET_KINDS,
+        ("User", "reason"): REVOKE_REASONS,
     }.get((object_type, key))
     return _(labels[value]) if labels and isinstance(value, str) and value in labels else value
 

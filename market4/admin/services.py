@@ -19,6 +19,7 @@ from werkzeug.security import generate_password_hash
 from market4.admin.areas import unit_key
 from market4.areas.models import SCHEME_2008, SCHEME_2025, AdminUnit
 from market4.audit import services as audit
+from market4.auth import sessions
 from market4.auth.models import ORGANISATION_KINDS, ROLES, Organisation, User
 from market4.auth.services import check_new_password
 from market4.banks.models import Bank
@@ -255,6 +256,8 @@ def update_user(user: User, changes: UserChanges, *, actor: User, channel: str =
     after = user_snapshot(user)
     if after != before:
         audit.record("update", user, actor=actor, channel=channel, before=before, after=after)
+    if before["is_active"] and not user.is_active:
+        sessions.revoke_all(user, reason="deactivated", actor=actor, channel=channel)
     return user
 
 
@@ -279,6 +282,8 @@ def set_user_active(user: User, active: bool, *, actor: User, channel: str = "we
             before={"is_active": not active},
             after={"is_active": active},
         )
+        if not active:
+            sessions.revoke_all(user, reason="deactivated", actor=actor, channel=channel)
     return user
 
 
@@ -296,6 +301,8 @@ def reset_password(user: User, new_password: str, *, actor: User, channel: str =
         before={"password_reset": False},
         after={"password_reset": True},
     )
+    # Whoever held the old password may be signed in with it: their sessions end here.
+    sessions.revoke_all(user, reason="password_reset", actor=actor, channel=channel)
 
 
 # --- banks ------------------------------------------------------------------------------

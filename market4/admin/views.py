@@ -6,7 +6,16 @@ a refused change re-renders the form with the service's messages next to the fie
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,9 +33,10 @@ from market4.admin.forms import (
     UserEditForm,
     show_errors,
 )
+from market4.auth import sessions
 from market4.auth.access import role_required
 from market4.auth.models import ORGANISATION_KINDS, ROLES, Organisation, User
-from market4.auth.services import create_user
+from market4.auth.services import create_user, sign_out_everywhere
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.markets.models import MARKET_KINDS, Market
@@ -179,6 +189,7 @@ def user_edit(user_id: int):
         form=form,
         password_form=PasswordResetForm(formdata=None),
         active_form=_active_form(user),
+        **_session_panel(user),
     )
 
 
@@ -204,7 +215,17 @@ def user_password(user_id: int):
         ),
         password_form=form,
         active_form=_active_form(user),
+        **_session_panel(user),
     )
+
+
+def _session_panel(user: User) -> dict:
+    """How many sessions the user has open, and the "sign out everywhere" button."""
+    lifetimes = sessions.Lifetimes.from_config(current_app.config)
+    return {
+        "open_sessions": len(sessions.active(user, lifetimes)),
+        "sign_out_form": ConfirmForm(formdata=None),
+    }
 
 
 def _active_form(user: User) -> UserActiveForm:
@@ -234,6 +255,23 @@ def user_active(user_id: int):
             else _("Đã khóa tài khoản %(email)s.", email=user.email),
             "success",
         )
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/tai-khoan/<int:user_id>/dang-xuat-moi-noi")
+@role_required("admin")
+def user_sign_out_everywhere(user_id: int):
+    """End every session of the user at once (a lost phone, a leaked password)."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(str(STALE_FORM), "error")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    count = sign_out_everywhere(user, actor=current_user)
+    db.session.commit()
+    flash(
+        _("Đã đăng xuất %(email)s khỏi %(n)s phiên.", email=user.email, n=count),
+        "success",
+    )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 

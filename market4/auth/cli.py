@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market4.areas.models import AdminUnit
 from market4.auth import services
-from market4.auth.models import ROLES, Organisation
+from market4.auth.models import ROLES, Organisation, User
 from market4.errors import ValidationFailed
 from market4.extensions import db
 
@@ -94,3 +94,15 @@ def _existing_organisation(scope: str) -> Organisation:
     if organisation is None:
         raise click.UsageError(f"no organisation {scope!r}")
     return organisation
+
+
+@users_group.command("sign-out-everywhere")
+@click.argument("email")
+def sign_out_everywhere_command(email: str) -> None:
+    """End every session of the user with EMAIL at once (a lost phone, a leaked password)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.UsageError(f"no user with e-mail {email!r}")
+    count = services.sign_out_everywhere(user, actor=None, channel="cli")
+    db.session.commit()
+    click.echo(f"Signed {user.email} out of {count} session(s).")

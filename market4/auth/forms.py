@@ -26,3 +26,7 @@ class PasswordForm(FlaskForm):
             EqualTo("new_password", message=_l("Hai mật khẩu không khớp.")),
         ],
     )
+
+
+class SignOutOthersForm(FlaskForm):
+    """The "sign out my other sessions" button: only the CSRF token."""

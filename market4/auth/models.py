@@ -106,3 +106,41 @@ class LoginAttempt(db.Model):
     remote_addr: Mapped[Optional[str]] = mapped_column(String(45), index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie carries a random secret; only its SHA-256 is kept
+    here, so the server decides whether a session is alive: revoking the row ends it, even
+    for a copy of the cookie taken before."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    last_seen_at: Mapped[datetime] = mapped_column(default=now_utc)
+    remote_addr: Mapped[Optional[str]] = mapped_column(String(45))
+    user_agent: Mapped[Optional[str]] = mapped_column(String(200))
+    revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    # "sign_out", "password_changed", "deactivated", "sign_out_everywhere", "idle"...
+    revoked_reason: Mapped[Optional[str]] = mapped_column(String(30))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id} revoked={self.revoked_reason}>"
+
+
+class LoginThrottle(db.Model):
+    """A failure counter for one thing that guesses: an account, an address, an (account,
+    address) pair, a known device, or a user's current-password check. Rows are locked
+    while an attempt is evaluated, so parallel guesses are counted one after another."""
+
+    __tablename__ = "login_throttles"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[Optional[datetime]] = mapped_column()
+    next_allowed_at: Mapped[Optional[datetime]] = mapped_column()

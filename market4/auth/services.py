@@ -1,69 +1,103 @@
-"""Accounts and sign-in: password hashing, rate limiting, user creation."""
+"""Accounts and sign-in: password hashing, login throttling, sessions, user creation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market4.audit import services as audit
-from market4.auth.models import ROLES, LoginAttempt, Organisation, User
-from market4.db import now_utc
+from market4.auth import sessions, throttle
+from market4.auth.models import ROLES, LoginAttempt, Organisation, User, UserSession
 from market4.errors import FieldError, ValidationFailed
 from market4.extensions import db
 
-# Five wrong passwords for one e-mail or from one address within the window lock the
-# door for the rest of it: slow enough to stop guessing, short enough for a typo.
-MAX_FAILED_ATTEMPTS = 5
-ATTEMPT_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+MAX_EMAIL_IN_LOG = 254
+
+TooManyAttempts = throttle.Throttled
 
 
-class TooManyAttempts(Exception):
-    pass
+@cache
+def _dummy_hash() -> str:
+    # Same method and cost as real hashes, so an unknown e-mail takes as long as a known one.
+    return generate_password_hash("market4 dummy password, never valid")
 
 
-@dataclass(frozen=True)
-class SignInResult:
-    user: User | None
-    reason: str | None = None
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Always one hash check, whether or not there is a hash to check against."""
+    matches = check_password_hash(password_hash or _dummy_hash(), password)
+    return password_hash is not None and matches
 
 
-def is_rate_limited(email: str, remote_addr: str | None) -> bool:
-    since = now_utc() - ATTEMPT_WINDOW
-    failures = select(func.count(LoginAttempt.id)).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
-    )
-    by_email = db.session.scalar(failures.where(LoginAttempt.email == email.lower()))
-    by_addr = (
-        db.session.scalar(failures.where(LoginAttempt.remote_addr == remote_addr))
-        if remote_addr
-        else 0
-    )
-    return (by_email or 0) >= MAX_FAILED_ATTEMPTS or (by_addr or 0) >= MAX_FAILED_ATTEMPTS * 4
+def authenticate(
+    email: str, password: str, *, remote_addr: str | None, device: str | None = None
+) -> User:
+    """The active user with these credentials; raises TooManyAttempts or ValidationFailed.
 
-
-def authenticate(email: str, password: str, *, remote_addr: str | None) -> User:
-    """The active user with these credentials; raises TooManyAttempts or ValidationFailed."""
+    ``device`` is the known-device id of this browser for this e-mail (auth.devices), if
+    any. The throttle counters stay locked until the caller commits, so the caller must
+    commit whatever this raises: failures are only counted when committed.
+    """
     email = email.strip().lower()
-    if is_rate_limited(email, remote_addr):
-        raise TooManyAttempts()
+    logged_email = email[:MAX_EMAIL_IN_LOG]
+    try:
+        gate = throttle.acquire(throttle.sign_in_keys(email, remote_addr, known_device=device))
+    except throttle.Throttled:
+        db.session.add(LoginAttempt(email=logged_email, remote_addr=remote_addr, succeeded=False))
+        db.session.flush()
+        raise
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-    ok = (
-        user is not None
-        and user.is_active
-        and user.password_hash is not None
-        and check_password_hash(user.password_hash, password)
-    )
-    db.session.add(LoginAttempt(email=email, remote_addr=remote_addr, succeeded=ok))
-    db.session.flush()
+    usable = user is not None and user.is_active
+    ok = _verify(user.password_hash if usable else None, password)
+    db.session.add(LoginAttempt(email=logged_email, remote_addr=remote_addr, succeeded=ok))
     if not ok:
+        gate.failed()
+        audit.record(
+            "sign_in_failed",
+            user if usable else None,
+            object_type="User",
+            after={"email": logged_email},
+            remote_addr=remote_addr,
+        )
+        db.session.flush()
         raise ValidationFailed(
             [FieldError("password", "Email hoặc mật khẩu không đúng.", "invalid_credentials")]
         )
+    gate.passed()
+    db.session.flush()
     return user
+
+
+def sign_in(
+    user: User, *, remote_addr: str | None, user_agent: str | None
+) -> tuple[UserSession, str]:
+    """Open a server-side session for ``user`` (after authenticate); returns it and its secret."""
+    row, secret = sessions.start(user, remote_addr=remote_addr, user_agent=user_agent)
+    audit.record("sign_in", user, actor=user, after={"session": row.id}, remote_addr=remote_addr)
+    return row, secret
+
+
+def sign_out(user: User, current: UserSession | None) -> None:
+    if current is not None:
+        sessions.revoke(current, "sign_out")
+    audit.record("sign_out", user, actor=user, after={"session": getattr(current, "id", None)})
+    db.session.flush()
+
+
+def sign_out_everywhere(user: User, *, actor: User | None, channel: str = "web") -> int:
+    """End every session of ``user`` (the admin button and ``market4 users sign-out-everywhere``)."""
+    return sessions.revoke_all(
+        user, reason="sign_out_everywhere", actor=actor, channel=channel, always_record=True
+    )
+
+
+def sign_out_other_sessions(user: User, current: UserSession | None) -> int:
+    """The user ends their own sessions on other devices, keeping this one."""
+    return sessions.revoke_all(
+        user, reason="other_sessions", actor=user, keep=current, always_record=True
+    )
 
 
 def check_new_password(password: str) -> None:
@@ -79,14 +113,23 @@ def check_new_password(password: str) -> None:
         )
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    if not user.password_hash or not check_password_hash(user.password_hash, current):
+def change_password(
+    user: User, current: str, new: str, *, session: UserSession | None = None
+) -> None:
+    """Check the current password (throttled per user), set the new one and end every
+    other session of the user; ``session``, the one in use, stays signed in."""
+    gate = throttle.acquire([("password", str(user.id))])
+    if not _verify(user.password_hash, current):
+        gate.failed()
+        db.session.flush()
         raise ValidationFailed(
             [FieldError("current_password", "Mật khẩu hiện tại không đúng.", "invalid_credentials")]
         )
+    gate.passed()
     check_new_password(new)
     user.password_hash = generate_password_hash(new)
-    audit.record("change_password", user, actor=user)
+    audit.record("password_changed", user, actor=user)
+    sessions.revoke_all(user, reason="password_changed", actor=user, keep=session)
     db.session.flush()
 
 

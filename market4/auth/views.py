@@ -8,8 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from market4.auth import services
-from market4.auth.forms import PasswordForm, SignInForm
+from market4.auth import devices, services, sessions
+from market4.auth.access import current_session, remember_session
+from market4.auth.forms import PasswordForm, SignInForm, SignOutOthersForm
+from market4.auth.proxies import client_address
+from market4.db import VIETNAM_TZ
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.i18n import LOCALES
@@ -22,34 +25,67 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = SignInForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
+        address = client_address()
+        email = form.email.data.strip().lower()
+        known = devices.read(request)
         try:
             user = services.authenticate(
-                form.email.data, form.password.data, remote_addr=request.remote_addr
+                email,
+                form.password.data,
+                remote_addr=address,
+                device=devices.device_for(known, email),
             )
-        except services.TooManyAttempts:
+        except services.TooManyAttempts as refused:
             db.session.commit()
             form.password.errors.append(
-                _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+                _(
+                    "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
+                    minutes=refused.minutes,
+                )
             )
-            status = 429
+            status, headers = 429, {"Retry-After": str(refused.seconds)}
         except ValidationFailed:
-            db.session.commit()  # keep the failed attempt: it feeds the rate limit
+            db.session.commit()  # the failure feeds the throttle and the access log
             form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
             status = 401
         else:
+            row, secret = services.sign_in(
+                user, remote_addr=address, user_agent=request.user_agent.string
+            )
             db.session.commit()
-            login_user(user)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
-    return render_template("auth/login.html", form=form), status
+            _begin_session(user, row, secret)
+            response = redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            devices.remember(response, email, known)
+            return response
+    return render_template("auth/login.html", form=form), status, headers
+
+
+def _begin_session(user, row, secret: str) -> None:
+    """A fresh cookie session: nothing from before sign-in survives but the language, so
+    a session id or CSRF token planted earlier is worthless afterwards."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+    session[sessions.SECRET_NAME] = secret
+    # The cookie lives as long as the server allows (PERMANENT_SESSION_LIFETIME).
+    session.permanent = True
+    remember_session(row)
 
 
 @bp.post("/dang-xuat")
 @login_required
 def logout():
+    services.sign_out(current_user, current_session())
+    db.session.commit()
     logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
     flash(_("Bạn đã đăng xuất."), "success")
     return redirect(url_for("home.index"))
 
@@ -58,19 +94,78 @@ def logout():
 @login_required
 def password():
     form = PasswordForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
+        this_session = current_session()
         try:
             services.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                session=this_session,
             )
+        except services.TooManyAttempts as refused:
+            db.session.commit()
+            form.current_password.errors.append(
+                _(
+                    "Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
+                    minutes=refused.minutes,
+                )
+            )
+            status, headers = 429, {"Retry-After": str(refused.seconds)}
         except ValidationFailed as failure:
+            db.session.commit()  # a wrong current password counts against the throttle
             for error in failure.errors:
                 getattr(form, error.field, form.new_password).errors.append(error.message)
         else:
+            secret = sessions.renew(this_session) if this_session is not None else None
             db.session.commit()
+            if secret is not None:
+                session[sessions.SECRET_NAME] = secret
+            session.pop("csrf_token", None)
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("home.index"))
-    return render_template("auth/password.html", form=form)
+    return _password_page(form), status, headers
+
+
+@bp.post("/mat-khau/dang-xuat-noi-khac")
+@login_required
+def sign_out_others():
+    if SignOutOthersForm().validate_on_submit():
+        count = services.sign_out_other_sessions(current_user, current_session())
+        db.session.commit()
+        flash(_("Đã đăng xuất %(n)s phiên khác.", n=count), "success")
+    return redirect(url_for("auth.password"))
+
+
+def _password_page(form: PasswordForm) -> str:
+    this_session = current_session()
+    rows = sessions.active(current_user, sessions.Lifetimes.from_config(_config()))
+    return render_template(
+        "auth/password.html",
+        form=form,
+        sign_out_form=SignOutOthersForm(formdata=None),
+        user_sessions=[
+            {
+                "current": this_session is not None and row.id == this_session.id,
+                "created": _local(row.created_at),
+                "last_seen": _local(row.last_seen_at),
+                "address": row.remote_addr or "–",
+                "agent": row.user_agent or "–",
+            }
+            for row in rows
+        ],
+    )
+
+
+def _config():
+    from flask import current_app
+
+    return current_app.config
+
+
+def _local(at) -> str:
+    return at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 @bp.post("/ngon-ngu/<locale>")

@@ -146,3 +146,23 @@ def test_a_market_managers_token_never_writes_an_account(
         json={"display_name": "Nguyễn Thị Đào Hoa"},
     )
     assert renamed.status_code == 200
+
+
+def test_an_api_write_is_audited_with_its_token_and_client_address(
+    client, partner, stall, body_for, session
+):
+    from market4.api.models import ApiToken
+    from market4.audit.models import AuditEvent
+
+    response = client.post(
+        "/api/v1/vendors",
+        headers=partner.headers,
+        json=body_for(stall),
+        environ_base={"REMOTE_ADDR": "192.0.2.44"},
+    )
+    assert response.status_code == 201
+    token = session.scalar(select(ApiToken).where(ApiToken.user_id == partner.user.id))
+    events = session.scalars(select(AuditEvent).where(AuditEvent.channel == "api")).all()
+    assert events and {(e.api_token_id, e.remote_addr) for e in events} == {
+        (token.id, "192.0.2.44")
+    }

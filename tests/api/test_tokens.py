@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from market4.api import tokens
@@ -13,14 +12,9 @@ from market4.api.auth import hash_secret
 from market4.api.models import ApiToken
 from market4.errors import Conflict, PermissionDenied, ValidationFailed
 from tests import factories
+from tests.clients import sign_in_directly
 
-
-def sign_in(client, user) -> None:
-    g.pop("_login_user", None)  # the test's app context outlives each request
-    with client.session_transaction() as flask_session:
-        flask_session.clear()
-        flask_session["_user_id"] = str(user.id)
-        flask_session["_fresh"] = True
+sign_in = sign_in_directly
 
 
 def test_create_list_revoke(session):

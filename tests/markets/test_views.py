@@ -30,6 +30,7 @@ from market4.placards import services as placards
 from market4.placards.models import Placard
 from market4.vendors.models import Occupancy
 from tests import factories as f
+from tests.clients import sign_in_directly
 
 TODAY = lambda: today().strftime("%d/%m/%Y")  # noqa: E731 - read at call time, not import
 
@@ -64,12 +65,7 @@ def world(session) -> World:
     return World(market, other, stall, vacant, users)
 
 
-def sign_in(client, user: User | None) -> None:
-    with client.session_transaction() as flask_session:
-        flask_session.clear()
-        if user is not None:
-            flask_session["_user_id"] = str(user.id)
-            flask_session["_fresh"] = True
+sign_in = sign_in_directly
 
 
 def figures(market: Market) -> tuple[int, int]:

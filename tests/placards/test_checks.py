@@ -243,8 +243,9 @@ def test_a_photo_of_the_posted_code_is_read_on_the_server(app, session, people):
 
 def test_area_staff_see_the_answer_without_recording_it(app, session, people):
     stall = people["agri"].occupancy.stall
+    client = signed_in(app, people["staff"])
     before = state(session)
-    response = signed_in(app, people["staff"]).post(
+    response = client.post(
         f"/bang-ma/sap/{stall.id}/kiem-tra", data={"payload": people["bidv_placard"].payload}
     )
     text = response.get_data(as_text=True)
