@@ -77,9 +77,10 @@ def register_extensions(app: Flask) -> None:
     from market4 import i18n
     from market4.auth.access import init_login
     from market4.extensions import csrf
-    from market4.security import headers, request_limits
+    from market4.security import headers, input_guard, request_limits
 
-    request_limits.init_app(app)  # before CSRF, which reads the form
+    request_limits.init_app(app)  # before CSRF and the input guard, which read the form
+    input_guard.init_app(app)
     csrf.init_app(app)
     init_login(app)
     i18n.init_app(app)

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from market4.extensions import db
 from market4.formatting import vn_number
+from market4.security.input_guard import UnreadableInput
 
 
 def wants_json() -> bool:
@@ -24,6 +25,8 @@ def init_app(app: Flask) -> None:
         if error.code and error.code >= 500:
             db.session.rollback()
         message = too_large_message() if isinstance(error, RequestEntityTooLarge) else None
+        if isinstance(error, UnreadableInput):
+            message = error.description
         if wants_json():
             return {"error": error.name, "message": message or error.description}, error.code
         return render_template("errors/error.html", error=error, message=message), error.code

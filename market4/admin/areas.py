@@ -152,7 +152,7 @@ def search_units(
 
 def _closeness(unit: _IndexedUnit, query: str, raw: str) -> int | None:
     """0 exact, 1 prefix, 2 a word, 3 anywhere; None when the name does not match."""
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         if not unit.code.startswith(raw):
             return None
         return 0 if unit.code == raw else 1

@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from market4.admin.areas import AreaLookupError, Level, resolve_area, unit_label
 from market4.areas.models import AdminUnit
+from market4.parsing import ascii_int
 
 INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
 
@@ -26,7 +27,10 @@ def optional_int(value: Any) -> int | None:
     """Select values: "" (nothing chosen) → None, "12" → 12."""
     if value in (None, ""):
         return None
-    return int(value)
+    number = ascii_int(value)
+    if number is None:
+        raise ValueError(f"not an id: {str(value)[:20]!r}")
+    return number
 
 
 class ChoiceField(SelectField):
@@ -130,7 +134,7 @@ class AreaField(StringField):
         super().process(formdata, data, extra_filters)
         if formdata is not None and self.name in formdata:
             raw_id = formdata.get(f"{self.name}_choice") or formdata.get(f"{self.name}_id", "")
-            self.unit_id = int(raw_id) if raw_id.isdigit() else None
+            self.unit_id = ascii_int(raw_id)
             self.unit = None
 
     def process_data(self, value: Any) -> None:

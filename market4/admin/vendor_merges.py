@@ -17,6 +17,7 @@ from market4.admin.views import STALE_FORM, bp
 from market4.auth.access import role_required
 from market4.errors import DomainError
 from market4.extensions import db
+from market4.parsing import int_arg
 from market4.vendors import merging
 from market4.vendors.models import Vendor
 from market4.vendors.presenters import national_phone
@@ -28,7 +29,7 @@ def vendor_duplicates():
     groups = merging.duplicate_groups()
     return render_template(
         "admin/vendor_merges.html",
-        page=queries.page_of(groups, request.args.get("page", 1, type=int) or 1),
+        page=queries.page_of(groups, request.args.get("page", 1, type=int_arg) or 1),
         likely=sum(1 for group in groups if group.likely),
         national_phone=national_phone,
     )

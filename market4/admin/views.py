@@ -40,6 +40,7 @@ from market4.auth.services import create_user, sign_out_everywhere
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.markets.models import MARKET_KINDS, Market
+from market4.parsing import int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -49,7 +50,7 @@ USER_FIELDS = {"organisation": "organisation_id", "markets": "market_ids"}
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return request.args.get("page", 1, type=int_arg) or 1
 
 
 @bp.context_processor

@@ -14,6 +14,7 @@ from market4.auth import proxies, sessions
 from market4.auth.models import User, UserSession
 from market4.db import now_utc
 from market4.extensions import db, login_manager
+from market4.parsing import ascii_int
 
 SESSION_ENDED = _l("Phiên đăng nhập đã kết thúc, vui lòng đăng nhập lại.")
 _ENDED_KEY = "market4_session_ended"
@@ -36,7 +37,8 @@ def init_login(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    number = ascii_int(user_id)
+    user = db.session.get(User, number) if number is not None else None
     if user is None or not user.is_active:
         _forget_session()
         return None

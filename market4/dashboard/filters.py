@@ -19,6 +19,7 @@ from sqlalchemy import Select
 
 from market4.formatting import vn_date, vn_number
 from market4.markets.models import MARKET_CLASSES, MARKET_KINDS, Market
+from market4.parsing import ascii_int
 
 # Query-argument spellings, kept Vietnamese like the rest of the URLs.
 SORT_KEYS = ("ten", "xa", "sap", "qr", "ty_le")
@@ -182,8 +183,8 @@ def _parse_commune(text: str, commune_ids: set[int], notes: list[str]) -> int | 
     text = text.strip()
     if not text:
         return None
-    if text.isdigit() and int(text) in commune_ids:
-        return int(text)
+    if ascii_int(text) in commune_ids:
+        return ascii_int(text)
     # Outside the viewer's scope reads the same as unknown: ids cannot be probed.
     notes.append(_("Xã/phường đã chọn không thuộc phạm vi của bạn; đang hiển thị mọi xã/phường."))
     return None
@@ -193,8 +194,8 @@ def _parse_class(text: str, notes: list[str]) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if text.isdigit() and int(text) in MARKET_CLASSES:
-        return int(text)
+    if ascii_int(text) in MARKET_CLASSES:
+        return ascii_int(text)
     notes.append(
         _("Hạng chợ “%(text)s” không hợp lệ (chỉ có hạng 1, 2, 3); đã bỏ qua.", text=text[:20])
     )

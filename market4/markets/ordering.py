@@ -25,7 +25,9 @@ def natural_key(text: str | None) -> NaturalKey:
         return ((2, ""),)
     parts = _DIGIT_RUNS.split(fold_ascii(nfc(text)).casefold())
     # Numbers before words at the same position, so the tuple comparison never mixes types.
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in parts if part)
+    return tuple(
+        (0, int(part)) if part.isascii() and part.isdigit() else (1, part) for part in parts if part
+    )
 
 
 def stall_sort_key(stall: Stall) -> tuple[NaturalKey, NaturalKey, NaturalKey, int]:

@@ -37,6 +37,7 @@ from market4.markets.models import (
     Stall,
     StallRequest,
 )
+from market4.parsing import ascii_int
 from market4.placards import services as placard_services
 from market4.vendors import services as vendor_services
 from market4.vendors.models import PaymentAccount, Vendor
@@ -388,9 +389,10 @@ def assign(code: str, stall_id: int):
     market = scope.get_market_or_404(current_user, code)
     stall = scope.get_stall_or_404(current_user, market, stall_id)
     form = forms.AssignForm()
-    if not form.validate_on_submit() or not form.vendor_id.data.isdigit():
+    vendor_id = ascii_int(form.vendor_id.data)
+    if not form.validate_on_submit() or vendor_id is None:
         return _stall_page(market, stall, 422, assign_form=form)
-    vendor = scope.get_vendor_or_404(current_user, int(form.vendor_id.data))
+    vendor = scope.get_vendor_or_404(current_user, vendor_id)
     try:
         services.assign_vendor(
             stall,

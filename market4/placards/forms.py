@@ -11,6 +11,8 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from market4.parsing import ascii_int
+
 LAYOUT_LABELS = {
     "a4x4": _l("4 bảng trên một tờ A4 (có dấu cắt)"),
     "a4x2": _l("2 bảng trên một tờ A4 ngang (có dấu cắt)"),
@@ -55,13 +57,11 @@ class PrintForm(FlaskForm):
 
     @property
     def single_stall_id(self) -> int | None:
-        value = (self.stall_id.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return ascii_int(self.stall_id.data)
 
     @property
     def confirmed(self) -> int:
-        value = (self.confirm_superseding.data or "").strip()
-        return int(value) if value.isdigit() else 0
+        return ascii_int(self.confirm_superseding.data) or 0
 
 
 class MarketSettingsForm(FlaskForm):

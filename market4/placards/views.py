@@ -26,6 +26,7 @@ from market4.domain.qr_scan import MAX_PHOTO_BYTES, QrPhotoError, read_qr_texts
 from market4.errors import DomainError, NotFound
 from market4.extensions import db
 from market4.markets.models import Market, Stall
+from market4.parsing import int_arg
 from market4.placards import checks, printing, services
 from market4.placards.forms import (
     REVOKE_REASONS,
@@ -84,7 +85,7 @@ def _overview(
 def market(market_code: str):
     market = get_market_or_404(current_user, market_code)
     form = PrintForm(formdata=None)
-    stall_id = request.args.get("sap", type=int)
+    stall_id = request.args.get("sap", type=int_arg)
     if stall_id is not None:
         form.stall_id.data = str(_stall_of(market, stall_id).id)
         form.layout.data = "a6"

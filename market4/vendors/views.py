@@ -23,6 +23,7 @@ from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, Va
 from market4.extensions import db
 from market4.markets.models import Stall
 from market4.markets.status import current_occupant
+from market4.parsing import ascii_int, int_arg
 from market4.vendors import presenters, services
 from market4.vendors.forms import (
     DeactivateForm,
@@ -33,6 +34,8 @@ from market4.vendors.forms import (
 )
 
 bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
+# No field of the registration form is longer; the live check refuses more.
+MAX_CHECKED_LENGTH = 500
 
 READERS = ("admin", "bank_partner", "market_manager")
 # Registering writes an account number: banks (and the operator) only, never a market
@@ -71,7 +74,7 @@ def index():
         q=filters.q.data or "",
         market_code=filters.cho.data or "",
         status=filters.trang_thai.data or "",
-        page=request.args.get("trang", 1, type=int),
+        page=request.args.get("trang", 1, type=int_arg),
     )
     return render_template(
         "vendors/index.html",
@@ -88,7 +91,7 @@ def index():
 @role_required(*REGISTRARS)
 def register_start():
     search = StallSearchForm(request.args)
-    code, stall_id = request.args.get("cho", ""), request.args.get("sap", type=int)
+    code, stall_id = request.args.get("cho", ""), request.args.get("sap", type=int_arg)
     if code and stall_id:
         market = scope.get_market_or_404(current_user, code)
         scope.get_stall_or_404(current_user, market, stall_id)
@@ -101,7 +104,7 @@ def register_start():
             vacant_only=bool(search.trong.data),
             not_accepting_only=bool(search.chua_nhan.data),
         )
-        page = presenters.paginate(stalls, request.args.get("trang", 1, type=int))
+        page = presenters.paginate(stalls, request.args.get("trang", 1, type=int_arg))
         return render_template(
             "vendors/choose_stall.html",
             search=search,
@@ -202,19 +205,23 @@ def check():
     """Live check for the form's JavaScript: the same rules and duplicate search as the
     service, as JSON. CSRF-protected like every POST (X-CSRFToken header)."""
     values = request.get_json(silent=True) or request.form.to_dict()
-    if not isinstance(values, dict):
-        abort(400)
+    problem = _unreadable_check_values(values)
+    if problem is not None:
+        return jsonify({"error": "bad_request", "message": problem}), 400
     # On the edit page the account being edited is not its own duplicate.
     account, vendor_id = None, None
-    if str(values.get("account_id", "")).isdigit():
-        account = presenters.visible_account(current_user, int(values["account_id"]))
-    if str(values.get("vendor_id", "")).isdigit() and presenters.vendor_is_visible(
-        current_user, int(values["vendor_id"])
+    account_id = ascii_int(values.get("account_id"))
+    wanted_vendor_id = ascii_int(values.get("vendor_id"))
+    stall_id = ascii_int(values.get("stall_id"))
+    if account_id is not None:
+        account = presenters.visible_account(current_user, account_id)
+    if wanted_vendor_id is not None and presenters.vendor_is_visible(
+        current_user, wanted_vendor_id
     ):
-        vendor_id = int(values["vendor_id"])
-    elif str(values.get("stall_id", "")).isdigit():
+        vendor_id = wanted_vendor_id
+    elif stall_id is not None:
         # Registering at a stall: its current vendor's own phone is not "another vendor's".
-        vendor_id = presenters.occupant_id(current_user, int(values["stall_id"]))
+        vendor_id = presenters.occupant_id(current_user, stall_id)
     bank_bin = (
         _fixed_bank_bin()
         or (account.bank_bin if account else str(values.get("bank_bin") or ""))
@@ -232,6 +239,18 @@ def check():
             url_for("vendors.show", vendor_id=i) for i in duplicate.pop("vendor_ids")
         ]
     return jsonify(result)
+
+
+def _unreadable_check_values(values: Any) -> str | None:
+    """Why the live check cannot read ``values`` (an object of short texts), or None."""
+    if not isinstance(values, dict):
+        return _("Cần một đối tượng JSON gồm các trường của biểu mẫu.")
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str | int) or isinstance(value, bool):
+            return _("Trường “%(field)s” phải là chữ hoặc số.", field=str(name)[:40])
+        if isinstance(value, str) and len(value) > MAX_CHECKED_LENGTH:
+            return _("Trường “%(field)s” quá dài.", field=str(name)[:40])
+    return None
 
 
 # --- one vendor ----------------------------------------------------------------------------
@@ -273,7 +292,7 @@ def show(vendor_id: int):
 @role_required(*ACCOUNT_EDITORS)
 def edit(vendor_id: int):
     vendor = scope.get_vendor_or_404(current_user, vendor_id)
-    wanted = request.args.get("tk", type=int)
+    wanted = request.args.get("tk", type=int_arg)
     account = presenters.editable_account(current_user, vendor, wanted)
     if wanted is not None and account is None:
         abort(404)
