@@ -9,13 +9,14 @@ often paid to the phone — so it is a warning unless the caller asks for strict
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 
+from market4.auth.policy import acts_for_one_bank
 from market4.errors import Duplicate, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.vendors.models import PaymentAccount, Vendor
@@ -64,6 +65,22 @@ class DuplicateReport:
     @property
     def phone_vendor_ids(self) -> list[int]:
         return [vendor.id for vendor in self.phone_vendors]
+
+    def as_seen_by(self, organisation: Any) -> DuplicateReport:
+        """The report a bank branch may see: phone matches among its own bank's customers
+        only, so that a phone number cannot be used to learn who banks elsewhere. (The
+        admin's duplicate-vendor page still finds the same person across banks.)"""
+        if organisation is None or not acts_for_one_bank(organisation):
+            return self
+        own = organisation.bank_bin
+        return replace(
+            self,
+            phone_vendors=tuple(
+                vendor
+                for vendor in self.phone_vendors
+                if any(account.bank_bin == own for account in vendor.accounts)
+            ),
+        )
 
     def account_error(self) -> Duplicate:
         """The error to raise for an account duplicate (ids of the existing account rows)."""

@@ -10,7 +10,7 @@ builds the read-only lists the views render.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -249,7 +249,7 @@ def _duplicates(
         phone,
         exclude_account_id=exclude_account_id,
         exclude_vendor_id=exclude_vendor_id,
-    )
+    ).as_seen_by(viewer.organisation)
     found: list[dict[str, Any]] = []
     if report.has_account_duplicate:
         error = report.account_error()
@@ -284,6 +284,35 @@ def _visible_ids(viewer: User, vendor_ids: list[int]) -> list[int]:
             .with_only_columns(Vendor.id)
         )
     )
+
+
+def nameable_vendor_ids(viewer: User, vendor_ids: Iterable[int]) -> set[int]:
+    """The ids among ``vendor_ids`` whose names this viewer may read on a stall.
+
+    A bank branch registering in the aisle needs the name of the person at a stall, but
+    not to learn who banks elsewhere: a vendor with accounts only at other banks stays
+    unnamed to it ("a vendor is trading here"); one with an account at its own bank, or
+    with no account yet, is named. Everyone else reads every name in their scope.
+    """
+    ids = set(vendor_ids)
+    bank_bin = viewer.organisation.bank_bin if viewer.organisation is not None else None
+    if viewer.role != "bank_partner" or not ids:
+        return ids
+    elsewhere = set(
+        db.session.scalars(
+            select(PaymentAccount.vendor_id).where(
+                PaymentAccount.vendor_id.in_(ids), PaymentAccount.bank_bin != (bank_bin or "-")
+            )
+        )
+    )
+    own = set(
+        db.session.scalars(
+            select(PaymentAccount.vendor_id).where(
+                PaymentAccount.vendor_id.in_(ids), PaymentAccount.bank_bin == (bank_bin or "-")
+            )
+        )
+    )
+    return ids - (elsewhere - own)
 
 
 def openable_vendor_ids(viewer: User, vendor_ids: list[int] | tuple[int, ...]) -> list[int]:
@@ -511,12 +540,18 @@ class StallRow:
 
 
 def stall_rows(
-    market: Market, *, text: str = "", vacant_only: bool = False, not_accepting_only: bool = False
+    market: Market,
+    *,
+    text: str = "",
+    vacant_only: bool = False,
+    not_accepting_only: bool = False,
+    named: Callable[[list[int]], set[int]] | None = None,
 ) -> list[StallRow]:
     """The market's open stalls with their current vendor and acceptance status, in order.
 
     A bank partner looks for vacant stalls and for stalls not accepting QR yet: those are
-    the vendors still to sign up.
+    the vendors still to sign up. ``named`` (see :func:`nameable_vendor_ids`) limits the
+    occupants whose names the text search may match.
     """
     stalls = [
         s
@@ -539,6 +574,7 @@ def stall_rows(
     ):
         statuses[stall_id] = status  # the last one wins, as in markets.status.current_status
     key = fold_ascii(text).casefold().strip()
+    searchable = named([v.id for v in occupants.values()]) if named else None
     rows = []
     # An exact code ("sạp 12") first, then everything containing the text, in stall order.
     ordered = sorted(
@@ -551,9 +587,13 @@ def stall_rows(
         ):
             continue
         if key:
+            name = (
+                occupant.display_name
+                if occupant and (searchable is None or occupant.id in searchable)
+                else ""
+            )
             haystack = fold_ascii(
-                f"{stall.code} {stall.zone or ''} {stall.row or ''} "
-                f"{occupant.display_name if occupant else ''}"
+                f"{stall.code} {stall.zone or ''} {stall.row or ''} {name}"
             ).casefold()
             if key not in haystack:
                 continue

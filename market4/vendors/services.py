@@ -233,7 +233,9 @@ def register_vendor(
             occupant, stall, fields, bank, organisation=organisation, actor=actor, channel=channel
         )
 
-    duplicates = find_duplicates(bank.bin, fields.account_number, fields.phone_e164)
+    duplicates = find_duplicates(bank.bin, fields.account_number, fields.phone_e164).as_seen_by(
+        organisation
+    )
     if duplicates.has_account_duplicate:
         raise duplicates.account_error()
     warnings = list(fields.warnings)
@@ -724,7 +726,9 @@ def update_registration(
         if report.has_account_duplicate:
             raise report.account_error()
     if "phone" in vendor_changes:
-        report = find_duplicates(None, None, vendor_changes["phone"], exclude_vendor_id=vendor.id)
+        report = find_duplicates(
+            None, None, vendor_changes["phone"], exclude_vendor_id=vendor.id
+        ).as_seen_by(organisation)
         if report.has_phone_duplicate:
             if strict_phone:
                 raise report.phone_error()

@@ -103,6 +103,7 @@ def register_start():
             text=search.tim.data or "",
             vacant_only=bool(search.trong.data),
             not_accepting_only=bool(search.chua_nhan.data),
+            named=lambda ids: presenters.nameable_vendor_ids(current_user, ids),
         )
         page = presenters.paginate(stalls, request.args.get("trang", 1, type=int_arg))
         return render_template(
@@ -111,6 +112,9 @@ def register_start():
             market=market,
             page=page,
             labels=presenters.STATUS_LABELS,
+            named=presenters.nameable_vendor_ids(
+                current_user, [row.occupant.id for row in page.rows if row.occupant]
+            ),
         )
     markets = presenters.find_markets(current_user, search.q.data or "")
     return render_template("vendors/choose_market.html", search=search, markets=markets)
@@ -151,6 +155,8 @@ def register(market_code: str, stall_id: int):
         market=market,
         stall=stall,
         occupant=occupant,
+        occupant_named=occupant is not None
+        and occupant.id in presenters.nameable_vendor_ids(current_user, [occupant.id]),
         may_replace=occupant is not None
         and policy.may(Action.OCCUPANCY, current_user, stalls=[stall]),
         may_request=policy.may(Action.REQUEST, current_user, stall=stall),

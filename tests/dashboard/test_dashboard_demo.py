@@ -233,16 +233,20 @@ def test_filters_sorting_and_threshold(client, demo):
         "xa=-1",
         "sap_xep=x",
         "chieu=up",
-        "ngay=%00",
         "nguong=%ff",
+        "xa=²",
+        "hang=²",
     ):
         response = client.get(f"/tong-quan/?{bad}")
         assert response.status_code == 200, bad
         html = response.get_data(as_text=True)
         assert "đã được bỏ qua" in html, bad
         assert "<script>" not in html.split("<main", 1)[1], bad
-    for bad in ("ngay=x", "nguong=-5", "hang=0"):
+    for bad in ("ngay=x", "nguong=-5", "hang=0", "xa=²"):
         assert client.get(f"/tong-quan/xuat.xlsx?{bad}").status_code == 200
+    # A NUL is refused at the door for every page (market4.security.input_guard).
+    refused = client.get("/tong-quan/?ngay=%00")
+    assert refused.status_code == 400 and "NUL" in refused.get_data(as_text=True)
 
 
 def test_weekly_trend_equals_acceptance_figures(app, demo, session):

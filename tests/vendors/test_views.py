@@ -175,13 +175,18 @@ def test_partner_finds_market_and_stall_then_registers(app, session, world):
 def test_stall_search_filters_vacant_and_not_accepting(app, world):
     occupied = f.stall(world.market, "Sạp 12")
     f.registered_vendor(occupied, bank_bin=f.VCB, display_name="Đỗ Thị Lan")
+    mine = agribank_vendor(world, f.stall(world.market, "Sạp 14"), display_name="Võ Văn Bảy")
     client = signed_in(app, world.agribank)
     base = f"/tieu-thuong/dang-ky?cho={world.market.code}"
-    assert "Đỗ Thị Lan" in client.get(base).get_data(as_text=True)
+    listing = client.get(base).get_data(as_text=True)
+    # A Vietcombank-only customer stays unnamed to Agribank; its own customer is named.
+    assert "Đỗ Thị Lan" not in listing and "Đang có tiểu thương" in listing
+    assert mine.vendor.display_name in listing
     vacant = client.get(base + "&trong=y").get_data(as_text=True)
     assert "Sạp 7" in vacant and "Sạp 12" not in vacant
-    found = client.get(base + "&tim=do thi lan").get_data(as_text=True)  # accents optional
-    assert "Sạp 12" in found and "Sạp 7" not in found
+    found = client.get(base + "&tim=vo van bay").get_data(as_text=True)  # accents optional
+    assert "Sạp 14" in found and "Sạp 7" not in found
+    assert "Sạp 12" not in client.get(base + "&tim=do thi lan").get_data(as_text=True)
     assert "Sạp 12" in client.get(base + "&chua_nhan=y").get_data(
         as_text=True
     )  # never accepted yet
@@ -238,8 +243,18 @@ def test_same_bank_account_is_a_duplicate_and_nothing_is_created(app, session, w
     assert counts(session) == before
 
 
-def test_same_phone_warns_then_registers_once_acknowledged(app, session, world):
+def test_a_phone_at_another_bank_is_not_looked_up(app, session, world):
     other_bank = f.registered_vendor(f.stall(world.market), bank_bin=f.VCB)
+    client = signed_in(app, world.agribank)
+    phone = "0" + other_bank.vendor.phone_e164[3:]
+    response = client.post(register_url(world), data=form_data(phone=phone))
+    assert response.status_code == 302  # registered: whom Vietcombank serves is not said
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Số điện thoại đã được đăng ký" not in shown
+
+
+def test_same_phone_warns_then_registers_once_acknowledged(app, session, world):
+    other_bank = agribank_vendor(world)
     phone = "0" + other_bank.vendor.phone_e164[3:]
     client = signed_in(app, world.agribank)
     before = counts(session)
@@ -248,8 +263,6 @@ def test_same_phone_warns_then_registers_once_acknowledged(app, session, world):
     html = response.get_data(as_text=True)
     assert "Số điện thoại đã được đăng ký" in next_to(html, "phone", "warning")
     assert 'name="acknowledge_phone"' in html
-    # The other vendor is at another bank: no link, nothing of theirs on the page.
-    assert f"/tieu-thuong/{other_bank.vendor.id}" not in html
     assert other_bank.account.account_number not in html
     assert counts(session) == before
 
@@ -364,7 +377,7 @@ def test_check_reports_duplicates_without_revealing_other_banks(app, world):
     ).get_json()
     found = {d["field"]: d for d in answer["duplicates"]}
     assert found["account_number"]["links"] == [f"/tieu-thuong/{mine.vendor.id}"]
-    assert found["phone"]["links"] == []  # a Vietcombank vendor: not even a link
+    assert "phone" not in found  # a Vietcombank vendor's phone finds nothing from Agribank
     # The Vietcombank number is a duplicate only at Vietcombank, never seen from Agribank.
     answer = client.post(
         "/tieu-thuong/kiem-tra",
