@@ -6,6 +6,9 @@
   reader's locale, 1.066 and 75,1% in Vietnamese), a bold frozen header, an autofilter,
   a totals row, and a second sheet naming the area, the date and the filters.
 
+In both, text that could start a formula (a market named "=HYPERLINK(…)") gets a leading
+quote (``market4.spreadsheets``); numbers stay numbers.
+
 Neither carries an account number: the ``Dashboard`` they are built from holds none.
 """
 
@@ -23,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from market4.dashboard.report import Dashboard
 from market4.db import VIETNAM_TZ, now_utc
 from market4.markets.models import MARKET_KINDS
+from market4.spreadsheets import safe_cell, safe_row
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,7 +97,7 @@ def _totals(dashboard: Dashboard) -> list:
 def market_table_csv(dashboard: Dashboard) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_headers())
+    writer.writerow(safe_row(_headers()))
     for values in [*_rows(dashboard), _totals(dashboard)]:
         writer.writerow(_csv_value(value, column) for column, value in enumerate(values, 1))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -104,7 +108,7 @@ def _csv_value(value: object, column: int) -> str:
         return ""
     if column == _RATE_COLUMN:
         return f"{value * 100:.1f}"
-    return str(value)
+    return str(safe_cell(value))
 
 
 def market_table_xlsx(dashboard: Dashboard) -> bytes:
@@ -120,13 +124,13 @@ def market_table_xlsx(dashboard: Dashboard) -> bytes:
 
 def _write_table(sheet, dashboard: Dashboard) -> None:
     bold = Font(bold=True)
-    sheet.append(_headers())
+    _append(sheet, _headers())
     for cell in sheet[1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for values in _rows(dashboard):
-        sheet.append(values)
-    sheet.append(_totals(dashboard))
+        _append(sheet, values)
+    _append(sheet, _totals(dashboard))
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for column in (7, 8, 10):
@@ -144,6 +148,15 @@ def _write_table(sheet, dashboard: Dashboard) -> None:
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.oddHeader.center.text = _title(dashboard)
+
+
+def _append(sheet, values: list) -> None:
+    """A row whose text is never a formula: quoted when it could start one (``safe_row``),
+    and stored as a string cell whatever openpyxl would have guessed."""
+    sheet.append(safe_row(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _title(dashboard: Dashboard) -> str:
@@ -171,7 +184,7 @@ def _write_about(sheet, dashboard: Dashboard) -> None:
         (_("Nguồn"), "market4"),
     ]
     for row in rows:
-        sheet.append(row)
+        _append(sheet, list(row))
     sheet["A1"].font = sheet["B1"].font = Font(bold=True)
     sheet["B3"].number_format = "dd/mm/yyyy"
     sheet["B4"].number_format = "0.0%"

@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 
 from market4.imports.models import ImportBatch, ImportRow
 from market4.imports.reading import COLUMN_LABELS
+from market4.spreadsheets import safe_cell, safe_row
 
 __all__ = ["HEADERS", "OUTCOME_LABELS", "report_csv", "report_lines", "report_xlsx"]
 
@@ -92,13 +93,7 @@ def report_csv(batch: ImportBatch) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for line in report_lines(batch):
-        # A leading "=", "+", "-" or "@" would run as a formula in Excel (CSV injection).
-        writer.writerow(
-            [
-                f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@" else cell
-                for cell in line
-            ]
-        )
+        writer.writerow(safe_row(line))  # no cell runs as a formula (CSV injection)
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
@@ -122,9 +117,9 @@ def report_filename(batch: ImportBatch, extension: str) -> str:
 
 
 def _cell(sheet: object, value: str | int, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=safe_cell(value))
     if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, even when the text starts with "="
+        cell.data_type = "s"  # a string cell, never a formula
     if font is not None:
         cell.font = font
     return cell
