@@ -4,7 +4,9 @@ Accepted: XLSX (Excel 2007+), and CSV/TSV text in UTF-8 (with or without BOM), U
 (with BOM, as Excel's "Unicode Text" writes it) or Windows-1258 (older Vietnamese
 Windows). Anything else — old binary .xls, PDF, images, a zip that is not a workbook,
 text in an unknown encoding — is refused with a Vietnamese message that says what to
-do instead, as are files over :data:`MAX_BYTES` or :data:`MAX_ROWS` data rows.
+do instead, as are files over :data:`MAX_BYTES` or :data:`MAX_ROWS` data rows, and
+XLSX files that would cost more to open than a real one of that many rows (the "XLSX
+budget" below: inflated size, compression, shared strings, columns, time).
 
 Excel damage (DOMAIN.md §2.3) can only be explained if we know a cell was *numeric*:
 XLSX cells keep their type, so each row records which columns held numbers and the
@@ -16,8 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import struct
+import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,9 +45,42 @@ __all__ = [
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
-# A 5 MB xlsx can inflate to gigabytes (a "zip bomb"); real sheets of 20,000 rows of
-# this template stay far below this.
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+
+# The XLSX budget. An XLSX is a zip of XML parts: a few kilobytes can inflate to gigabytes
+# (a "zip bomb"), or to millions of tiny shared strings that openpyxl keeps in memory
+# (an 87 KB file with 2 million of them held a worker for 65 s and 190 MB). So before
+# openpyxl parses anything, ``_check_xlsx_budget`` looks at every part, inflating it
+# itself and counting what really comes out, and the rows are read against a clock.
+#
+# The caps come from measuring what files of MAX_ROWS rows need (2026-12-03):
+# - the downloadable template: 10 parts, 0.15 MB inflated;
+# - 20,000 rows like the import benchmark's (9 columns): 9.8 MB inflated as openpyxl
+#   writes them (text inline in the sheet), 8.6 MB laid out as Excel does (sheet 6.3 MB,
+#   sharedStrings 2.3 MB with 84,000 strings); parts compress 8-16:1;
+# - the largest legitimate file: 20,000 rows with every one of the 9 cells different and
+#   at its maximum length: 22.4 MB (openpyxl) or 24.4 MB (Excel layout: sharedStrings
+#   16.3 MB, 180,000 strings), zipped 4.9 MB, i.e. already at MAX_BYTES.
+# The caps leave ~3x headroom over the usual file and still accept the largest one:
+MAX_XLSX_UNCOMPRESSED = 32 * 1024 * 1024  # all parts together, inflated
+MAX_XLSX_SHARED_STRINGS_BYTES = 20 * 1024 * 1024  # the shared-strings part alone
+# Every string of a real file sits in one of its MAX_ROWS x 9 cells (180,000 at most).
+MAX_XLSX_SHARED_STRINGS = 200_000
+# Real parts compress 4-16:1; deflate cannot do better than ~1030:1, which only bombs
+# (or long runs of one byte) reach. Parts under 1 MB may compress better harmlessly.
+MAX_XLSX_RATIO = 100
+XLSX_RATIO_FROM_BYTES = 1024 * 1024
+# Excel writes about 10 parts, 20-30 with a few sheets, images and comments.
+MAX_XLSX_PARTS = 100
+# Each sheet the workbook lists makes openpyxl read that sheet's part again.
+MAX_XLSX_SHEETS = 100
+# Parts openpyxl builds whole in memory (styles, workbook, relationships…): 6.6 KB in
+# the template, tens of kilobytes in real files; ~13 bytes of memory per byte.
+MAX_XLSX_WHOLE_PARTS_BYTES = 4 * 1024 * 1024
+# The template has 9 columns; a few notes columns beside them are fine.
+MAX_COLUMNS = 50
+# Reading 20,000 rows takes ~1.5 s, the largest legitimate file ~2 s (2-core VM); past
+# this the file is refused rather than waited for.
+XLSX_DEADLINE_SECONDS = 20.0
 
 # Canonical column keys, in template order, with their Vietnamese headers.
 COLUMN_LABELS: dict[str, str] = {
@@ -389,27 +428,362 @@ def _cell_value(value: Any) -> tuple[Any, bool]:
 def _read_xlsx(content: bytes) -> SheetData:
     import openpyxl  # imported here: the CSV path and the app start do not need it
 
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-            raise _refuse(
-                "file_too_large", "Tệp Excel quá lớn khi giải nén — hãy chia thành nhiều tệp."
-            )
+    deadline = time.monotonic() + XLSX_DEADLINE_SECONDS
+    _check_xlsx_budget(content, deadline)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(
+            _DeadlineReader(content, deadline),
+            read_only=True,
+            data_only=True,
+            keep_links=False,  # cached copies of other workbooks: not needed, can be big
+        )
+    except ImportFileError:
+        raise
     except Exception:  # noqa: BLE001 - openpyxl raises many types for damaged files
-        raise _refuse(
-            "damaged_xlsx", "Tệp Excel bị hỏng hoặc được bảo vệ bằng mật khẩu, không mở được."
-        ) from None
+        raise _damaged_xlsx() from None
     try:
         # The template's first sheet holds the data; a notes sheet may follow.
         sheet = workbook.worksheets[0]
-        numbered = (
-            (number, list(cells))
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
-        )
-        return _build(numbered, "xlsx", typed=True)
+        declared = sheet.max_column  # from the sheet's <dimension>, when it has one
+        if declared is not None and declared > MAX_COLUMNS:
+            raise _too_many_columns(declared)
+        # Rows as wide as the sheet says, or one past the cap to notice text beyond it;
+        # and no padding to a declared last row ("A1:I1048576"), which only adds blanks.
+        width = declared or MAX_COLUMNS + 1
+        sheet.reset_dimensions()
+        return _build(_xlsx_rows(sheet, width, deadline), "xlsx", typed=True)
     finally:
         workbook.close()
+
+
+def _xlsx_rows(sheet: Any, width: int, deadline: float) -> Iterator[tuple[int, list[Any]]]:
+    rows = sheet.iter_rows(max_col=width, values_only=True)
+    for number, cells in enumerate(rows, start=1):
+        _check_deadline(deadline)
+        if width > MAX_COLUMNS and any(value is not None for value in cells[MAX_COLUMNS:]):
+            raise _too_many_columns(None)
+        yield number, list(cells)
+
+
+# --- the XLSX budget ---------------------------------------------------------------------
+
+_CHUNK = 64 * 1024
+_SHARED_STRINGS_PART = "xl/sharedStrings.xml"
+# Start tags of a shared string or of a workbook's sheet entry, with any namespace prefix:
+# "<si>", "<si/>", '<x:si xml:space="preserve">', '<sheet name=…'; never "</si>",
+# "<sheetView" or "<sheetData". At most 72 bytes long.
+_COUNTED_TAG = re.compile(rb"<(?:[^\s<>/:!?=\"']{1,64}:)?(si|sheet)[\s/>]")
+_COUNTED_TAG_MAX = 72
+_XML_ENCODING = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']"
+)
+
+
+@dataclass
+class _Part:
+    size: int = 0  # inflated bytes, counted
+    compressed: int = 0  # bytes the deflate stream really took (the directory may say more)
+    strings: int = 0  # <si> tags
+    sheets: int = 0  # <sheet> tags
+
+
+def _check_xlsx_budget(content: bytes, deadline: float) -> None:
+    """Refuse an XLSX that would cost more to open than a real one of MAX_ROWS rows.
+
+    First from the zip's directory (what each part *says* it inflates to), then by
+    inflating every part here, a chunk at a time, without trusting that: a part that
+    inflates past its declared size is refused the moment it does, so nothing inflates
+    past the caps, which the declared sizes were checked against. The same pass counts
+    the shared strings (``<si>`` tags) that openpyxl would otherwise load all at once.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise _damaged_xlsx() from None
+    _check_directory(infos)
+    parts: dict[str, _Part] = {}
+    strings = 0
+    for info in infos:
+        part = _scan_part(content, info, deadline, strings)
+        strings += part.strings
+        if part.strings:  # whatever the part is called, it holds strings openpyxl keeps
+            _check_strings_size(part.size)
+        seen = parts.get(info.filename)  # a name twice: openpyxl reads the last, keep the worst
+        if seen is None or part.size > seen.size:
+            parts[info.filename] = part
+    _check_whole_parts(content, parts)
+
+
+def _check_directory(infos: list[zipfile.ZipInfo]) -> None:
+    """What the zip's directory declares, before anything is inflated."""
+    if len(infos) > MAX_XLSX_PARTS:
+        raise _refuse(
+            "xlsx_too_many_parts",
+            f"Tệp Excel chứa quá nhiều thành phần ({_number(len(infos))}, tối đa "
+            f"{MAX_XLSX_PARTS}) — hãy chép dữ liệu sang tệp mẫu rồi tải lên lại.",
+        )
+    for info in infos:
+        # Excel only stores or deflates; encrypted workbooks are not zips at all.
+        if info.flag_bits & 0x1 or info.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            raise _damaged_xlsx()
+        if info.file_size >= XLSX_RATIO_FROM_BYTES and info.file_size > MAX_XLSX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise _xlsx_bomb()
+    declared = sum(info.file_size for info in infos)
+    if declared > MAX_XLSX_UNCOMPRESSED:
+        raise _refuse(
+            "xlsx_too_large_inflated",
+            f"Tệp Excel quá lớn khi giải nén ({_megabytes(declared)} MB, tối đa "
+            f"{_megabytes(MAX_XLSX_UNCOMPRESSED)} MB) — hãy chia thành nhiều tệp nhỏ hơn.",
+        )
+    for info in infos:
+        if info.filename == _SHARED_STRINGS_PART:
+            _check_strings_size(info.file_size)
+
+
+def _scan_part(content: bytes, info: zipfile.ZipInfo, deadline: float, strings: int) -> _Part:
+    """Inflate one part, never past its declared size, counting its bytes and tags."""
+    part = _Part()
+    head, carry = b"", b""
+    for piece in _inflate(content, info, part):
+        _check_deadline(deadline)
+        part.size += len(piece)
+        if part.size > info.file_size:  # the directory lied: a real zip never does
+            raise _xlsx_bomb()
+        if len(head) < 256:
+            head += piece[:256]
+            if len(head) >= 256 and not _ascii_readable(head):
+                raise _unusual_encoding()
+        # Count tags in whole pieces; a tag cut at the end is completed by the next one.
+        buffer = carry + piece
+        cut = buffer.rfind(b"<")
+        if cut < 0 or len(buffer) - cut > _COUNTED_TAG_MAX:
+            cut = len(buffer)
+        _count_tags(part, _COUNTED_TAG.findall(buffer, 0, cut))
+        carry = buffer[cut:]
+        if strings + part.strings > MAX_XLSX_SHARED_STRINGS:
+            raise _too_many_strings()
+    if len(head) < 256 and not _ascii_readable(head):
+        raise _unusual_encoding()
+    if part.size >= XLSX_RATIO_FROM_BYTES and part.size > MAX_XLSX_RATIO * max(part.compressed, 1):
+        raise _xlsx_bomb()  # the directory declared a larger compressed size to hide it
+    _count_tags(part, _COUNTED_TAG.findall(carry))
+    if strings + part.strings > MAX_XLSX_SHARED_STRINGS:
+        raise _too_many_strings()
+    return part
+
+
+def _count_tags(part: _Part, tags: list[bytes]) -> None:
+    if tags:
+        sheets = tags.count(b"sheet")
+        part.sheets += sheets
+        part.strings += len(tags) - sheets
+
+
+def _check_whole_parts(content: bytes, parts: dict[str, _Part]) -> None:
+    """The parts openpyxl builds whole in memory, as a tree and then objects.
+
+    It streams the worksheets and the shared strings, but reads the package's content
+    types, every relationships part, the workbook (sheets, defined names), the styles,
+    the document properties and, for a chart sheet, the chart sheet and its drawings and
+    charts whole: ~13 bytes of memory per byte (0.6 MB zipped, 16 MB of cell formats in
+    styles.xml took 3.6 s and 213 MB). Real files have tens of kilobytes of these.
+    """
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.packaging.relationship import get_dependents
+    from openpyxl.reader.excel import _find_workbook_part
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_CORE, ARC_CUSTOM, ARC_STYLE
+    from openpyxl.xml.functions import fromstring
+
+    fixed = (ARC_CONTENT_TYPES, ARC_CORE, ARC_CUSTOM, ARC_STYLE)
+    whole = {name for name in parts if name in fixed or name.endswith(".rels")}
+    _check_whole_size(whole, parts)  # before this function parses any of them
+    relationships = []
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        try:
+            manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
+            workbook_part = _find_workbook_part(manifest).PartName[1:]
+        except Exception:  # noqa: BLE001 - openpyxl fails on the same part
+            raise _damaged_xlsx() from None
+        for name in sorted(whole):
+            if name.endswith(".rels"):
+                try:
+                    relationships.extend(get_dependents(archive, name))
+                except Exception:  # noqa: BLE001 - if openpyxl needs it, it fails on it too
+                    continue
+    whole.add(workbook_part)
+    sheets = parts[workbook_part].sheets if workbook_part in parts else 0
+    if sheets > MAX_XLSX_SHEETS:
+        raise _refuse(
+            "xlsx_too_many_sheets",
+            f"Tệp Excel có quá nhiều trang ({_number(sheets)}, tối đa {MAX_XLSX_SHEETS}) — "
+            "hãy xoá các trang không cần hoặc chép trang dữ liệu sang tệp mẫu.",
+        )
+    if any("chartsheet" in str(rel.Type) for rel in relationships):
+        # A chart sheet's drawings and charts are read whole too: rather than follow
+        # them, count every part something points to, except worksheets (streamed)
+        # and shared strings (found through the content types, streamed).
+        whole.update(
+            rel.target
+            for rel in relationships
+            if rel.TargetMode != "External"
+            and (
+                "chartsheet" in str(rel.Type)
+                or not str(rel.Type).endswith(("/worksheet", "/sharedStrings"))
+            )
+        )
+    _check_whole_size(whole, parts)
+
+
+def _check_whole_size(names: set[str], parts: dict[str, _Part]) -> None:
+    size = sum(parts[name].size for name in names if name in parts)
+    if size > MAX_XLSX_WHOLE_PARTS_BYTES:
+        raise _refuse(
+            "xlsx_structure_too_large",
+            f"Tệp Excel có quá nhiều định dạng, tên vùng hoặc thành phần phụ "
+            f"({_megabytes(size)} MB, tối đa {_megabytes(MAX_XLSX_WHOLE_PARTS_BYTES)} MB) "
+            "— hãy chép dữ liệu (chỉ giá trị) sang tệp mẫu rồi tải lên lại.",
+        )
+
+
+def _inflate(content: bytes, info: zipfile.ZipInfo, part: _Part) -> Iterator[bytes]:
+    """The part's bytes as they really inflate, at most 64 KB at a time; sets
+    ``part.compressed`` once done.
+
+    The data is found as :mod:`zipfile` finds it (the directory's offset, then the local
+    header's name and extra lengths), so these are the bytes openpyxl will read.
+    """
+    start = info.header_offset
+    header = content[start : start + 30]
+    if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
+        raise _damaged_xlsx()
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    begin = start + 30 + name_length + extra_length
+    data = memoryview(content)[begin : begin + info.compress_size]
+    part.compressed = len(data)
+    if info.compress_type == zipfile.ZIP_STORED:
+        for offset in range(0, len(data), _CHUNK):
+            yield bytes(data[offset : offset + _CHUNK])
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        for offset in range(0, len(data), _CHUNK):
+            piece = inflater.decompress(data[offset : offset + _CHUNK], _CHUNK)
+            yield piece
+            while inflater.unconsumed_tail and not inflater.eof:
+                yield inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+            if inflater.eof:  # what follows the stream is not part of it
+                part.compressed = min(offset + _CHUNK, len(data)) - len(inflater.unused_data)
+                return
+        yield inflater.flush()
+    except zlib.error:
+        raise _damaged_xlsx() from None
+
+
+def _ascii_readable(head: bytes) -> bool:
+    """Whether "<si" in this part's bytes is what the XML parser will read as "<si".
+
+    The XML parser also reads UTF-16, and 8-bit encodings that are not ASCII (EBCDIC)
+    when the declaration names them: counting bytes would miss every string there.
+    Excel, LibreOffice and openpyxl always write UTF-8.
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        return False
+    declaration = _XML_ENCODING.match(head)
+    if declaration is None:
+        return True
+    try:
+        return "<si/>".encode(declaration.group(1).decode("ascii")) == b"<si/>"
+    except (LookupError, UnicodeError):
+        return True  # the parser cannot read it either: openpyxl refuses the file
+
+
+class _DeadlineReader(io.BytesIO):
+    """The upload as openpyxl reads it: every read checks the clock, so openpyxl cannot
+    outlast the deadline inside one long step (a sheet without rows, many sheets)."""
+
+    def __init__(self, content: bytes, deadline: float) -> None:
+        super().__init__(content)
+        self._deadline = deadline
+
+    def read(self, size: int | None = -1) -> bytes:
+        _check_deadline(self._deadline)
+        return super().read(size)
+
+
+def _check_deadline(deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise _refuse(
+            "xlsx_too_slow",
+            f"Đọc tệp Excel mất quá {XLSX_DEADLINE_SECONDS:g} giây nên đã dừng — hãy chia "
+            "thành nhiều tệp nhỏ hơn, hoặc lưu lại dạng CSV UTF-8 rồi tải lên.",
+        )
+
+
+def _check_strings_size(size: int) -> None:
+    if size > MAX_XLSX_SHARED_STRINGS_BYTES:
+        raise _refuse(
+            "xlsx_strings_too_large",
+            f"Phần chữ của tệp Excel quá lớn ({_megabytes(size)} MB, tối đa "
+            f"{_megabytes(MAX_XLSX_SHARED_STRINGS_BYTES)} MB) — hãy xoá các cột, trang "
+            "không cần nhập hoặc chia thành nhiều tệp nhỏ hơn.",
+        )
+
+
+def _too_many_strings() -> ImportFileError:
+    return _refuse(
+        "xlsx_too_many_strings",
+        f"Tệp Excel có quá nhiều ô chữ khác nhau (hơn {_number(MAX_XLSX_SHARED_STRINGS)}) "
+        f"— hãy dùng tệp mẫu, chỉ giữ các cột cần nhập và tối đa {_number(MAX_ROWS)} dòng "
+        "mỗi tệp.",
+    )
+
+
+def _too_many_columns(count: int | None) -> ImportFileError:
+    found = (
+        f"có quá nhiều cột ({_number(count)} cột, tối đa {MAX_COLUMNS})"
+        if count is not None
+        else f"có dữ liệu sau cột thứ {MAX_COLUMNS}"
+    )
+    return _refuse(
+        "xlsx_too_many_columns",
+        f"Trang dữ liệu {found} — hãy xoá các cột thừa hoặc chép dữ liệu sang tệp mẫu (9 cột).",
+    )
+
+
+def _xlsx_bomb() -> ImportFileError:
+    return _refuse(
+        "xlsx_bomb",
+        "Tệp Excel có cấu trúc bất thường (nén quá mức hoặc khai sai kích thước) nên "
+        "không được mở — hãy mở bằng Excel, chép dữ liệu sang tệp mẫu rồi tải lên lại.",
+    )
+
+
+def _unusual_encoding() -> ImportFileError:
+    return _refuse(
+        "xlsx_unusual_encoding",
+        "Tệp Excel được lưu bằng bảng mã lạ (không phải UTF-8) — hãy mở bằng Excel rồi "
+        "“Lưu thành” .xlsx, hoặc chép dữ liệu sang tệp mẫu.",
+    )
+
+
+def _damaged_xlsx() -> ImportFileError:
+    return _refuse(
+        "damaged_xlsx", "Tệp Excel bị hỏng hoặc được bảo vệ bằng mật khẩu, không mở được."
+    )
+
+
+def _megabytes(size: int) -> int:
+    return -(-size // (1024 * 1024))  # rounded up: 32.1 MB is not "32 MB, at most 32"
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
 
 
 def _read_csv(text: str, file_format: str) -> SheetData:
