@@ -29,9 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 # Camera stays available to the app itself: the stall check will scan posted codes.
-PERMISSIONS_POLICY = (
-    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
-)
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
