@@ -6,9 +6,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from market4.admin.cli import users_group
     from market4.api.cli import tokens_group
     from market4.areas.cli import areas_group
-    from market4.auth.cli import users_group
     from market4.banks.cli import banks_command, vietqr_group
     from market4.dashboard.cli import stats_command
     from market4.demo.cli import demo_group

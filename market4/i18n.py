@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 LOCALES = ("vi", "en")
 
@@ -23,10 +23,12 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "vi"  # the CLI and jobs: messages in the product's first language
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
-    return "vi" if request is None else (request.accept_languages.best_match(LOCALES) or "vi")
+    return request.accept_languages.best_match(LOCALES) or "vi"
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS) -> None:

@@ -141,7 +141,7 @@ def _members_still_fit(organisation: Organisation, data: OrganisationData) -> li
 
 
 def create_organisation(
-    data: OrganisationData, *, actor: User, channel: str = "web"
+    data: OrganisationData, *, actor: User | None, channel: str = "web"
 ) -> Organisation:
     _check_organisation(data, None)
     organisation = Organisation(

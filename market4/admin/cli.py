@@ -1,15 +1,19 @@
-"""``market4 users create``: the first admin, and any user from the command line."""
+"""``market4 users …``: the first admin, any user from the command line, and signing a
+user out everywhere. Organisations are made through the admin service, with its checks
+and its audit, as on the admin pages."""
 
 from __future__ import annotations
 
 import click
 from sqlalchemy import func, select
 
+from market4.admin.services import OrganisationData, create_organisation
 from market4.areas.models import AdminUnit
-from market4.auth import services
 from market4.auth.models import ROLES, Organisation, User
+from market4.auth.services import create_user, sign_out_everywhere
 from market4.errors import ValidationFailed
 from market4.extensions import db
+from market4.markets.models import Market
 
 
 @click.group("users")
@@ -32,41 +36,9 @@ def create_command(
     email: str, name: str | None, role: str, scope: str | None, password: str
 ) -> None:
     """Create a user (e.g. the first admin: --role admin)."""
-    from market4.markets.models import Market
-
-    organisation, markets = None, []
-    if scope:
-        kind, _, value = scope.partition(":")
-        if kind == "market":
-            codes = [c.strip() for c in value.split(",") if c.strip()]
-            markets = list(db.session.scalars(select(Market).where(Market.code.in_(codes))))
-            missing = set(codes) - {m.code for m in markets}
-            if missing:
-                raise click.UsageError(f"unknown market code(s): {', '.join(sorted(missing))}")
-        elif kind == "bank":
-            organisation = Organisation(
-                kind="bank_branch", name=f"Chi nhánh {value}", bank_bin=value
-            )
-        elif kind == "area":
-            scheme, level, code = (value.split("/") + ["", "", ""])[:3]
-            area = db.session.scalar(
-                select(AdminUnit).filter_by(scheme=scheme, level=level, code=code)
-            )
-            if area is None:
-                raise click.UsageError(f"unknown area {value!r}; run 'market4 areas load' first?")
-            kind_by_level = {
-                "province": "province_office",
-                "commune": "commune_office",
-                "district": "district_office",
-            }
-            organisation = Organisation(kind=kind_by_level[level], name=area.full_name, area=area)
-        else:
-            organisation = _existing_organisation(scope)
-        if organisation is not None and organisation.id is None:
-            db.session.add(organisation)
-            db.session.flush()
     try:
-        user = services.create_user(
+        organisation, markets = _scope(scope)
+        user = create_user(
             email=email,
             name=name or email.split("@")[0],
             role=role,
@@ -75,6 +47,7 @@ def create_command(
             channel="cli",
         )
     except ValidationFailed as failure:
+        db.session.rollback()
         for error in failure.errors:
             click.echo(f"market4: {error.field}: {error.message}", err=True)
         raise SystemExit(2) from None
@@ -83,11 +56,54 @@ def create_command(
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+# The organisation kind for an office of each administrative level.
+_OFFICE_KINDS = {
+    "province": "province_office",
+    "commune": "commune_office",
+    "district": "district_office",
+}
+
+
+def _scope(scope: str | None) -> tuple[Organisation | None, list[Market]]:
+    """The organisation (found, or made through the admin service with its checks and
+    audit) and managed markets that ``--scope`` names."""
+    if not scope:
+        return None, []
+    kind, _, value = scope.partition(":")
+    if kind == "market":
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        markets = list(db.session.scalars(select(Market).where(Market.code.in_(codes))))
+        missing = set(codes) - {market.code for market in markets}
+        if missing:
+            raise click.UsageError(f"unknown market code(s): {', '.join(sorted(missing))}")
+        return None, markets
+    if kind == "bank":
+        data = OrganisationData(kind="bank_branch", name=f"Chi nhánh {value}", bank_bin=value)
+    elif kind == "area":
+        scheme, level, code = (value.split("/") + ["", "", ""])[:3]
+        area = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+        if area is None:
+            raise click.UsageError(f"unknown area {value!r}; run 'market4 areas load' first?")
+        data = OrganisationData(
+            kind=_OFFICE_KINDS.get(level, "commune_office"), name=area.full_name, area=area
+        )
+    else:
+        return _existing_organisation(scope), []
+    existing = db.session.scalar(
+        select(Organisation).filter_by(
+            kind=data.kind, name=data.name, bank_bin=data.bank_bin, area=data.area
+        )
+    )
+    if existing is not None:
+        return existing, []
+    return create_organisation(data, actor=None, channel="cli"), []
+
+
 def _existing_organisation(scope: str) -> Organisation:
     query = select(Organisation)
     query = (
         query.where(Organisation.id == int(scope))
-        if scope.isdigit()
+        if scope.isascii() and scope.isdigit()
         else query.where(Organisation.name == scope)
     )
     organisation = db.session.scalar(query)
@@ -103,6 +119,6 @@ def sign_out_everywhere_command(email: str) -> None:
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         raise click.UsageError(f"no user with e-mail {email!r}")
-    count = services.sign_out_everywhere(user, actor=None, channel="cli")
+    count = sign_out_everywhere(user, actor=None, channel="cli")
     db.session.commit()
     click.echo(f"Signed {user.email} out of {count} session(s).")
