@@ -45,7 +45,7 @@ CATEGORIES = (
     "Ăn uống",
     "Quần áo, vải",
 )
-# Mobile prefixes that phonenumbers accepts (DOMAIN.md §3.2).
+# Mobile prefixes that phonenumbers accepts (docs/domain.md, “Mobile numbers”).
 PREFIXES = (
     "090",
     "091",

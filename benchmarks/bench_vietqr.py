@@ -86,7 +86,7 @@ def napas_encode(transfer: Transfer) -> str:
         transfer.account,
         transaction_amount=transfer.amount,
         purpose_of_transaction=transfer.purpose,
-        # Its default is DYNAMIC even without an amount (VIETQR.md §1.8).
+        # Its default is DYNAMIC even without an amount (docs/vietqr.md §2.6).
         point_of_initiation_method="STATIC" if transfer.amount is None else "DYNAMIC",
     ).code
 

@@ -27,7 +27,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     # Share of a market's stalls that must accept cashless payment before the market
-    # counts as "cashless" on dashboards; no national threshold exists (DOMAIN.md §3.6).
+    # counts as "cashless" on dashboards; no national threshold exists (docs/domain.md, “The cashless-market threshold”).
     CASHLESS_MARKET_THRESHOLD = 0.8
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

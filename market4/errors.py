@@ -8,8 +8,8 @@ Vietnamese ``message`` (per field for :class:`ValidationFailed`), the API maps
 ``message`` is for people, in Vietnamese.
 
 "Invalid" and "duplicate" are deliberately different classes: an import report and a
-registration form must tell "this row is wrong" from "this already exists" (DOMAIN.md
-§2.3), and a duplicate carries the ids of what it collides with.
+registration form must tell "this row is wrong" from "this already exists"
+(docs/domain.md, “Duplicates”), and a duplicate carries the ids of what it collides with.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Names repeat across provinces and across the two schemes ("Ngãi Giao" is a 2008
 thị trấn and a 2025 xã), and codes were reused by the 2025 reform, so a typed name is
 only ever resolved among the levels the caller allows, and a typed code only together
-with its scheme and level (DOMAIN.md §3.1).
+with its scheme and level (docs/domain.md, “Administrative units”).
 """
 
 from __future__ import annotations

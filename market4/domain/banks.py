@@ -4,13 +4,13 @@ Data (package files under ``market4/data``, loaded once on first use):
 
 - ``banks.csv``: bin, NAPAS code, short name, legal name, sources (72 rows;
   vietqr.io v2 snapshot, SBV letter 1589/NHNN-TT 2024, subiz/vietqr,
-  vietnam-qr-pay@1.5.1; VIETQR.md §3).
+  vietnam-qr-pay@1.5.1).
 - ``banks_vietqr_status.csv``: whether the bank's app can scan VietQR
   (TRANSFER_SUPPORTED), its accounts can only be paid (RECEIVE_ONLY),
   ``unknown``, or the BIN is absent from every VietQR list
   (``not_in_vietqr_lists``: SBV-only BINs).
 - ``bank_aliases.csv``: kind, former names and extra aliases, each row with
-  its source, because renamed banks keep their BIN (VIETQR.md §3).
+  its source, because renamed banks keep their BIN.
 - ``bank_account_rules.csv``: which account numbers each BIN issues (digits
   or letters, lengths), one or more rows per BIN, each with its source; see
   :mod:`market4.domain.account_rules` and docs/account-numbers.md.

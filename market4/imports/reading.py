@@ -8,7 +8,7 @@ do instead, as are files over :data:`MAX_BYTES` or :data:`MAX_ROWS` data rows, a
 XLSX files that would cost more to open than a real one of that many rows (the "XLSX
 budget" below: inflated size, compression, shared strings, columns, time).
 
-Excel damage (DOMAIN.md §2.3) can only be explained if we know a cell was *numeric*:
+Excel damage (docs/domain.md, “Excel damage”) can only be explained if we know a cell was *numeric*:
 XLSX cells keep their type, so each row records which columns held numbers and the
 validation rules get ``numeric_cell=True`` for them. CSV has no types; there the rules
 recognise the damaged shapes ("9.70E+15", "912345678") from the text alone.

@@ -1,7 +1,7 @@
 """The downloadable import templates: XLSX with every column typed as text, and CSV.
 
 Every column of the XLSX data sheet is formatted as Text (``@``) so that Excel keeps
-the leading 0 of a phone number and all 19 digits of a card number (DOMAIN.md §0.7);
+the leading 0 of a phone number and all 19 digits of a card number (docs/domain.md, “Excel damage”);
 a second sheet explains each column. The CSV is UTF-8 with a BOM, which is what makes
 Excel on Windows open Vietnamese text correctly.
 

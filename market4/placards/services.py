@@ -1,7 +1,7 @@
 """The placard lifecycle: issued → posted → superseded | revoked, with an audit trail.
 
 Rendering and printing live in ``placards.printing``; this module decides *what* may be
-printed and keeps the registry the inspectors verify against (DOMAIN.md §0.2, §2.4).
+printed and keeps the registry the inspectors verify against (docs/domain.md, “Placards and the registry”).
 
 Rules:
 

@@ -1,6 +1,6 @@
 """Finding registrations that already exist: same bank account, or same phone number.
 
-Two kinds on purpose (DOMAIN.md §2.3): the same bank + account number is the *same
+Two kinds on purpose (docs/domain.md, “Duplicates”): the same bank + account number is the *same
 account* and is never registered twice (a unique constraint backs this up); the same
 phone on another vendor is only suspicious — relatives share phones, and a wallet is
 often paid to the phone — so it is a warning unless the caller asks for strictness.

@@ -57,7 +57,7 @@ class Vendor(db.Model):
 class PaymentAccount(db.Model):
     """A bank account, card or wallet a vendor can be paid into by VietQR.
 
-    A vendor often has two or three (DOMAIN.md §0.3); exactly one may go on the placard.
+    A vendor often has two or three (docs/domain.md, “Vendors and their accounts”); exactly one may go on the placard.
     """
 
     __tablename__ = "payment_accounts"

@@ -4,7 +4,7 @@ Pure functions, no database: each ``clean_*`` returns the normalised value or ra
 :class:`~market4.errors.ValidationFailed` with one :class:`~market4.errors.FieldError`;
 :func:`validate_vendor_fields` runs them all and reports every failing field at once.
 
-Excel is the main source of damaged input (DOMAIN.md §0.7, §2.3): phone numbers lose
+Excel is the main source of damaged input (docs/domain.md, “Excel damage”): phone numbers lose
 their leading zero, numbers longer than 15 digits are rounded (a 19-digit account
 number comes back with trailing zeros or as ``9.70E+18``), and numeric cells read back
 as floats (``12345.0``). The rules below recognise those shapes and say so in the
@@ -51,7 +51,7 @@ __all__ = [
     "validate_vendor_fields",
 ]
 
-# Goods categories (ngành hàng) seen in provincial reports (DOMAIN.md §3.5) plus those the
+# Goods categories (ngành hàng) seen in provincial reports (docs/domain.md, “Markets, stalls and goods”) plus those the
 # demo markets use. A deployment may pass its own list to clean_goods_category().
 GOODS_CATEGORIES: tuple[str, ...] = (
     "Rau củ",
