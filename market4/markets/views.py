@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from market4.auth import policy, scope
 from market4.auth.access import role_required
@@ -89,23 +88,12 @@ def labels() -> dict[str, Any]:
         "REASON_LABELS": REASON_LABELS,
         "PLACARD_LABELS": PLACARD_LABELS,
         "VISIT_LABELS": {**forms.VISIT_LABELS, **CHECK_LABELS},
-        "optional_url": optional_url,
         "account_label": account_label,
         "account_number_shown": account_number_shown,
         "phone_display": phone_display,
         "can_manage": can_manage,
         "REVOKE_REASONS": forms.REVOKE_REASONS,
     }
-
-
-def optional_url(endpoint: str, **values: Any) -> str | None:
-    """The URL of a page another feature provides, or None while it is not registered."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def can_manage() -> bool:
@@ -168,7 +156,6 @@ def index():
         search=search,
         figures=figures,
         markets=markets,
-        register_url=lambda code: optional_url("vendors.register_start", cho=code),
     )
 
 
@@ -192,7 +179,6 @@ def show(code: str):
         filters=filters,
         named=named,
         reprint_count=sum(row.needs_reprint for row in rows),
-        register_url=lambda **args: optional_url("vendors.register_start", **args),
     )
 
 
