@@ -117,8 +117,9 @@ def test_catalogue_compiles(tmp_path, catalogue):
     target = tmp_path / "en" / "LC_MESSAGES"
     target.mkdir(parents=True)
     shutil.copy(ENGLISH_PO, target / "messages.po")
-    compile_catalogues(tmp_path)
-    with (target / "messages.mo").open("rb") as mo_file:
+    compile_catalogues(tmp_path, tmp_path / "compiled")
+    assert not (target / "messages.mo").exists()  # never beside the sources
+    with (tmp_path / "compiled" / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as mo_file:
         compiled = read_mo(mo_file)
     assert {msgid_key(m) for m in entries(compiled)} == {msgid_key(m) for m in entries(catalogue)}
     assert compiled.get("Đăng nhập").string == "Sign in"
