@@ -22,10 +22,13 @@ from market4.auth.models import ORGANISATION_KINDS, ROLES, User
 from market4.auth.sessions import REVOKE_REASONS
 from market4.db import VIETNAM_TZ
 from market4.extensions import db
-from market4.formatting import vietnamese_sort_key, vn_date
+from market4.formatting import vietnamese_sort_key, vn_date, vn_number
+from market4.markets.forms import OUTCOME_LABELS
 from market4.markets.models import MARKET_KINDS
+from market4.placards.forms import LAYOUT_LABELS
 
 PER_PAGE = 50
+LIST_SHOWN = 10
 
 ACTION_LABELS = {
     "create": _l("Tạo mới"),
@@ -43,6 +46,17 @@ ACTION_LABELS = {
     "post": _l("Dán bảng mã"),
     "supersede": _l("Thay bảng mã"),
     "revoke": _l("Thu hồi bảng mã"),
+    "print": _l("Đợt in bảng mã"),
+    "visit": _l("Ghi nhận kiểm tra sạp"),
+    "check": _l("Kiểm tra mã tại sạp"),
+    "register": _l("Đăng ký tiểu thương"),
+    "close": _l("Đóng tài khoản nhận tiền"),
+    "assign": _l("Xếp tiểu thương vào sạp"),
+    "end": _l("Kết thúc kinh doanh tại sạp"),
+    "request": _l("Đề nghị cập nhật sạp"),
+    "resolve": _l("Xử lý đề nghị"),
+    "merge": _l("Gộp hồ sơ tiểu thương"),
+    "choose_placard_account": _l("Chọn tài khoản in trên bảng mã"),
 }
 OBJECT_LABELS = {
     "Organisation": _l("Đơn vị"),
@@ -53,6 +67,10 @@ OBJECT_LABELS = {
     "Vendor": _l("Tiểu thương"),
     "PaymentAccount": _l("Tài khoản nhận tiền"),
     "Placard": _l("Bảng mã"),
+    "PrintRun": _l("Đợt in"),
+    "VerificationVisit": _l("Lần kiểm tra sạp"),
+    "Occupancy": _l("Kinh doanh tại sạp"),
+    "StallRequest": _l("Đề nghị"),
 }
 CHANNEL_LABELS = {
     "web": _l("Web"),
@@ -102,8 +120,25 @@ FIELD_LABELS = {
     "is_wallet": _l("Ví điện tử"),
     "status": _l("Trạng thái"),
     "session": _l("Phiên"),
+    "layout": _l("Khổ in"),
+    "ec_level": _l("Mức sửa lỗi của mã QR"),
+    "only_outdated": _l("Chỉ in bảng cũ"),
+    "skipped": _l("Số sạp bỏ qua"),
+    "placards": _l("Số bảng mã"),
+    "serials": _l("Số sê-ri"),
+    "superseded": _l("Bảng mã bị thay"),
+    "posted": _l("Thay cả bảng đã dán"),
+    "outcome": _l("Kết quả"),
+    "stall_id": _l("Sạp"),
+    "visited_on": _l("Ngày kiểm tra"),
     "sessions": _l("Số phiên"),
     "reason": _l("Lý do"),
+}
+
+
+# Where one key means something else on one kind of object.
+OBJECT_FIELD_LABELS = {
+    ("PrintRun", "markets"): _l("Chợ"),
 }
 
 
@@ -112,10 +147,12 @@ class Change:
     key: str
     before: str
     after: str
+    object_type: str = ""
 
     @property
     def label(self) -> str:
-        return str(FIELD_LABELS.get(self.key, self.key))
+        label = OBJECT_FIELD_LABELS.get((self.object_type, self.key))
+        return str(label or FIELD_LABELS.get(self.key, self.key))
 
 
 @dataclass(frozen=True)
@@ -211,7 +248,11 @@ def display(value: Any) -> str:
     if isinstance(value, bool):
         return _("có") if value else _("không")
     if isinstance(value, list):
-        return ", ".join(display(item) for item in value)
+        # A print run lists hundreds of serials: the first few say what it was.
+        shown = ", ".join(display(item) for item in value[:LIST_SHOWN])
+        if len(value) > LIST_SHOWN:
+            shown += " " + _("… và %(n)s mục khác", n=vn_number(len(value) - LIST_SHOWN))
+        return shown
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str) and _ISO_DATE.match(value):
@@ -226,6 +267,8 @@ def _coded_value(object_type: str, key: str, value: Any) -> Any:
         ("Organisation", "kind"): ORGANISATION_KINDS,
         ("Market", "kind"): MARKET_KINDS,
         ("User", "reason"): REVOKE_REASONS,
+        ("PrintRun", "layout"): LAYOUT_LABELS,
+        ("VerificationVisit", "outcome"): OUTCOME_LABELS,
     }.get((object_type, key))
     return _(labels[value]) if labels and isinstance(value, str) and value in labels else value
 
@@ -241,6 +284,7 @@ def diff(
             key,
             display(_coded_value(object_type, key, before.get(key))),
             display(_coded_value(object_type, key, after.get(key))),
+            object_type,
         )
         for key in keys
         if before.get(key) != after.get(key)

@@ -18,7 +18,7 @@ from wtforms.widgets import TextInput
 
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
-from market4.markets.models import VISIT_OUTCOMES
+from market4.markets.models import CHECK_OUTCOMES, VISIT_OUTCOMES
 from market4.vendors.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 
 REQUIRED = _l("Vui lòng điền mục này.")
@@ -35,6 +35,17 @@ VISIT_LABELS = {
     "placard_missing": _l("Bảng mã bị mất"),
     "placard_swapped": _l("Bảng mã bị dán đè / thay thế"),
 }
+
+# The models' CHECK_OUTCOMES wording, written out for the catalogue extractor.
+CHECK_LABELS = {
+    "code_matches": _l("Mã tại sạp khớp sổ đăng ký"),
+    "code_other_stall": _l("Mã của một sạp khác (bị tráo)"),
+    "code_outdated": _l("Bảng mã cũ, đã hết hiệu lực"),
+    "code_unregistered": _l("Mã lạ, không có trong sổ đăng ký"),
+}
+assert CHECK_LABELS.keys() == CHECK_OUTCOMES.keys()
+# Every outcome a visit can record, in the words the pages and the audit log use.
+OUTCOME_LABELS = {**VISIT_LABELS, **CHECK_LABELS}
 
 # Stall filter of the market page: "" = every open stall.
 STALL_FILTERS = {

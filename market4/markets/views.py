@@ -30,7 +30,6 @@ from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
 from market4.markets.models import (
     ACCEPTING,
-    CHECK_OUTCOMES,
     MARKET_KINDS,
     Market,
     Stall,
@@ -64,14 +63,6 @@ REASON_LABELS = {
     "imported": _l("Nhập từ danh sách"),
     "wrong_code_found": _l("Phát hiện mã lạ hoặc mã của sạp khác"),
 }
-# The models' CHECK_OUTCOMES wording, written out for the catalogue extractor.
-CHECK_LABELS = {
-    "code_matches": _l("Mã tại sạp khớp sổ đăng ký"),
-    "code_other_stall": _l("Mã của một sạp khác (bị tráo)"),
-    "code_outdated": _l("Bảng mã cũ, đã hết hiệu lực"),
-    "code_unregistered": _l("Mã lạ, không có trong sổ đăng ký"),
-}
-assert CHECK_LABELS.keys() == CHECK_OUTCOMES.keys()
 PLACARD_LABELS = {
     "issued": _l("Đã in, chưa dán"),
     "posted": _l("Đã dán"),
@@ -87,7 +78,7 @@ def labels() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "REASON_LABELS": REASON_LABELS,
         "PLACARD_LABELS": PLACARD_LABELS,
-        "VISIT_LABELS": {**forms.VISIT_LABELS, **CHECK_LABELS},
+        "VISIT_LABELS": forms.OUTCOME_LABELS,
         "account_label": account_label,
         "account_number_shown": account_number_shown,
         "phone_display": phone_display,

@@ -115,3 +115,37 @@ def test_diff_and_masking_rules():
     assert [(c.key, c.before, c.after) for c in changes] == [("name", "A", "B")]
     [created] = diff(None, {"role": "bank_partner"}, object_type="User")
     assert (created.before, created.after) == ("–", "Đối tác ngân hàng")
+
+
+def test_print_runs_and_visits_read_in_words_and_long_lists_are_cut(admin_client, session):
+    serials = [f"P{n:07d}" for n in range(1, 246)]
+    add_event(
+        session,
+        action="print",
+        object_type="PrintRun",
+        object_id=None,
+        after={"layout": "a4x4", "ec_level": "Q", "placards": 245, "serials": serials},
+    )
+    add_event(
+        session,
+        action="visit",
+        object_type="VerificationVisit",
+        object_id="3",
+        after={"outcome": "placard_posted", "stall_id": 12},
+    )
+    page = admin_client.get("/quan-tri/nhat-ky").get_data(as_text=True)
+    for words in (
+        "Đợt in bảng mã",
+        "Đợt in",
+        "Mức sửa lỗi của mã QR",
+        "4 bảng trên một tờ A4",
+        "Ghi nhận kiểm tra sạp",
+        "Lần kiểm tra sạp",
+        "Kết quả",
+        "Đã dán bảng mã QR",
+    ):
+        assert words in page, words
+    for code in ("PrintRun", "ec_level", "placard_posted", "a4x4"):
+        assert code not in re.sub(r"<[^>]+>", "", page.split("<main", 1)[1]), code
+    assert "P0000010" in page and "P0000011" not in page
+    assert "… và 235 mục khác" in page
