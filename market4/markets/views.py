@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,6 +25,7 @@ from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.errors import DomainError
 from market4.extensions import db
+from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
 from market4.markets.models import (
@@ -44,31 +44,6 @@ bp = Blueprint("markets", __name__, url_prefix="/cho")
 
 READERS = ("admin", "market_manager", "bank_partner", "area_staff")
 WRITERS = ("admin", "market_manager")
-
-STATUS_LABELS = {
-    ACCEPTING: _l("Đang nhận QR"),
-    "not_accepting": _l("Chưa nhận QR"),
-    None: _l("Chưa ghi nhận"),
-}
-REASON_LABELS = {
-    "placard_posted": _l("Đã dán bảng mã"),
-    "verified": _l("Đã kiểm tra"),
-    "test_payment_ok": _l("Chuyển thử thành công"),
-    "declined": _l("Tiểu thương từ chối"),
-    "vendor_left": _l("Tiểu thương rời sạp"),
-    "account_closed": _l("Tài khoản đã đóng"),
-    "placard_revoked": _l("Bảng mã bị thu hồi"),
-    "placard_superseded": _l("Bảng mã cũ hết hiệu lực"),
-    "stall_closed": _l("Sạp đóng cửa"),
-    "imported": _l("Nhập từ danh sách"),
-    "wrong_code_found": _l("Phát hiện mã lạ hoặc mã của sạp khác"),
-}
-PLACARD_LABELS = {
-    "issued": _l("Đã in, chưa dán"),
-    "posted": _l("Đã dán"),
-    "superseded": _l("Hết hiệu lực"),
-    "revoked": _l("Đã thu hồi"),
-}
 
 
 @bp.context_processor

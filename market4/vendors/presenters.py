@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +29,7 @@ from market4.domain.text import fold_ascii
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
+from market4.labels import PLACARD_LABELS
 from market4.markets.models import (
     CHECK_OUTCOMES,
     WRONG_CODE_OUTCOMES,
@@ -45,33 +45,6 @@ from market4.vendors.duplicates import find_duplicates
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 PAGE_SIZE = 50
-
-# Placard states as a vendor list shows them; None: never printed.
-PLACARD_LABELS = {
-    None: _l("Chưa in"),
-    "issued": _l("Đã in, chưa dán"),
-    "posted": _l("Đã dán"),
-    "superseded": _l("Cần in lại"),
-    "revoked": _l("Đã thu hồi"),
-}
-STATUS_LABELS = {
-    None: _l("Chưa có"),
-    "accepting": _l("Nhận QR"),
-    "not_accepting": _l("Chưa nhận QR"),
-}
-REASON_LABELS = {
-    "placard_posted": _l("Đã dán bảng mã"),
-    "verified": _l("Đã xác minh"),
-    "test_payment_ok": _l("Chuyển thử thành công"),
-    "declined": _l("Tiểu thương từ chối"),
-    "vendor_left": _l("Tiểu thương rời sạp"),
-    "account_closed": _l("Tài khoản đã ngừng"),
-    "placard_revoked": _l("Bảng mã bị thu hồi"),
-    "placard_superseded": _l("Bảng mã cần in lại"),
-    "stall_closed": _l("Sạp đóng cửa"),
-    "imported": _l("Nhập từ dữ liệu cũ"),
-}
-
 
 # --- one account ------------------------------------------------------------------------
 

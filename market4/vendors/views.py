@@ -21,6 +21,7 @@ from market4.auth.policy import Action, acts_for_one_bank
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
 from market4.extensions import db
+from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.markets.models import Stall
 from market4.markets.status import current_occupant
 from market4.parsing import ascii_int, int_arg
@@ -111,7 +112,7 @@ def register_start():
             search=search,
             market=market,
             page=page,
-            labels=presenters.STATUS_LABELS,
+            labels=STATUS_LABELS,
             named=presenters.nameable_vendor_ids(
                 current_user, [row.occupant.id for row in page.rows if row.occupant]
             ),
@@ -282,9 +283,9 @@ def _show_page(
         placards=presenters.placards_of(accounts),
         deactivate_forms=forms,
         may_change=may_change,
-        placard_labels=presenters.PLACARD_LABELS,
-        status_labels=presenters.STATUS_LABELS,
-        reason_labels=presenters.REASON_LABELS,
+        placard_labels=PLACARD_LABELS,
+        status_labels=STATUS_LABELS,
+        reason_labels=REASON_LABELS,
     ), status
 
 
