@@ -19,6 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from market4 import PROJECT_ROOT
 from market4.i18n import TRANSLATIONS, compile_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,3 +158,29 @@ def test_switching_back_to_vietnamese(client):
 
 def test_unknown_locale_is_refused(client):
     assert client.post("/ngon-ngu/fr", data={"next": "/"}).status_code == 404
+
+
+def test_scripts_carry_no_words_of_their_own():
+    """Text a script shows comes from the page (translated there), never from the .js."""
+    vietnamese = re.compile(r"[À-ỹĐđ]")
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted((PROJECT_ROOT / "static" / "js").glob("*.js"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if vietnamese.search(line) and not line.lstrip().startswith("//")
+    ]
+    assert offenders == []
+
+
+def test_the_registration_script_gets_its_link_text_in_english(app, client):
+    from tests import factories
+    from tests.clients import sign_in_directly
+
+    world_stall = factories.stall()
+    partner = factories.user("bank_partner", org=factories.organisation(bank_bin=factories.VCB))
+    sign_in_directly(client, partner)
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    page = client.get(f"/tieu-thuong/dang-ky/{world_stall.market.code}/{world_stall.id}").get_data(
+        as_text=True
+    )
+    assert 'data-duplicate-link-text="See the registered vendor"' in page

@@ -43,7 +43,8 @@
     (links || []).forEach(function (href) {
       var a = document.createElement("a");
       a.href = href;
-      a.textContent = " Xem tiểu thương đã đăng ký";
+      // The words come from the page, translated like the rest of it.
+      a.textContent = " " + (form.dataset.duplicateLinkText || "");
       p.appendChild(a);
     });
     return p;
