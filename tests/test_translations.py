@@ -184,3 +184,37 @@ def test_the_registration_script_gets_its_link_text_in_english(app, client):
         as_text=True
     )
     assert 'data-duplicate-link-text="See the registered vendor"' in page
+
+
+def test_every_form_validator_has_a_message_of_ours(app):
+    """WTForms ships no Vietnamese: a validator without our message would show "This field
+    is required." in the Vietnamese pages."""
+    import inspect
+
+    from flask_wtf import FlaskForm
+    from wtforms.fields.core import UnboundField
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    missing = []
+    for form in subclasses(FlaskForm):
+        if not form.__module__.startswith("market4."):
+            continue
+        for name, field in inspect.getmembers(form, lambda v: isinstance(v, UnboundField)):
+            validators = field.kwargs.get("validators") or (
+                field.args[1] if len(field.args) > 1 else []
+            )
+            for validator in validators or []:
+                if hasattr(validator, "message") and validator.message is None:
+                    kind = type(validator).__name__
+                    missing.append(f"{form.__module__}.{form.__name__}.{name}: {kind}")
+    assert missing == []
+
+
+def test_a_form_error_reads_in_vietnamese(client):
+    page = client.post("/dang-nhap", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert "This field is required" not in page
+    assert "Vui lòng điền mục này." in page

@@ -18,9 +18,8 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from market4.admin.areas import AreaLookupError, Level, resolve_area, unit_label
 from market4.areas.models import AdminUnit
+from market4.form_rules import INVALID_CHOICE
 from market4.parsing import ascii_int
-
-INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
 
 
 def optional_int(value: Any) -> int | None:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from market4.admin import queries
 from market4.admin.fields import (
@@ -31,9 +31,9 @@ from market4.auth.models import ORGANISATION_KINDS, ROLES, Organisation
 from market4.auth.services import MIN_PASSWORD_LENGTH
 from market4.errors import DomainError, Duplicate, ValidationFailed
 from market4.extensions import db
+from market4.form_rules import REQUIRED, max_length, one_of
 from market4.markets.models import MARKET_CLASSES, MARKET_KINDS, Market
 
-REQUIRED = _l("Vui lòng điền mục này.")
 PASSWORD_TOO_SHORT = _l("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH)
 PASSWORDS_DIFFER = _l("Hai mật khẩu không khớp.")
 
@@ -62,7 +62,7 @@ def show_errors(form: FlaskForm, error: DomainError, aliases: dict[str, str] | N
 
 class OrganisationForm(FlaskForm):
     kind = ChoiceField(_l("Loại đơn vị"))
-    name = StringField(_l("Tên đơn vị"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField(_l("Tên đơn vị"), validators=[DataRequired(REQUIRED), max_length(200)])
     bank_bin = ChoiceField(_l("Ngân hàng"), default="")
     area = AreaField(_l("Địa bàn"))
 
@@ -99,10 +99,10 @@ class UserCreateForm(FlaskForm):
         validators=[
             DataRequired(REQUIRED),
             Email(_l("Email không hợp lệ."), check_deliverability=False),
-            Length(max=254),
+            max_length(254),
         ],
     )
-    name = StringField(_l("Họ tên"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name = StringField(_l("Họ tên"), validators=[DataRequired(REQUIRED), max_length(120)])
     role = ChoiceField(_l("Vai trò"))
     organisation_id = ChoiceField(_l("Đơn vị"), coerce=optional_int)
     password = PasswordField(
@@ -131,7 +131,7 @@ class UserCreateForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    name = StringField(_l("Họ tên"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name = StringField(_l("Họ tên"), validators=[DataRequired(REQUIRED), max_length(120)])
     role = ChoiceField(_l("Vai trò"))
     organisation_id = ChoiceField(_l("Đơn vị"), coerce=optional_int)
     market_ids = CheckboxListField(_l("Chợ được giao quản lý"), coerce=int)
@@ -172,13 +172,13 @@ class PasswordResetForm(FlaskForm):
 class MarketForm(FlaskForm):
     code = StringField(
         _l("Mã chợ"),
-        validators=[DataRequired(REQUIRED), Length(max=MARKET_CODE_MAX)],
+        validators=[DataRequired(REQUIRED), max_length(MARKET_CODE_MAX)],
         filters=[lambda text: text.strip().upper() if isinstance(text, str) else text],
     )
-    name = StringField(_l("Tên chợ"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    name = StringField(_l("Tên chợ"), validators=[DataRequired(REQUIRED), max_length(160)])
     kind = ChoiceField(_l("Loại"))
     market_class = ChoiceField(_l("Hạng chợ"), coerce=optional_int)
-    address = StringField(_l("Địa chỉ"), validators=[Optional(), Length(max=255)])
+    address = StringField(_l("Địa chỉ"), validators=[Optional(), max_length(255)])
     commune = AreaField(_l("Xã/phường/đặc khu (địa giới 2025)"), levels={(SCHEME_2025, "commune")})
     legacy_district = AreaField(
         _l("Huyện trước 01/07/2025 (không bắt buộc)"), levels={(SCHEME_2008, "district")}
@@ -213,4 +213,4 @@ class ConfirmForm(FlaskForm):
 class UserActiveForm(FlaskForm):
     """The deactivate (``active=0``) or reactivate (``active=1``) button."""
 
-    active = HiddenField(validators=[AnyOf(["0", "1"])])
+    active = HiddenField(validators=[one_of(["0", "1"])])

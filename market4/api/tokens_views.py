@@ -13,13 +13,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from market4.api import tokens
 from market4.api.auth import DEFAULT_RATE_LIMIT_PER_MINUTE
 from market4.auth.access import role_required
 from market4.errors import DomainError, ValidationFailed
 from market4.extensions import db
+from market4.form_rules import max_length
 
 bp = Blueprint("tokens", __name__, url_prefix="/khoa-api")
 
@@ -29,7 +30,7 @@ ROLES = tuple(sorted(tokens.TOKEN_ROLES))
 class TokenForm(FlaskForm):
     name = StringField(
         _l("Tên khóa"),
-        validators=[DataRequired(_l("Cần đặt tên cho khóa.")), Length(max=tokens.NAME_MAX)],
+        validators=[DataRequired(_l("Cần đặt tên cho khóa.")), max_length(tokens.NAME_MAX)],
     )
 
 

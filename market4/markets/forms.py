@@ -13,16 +13,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 from wtforms.widgets import TextInput
 
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
+from market4.form_rules import INVALID_CHOICE, max_length
 from market4.markets.models import CHECK_OUTCOMES, VISIT_OUTCOMES
 from market4.vendors.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 
 REQUIRED = _l("Vui lòng điền mục này.")
-INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
 INVALID_DATE = _l("Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026).")
 
 # The models' VISIT_OUTCOMES wording, written out so the catalogue extractor sees it
@@ -116,10 +116,10 @@ class StallForm(FlaskForm):
     """Add or edit a stall; the code's uniqueness is checked by ``create/update_stall``."""
 
     code = StringField(
-        _l("Mã sạp"), validators=[DataRequired(REQUIRED), Length(max=STALL_CODE_MAX)]
+        _l("Mã sạp"), validators=[DataRequired(REQUIRED), max_length(STALL_CODE_MAX)]
     )
-    zone = StringField(_l("Khu / nhà lồng"), validators=[Optional(), Length(max=60)])
-    row = StringField(_l("Dãy"), validators=[Optional(), Length(max=40)])
+    zone = StringField(_l("Khu / nhà lồng"), validators=[Optional(), max_length(60)])
+    row = StringField(_l("Dãy"), validators=[Optional(), max_length(40)])
     goods_category = ChoiceField(_l("Ngành hàng"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -144,7 +144,7 @@ class VisitForm(FlaskForm):
 
     outcome = ChoiceField(_l("Kết quả kiểm tra"), validators=[DataRequired(REQUIRED)])
     visited_on = VietnameseDateField(_l("Ngày kiểm tra"), validators=[DataRequired(REQUIRED)])
-    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=255)])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(255)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -157,7 +157,7 @@ class VendorSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Tìm tiểu thương"), validators=[Optional(), Length(max=80)])
+    q = StringField(_l("Tìm tiểu thương"), validators=[Optional(), max_length(80)])
 
 
 class AssignForm(FlaskForm):
@@ -170,10 +170,10 @@ class NewVendorForm(FlaskForm):
     """A person not in the registry yet starts at the stall (their bank adds the account)."""
 
     display_name = StringField(
-        _l("Họ tên tiểu thương"), validators=[DataRequired(REQUIRED), Length(max=200)]
+        _l("Họ tên tiểu thương"), validators=[DataRequired(REQUIRED), max_length(200)]
     )
     phone = StringField(
-        _l("Số điện thoại di động"), validators=[DataRequired(REQUIRED), Length(max=40)]
+        _l("Số điện thoại di động"), validators=[DataRequired(REQUIRED), max_length(40)]
     )
     consent = BooleanField(_l("Tiểu thương đã đồng ý cho lưu và xử lý các thông tin trên"))
     started_on = VietnameseDateField(_l("Bắt đầu từ ngày"), validators=[DataRequired(REQUIRED)])
@@ -198,7 +198,7 @@ class StallFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Tìm sạp hoặc tiểu thương"), validators=[Optional(), Length(max=80)])
+    q = StringField(_l("Tìm sạp hoặc tiểu thương"), validators=[Optional(), max_length(80)])
     zone = ChoiceField(_l("Khu"), validators=[Optional()])
     status = ChoiceField(_l("Trạng thái"), validators=[Optional()])
 
@@ -212,7 +212,7 @@ class MarketSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Tìm chợ theo tên hoặc mã"), validators=[Optional(), Length(max=80)])
+    q = StringField(_l("Tìm chợ theo tên hoặc mã"), validators=[Optional(), max_length(80)])
 
 
 def show_errors(

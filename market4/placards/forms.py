@@ -9,8 +9,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
+from market4.form_rules import max_length
 from market4.parsing import ascii_int
 
 LAYOUT_LABELS = {
@@ -76,7 +77,7 @@ class RevokeForm(FlaskForm):
         choices=_choices(REVOKE_REASONS),
         validators=[DataRequired(_l("Chọn lý do thu hồi."))],
     )
-    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(200)])
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -97,14 +98,14 @@ class InspectForm(FlaskForm):
 
     payload = TextAreaField(
         _l("Nội dung mã QR"),
-        validators=[DataRequired(_l("Dán hoặc quét nội dung mã QR.")), Length(max=512)],
+        validators=[DataRequired(_l("Dán hoặc quét nội dung mã QR.")), max_length(512)],
     )
 
 
 class StallCheckForm(FlaskForm):
     """What is posted at a stall: the scanned text, or a photo to read it from."""
 
-    payload = TextAreaField(_l("Nội dung mã QR"), validators=[Optional(), Length(max=600)])
+    payload = TextAreaField(_l("Nội dung mã QR"), validators=[Optional(), max_length(600)])
     photo = FileField(
         _l("Hoặc chụp ảnh mã QR"),
         validators=[
@@ -114,4 +115,4 @@ class StallCheckForm(FlaskForm):
             )
         ],
     )
-    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(200)])
