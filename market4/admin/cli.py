@@ -5,12 +5,15 @@ and its audit, as on the admin pages."""
 from __future__ import annotations
 
 import click
+from flask import current_app
 from sqlalchemy import func, select
 
 from market4.admin.services import OrganisationData, create_organisation
 from market4.areas.models import AdminUnit
+from market4.auth import sessions, throttle
 from market4.auth.models import ROLES, Organisation, User
 from market4.auth.services import create_user, sign_out_everywhere
+from market4.db import now_utc
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.markets.models import Market
@@ -122,3 +125,14 @@ def sign_out_everywhere_command(email: str) -> None:
     count = sign_out_everywhere(user, actor=None, channel="cli")
     db.session.commit()
     click.echo(f"Signed {user.email} out of {count} session(s).")
+
+
+@users_group.command("prune")
+def prune_command() -> None:
+    """Forget stale sign-in throttle counters and sessions that ended over 30 days ago
+    (run daily, e.g. from cron: a password-spraying attack leaves rows behind)."""
+    now = now_utc()
+    counters = throttle.prune(now)
+    ended = sessions.prune(now, sessions.Lifetimes.from_config(current_app.config))
+    db.session.commit()
+    click.echo(f"Removed {counters} throttle counter(s) and {ended} ended session(s).")

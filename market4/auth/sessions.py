@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from market4.audit import services as audit
 from market4.auth.models import User, UserSession
@@ -168,3 +168,18 @@ def revoke_all(
             after={"sessions": len(rows), "reason": reason},
         )
     return len(rows)
+
+
+# Ended sessions stay this long for the user's and the admin's view, then go.
+KEEP_ENDED = timedelta(days=30)
+
+
+def prune(now: datetime, lifetimes: Lifetimes) -> int:
+    """Delete sessions revoked, or past their absolute lifetime, more than KEEP_ENDED ago."""
+    result = db.session.execute(
+        delete(UserSession).where(
+            (UserSession.revoked_at < now - KEEP_ENDED)
+            | (UserSession.created_at < now - lifetimes.absolute - KEEP_ENDED)
+        )
+    )
+    return result.rowcount or 0

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from market4.auth.models import LoginThrottle
@@ -146,3 +146,17 @@ def sign_in_keys(email: str, address: str | None, *, known_device: str | None) -
     if address:
         keys.append(("address", address))
     return keys
+
+
+def prune(now: datetime) -> int:
+    """Delete counters that hold nothing back and remember nothing (no failure within
+    FORGET_AFTER, no delay running); returns how many. Keeps the table as small as the
+    guessing of the last hour."""
+    stale = now - FORGET_AFTER
+    result = db.session.execute(
+        delete(LoginThrottle).where(
+            (LoginThrottle.last_failure_at.is_(None)) | (LoginThrottle.last_failure_at < stale),
+            (LoginThrottle.next_allowed_at.is_(None)) | (LoginThrottle.next_allowed_at < now),
+        )
+    )
+    return result.rowcount or 0

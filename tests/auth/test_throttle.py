@@ -168,3 +168,31 @@ def test_parallel_guesses_are_counted_one_by_one(new_database):
     assert statuses.count(401) == throttle.THRESHOLDS["pair"], statuses
     assert statuses.count(429) == 15 - throttle.THRESHOLDS["pair"], statuses
     assert evaluated == throttle.THRESHOLDS["pair"]
+
+
+def test_prune_forgets_what_holds_nothing_back(app, runner, user, session):
+    from market4.auth.models import UserSession
+    from market4.db import now_utc
+
+    for n in range(3):
+        attempt(browser(app, f"203.0.113.{n}"), "guess", email=f"x{n}@example.vn")
+    for _ in range(throttle.THRESHOLDS["pair"]):
+        attempt(browser(app, "198.51.100.1"), "guess")  # a delay running: must stay
+    client = browser(app)
+    wait_out_only = session.scalars(
+        select(LoginThrottle).where(LoginThrottle.key.like("203.0.113.%"))
+    ).all()
+    for counter in wait_out_only:
+        counter.last_failure_at = now_utc() - timedelta(hours=2)
+    assert attempt(client, PASSWORD).status_code == 302
+    client.post("/dang-xuat")
+    for row in session.scalars(select(UserSession)):
+        row.revoked_at = now_utc() - timedelta(days=31)
+    session.commit()
+    result = runner.invoke(args=["users", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "Removed" in result.output
+    keys = {(c.kind, c.key) for c in session.scalars(select(LoginThrottle))}
+    assert not any(key.startswith("203.0.113.") for _, key in keys)
+    assert ("pair", f"198.51.100.1 {EMAIL}") in keys
+    assert session.scalars(select(UserSession)).all() == []
