@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from market4.db import VIETNAM_TZ
+
 
 def vn_number(value: int | float | None, decimals: int = 0) -> str:
     if value is None:
@@ -24,6 +26,13 @@ def vn_date(value: date | datetime | None) -> str:
     if value is None:
         return "–"
     return value.strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """A moment as people in Vietnam read it: ``22/11/2026 18:30`` in Vietnam time."""
+    if value is None:
+        return "–"
+    return value.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def vietnamese_sort_key(text: str) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from market4.auth.models import ORGANISATION_KINDS, ROLES, User
 from market4.auth.sessions import REVOKE_REASONS
 from market4.db import VIETNAM_TZ
 from market4.extensions import db
-from market4.formatting import vietnamese_sort_key, vn_date, vn_number
+from market4.formatting import vietnamese_sort_key, vn_date, vn_datetime, vn_number
 from market4.markets.forms import OUTCOME_LABELS
 from market4.markets.models import MARKET_KINDS
 from market4.placards.forms import LAYOUT_LABELS
@@ -213,7 +213,7 @@ def _entry(event: AuditEvent, actor_name: str | None) -> LogEntry:
     object_type = str(OBJECT_LABELS.get(event.object_type, event.object_type))
     return LogEntry(
         event=event,
-        at_text=event.at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M"),
+        at_text=vn_datetime(event.at),
         actor_name=actor_name,
         action_label=str(ACTION_LABELS.get(event.action, event.action)),
         object_label=f"{object_type} #{event.object_id}" if event.object_id else object_type,

@@ -5,7 +5,6 @@ and its audit, as on the admin pages."""
 from __future__ import annotations
 
 import click
-from flask import current_app
 from sqlalchemy import func, select
 
 from market4.admin.services import OrganisationData, create_organisation
@@ -17,6 +16,7 @@ from market4.db import now_utc
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.markets.models import Market
+from market4.parsing import ascii_int
 
 
 @click.group("users")
@@ -103,11 +103,9 @@ def _scope(scope: str | None) -> tuple[Organisation | None, list[Market]]:
 
 
 def _existing_organisation(scope: str) -> Organisation:
-    query = select(Organisation)
-    query = (
-        query.where(Organisation.id == int(scope))
-        if scope.isascii() and scope.isdigit()
-        else query.where(Organisation.name == scope)
+    number = ascii_int(scope)
+    query = select(Organisation).where(
+        Organisation.id == number if number is not None else Organisation.name == scope
     )
     organisation = db.session.scalar(query)
     if organisation is None:
@@ -133,6 +131,6 @@ def prune_command() -> None:
     (run daily, e.g. from cron: a password-spraying attack leaves rows behind)."""
     now = now_utc()
     counters = throttle.prune(now)
-    ended = sessions.prune(now, sessions.Lifetimes.from_config(current_app.config))
+    ended = sessions.prune(now, sessions.lifetimes())
     db.session.commit()
     click.echo(f"Removed {counters} throttle counter(s) and {ended} ended session(s).")

@@ -16,17 +16,11 @@ from wtforms import SearchField, SelectField, StringField
 
 from market4.admin import audit_log, queries
 from market4.admin.audit_log import AuditFilters
-from market4.admin.fields import VietnameseDateField, optional_int
+from market4.admin.fields import VietnameseDateField
 from market4.admin.forms import translated
 from market4.auth.models import ORGANISATION_KINDS, ROLES
 from market4.markets.models import MARKET_KINDS
-
-
-def _lenient_int(value: Any) -> int | None:
-    try:
-        return optional_int(value)
-    except (TypeError, ValueError):
-        return None
+from market4.parsing import ascii_int
 
 
 class FilterForm(FlaskForm):
@@ -57,7 +51,7 @@ class OrganisationFilter(FilterForm):
 
 class UserFilter(FilterForm):
     role = SelectField(_l("Vai trò"), validate_choice=False)
-    organisation = SelectField(_l("Đơn vị"), coerce=_lenient_int, validate_choice=False)
+    organisation = SelectField(_l("Đơn vị"), coerce=ascii_int, validate_choice=False)
     active = SelectField(_l("Trạng thái"), validate_choice=False)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -72,7 +66,7 @@ class UserFilter(FilterForm):
 
 
 class MarketFilter(FilterForm):
-    commune = SelectField(_l("Xã/phường"), coerce=_lenient_int, validate_choice=False)
+    commune = SelectField(_l("Xã/phường"), coerce=ascii_int, validate_choice=False)
     kind = SelectField(_l("Loại"), validate_choice=False)
     programme = SelectField(_l("Chợ 4.0"), validate_choice=False)
 
@@ -92,7 +86,7 @@ class MarketFilter(FilterForm):
 
 
 class AuditFilterForm(FilterForm):
-    actor = SelectField(_l("Người thực hiện"), coerce=_lenient_int, validate_choice=False)
+    actor = SelectField(_l("Người thực hiện"), coerce=ascii_int, validate_choice=False)
     object_type = SelectField(_l("Loại đối tượng"), validate_choice=False)
     object_id = StringField(_l("Mã đối tượng"))
     action = SelectField(_l("Thao tác"), validate_choice=False)

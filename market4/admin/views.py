@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -222,9 +221,8 @@ def user_password(user_id: int):
 
 def _session_panel(user: User) -> dict:
     """How many sessions the user has open, and the "sign out everywhere" button."""
-    lifetimes = sessions.Lifetimes.from_config(current_app.config)
     return {
-        "open_sessions": len(sessions.active(user, lifetimes)),
+        "open_sessions": len(sessions.active(user, sessions.lifetimes())),
         "sign_out_form": ConfirmForm(formdata=None),
     }
 

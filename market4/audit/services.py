@@ -10,8 +10,6 @@ from werkzeug.local import LocalProxy
 from market4.audit.models import AuditEvent
 from market4.extensions import db
 
-_UNSET: Any = object()
-
 
 def record(
     action: str,
@@ -22,7 +20,6 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     object_type: str | None = None,
-    remote_addr: str | None = _UNSET,
 ) -> AuditEvent:
     """Add an audit event for ``obj`` (a model instance, flushed so it has an id).
 
@@ -43,7 +40,7 @@ def record(
         channel=channel,
         before=before,
         after=after,
-        remote_addr=address if remote_addr is _UNSET else remote_addr,
+        remote_addr=address,
         api_token_id=token_id,
     )
     db.session.add(event)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -51,7 +51,7 @@ def _check_session(user: User) -> User | None:
     now = now_utc()
     reason = "missing" if row is None or row.user_id != user.id else None
     if reason is None:
-        reason = sessions.ended(row, user, sessions.Lifetimes.from_config(current_app.config), now)
+        reason = sessions.ended(row, user, sessions.lifetimes(), now)
     if reason is not None:
         if row is not None and row.user_id == user.id and reason in ("idle", "expired"):
             sessions.revoke(row, reason)

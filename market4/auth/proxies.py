@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, request
 
 from market4.config import ConfigError
+from market4.parsing import ascii_int
 
 EXTENSION = "market4-trusted-proxies"
 MAX_ADDRESS_LENGTH = 45  # the columns that store it; IPv6 text is at most 45
@@ -46,8 +47,9 @@ def parse(setting: object) -> TrustedProxies:
     """``TRUSTED_PROXIES`` as read from config (an int, or a string from the environment)."""
     if setting is None or setting == "" or setting is False:
         return TrustedProxies()
-    if isinstance(setting, int) or (isinstance(setting, str) and setting.strip().isdigit()):
-        return TrustedProxies(hops=int(setting))
+    hops = ascii_int(setting)
+    if hops is not None:
+        return TrustedProxies(hops=hops)
     if isinstance(setting, list | tuple):
         items = [str(item) for item in setting]
     else:

@@ -59,7 +59,6 @@ def authenticate(
             user if usable else None,
             object_type="User",
             after={"email": logged_email},
-            remote_addr=remote_addr,
         )
         db.session.flush()
         raise ValidationFailed(
@@ -75,7 +74,7 @@ def sign_in(
 ) -> tuple[UserSession, str]:
     """Open a server-side session for ``user`` (after authenticate); returns it and its secret."""
     row, secret = sessions.start(user, remote_addr=remote_addr, user_agent=user_agent)
-    audit.record("sign_in", user, actor=user, after={"session": row.id}, remote_addr=remote_addr)
+    audit.record("sign_in", user, actor=user, after={"session": row.id})
     return row, secret
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -62,9 +62,18 @@ class Lifetimes:
         return self.idle_admin if role == "admin" else self.idle
 
 
+EXTENSION = "market4-session-lifetimes"
+
+
 def init_app(app: Flask) -> None:
+    lifetimes = app.extensions[EXTENSION] = Lifetimes.from_config(app.config)
     # The cookie may live as long as the server lets the session live, no longer.
-    app.config["PERMANENT_SESSION_LIFETIME"] = Lifetimes.from_config(app.config).absolute
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetimes.absolute
+
+
+def lifetimes() -> Lifetimes:
+    """The app's session lifetimes (read from its settings at start-up)."""
+    return current_app.extensions[EXTENSION]
 
 
 def hash_secret(secret: str) -> str:

@@ -12,9 +12,9 @@ from market4.auth import devices, services, sessions
 from market4.auth.access import current_session, remember_session
 from market4.auth.forms import PasswordForm, SignInForm, SignOutOthersForm
 from market4.auth.proxies import client_address
-from market4.db import VIETNAM_TZ
 from market4.errors import ValidationFailed
 from market4.extensions import db
+from market4.formatting import vn_datetime
 from market4.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
@@ -39,13 +39,11 @@ def login():
             )
         except services.TooManyAttempts as refused:
             db.session.commit()
-            form.password.errors.append(
-                _(
-                    "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
-                    minutes=refused.minutes,
-                )
+            message = _(
+                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
+                minutes=refused.minutes,
             )
-            status, headers = 429, {"Retry-After": str(refused.seconds)}
+            status, headers = _held_back(form.password, message, refused)
         except ValidationFailed:
             db.session.commit()  # the failure feeds the throttle and the access log
             form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
@@ -62,13 +60,23 @@ def login():
     return render_template("auth/login.html", form=form), status, headers
 
 
-def _begin_session(user, row, secret: str) -> None:
-    """A fresh cookie session: nothing from before sign-in survives but the language, so
-    a session id or CSRF token planted earlier is worthless afterwards."""
+def _held_back(field, message: str, refused: services.TooManyAttempts) -> tuple[int, dict]:
+    """The throttle's answer: the message at the field, 429 and when to come back."""
+    field.errors.append(message)
+    return 429, {"Retry-After": str(refused.seconds)}
+
+
+def _clear_cookie_session() -> None:
+    """Nothing of the cookie session survives but the language, so a session id or CSRF
+    token planted before sign-in, or left after sign-out, is worthless."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+
+
+def _begin_session(user, row, secret: str) -> None:
+    _clear_cookie_session()
     login_user(user)
     session[sessions.SECRET_NAME] = secret
     # The cookie lives as long as the server allows (PERMANENT_SESSION_LIFETIME).
@@ -82,10 +90,7 @@ def logout():
     services.sign_out(current_user, current_session())
     db.session.commit()
     logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    _clear_cookie_session()
     flash(_("Bạn đã đăng xuất."), "success")
     return redirect(url_for("home.index"))
 
@@ -106,13 +111,11 @@ def password():
             )
         except services.TooManyAttempts as refused:
             db.session.commit()
-            form.current_password.errors.append(
-                _(
-                    "Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
-                    minutes=refused.minutes,
-                )
+            message = _(
+                "Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
+                minutes=refused.minutes,
             )
-            status, headers = 429, {"Retry-After": str(refused.seconds)}
+            status, headers = _held_back(form.current_password, message, refused)
         except ValidationFailed as failure:
             db.session.commit()  # a wrong current password counts against the throttle
             for error in failure.errors:
@@ -140,7 +143,7 @@ def sign_out_others():
 
 def _password_page(form: PasswordForm) -> str:
     this_session = current_session()
-    rows = sessions.active(current_user, sessions.Lifetimes.from_config(_config()))
+    rows = sessions.active(current_user, sessions.lifetimes())
     return render_template(
         "auth/password.html",
         form=form,
@@ -148,24 +151,14 @@ def _password_page(form: PasswordForm) -> str:
         user_sessions=[
             {
                 "current": this_session is not None and row.id == this_session.id,
-                "created": _local(row.created_at),
-                "last_seen": _local(row.last_seen_at),
+                "created": vn_datetime(row.created_at),
+                "last_seen": vn_datetime(row.last_seen_at),
                 "address": row.remote_addr or "–",
                 "agent": row.user_agent or "–",
             }
             for row in rows
         ],
     )
-
-
-def _config():
-    from flask import current_app
-
-    return current_app.config
-
-
-def _local(at) -> str:
-    return at.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 @bp.post("/ngon-ngu/<locale>")

@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from market4.api.errors import is_api_path
 from market4.parsing import MAX_INT
 
-API_PREFIX = "/api/"
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_nul_characters() -> None:
-    if request.path.startswith(API_PREFIX):
+    if is_api_path():
         return  # the partner API's schemas refuse it per field, as 422 problem+json
     where = _nul_in_request()
     if where is not None:

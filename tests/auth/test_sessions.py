@@ -12,8 +12,8 @@ from werkzeug.security import generate_password_hash
 
 from market4.admin import services as admin_services
 from market4.audit.models import AuditEvent
-from market4.auth import services, sessions
-from market4.auth.models import Organisation, User, UserSession
+from market4.auth import sessions
+from market4.auth.models import User, UserSession
 from market4.db import now_utc
 from tests import factories
 
@@ -30,17 +30,8 @@ def make_user(session, email: str) -> User:
 
 
 @pytest.fixture
-def admin(session):
-    organisation = Organisation(kind="operator", name="Vận hành")
-    session.add(organisation)
-    session.flush()
-    return services.create_user(
-        email="quantri@example.vn",
-        name="Quản trị",
-        role="admin",
-        password=PASSWORD,
-        organisation=organisation,
-    )
+def admin(make_admin):
+    return make_admin("quantri@example.vn", "Quản trị", PASSWORD)
 
 
 def sign_in(app, email, password=PASSWORD, address="127.0.0.1"):

@@ -7,24 +7,14 @@ import re
 import pytest
 from sqlalchemy import select
 
-from market4.auth import services
-from market4.auth.models import Organisation, User
+from market4.auth.models import User
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def user(session):
-    organisation = Organisation(kind="operator", name="Vận hành")
-    session.add(organisation)
-    session.flush()
-    return services.create_user(
-        email="Lan@Example.vn",
-        name="Nguyễn Thị Lan",
-        role="admin",
-        password=PASSWORD,
-        organisation=organisation,
-    )
+def user(make_admin):
+    return make_admin("Lan@Example.vn", "Nguyễn Thị Lan", PASSWORD)
 
 
 def sign_in(client, email, password):

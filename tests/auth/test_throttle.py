@@ -20,13 +20,8 @@ EMAIL = "lan@example.vn"
 
 
 @pytest.fixture
-def user(session):
-    organisation = Organisation(kind="operator", name="Vận hành")
-    session.add(organisation)
-    session.flush()
-    return services.create_user(
-        email=EMAIL, name="Lan", role="admin", password=PASSWORD, organisation=organisation
-    )
+def user(make_admin):
+    return make_admin(EMAIL, "Lan", PASSWORD)
 
 
 def browser(app, address="127.0.0.1"):

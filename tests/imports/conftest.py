@@ -26,6 +26,18 @@ HEADER = [
     "Ngành hàng",
     "Mã tham chiếu",
 ]
+# One valid data row of the template, column for column.
+ROW = [
+    "CD-NGAIGIAO",
+    "Sạp 1",
+    "Nguyễn Thị Đào",
+    "0912345678",
+    "",
+    "1903123456789",
+    "",
+    "Rau củ",
+    "AGR-1",
+]
 
 
 @dataclass

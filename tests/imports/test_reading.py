@@ -9,19 +9,7 @@ import pytest
 
 from market4.imports import reading
 from market4.imports.reading import ImportFileError, read_vendor_file
-from tests.imports.conftest import HEADER, cp1258, to_csv, xlsx
-
-ROW = [
-    "CD-NGAIGIAO",
-    "Sạp 1",
-    "Nguyễn Thị Đào",
-    "0912345678",
-    "",
-    "1903123456789",
-    "",
-    "Rau củ",
-    "AGR-1",
-]
+from tests.imports.conftest import HEADER, ROW, cp1258, to_csv, xlsx
 
 
 def only_row(sheet):

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from market4.imports import reading
 from market4.imports.reading import ImportFileError, read_vendor_file
-from tests.imports.conftest import HEADER, xlsx
+from tests.imports.conftest import HEADER, ROW, xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -27,17 +27,6 @@ PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relation
 SHARED_STRINGS_TYPE = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 )
-ROW = [
-    "CD-NGAIGIAO",
-    "Sạp 1",
-    "Nguyễn Thị Đào",
-    "0912345678",
-    "",
-    "1903123456789",
-    "",
-    "Rau củ",
-    "AGR-1",
-]
 BUDGET_CODES = {
     "xlsx_bomb",
     "xlsx_too_large_inflated",
