@@ -82,6 +82,7 @@ def index():
         filters=filters,
         page=page,
         bank=db.session.get(Bank, _fixed_bank_bin() or ""),
+        may_register=current_user.role in REGISTRARS,
     )
 
 
