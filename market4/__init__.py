@@ -11,17 +11,20 @@ from flask import Flask
 
 from market4.config import CONFIG_CLASSES, ENVIRONMENTS, ConfigError, check_secret_key
 
-# templates/ and static/ sit beside the package (the project's agreed layout); this
-# works for the editable install the README uses.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The checkout holding this package (tests and benchmarks write their artefacts there).
+PROJECT_ROOT = PACKAGE_DIR.parent
+# templates/, static/ and migrations/ sit beside the package in a checkout (the agreed
+# layout); building a wheel copies them into the package (setup.py).
+ASSET_ROOT = PACKAGE_DIR if (PACKAGE_DIR / "templates").is_dir() else PROJECT_ROOT
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: ``config`` (tests) overrides ``MARKET4_*`` variables and defaults."""
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(ASSET_ROOT / "templates"),
+        static_folder=str(ASSET_ROOT / "static"),
         instance_relative_config=True,
     )
     configure(app, config or {})
@@ -67,7 +70,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     # Batch mode lets later migrations alter SQLite tables (it cannot ALTER constraints).
     migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+        app, db, directory=str(ASSET_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
     with app.app_context():
         from market4.database_setup import install_sqlite_pragmas
