@@ -22,13 +22,13 @@ from market4.api.schemas import (
     DeleteArgs,
 )
 from market4.api.vendors import DEFAULT_CLOSE_REASON, VENDOR_ROLES, account_dict, visible_accounts
-from market4.auth import scope
 from market4.auth.models import User
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
 from market4.extensions import db
+from market4.registry import scope
+from market4.registry.vendors import PaymentAccount
 from market4.vendors import services
-from market4.vendors.models import PaymentAccount
 
 blp = new_blueprint("accounts", "The accounts of one vendor, each managed by its own bank.")
 

@@ -28,19 +28,19 @@ from market4.api.schemas import (
     VendorUpdateSchema,
     VendorWrittenSchema,
 )
-from market4.auth import scope
 from market4.auth.models import User
 from market4.db import today
 from market4.domain.placard_layout import mask_account_number
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, NotFound, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import Market, Stall
 from market4.placards import services as services_placards
-from market4.placards.models import LIVE_STATUSES, Placard
+from market4.registry import scope
+from market4.registry.markets import Market, Stall
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services
 from market4.vendors import validation as rules
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 blp = new_blueprint("vendors", "Vendors registered by your organisation, with their accounts.")
 

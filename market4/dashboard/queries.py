@@ -16,8 +16,8 @@ from market4.areas.models import AdminUnit
 from market4.db import today
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import ACCEPTING, Market, Stall, StallStatusChange
 from market4.markets.queries import restrict_markets_to_area
+from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
 
 
 @dataclass(frozen=True)

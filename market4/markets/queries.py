@@ -12,10 +12,10 @@ from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.extensions import db
-from market4.markets.models import Market, Stall, StallStatusChange, VerificationVisit
 from market4.markets.ordering import sorted_stalls
-from market4.placards.models import LIVE_STATUSES, Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 
 def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:

@@ -20,7 +20,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from market4.areas.models import AdminUnit
-from market4.auth import scope
 from market4.auth.models import User
 from market4.banks.models import Bank
 from market4.db import today
@@ -30,7 +29,9 @@ from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.labels import PLACARD_LABELS
-from market4.markets.models import (
+from market4.markets.ordering import natural_key, sorted_stalls
+from market4.registry import scope
+from market4.registry.markets import (
     CHECK_OUTCOMES,
     WRONG_CODE_OUTCOMES,
     Market,
@@ -38,11 +39,10 @@ from market4.markets.models import (
     StallStatusChange,
     VerificationVisit,
 )
-from market4.markets.ordering import natural_key, sorted_stalls
-from market4.placards.models import Placard
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import validation as rules
 from market4.vendors.duplicates import find_duplicates
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 PAGE_SIZE = 50
 

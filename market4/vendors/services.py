@@ -22,23 +22,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from market4.audit import services as audit
 from market4.audit.models import AuditEvent
-from market4.auth import policy
 from market4.auth.models import Organisation
-from market4.auth.policy import Action
 from market4.banks.models import Bank
 from market4.bulk import insert_returning_ids, insert_rows, update_rows
 from market4.db import now_utc, today
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.markets import services as markets
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.placards import services as placards
-from market4.placards.models import LIVE_STATUSES, Placard
+from market4.registry import policy
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.policy import Action
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
 from market4.vendors import validation as rules
 from market4.vendors.access import visible_accounts_query
 from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
     "ACCOUNT_ADDED",

@@ -22,9 +22,9 @@ from sqlalchemy import Select, select
 from market4.areas.models import AdminUnit
 from market4.auth.models import User, user_markets
 from market4.extensions import db
-from market4.markets.models import Market, Stall
 from market4.markets.queries import restrict_markets_to_area
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market, Stall
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 READ_ONLY_ROLES = {"area_staff"}
 

@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from market4.db import today
 from market4.extensions import db
-from market4.markets.models import (
+from market4.registry.markets import (
     ACCEPTING,
     NOT_ACCEPTING,
     STATUS_REASONS,
     Stall,
     StallStatusChange,
 )
-from market4.vendors.models import Occupancy, Vendor
+from market4.registry.vendors import Occupancy, Vendor
 
 __all__ = [
     "current_occupancy",
