@@ -52,13 +52,6 @@ BINARY = {"type": "string", "format": "binary"}  # documents a file body; views 
 # --- representation --------------------------------------------------------------------
 
 
-def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
-    if user.role == "bank_partner":
-        bank_bin = scope.user_bank_bin(user) or "-"
-        return [a for a in vendor.accounts if a.bank_bin == bank_bin]
-    return list(vendor.accounts)
-
-
 def account_dict(user: User, account: PaymentAccount) -> dict[str, Any]:
     return {
         "id": account.id,
@@ -109,7 +102,7 @@ def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
     )
     result = []
     for vendor in vendors:
-        accounts = visible_accounts(user, vendor)
+        accounts = scope.visible_accounts(user, vendor)
         occupancy = occupancies.get(vendor.id)
         stall = occupancy.stall if occupancy else None
         placard = placards.get(stall.id) if stall else None
@@ -158,7 +151,7 @@ def own_account(user: User, vendor: Vendor) -> PaymentAccount | None:
     account (the placard one first), anyone else's the vendor's placard account."""
     if user.role != "bank_partner":
         return vendor.placard_account
-    active = [a for a in visible_accounts(user, vendor) if a.status == "active"]
+    active = [a for a in scope.visible_accounts(user, vendor) if a.status == "active"]
     active.sort(key=lambda a: (not a.is_on_placard, a.id))
     return active[0] if active else None
 

@@ -184,17 +184,7 @@ def stall(code: str, stall_id: int):
 def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: Any):
     """The stall page; ``overrides`` replace a default form (with its errors) or add context."""
     vendor = services.current_occupant(stall)
-    accounts = (
-        list(
-            db.session.scalars(
-                scope.accounts_query(current_user)
-                .where(PaymentAccount.vendor_id == vendor.id)
-                .order_by(PaymentAccount.is_on_placard.desc(), PaymentAccount.id)
-            )
-        )
-        if vendor
-        else []
-    )
+    accounts = scope.visible_accounts(current_user, vendor) if vendor else []
     changes, visits, placards = queries.stall_history(stall)
     search = forms.VendorSearchForm(request.args)
     found = (

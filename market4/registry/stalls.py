@@ -1,15 +1,18 @@
-"""A stall's acceptance status and current occupant: the primitives other services build on.
+"""The stall-state query: what is true of a stall on a date, said once for every page.
 
-Kept apart from ``markets.services`` so that ``placards.services`` can use them without
-an import cycle (stall services supersede placards; placard services change status).
+Open on a date (:meth:`Stall.is_open_on`, and :func:`open_on` in SQL), the acceptance
+status on a date (:func:`current_status`, :func:`statuses_on`, :func:`latest_status_subquery`)
+and the current occupant. Market pages, the bank partner's picker, the API, placards and
+dashboards all read these, so they cannot disagree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from market4.db import today
 from market4.extensions import db
@@ -26,7 +29,10 @@ __all__ = [
     "current_occupancy",
     "current_occupant",
     "current_status",
+    "latest_status_subquery",
+    "open_on",
     "set_stall_status",
+    "statuses_on",
 ]
 
 
@@ -43,6 +49,54 @@ def current_status(stall: Stall, *, on: date | None = None) -> str | None:
         .order_by(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc())
         .limit(1)
     )
+
+
+def latest_status_subquery(day: date):
+    """Each stall's latest status row effective on or before ``day`` (rank 1)."""
+    ranked = select(
+        StallStatusChange.stall_id,
+        StallStatusChange.status,
+        func.row_number()
+        .over(
+            partition_by=StallStatusChange.stall_id,
+            order_by=(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc()),
+        )
+        .label("rank"),
+    ).where(StallStatusChange.effective_on <= day)
+    return ranked.subquery("latest_status")
+
+
+def open_on(day: date):
+    """SQL twin of :meth:`Stall.is_open_on`: open from ``opened_on``, closed from ``closed_on``."""
+    return and_(Stall.opened_on <= day, or_(Stall.closed_on.is_(None), Stall.closed_on > day))
+
+
+def _in_list(column: Any, ids: Collection[int]) -> Iterable[Any]:
+    return [column.in_(ids)]
+
+
+def statuses_on(
+    stall_ids: Collection[int],
+    day: date | None = None,
+    *,
+    conditions: Callable[[Any, Collection[int]], Iterable[Any]] = _in_list,
+) -> dict[int, str]:
+    """Each stall's status on ``day`` (default today), by stall id; stalls that never had
+    one are left out. Same rule as :func:`current_status`, for many stalls at once.
+
+    ``conditions`` turns the ids into WHERE clauses (one ``IN`` by default; bulk callers
+    pass their own chunking).
+    """
+    day = day or today()
+    statuses: dict[int, str] = {}
+    for condition in conditions(StallStatusChange.stall_id, stall_ids):
+        rows = db.session.execute(
+            select(StallStatusChange.stall_id, StallStatusChange.status)
+            .where(condition, StallStatusChange.effective_on <= day)
+            .order_by(StallStatusChange.effective_on, StallStatusChange.id)
+        )
+        statuses.update((stall_id, status) for stall_id, status in rows)  # the last one wins
+    return statuses
 
 
 def set_stall_status(

@@ -31,9 +31,10 @@ from market4.extensions import db
 from market4.markets import services as markets
 from market4.placards import services as placards
 from market4.registry import policy
-from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
+from market4.registry.stalls import statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
 from market4.vendors import validation as rules
@@ -861,13 +862,7 @@ def _stall_leftovers(stalls: Sequence[Stall], day: date) -> tuple[set[int], set[
                 select(Placard.stall_id).where(condition, Placard.status.in_(LIVE_STATUSES))
             )
         )
-    for condition in matching_any(StallStatusChange.stall_id, ids):
-        changes = db.session.execute(
-            select(StallStatusChange.stall_id, StallStatusChange.status)
-            .where(condition, StallStatusChange.effective_on <= day)
-            .order_by(StallStatusChange.effective_on, StallStatusChange.id)
-        )
-        latest.update((stall_id, status) for stall_id, status in changes)  # the last one wins
+    latest.update(statuses_on(ids, day, conditions=matching_any))
     return with_placards, {stall_id for stall_id, status in latest.items() if status == ACCEPTING}
 
 

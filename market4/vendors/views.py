@@ -266,7 +266,7 @@ def _unreadable_check_values(values: Any) -> str | None:
 def _show_page(
     vendor: Any, deactivate_forms: dict[int, DeactivateForm] | None = None, status: int = 200
 ):
-    accounts = presenters.visible_accounts(current_user, vendor)
+    accounts = scope.visible_accounts(current_user, vendor)
     forms = deactivate_forms or {}
     may_change = current_user.role in ACCOUNT_EDITORS and scope.can_write(current_user)
     if may_change:
