@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.extensions import db
-from market4.markets.ordering import sorted_stalls
 from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
+from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.stalls import latest_status_subquery
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor

@@ -22,7 +22,6 @@ from market4.db import now_utc, today
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.markets.ordering import natural_key, sorted_stalls, stall_sort_key
 from market4.placards import services as placards
 from market4.registry import policy
 from market4.registry.markets import (
@@ -33,6 +32,7 @@ from market4.registry.markets import (
     Stall,
     VerificationVisit,
 )
+from market4.registry.ordering import natural_key, sorted_stalls, stall_sort_key
 from market4.registry.policy import Action
 from market4.registry.stalls import (
     current_occupancy,

@@ -48,10 +48,10 @@ from market4.domain.vietqr import SERVICE_CARD, VietQRError, decode
 from market4.errors import Conflict, NotFound
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.ordering import stall_sort_key
 from market4.placards import services
 from market4.registry import policy
 from market4.registry.markets import Market, Stall
+from market4.registry.ordering import stall_sort_key
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor

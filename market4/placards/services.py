@@ -34,9 +34,9 @@ from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain.vietqr import SERVICE_ACCOUNT, SERVICE_CARD, Transfer, VietQRError, encode
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.markets.ordering import sorted_stalls
 from market4.registry import policy
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
+from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import current_occupant, current_status, set_stall_status

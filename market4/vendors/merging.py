@@ -38,10 +38,10 @@ from market4.domain.vietqr import VietQRError
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.imports.models import ImportRow
-from market4.markets.ordering import sorted_stalls
 from market4.placards import services as placards
 from market4.registry import policy
 from market4.registry.markets import Stall
+from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor

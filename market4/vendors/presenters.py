@@ -29,7 +29,6 @@ from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.labels import PLACARD_LABELS
-from market4.markets.ordering import natural_key, sorted_stalls
 from market4.registry import scope
 from market4.registry.markets import (
     CHECK_OUTCOMES,
@@ -39,6 +38,7 @@ from market4.registry.markets import (
     StallStatusChange,
     VerificationVisit,
 )
+from market4.registry.ordering import natural_key, sorted_stalls
 from market4.registry.placards import Placard
 from market4.registry.stalls import statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
