@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.extensions import db
+from market4.placards.services import needs_reprint
 from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
 from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
@@ -59,8 +60,6 @@ def search_markets(markets_query: Select, text: str) -> Select:
 def stall_rows(market: Market) -> list[StallRow]:
     """Every stall of ``market`` (closed ones too) in zone/row/code order, with today's
     status, occupant, placard account and live placard: five queries whatever the size."""
-    from market4.placards.services import needs_reprint
-
     stalls = sorted_stalls(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
     if not stalls:
         return []
