@@ -147,7 +147,7 @@ def set_up(count: int, occupants: list[list[str]] | None = None):
     from market4.auth.models import Organisation, User
     from market4.banks.services import sync_banks
     from market4.extensions import db
-    from market4.markets.models import Market, Stall
+    from market4.registry.markets import Market, Stall
 
     sync_banks()
     province = AdminUnit(
@@ -184,8 +184,8 @@ def _occupy(market_id: int, rows: list[list[str]]) -> None:
     from market4.db import now_utc
     from market4.domain.text import bank_style_name
     from market4.extensions import db
-    from market4.markets.models import Stall
-    from market4.vendors.models import Occupancy, Vendor
+    from market4.registry.markets import Stall
+    from market4.registry.vendors import Occupancy, Vendor
 
     now = now_utc()
     vendor_ids = insert_returning_ids(
@@ -229,7 +229,7 @@ def run_once(
     from market4.auth.models import Organisation, User
     from market4.extensions import db
     from market4.imports.services import commit_batch, import_vendors
-    from market4.vendors.models import Vendor
+    from market4.registry.vendors import Vendor
 
     url, drop = fresh_database(base_url, workdir)
     try:

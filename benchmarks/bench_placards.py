@@ -376,8 +376,8 @@ def seed_demo_database(path) -> int:
     from market4.demo.seed import seed
     from market4.domain.text import bank_style_name
     from market4.extensions import db
-    from market4.markets.models import Stall
-    from market4.vendors.models import PaymentAccount, Vendor
+    from market4.registry.markets import Stall
+    from market4.registry.vendors import PaymentAccount, Vendor
 
     app = _demo_app(path)
     with app.app_context():
@@ -467,9 +467,9 @@ def _single_stall_ms(template, work, samples: int = 20) -> float:
     from sqlalchemy import select
 
     from market4.extensions import db
-    from market4.markets.models import Market
     from market4.markets.services import stalls_in_order
     from market4.placards.printing import print_stalls, select_stalls
+    from market4.registry.markets import Market
 
     shutil.copyfile(template, work)
     app = _demo_app(work)

@@ -6,9 +6,9 @@ from market4.audit.models import AuditEvent
 from market4.auth.models import LoginAttempt, Organisation, User, user_markets
 from market4.banks.models import Bank
 from market4.imports.models import ImportBatch, ImportRow
-from market4.markets.models import Market, Stall, StallStatusChange, VerificationVisit
-from market4.placards.models import Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
     "AdminUnit",

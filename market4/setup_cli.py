@@ -40,6 +40,6 @@ def setup_command(demo_if_empty: bool, allow_in_production: bool) -> None:
 def _has_markets() -> bool:
     from sqlalchemy import select
 
-    from market4.markets.models import Market
+    from market4.registry.markets import Market
 
     return db.session.scalar(select(Market.id).limit(1)) is not None

@@ -18,7 +18,7 @@ from market4.auth.models import Organisation, User
 from market4.banks.models import Bank
 from market4.banks.services import sync_banks
 from market4.extensions import db
-from market4.markets.models import Market, Stall
+from market4.registry.markets import Market, Stall
 from market4.vendors import services as vendor_services
 from market4.vendors.services import RegistrationResult, VendorRegistration
 
@@ -165,7 +165,7 @@ def registered_again(
     on-placard account trades there now. For ``vendors.merging`` tests."""
     from market4.db import now_utc, today
     from market4.placards.services import supersede_placards
-    from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+    from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
     old = existing.vendor
     stall = existing.occupancy.stall

@@ -20,9 +20,9 @@ from market4.auth.models import Organisation, User
 from market4.demo import seed as demo
 from market4.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from market4.imports.models import ImportBatch
-from market4.markets.models import Market, Stall
-from market4.placards.models import Placard
-from market4.vendors.models import Occupancy, PaymentAccount
+from market4.registry.markets import Market, Stall
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy, PaymentAccount
 
 ADMIN, PARTNER, MANAGER, STAFF, ANON = "admin", "bank_partner", "market_manager", "area_staff", None
 SIGNED_IN = {ADMIN, PARTNER, MANAGER, STAFF}

@@ -13,9 +13,9 @@ from market4.auth.models import User
 from market4.dashboard.queries import acceptance_figures
 from market4.demo import seed as demo
 from market4.domain.vietqr import decode
-from market4.markets.models import Market
-from market4.placards.models import Placard
-from market4.vendors.models import PaymentAccount, Vendor
+from market4.registry.markets import Market
+from market4.registry.placards import Placard
+from market4.registry.vendors import PaymentAccount, Vendor
 
 
 def stats(runner) -> dict:

@@ -16,8 +16,8 @@ from market4.api.tokens import create_token
 from market4.auth.models import User
 from market4.demo import seed as demo
 from market4.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
-from market4.markets.models import Stall
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Stall
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 AGRIBANK, VIETCOMBANK = "970405", "970436"
 

@@ -33,11 +33,17 @@ from market4.auth.models import Organisation, User
 from market4.auth.services import create_user
 from market4.extensions import db
 from market4.markets import services as markets
-from market4.markets.models import Market, Stall, StallRequest, StallStatusChange, VerificationVisit
 from market4.placards import services as placards
-from market4.placards.models import Placard
+from market4.registry.markets import (
+    Market,
+    Stall,
+    StallRequest,
+    StallStatusChange,
+    VerificationVisit,
+)
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services as vendors
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 from tests import factories as f
 
 PASSWORD = "mật khẩu đủ dài"

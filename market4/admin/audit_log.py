@@ -24,8 +24,8 @@ from market4.db import VIETNAM_TZ
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key, vn_date, vn_datetime, vn_number
 from market4.markets.forms import OUTCOME_LABELS
-from market4.markets.models import MARKET_KINDS
 from market4.placards.forms import LAYOUT_LABELS
+from market4.registry.markets import MARKET_KINDS
 
 PER_PAGE = 50
 LIST_SHOWN = 10

@@ -15,8 +15,8 @@ from market4.auth.services import create_user, sign_out_everywhere
 from market4.db import now_utc
 from market4.errors import ValidationFailed
 from market4.extensions import db
-from market4.markets.models import Market
 from market4.parsing import ascii_int
+from market4.registry.markets import Market
 
 
 @click.group("users")

@@ -19,8 +19,8 @@ from market4.admin.audit_log import AuditFilters
 from market4.admin.fields import VietnameseDateField
 from market4.admin.forms import translated
 from market4.auth.models import ORGANISATION_KINDS, ROLES
-from market4.markets.models import MARKET_KINDS
 from market4.parsing import ascii_int
+from market4.registry.markets import MARKET_KINDS
 
 
 class FilterForm(FlaskForm):

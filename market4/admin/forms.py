@@ -32,7 +32,7 @@ from market4.auth.services import MIN_PASSWORD_LENGTH
 from market4.errors import DomainError, Duplicate, ValidationFailed
 from market4.extensions import db
 from market4.form_rules import REQUIRED, max_length, one_of
-from market4.markets.models import MARKET_CLASSES, MARKET_KINDS, Market
+from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 
 PASSWORD_TOO_SHORT = _l("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH)
 PASSWORDS_DIFFER = _l("Hai mật khẩu không khớp.")

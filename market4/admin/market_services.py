@@ -18,7 +18,7 @@ from market4.auth.models import User
 from market4.domain.text import nfc
 from market4.errors import Duplicate, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import MARKET_CLASSES, MARKET_KINDS, Market
+from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from market4.db import now_utc
 from market4.domain.text import fold_ascii, nfc
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import Market
+from market4.registry.markets import Market
 
 T = TypeVar("T")
 PER_PAGE = 50

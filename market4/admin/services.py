@@ -27,7 +27,7 @@ from market4.banks.services import sync_banks
 from market4.domain.text import nfc
 from market4.errors import FieldError, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import Market
+from market4.registry.markets import Market
 
 logger = logging.getLogger(__name__)
 

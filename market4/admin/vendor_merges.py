@@ -18,8 +18,8 @@ from market4.auth.access import role_required
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.parsing import int_arg
+from market4.registry.vendors import Vendor
 from market4.vendors import merging
-from market4.vendors.models import Vendor
 from market4.vendors.presenters import national_phone
 
 

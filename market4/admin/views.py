@@ -38,8 +38,8 @@ from market4.auth.models import ORGANISATION_KINDS, ROLES, Organisation, User
 from market4.auth.services import create_user, sign_out_everywhere
 from market4.errors import DomainError
 from market4.extensions import db
-from market4.markets.models import MARKET_KINDS, Market
 from market4.parsing import int_arg
+from market4.registry.markets import MARKET_KINDS, Market
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 

@@ -21,14 +21,14 @@ from market4.api.schemas import (
     AccountWrittenSchema,
     DeleteArgs,
 )
-from market4.api.vendors import DEFAULT_CLOSE_REASON, VENDOR_ROLES, account_dict, visible_accounts
-from market4.auth import scope
+from market4.api.vendors import DEFAULT_CLOSE_REASON, VENDOR_ROLES, account_dict
 from market4.auth.models import User
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
 from market4.extensions import db
+from market4.registry import scope
+from market4.registry.vendors import PaymentAccount
 from market4.vendors import services
-from market4.vendors.models import PaymentAccount
 
 blp = new_blueprint("accounts", "The accounts of one vendor, each managed by its own bank.")
 
@@ -37,7 +37,7 @@ ID = "int(max=2147483647)"
 
 def _account_of(user: User, vendor_id: int, account_id: int) -> PaymentAccount:
     vendor = scope.get_vendor_or_404(user, vendor_id)
-    account = next((a for a in visible_accounts(user, vendor) if a.id == account_id), None)
+    account = next((a for a in scope.visible_accounts(user, vendor) if a.id == account_id), None)
     if account is None:
         raise NotFound("Không có tài khoản này trong phạm vi của bạn.", code="not_found")
     return account
@@ -61,7 +61,7 @@ def list_accounts(vendor_id: int):
     """The vendor's accounts you may see (a bank: its own only)."""
     user = current_user()
     vendor = scope.get_vendor_or_404(user, vendor_id)
-    return {"items": [account_dict(user, account) for account in visible_accounts(user, vendor)]}
+    return {"items": [account_dict(user, account) for account in scope.visible_accounts(user, vendor)]}
 
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts", methods=["POST"])

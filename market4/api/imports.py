@@ -14,8 +14,8 @@ from market4.api.auth import current_user, roles_allowed
 from market4.api.errors import ApiProblem
 from market4.api.idempotency import HEADER_DOC, idempotent
 from market4.api.schemas import ImportArgs, ImportFileSchema, ImportResultSchema
-from market4.auth import scope
 from market4.errors import FieldError, ValidationFailed
+from market4.registry import scope
 
 blp = new_blueprint("imports", "Bulk registration from an Excel or CSV file.")
 

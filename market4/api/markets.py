@@ -10,14 +10,14 @@ from sqlalchemy.orm import joinedload
 from market4.api import new_blueprint
 from market4.api.auth import current_user
 from market4.api.schemas import MarketPageSchema, PageArgs, StallArgs, StallPageSchema
-from market4.auth import scope
-from market4.dashboard.queries import latest_status_subquery
 from market4.db import today
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import Market, Stall
 from market4.markets.services import stall_code_key, stalls_in_order
-from market4.vendors.models import Occupancy, Vendor
+from market4.registry import scope
+from market4.registry.markets import Market, Stall
+from market4.registry.stalls import latest_status_subquery
+from market4.registry.vendors import Occupancy, Vendor
 
 blp = new_blueprint("markets", "Markets and their stalls in your scope.")
 

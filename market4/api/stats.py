@@ -16,13 +16,13 @@ from market4.api.auth import current_user, roles_allowed
 from market4.api.markets import area_dict
 from market4.api.schemas import StatsArgs, StatsSchema
 from market4.areas.models import SCHEME_2008, AdminUnit
-from market4.auth import scope
 from market4.dashboard.queries import figures_for_markets
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import Market
-from market4.markets.queries import restrict_markets_to_area
+from market4.registry import scope
+from market4.registry.markets import Market
+from market4.registry.scope import restrict_markets_to_area
 
 blp = new_blueprint(
     "stats", "Acceptance figures: markets, stalls and how many accept cashless payment."

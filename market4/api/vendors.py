@@ -28,19 +28,19 @@ from market4.api.schemas import (
     VendorUpdateSchema,
     VendorWrittenSchema,
 )
-from market4.auth import scope
 from market4.auth.models import User
 from market4.db import today
 from market4.domain.placard_layout import mask_account_number
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, NotFound, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import Market, Stall
 from market4.placards import services as services_placards
-from market4.placards.models import LIVE_STATUSES, Placard
+from market4.registry import scope
+from market4.registry.markets import Market, Stall
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services
 from market4.vendors import validation as rules
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 blp = new_blueprint("vendors", "Vendors registered by your organisation, with their accounts.")
 
@@ -50,13 +50,6 @@ BINARY = {"type": "string", "format": "binary"}  # documents a file body; views 
 
 
 # --- representation --------------------------------------------------------------------
-
-
-def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
-    if user.role == "bank_partner":
-        bank_bin = scope.user_bank_bin(user) or "-"
-        return [a for a in vendor.accounts if a.bank_bin == bank_bin]
-    return list(vendor.accounts)
 
 
 def account_dict(user: User, account: PaymentAccount) -> dict[str, Any]:
@@ -109,7 +102,7 @@ def vendor_dicts(user: User, vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
     )
     result = []
     for vendor in vendors:
-        accounts = visible_accounts(user, vendor)
+        accounts = scope.visible_accounts(user, vendor)
         occupancy = occupancies.get(vendor.id)
         stall = occupancy.stall if occupancy else None
         placard = placards.get(stall.id) if stall else None
@@ -158,7 +151,7 @@ def own_account(user: User, vendor: Vendor) -> PaymentAccount | None:
     account (the placard one first), anyone else's the vendor's placard account."""
     if user.role != "bank_partner":
         return vendor.placard_account
-    active = [a for a in visible_accounts(user, vendor) if a.status == "active"]
+    active = [a for a in scope.visible_accounts(user, vendor) if a.status == "active"]
     active.sort(key=lambda a: (not a.is_on_placard, a.id))
     return active[0] if active else None
 

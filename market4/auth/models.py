@@ -16,7 +16,7 @@ from market4.i18n import N_
 if TYPE_CHECKING:
     from market4.areas.models import AdminUnit
     from market4.banks.models import Bank
-    from market4.markets.models import Market
+    from market4.registry.markets import Market
 
 ORGANISATION_KINDS = {
     "bank_branch": N_("Chi nhánh ngân hàng"),

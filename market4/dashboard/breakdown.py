@@ -24,10 +24,10 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from market4.banks.models import Bank
-from market4.dashboard.queries import latest_status_subquery, open_on
 from market4.extensions import db
-from market4.markets.models import ACCEPTING, Market, Stall
-from market4.vendors.models import Occupancy, PaymentAccount
+from market4.registry.markets import ACCEPTING, Market, Stall
+from market4.registry.stalls import latest_status_subquery, open_on
+from market4.registry.vendors import Occupancy, PaymentAccount
 
 # Row kinds, so templates and tests can tell the pooled rows from a real bank.
 BANK = "bank"

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from market4.dashboard.report import Dashboard
 from market4.db import VIETNAM_TZ, now_utc
-from market4.markets.models import MARKET_KINDS
+from market4.registry.markets import MARKET_KINDS
 from market4.spreadsheets import safe_cell, safe_row
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"

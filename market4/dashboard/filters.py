@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 
 from market4.formatting import vn_date, vn_number
-from market4.markets.models import MARKET_CLASSES, MARKET_KINDS, Market
 from market4.parsing import ascii_int
+from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 
 # Query-argument spellings, kept Vietnamese like the rest of the URLs.
 SORT_KEYS = ("ten", "xa", "sap", "qr", "ty_le")

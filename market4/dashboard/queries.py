@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 
 from market4.areas.models import AdminUnit
 from market4.db import today
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import ACCEPTING, Market, Stall, StallStatusChange
-from market4.markets.queries import restrict_markets_to_area
+from market4.registry.markets import ACCEPTING, Market, Stall
+from market4.registry.scope import restrict_markets_to_area
+from market4.registry.stalls import latest_status_subquery, open_on
 
 
 @dataclass(frozen=True)
@@ -135,25 +136,6 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
             )
         )
     return AcceptanceFigures(on=day, markets=figures)
-
-
-def latest_status_subquery(day: date):
-    """Each stall's latest status row effective on or before ``day`` (rank 1)."""
-    ranked = select(
-        StallStatusChange.stall_id,
-        StallStatusChange.status,
-        func.row_number()
-        .over(
-            partition_by=StallStatusChange.stall_id,
-            order_by=(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc()),
-        )
-        .label("rank"),
-    ).where(StallStatusChange.effective_on <= day)
-    return ranked.subquery("latest_status")
-
-
-def open_on(day: date):
-    return and_(Stall.opened_on <= day, or_(Stall.closed_on.is_(None), Stall.closed_on > day))
 
 
 def _stall_counts(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from market4.areas.models import SCHEME_2008, AdminUnit
-from market4.auth import scope
 from market4.auth.models import User
 from market4.dashboard.breakdown import BankShare, bank_breakdown
 from market4.dashboard.filters import DashboardFilters, apply_filters, parse_filters
@@ -24,7 +23,8 @@ from market4.dashboard.trends import TrendPoint, weekly_trend
 from market4.db import today
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import MARKET_CLASSES, MARKET_KINDS, Market
+from market4.registry import scope
+from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 
 # The kind labels live untranslated in ``markets.models``; listing them here puts them in
 # the extracted catalogue, so ``_(MARKET_KINDS[kind])`` finds their English at run time.

@@ -23,7 +23,7 @@ from itertools import accumulate
 from sqlalchemy import Date, Select, func, select
 
 from market4.extensions import db
-from market4.markets.models import ACCEPTING, Market, Stall, StallStatusChange
+from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
 
 WEEKS_SHOWN = 26
 SUNDAY = 6  # date.weekday()

@@ -23,9 +23,9 @@ from market4.demo import data
 from market4.domain.text import bank_style_name
 from market4.domain.vietqr import Transfer, encode
 from market4.extensions import db
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
-from market4.placards.models import Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 DEMO_PROVINCE_2025 = "Hồ Chí Minh"
 DEMO_PROVINCE_2008 = "Bà Rịa - Vũng Tàu"

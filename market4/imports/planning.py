@@ -15,9 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from market4.auth import scope
 from market4.auth.models import Organisation, User
-from market4.auth.policy import acts_for_one_bank
 from market4.banks.models import Bank
 from market4.db import today
 from market4.domain import banks as directory
@@ -26,12 +24,14 @@ from market4.errors import FieldError, ValidationFailed
 from market4.extensions import db
 from market4.imports.models import ImportRow
 from market4.imports.reading import COLUMN_LABELS, RawRow
-from market4.markets.models import Market, Stall
-from market4.markets.queries import restrict_markets_to_area
 from market4.markets.services import stall_code_key
+from market4.registry import scope
+from market4.registry.markets import Market, Stall
+from market4.registry.policy import acts_for_one_bank
+from market4.registry.scope import restrict_markets_to_area
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import duplicates
 from market4.vendors import validation as rules
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 __all__ = ["Plan", "RowPlanner"]
 

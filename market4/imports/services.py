@@ -47,9 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market4.audit import services as audit
-from market4.auth import policy
 from market4.auth.models import Organisation
-from market4.auth.policy import Action
 from market4.banks.models import Bank
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, ValidationFailed
@@ -58,8 +56,10 @@ from market4.imports.models import ROW_OUTCOMES, WRITABLE_OUTCOMES, ImportBatch,
 from market4.imports.planning import Plan, RowPlanner
 from market4.imports.reading import RawRow, read_vendor_file
 from market4.markets import services as markets
+from market4.registry import policy
+from market4.registry.policy import Action
+from market4.registry.vendors import PaymentAccount
 from market4.vendors import services as vendors
-from market4.vendors.models import PaymentAccount
 
 __all__ = ["batch_as_dict", "commit_batch", "import_vendors"]
 

@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
 from market4.form_rules import INVALID_CHOICE, max_length
-from market4.markets.models import CHECK_OUTCOMES, VISIT_OUTCOMES
+from market4.registry.markets import CHECK_OUTCOMES, VISIT_OUTCOMES
 from market4.vendors.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 
 REQUIRED = _l("Vui lòng điền mục này.")

@@ -6,36 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
-from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.extensions import db
-from market4.markets.models import Market, Stall, StallStatusChange, VerificationVisit
-from market4.markets.ordering import sorted_stalls
-from market4.placards.models import LIVE_STATUSES, Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
-
-
-def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:
-    """Markets of ``query`` that lie in ``area`` (a 2025 or pre-2025 unit); None: all."""
-    if area is None:
-        return query
-    if area.scheme == SCHEME_2008:
-        if area.level == "district":
-            return query.where(Market.legacy_district_id == area.id)
-        if area.level == "province":
-            district = aliased(AdminUnit)
-            return query.join(district, Market.legacy_district_id == district.id).where(
-                district.parent_id == area.id
-            )
-        raise ValueError(f"reports by a pre-2025 commune are not supported: {area!r}")
-    if area.level == "commune":
-        return query.where(Market.commune_id == area.id)
-    commune = aliased(AdminUnit)
-    return query.join(commune, Market.commune_id == commune.id).where(commune.parent_id == area.id)
-
+from market4.placards.services import needs_reprint
+from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
+from market4.registry.ordering import sorted_stalls
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.stalls import latest_status_subquery
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 # --- market and stall pages (read-only; the views add the viewer's visibility rules) -----
 
@@ -53,7 +34,7 @@ class StallRow:
 
     @property
     def is_open(self) -> bool:
-        return self.stall.closed_on is None or self.stall.closed_on > today()
+        return self.stall.is_open_on(today())
 
 
 def markets_with_communes(markets_query: Select) -> dict[int, Market]:
@@ -79,9 +60,6 @@ def search_markets(markets_query: Select, text: str) -> Select:
 def stall_rows(market: Market) -> list[StallRow]:
     """Every stall of ``market`` (closed ones too) in zone/row/code order, with today's
     status, occupant, placard account and live placard: five queries whatever the size."""
-    from market4.dashboard.queries import latest_status_subquery
-    from market4.placards.services import needs_reprint
-
     stalls = sorted_stalls(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
     if not stalls:
         return []

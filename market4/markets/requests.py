@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import select
 
 from market4.audit import services as audit
-from market4.auth import policy
 from market4.auth.models import Organisation
-from market4.auth.policy import Action
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import Stall, StallRequest
+from market4.registry import policy
+from market4.registry.markets import Stall, StallRequest
+from market4.registry.policy import Action
 from market4.vendors.validation import clean_text
 
 __all__ = ["MESSAGE_MAX", "open_requests", "request_stall_change", "resolve_stall_request"]

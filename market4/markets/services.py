@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from market4.audit import services as audit
-from market4.auth import policy
-from market4.auth.policy import Action
 from market4.db import now_utc, today
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.markets.models import (
+from market4.placards import services as placards
+from market4.registry import policy
+from market4.registry.markets import (
     ACCEPTING,
     NOT_ACCEPTING,
     VISIT_OUTCOMES,
@@ -32,15 +32,15 @@ from market4.markets.models import (
     Stall,
     VerificationVisit,
 )
-from market4.markets.ordering import natural_key, sorted_stalls, stall_sort_key
-from market4.markets.status import (
+from market4.registry.ordering import natural_key, sorted_stalls, stall_sort_key
+from market4.registry.policy import Action
+from market4.registry.stalls import (
     current_occupancy,
     current_occupant,
     current_status,
     set_stall_status,
 )
-from market4.placards import services as placards
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors.validation import (
     CONSENT_REQUIRED,
     clean_display_name,

@@ -17,9 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from market4.auth import policy, scope
 from market4.auth.access import role_required
-from market4.auth.policy import Action
 from market4.dashboard.queries import figures_for_markets
 from market4.db import today
 from market4.domain.text import fold_ascii
@@ -28,17 +26,19 @@ from market4.extensions import db
 from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
-from market4.markets.models import (
+from market4.parsing import ascii_int
+from market4.placards import services as placard_services
+from market4.registry import policy, scope
+from market4.registry.markets import (
     ACCEPTING,
     MARKET_KINDS,
     Market,
     Stall,
     StallRequest,
 )
-from market4.parsing import ascii_int
-from market4.placards import services as placard_services
+from market4.registry.policy import Action
+from market4.registry.vendors import PaymentAccount, Vendor
 from market4.vendors import services as vendor_services
-from market4.vendors.models import PaymentAccount, Vendor
 
 bp = Blueprint("markets", __name__, url_prefix="/cho")
 
@@ -184,17 +184,7 @@ def stall(code: str, stall_id: int):
 def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: Any):
     """The stall page; ``overrides`` replace a default form (with its errors) or add context."""
     vendor = services.current_occupant(stall)
-    accounts = (
-        list(
-            db.session.scalars(
-                scope.accounts_query(current_user)
-                .where(PaymentAccount.vendor_id == vendor.id)
-                .order_by(PaymentAccount.is_on_placard.desc(), PaymentAccount.id)
-            )
-        )
-        if vendor
-        else []
-    )
+    accounts = scope.visible_accounts(current_user, vendor) if vendor else []
     changes, visits, placards = queries.stall_history(stall)
     search = forms.VendorSearchForm(request.args)
     found = (

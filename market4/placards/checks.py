@@ -30,17 +30,17 @@ from typing import Any
 from sqlalchemy import select
 
 from market4.audit import services as audit
-from market4.auth import policy
-from market4.auth.policy import Action
 from market4.db import today
 from market4.domain.vietqr import DecodedPayload, VietQRError, VietQRWarning, decode
 from market4.errors import Conflict
 from market4.extensions import db
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, Stall, VerificationVisit
-from market4.markets.status import current_occupant, current_status, set_stall_status
 from market4.placards import services as placards
-from market4.placards.models import LIVE_STATUSES, Placard
-from market4.vendors.models import Occupancy, PaymentAccount
+from market4.registry import policy
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Stall, VerificationVisit
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.policy import Action
+from market4.registry.stalls import current_occupant, current_status, set_stall_status
+from market4.registry.vendors import Occupancy, PaymentAccount
 
 __all__ = [
     "MATCHES",

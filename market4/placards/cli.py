@@ -31,10 +31,10 @@ from market4.domain.placard_layout import PRINT_EC_LEVEL, PlacardLayoutError
 from market4.domain.qr_matrix import QrEncodingError
 from market4.errors import DomainError
 from market4.extensions import db
-from market4.markets.models import Market, Stall
 from market4.markets.services import find_stall
 from market4.placards import printing, services
-from market4.placards.models import Placard
+from market4.registry.markets import Market, Stall
+from market4.registry.placards import Placard
 
 __all__ = ["placards_group"]
 

@@ -31,8 +31,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from market4.auth import policy
-from market4.auth.policy import Action
 from market4.banks.models import Bank
 from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain import banks as directory
@@ -50,11 +48,13 @@ from market4.domain.vietqr import SERVICE_CARD, VietQRError, decode
 from market4.errors import Conflict, NotFound
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.markets.models import Market, Stall
-from market4.markets.ordering import stall_sort_key
 from market4.placards import services
-from market4.placards.models import Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry import policy
+from market4.registry.markets import Market, Stall
+from market4.registry.ordering import stall_sort_key
+from market4.registry.placards import Placard
+from market4.registry.policy import Action
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
     "LAYOUTS",

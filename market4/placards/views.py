@@ -15,17 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from market4.auth import policy
 from market4.auth.access import role_required
-from market4.auth.policy import Action
-from market4.auth.scope import can_see_account_number, get_market_or_404, market_ids
 from market4.db import today
 from market4.domain import banks as directory
 from market4.domain.placard_layout import PlacardLayoutError
 from market4.domain.qr_scan import MAX_PHOTO_BYTES, QrPhotoError, read_qr_texts
 from market4.errors import DomainError, NotFound
 from market4.extensions import db
-from market4.markets.models import Market, Stall
 from market4.parsing import int_arg
 from market4.placards import checks, printing, services
 from market4.placards.forms import (
@@ -36,7 +32,11 @@ from market4.placards.forms import (
     RevokeForm,
     StallCheckForm,
 )
-from market4.placards.models import Placard
+from market4.registry import policy
+from market4.registry.markets import Market, Stall
+from market4.registry.placards import Placard
+from market4.registry.policy import Action
+from market4.registry.scope import can_see_account_number, get_market_or_404, market_ids
 
 bp = Blueprint("placards", __name__, url_prefix="/bang-ma")
 

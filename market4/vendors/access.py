@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import Select, select
 
 from market4.auth.models import Organisation
-from market4.auth.policy import acts_for_one_bank
 from market4.db import now_utc
-from market4.markets.models import Market, Stall
-from market4.markets.queries import restrict_markets_to_area
-from market4.vendors.models import Occupancy, PaymentAccount
+from market4.registry.markets import Market, Stall
+from market4.registry.policy import acts_for_one_bank
+from market4.registry.scope import restrict_markets_to_area
+from market4.registry.vendors import Occupancy, PaymentAccount
 
 __all__ = ["verified_at", "visible_accounts_query"]
 

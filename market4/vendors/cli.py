@@ -36,7 +36,7 @@ from market4.auth.models import Organisation
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.formatting import vn_date
-from market4.vendors.models import Vendor
+from market4.registry.vendors import Vendor
 
 if TYPE_CHECKING:
     from market4.vendors.merging import MergePreview

@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 
-from market4.auth.policy import acts_for_one_bank
 from market4.errors import Duplicate, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.vendors.models import PaymentAccount, Vendor
+from market4.registry.policy import acts_for_one_bank
+from market4.registry.vendors import PaymentAccount, Vendor
 from market4.vendors.validation import clean_account_number, clean_phone
 
 __all__ = [

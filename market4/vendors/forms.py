@@ -30,8 +30,8 @@ from wtforms.validators import Length, Optional
 
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import FieldError
-from market4.markets.models import Stall
-from market4.vendors.models import PaymentAccount, Vendor
+from market4.registry.markets import Stall
+from market4.registry.vendors import PaymentAccount, Vendor
 from market4.vendors.services import VendorRegistration
 from market4.vendors.validation import GOODS_CATEGORIES
 

@@ -33,19 +33,19 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from market4.audit import services as audit
-from market4.auth import policy
-from market4.auth.policy import Action
 from market4.db import today
 from market4.domain.vietqr import VietQRError
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.imports.models import ImportRow
-from market4.markets.models import Stall
-from market4.markets.ordering import sorted_stalls
 from market4.placards import services as placards
-from market4.placards.models import LIVE_STATUSES, Placard
+from market4.registry import policy
+from market4.registry.markets import Stall
+from market4.registry.ordering import sorted_stalls
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.policy import Action
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors.duplicates import matching_any
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 from market4.vendors.services import account_snapshot
 
 __all__ = [

@@ -20,7 +20,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from market4.areas.models import AdminUnit
-from market4.auth import scope
 from market4.auth.models import User
 from market4.banks.models import Bank
 from market4.db import today
@@ -30,7 +29,8 @@ from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.labels import PLACARD_LABELS
-from market4.markets.models import (
+from market4.registry import scope
+from market4.registry.markets import (
     CHECK_OUTCOMES,
     WRONG_CODE_OUTCOMES,
     Market,
@@ -38,11 +38,12 @@ from market4.markets.models import (
     StallStatusChange,
     VerificationVisit,
 )
-from market4.markets.ordering import natural_key, sorted_stalls
-from market4.placards.models import Placard
+from market4.registry.ordering import natural_key, sorted_stalls
+from market4.registry.placards import Placard
+from market4.registry.stalls import statuses_on
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import validation as rules
 from market4.vendors.duplicates import find_duplicates
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 PAGE_SIZE = 50
 
@@ -59,19 +60,6 @@ def shown_account_number(viewer: User, account: PaymentAccount) -> str | None:
     return None
 
 
-def visible_accounts(viewer: User, vendor: Vendor) -> list[PaymentAccount]:
-    """The vendor's accounts this viewer may know of, placard account first."""
-    allowed = set(
-        db.session.scalars(
-            scope.accounts_query(viewer)
-            .where(PaymentAccount.vendor_id == vendor.id)
-            .with_only_columns(PaymentAccount.id)
-        )
-    )
-    accounts = [account for account in vendor.accounts if account.id in allowed]
-    return sorted(accounts, key=lambda a: (a.status != "active", not a.is_on_placard, a.id))
-
-
 def editable_account(
     viewer: User, vendor: Vendor, account_id: int | None = None
 ) -> PaymentAccount | None:
@@ -82,7 +70,7 @@ def editable_account(
     """
     if viewer.role not in ("admin", "bank_partner"):
         return None
-    candidates = [a for a in visible_accounts(viewer, vendor) if a.status == "active"]
+    candidates = [a for a in scope.visible_accounts(viewer, vendor) if a.status == "active"]
     if account_id is not None:
         return next((a for a in candidates if a.id == account_id), None)
     return candidates[0] if candidates else None
@@ -529,7 +517,7 @@ def stall_rows(
     stalls = [
         s
         for s in db.session.scalars(select(Stall).where(Stall.market_id == market.id))
-        if s.closed_on is None
+        if s.is_open_on(today())
     ]
     ids = [s.id for s in stalls]
     occupants = dict(
@@ -539,13 +527,7 @@ def stall_rows(
             .where(Occupancy.stall_id.in_(ids), Occupancy.ended_on.is_(None))
         ).all()
     )
-    statuses: dict[int, str] = {}
-    for stall_id, status in db.session.execute(
-        select(StallStatusChange.stall_id, StallStatusChange.status)
-        .where(StallStatusChange.stall_id.in_(ids), StallStatusChange.effective_on <= today())
-        .order_by(StallStatusChange.effective_on, StallStatusChange.id)
-    ):
-        statuses[stall_id] = status  # the last one wins, as in markets.status.current_status
+    statuses = statuses_on(ids, today())
     key = fold_ascii(text).casefold().strip()
     searchable = named([v.id for v in occupants.values()]) if named else None
     rows = []

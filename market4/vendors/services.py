@@ -22,23 +22,24 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from market4.audit import services as audit
 from market4.audit.models import AuditEvent
-from market4.auth import policy
 from market4.auth.models import Organisation
-from market4.auth.policy import Action
 from market4.banks.models import Bank
 from market4.bulk import insert_returning_ids, insert_rows, update_rows
 from market4.db import now_utc, today
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.markets import services as markets
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.placards import services as placards
-from market4.placards.models import LIVE_STATUSES, Placard
+from market4.registry import policy
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.policy import Action
+from market4.registry.stalls import statuses_on
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
 from market4.vendors import validation as rules
 from market4.vendors.access import visible_accounts_query
 from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
     "ACCOUNT_ADDED",
@@ -861,13 +862,7 @@ def _stall_leftovers(stalls: Sequence[Stall], day: date) -> tuple[set[int], set[
                 select(Placard.stall_id).where(condition, Placard.status.in_(LIVE_STATUSES))
             )
         )
-    for condition in matching_any(StallStatusChange.stall_id, ids):
-        changes = db.session.execute(
-            select(StallStatusChange.stall_id, StallStatusChange.status)
-            .where(condition, StallStatusChange.effective_on <= day)
-            .order_by(StallStatusChange.effective_on, StallStatusChange.id)
-        )
-        latest.update((stall_id, status) for stall_id, status in changes)  # the last one wins
+    latest.update(statuses_on(ids, day, conditions=matching_any))
     return with_placards, {stall_id for stall_id, status in latest.items() if status == ACCEPTING}
 
 

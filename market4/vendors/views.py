@@ -15,16 +15,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from market4.auth import policy, scope
 from market4.auth.access import role_required
-from market4.auth.policy import Action, acts_for_one_bank
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
 from market4.extensions import db
 from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
-from market4.markets.models import Stall
-from market4.markets.status import current_occupant
 from market4.parsing import ascii_int, int_arg
+from market4.registry import policy, scope
+from market4.registry.markets import Stall
+from market4.registry.policy import Action, acts_for_one_bank
+from market4.registry.stalls import current_occupant
 from market4.vendors import presenters, services
 from market4.vendors.forms import (
     DeactivateForm,
@@ -267,7 +267,7 @@ def _unreadable_check_values(values: Any) -> str | None:
 def _show_page(
     vendor: Any, deactivate_forms: dict[int, DeactivateForm] | None = None, status: int = 200
 ):
-    accounts = presenters.visible_accounts(current_user, vendor)
+    accounts = scope.visible_accounts(current_user, vendor)
     forms = deactivate_forms or {}
     may_change = current_user.role in ACCOUNT_EDITORS and scope.can_write(current_user)
     if may_change:

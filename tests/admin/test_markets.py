@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from market4.audit.models import AuditEvent
-from market4.markets.models import Market
+from market4.registry.markets import Market
 
 NEW_MARKET = {
     "code": "cd-kimlong",

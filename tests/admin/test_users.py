@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from market4.audit.models import AuditEvent
 from market4.auth.models import Organisation, User
-from market4.markets.models import Market
+from market4.registry.markets import Market
 
 
 @pytest.fixture

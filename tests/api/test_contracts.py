@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from market4.markets.models import ACCEPTING
-from market4.markets.status import set_stall_status
+from market4.registry.markets import ACCEPTING
+from market4.registry.stalls import set_stall_status
 from tests import factories
 
 SPEC_URI = "urn:market4:openapi"

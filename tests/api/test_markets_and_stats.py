@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from market4.markets.models import ACCEPTING
-from market4.markets.status import set_stall_status
+from market4.registry.markets import ACCEPTING
+from market4.registry.stalls import set_stall_status
 from tests import factories
 from tests.api.test_auth import assert_problem
 

@@ -15,8 +15,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from market4 import create_app
-from market4.markets.models import ACCEPTING
-from market4.markets.status import set_stall_status
+from market4.registry.markets import ACCEPTING
+from market4.registry.stalls import set_stall_status
 from tests import factories
 
 CHECKS = [not_a_server_error, response_schema_conformance]

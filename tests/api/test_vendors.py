@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from market4.vendors.models import PaymentAccount, Vendor
+from market4.registry.vendors import PaymentAccount, Vendor
 from tests import factories
 from tests.api.test_auth import assert_problem
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from market4.extensions import db
-from market4.markets.models import Market, Stall
-from market4.vendors.models import Occupancy
+from market4.registry.markets import Market, Stall
+from market4.registry.vendors import Occupancy
 
 LISTEN = """
 window.__cspViolations = [];

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from market4.extensions import db
-from market4.markets.models import Market, Stall, StallStatusChange
-from market4.markets.status import current_status
-from market4.vendors.models import Occupancy, PaymentAccount
+from market4.registry.markets import Market, Stall, StallStatusChange
+from market4.registry.stalls import current_status
+from market4.registry.vendors import Occupancy, PaymentAccount
 
 
 def accepting_headline(page) -> tuple[int, int]:

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from market4.extensions import db
-from market4.markets.models import Stall
 from market4.placards.services import live_placard
+from market4.registry.markets import Stall
 
 
 def test_manager_records_visits_and_prints_a_stall_placard(

@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from market4.extensions import db
-from market4.markets.models import Market, Stall
-from market4.markets.status import current_occupant
+from market4.registry.markets import Market, Stall
+from market4.registry.stalls import current_occupant
 
 NAME = "Nguyễn Thị Bích Thủy"
 

@@ -11,7 +11,7 @@ import pytest
 
 from market4.auth.models import Organisation, User
 from market4.auth.services import create_user
-from market4.markets.models import Market, Stall
+from market4.registry.markets import Market, Stall
 from tests import factories as f
 
 PASSWORD = "mật khẩu đủ dài"

@@ -11,8 +11,8 @@ from market4.imports import services
 from market4.imports.models import ImportBatch, ImportRow
 from market4.imports.reading import ImportFileError
 from market4.markets import services as markets
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services as vendor_services
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 from tests import factories as f
 from tests.imports.conftest import to_csv, xlsx
 
@@ -437,7 +437,7 @@ def test_batch_as_dict_is_json_ready_and_masks_nothing_it_should_not_show(sessio
 def test_ten_thousand_rows(session, world):
     from sqlalchemy import insert
 
-    from market4.markets.models import Stall
+    from market4.registry.markets import Stall
 
     session.execute(
         insert(Stall),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from market4.auth.services import create_user
 from market4.imports.models import ImportBatch
-from market4.vendors.models import Vendor
+from market4.registry.vendors import Vendor
 from tests import factories as f
 from tests.imports.conftest import PASSWORD, to_csv
 

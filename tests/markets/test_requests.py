@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from market4.auth.services import create_user
 from market4.errors import PermissionDenied, ValidationFailed
 from market4.markets import requests, services
-from market4.markets.models import StallRequest
+from market4.registry.markets import StallRequest
 from tests import factories as f
 from tests.clients import PASSWORD, signed_in
 

@@ -12,8 +12,8 @@ from market4.dashboard.queries import acceptance_figures
 from market4.db import today
 from market4.errors import Conflict, ValidationFailed
 from market4.markets import services
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, StallStatusChange, VerificationVisit
 from market4.placards import services as placards
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, StallStatusChange, VerificationVisit
 from market4.vendors import services as vendor_services
 from tests import factories as f
 
@@ -286,7 +286,7 @@ def test_unknown_outcomes_and_closed_stalls_are_refused(session):
 
 def test_a_new_person_starts_at_a_stall_without_an_account(session):
     from market4.errors import PermissionDenied
-    from market4.vendors.models import PaymentAccount, Vendor
+    from market4.registry.vendors import PaymentAccount, Vendor
 
     market = f.market()
     stall = f.stall(market, "Sạp 5")

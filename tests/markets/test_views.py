@@ -18,7 +18,8 @@ from market4.dashboard.queries import acceptance_figures
 from market4.db import today
 from market4.demo.seed import seed
 from market4.markets import forms, services
-from market4.markets.models import (
+from market4.placards import services as placards
+from market4.registry.markets import (
     ACCEPTING,
     NOT_ACCEPTING,
     VISIT_OUTCOMES,
@@ -26,9 +27,8 @@ from market4.markets.models import (
     Stall,
     StallStatusChange,
 )
-from market4.placards import services as placards
-from market4.placards.models import Placard
-from market4.vendors.models import Occupancy
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy
 from tests import factories as f
 from tests.clients import sign_in_directly
 

@@ -15,8 +15,8 @@ from market4.domain.placard_png import render_qr_png
 from market4.domain.vietqr import Transfer, encode
 from market4.errors import PermissionDenied
 from market4.markets import services as markets
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, StallStatusChange, VerificationVisit
 from market4.placards import checks, services
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, StallStatusChange, VerificationVisit
 from tests import factories as f
 from tests.clients import PASSWORD, signed_in
 

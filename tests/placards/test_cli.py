@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from market4.audit.models import AuditEvent
 from market4.demo.seed import seed
 from market4.domain import placard_layout
-from market4.markets.models import Market
 from market4.placards import services
-from market4.placards.models import Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market
+from market4.registry.placards import Placard
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from tests import factories as f
 
 

@@ -9,9 +9,9 @@ from market4.audit.models import AuditEvent
 from market4.domain.vietqr import decode
 from market4.errors import Conflict
 from market4.markets import services as markets
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING
 from market4.placards import services
-from market4.placards.models import Placard
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING
+from market4.registry.placards import Placard
 from market4.vendors import services as vendor_services
 from tests import factories as f
 

@@ -21,10 +21,10 @@ from market4.domain.placard_layout import LAYOUTS, PlacardLayoutError
 from market4.domain.vietqr import Transfer, encode
 from market4.errors import Conflict, NotFound
 from market4.markets import services as markets
-from market4.markets.models import ACCEPTING, Market
-from market4.markets.status import current_occupant
 from market4.placards import printing, services
-from market4.placards.models import Placard
+from market4.registry.markets import ACCEPTING, Market
+from market4.registry.placards import Placard
+from market4.registry.stalls import current_occupant
 from tests import factories as f
 
 SMALL_DEMO_MARKET = "CD-QUANGTHANH"  # 40 stalls: a few sheets, quick to rasterise

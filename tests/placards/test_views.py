@@ -15,10 +15,10 @@ from market4.auth.models import Organisation, User
 from market4.auth.services import create_user
 from market4.db import today
 from market4.domain.vietqr import Transfer, encode
-from market4.markets.models import Market
-from market4.markets.status import current_occupant
 from market4.placards import services
-from market4.placards.models import Placard
+from market4.registry.markets import Market
+from market4.registry.placards import Placard
+from market4.registry.stalls import current_occupant
 from tests import factories as f
 
 PASSWORD = "mật khẩu đủ dài"

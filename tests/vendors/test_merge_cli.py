@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from market4.audit.models import AuditEvent
 from market4.placards import services as placards
-from market4.vendors.models import PaymentAccount, Vendor
+from market4.registry.vendors import PaymentAccount, Vendor
 from tests import factories as f
 
 

@@ -12,13 +12,13 @@ from market4.audit.models import AuditEvent
 from market4.errors import Conflict, ValidationFailed
 from market4.extensions import db
 from market4.imports.models import ImportBatch, ImportRow
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, StallStatusChange
-from market4.markets.status import current_status
 from market4.placards import services as placards
-from market4.placards.models import Placard
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, StallStatusChange
+from market4.registry.placards import Placard
+from market4.registry.stalls import current_status
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import merging
 from market4.vendors import services as vendor_services
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 from tests import factories as f
 
 

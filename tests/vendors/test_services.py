@@ -10,10 +10,10 @@ from market4.dashboard.queries import acceptance_figures
 from market4.domain.vietqr import decode
 from market4.errors import Conflict, Duplicate, PermissionDenied, ValidationFailed
 from market4.markets import services as markets
-from market4.markets.models import ACCEPTING, NOT_ACCEPTING, StallStatusChange
 from market4.placards import services as placards
+from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, StallStatusChange
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
 from tests import factories as f
 
 

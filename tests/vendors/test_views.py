@@ -17,9 +17,9 @@ from market4.auth.models import Organisation, User
 from market4.auth.services import create_user
 from market4.demo.seed import seed
 from market4.markets import services as markets
-from market4.markets.models import Market, Stall
 from market4.placards import services as placards
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market, Stall
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from tests import factories as f
 
 PASSWORD = "mật khẩu đủ dài"

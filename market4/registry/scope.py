@@ -18,13 +18,13 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
 
-from market4.areas.models import AdminUnit
+from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.auth.models import User, user_markets
 from market4.extensions import db
-from market4.markets.models import Market, Stall
-from market4.markets.queries import restrict_markets_to_area
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market, Stall
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 READ_ONLY_ROLES = {"area_staff"}
 
@@ -35,6 +35,25 @@ def user_area(user: User) -> AdminUnit | None:
 
 def user_bank_bin(user: User) -> str | None:
     return user.organisation.bank_bin if user.organisation else None
+
+
+def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:
+    """Markets of ``query`` that lie in ``area`` (a 2025 or pre-2025 unit); None: all."""
+    if area is None:
+        return query
+    if area.scheme == SCHEME_2008:
+        if area.level == "district":
+            return query.where(Market.legacy_district_id == area.id)
+        if area.level == "province":
+            district = aliased(AdminUnit)
+            return query.join(district, Market.legacy_district_id == district.id).where(
+                district.parent_id == area.id
+            )
+        raise ValueError(f"reports by a pre-2025 commune are not supported: {area!r}")
+    if area.level == "commune":
+        return query.where(Market.commune_id == area.id)
+    commune = aliased(AdminUnit)
+    return query.join(commune, Market.commune_id == commune.id).where(commune.parent_id == area.id)
 
 
 def markets_query(user: User) -> Select:
@@ -84,6 +103,20 @@ def accounts_query(user: User) -> Select:
     )
     vendor_ids = select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids))
     return query.where(PaymentAccount.vendor_id.in_(vendor_ids))
+
+
+def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
+    """The vendor's accounts ``user`` may know of, active and placard account first:
+    the one answer for the market pages, the vendor pages and the API."""
+    allowed = set(
+        db.session.scalars(
+            accounts_query(user)
+            .where(PaymentAccount.vendor_id == vendor.id)
+            .with_only_columns(PaymentAccount.id)
+        )
+    )
+    accounts = [account for account in vendor.accounts if account.id in allowed]
+    return sorted(accounts, key=lambda a: (a.status != "active", not a.is_on_placard, a.id))
 
 
 def vendors_query(user: User) -> Select:

@@ -14,7 +14,7 @@ from market4.extensions import db
 if TYPE_CHECKING:
     from market4.auth.models import Organisation
     from market4.banks.models import Bank
-    from market4.markets.models import Stall
+    from market4.registry.markets import Stall
 
 ACCOUNT_KINDS = ("bank", "wallet")
 ACCOUNT_NUMBER_MAX = 19  # VietQR 38.01.01 (NAPAS §5.2.3.2): account or card number

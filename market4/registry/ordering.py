@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from market4.domain.text import fold_ascii, nfc
-from market4.markets.models import Stall
+from market4.registry.markets import Stall
 
 __all__ = ["natural_key", "sorted_stalls", "stall_sort_key"]
 

@@ -39,10 +39,10 @@ from market4.auth.models import Organisation, User
 from market4.errors import PermissionDenied
 from market4.extensions import db
 from market4.i18n import N_
-from market4.markets.models import Market, Stall
-from market4.markets.queries import restrict_markets_to_area
-from market4.placards.models import LIVE_STATUSES, Placard
-from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.registry.markets import Market, Stall
+from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.scope import restrict_markets_to_area
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
     "SYSTEM",

@@ -12,8 +12,8 @@ from market4.db import now_utc
 from market4.extensions import db
 
 if TYPE_CHECKING:
-    from market4.markets.models import Stall
-    from market4.vendors.models import PaymentAccount
+    from market4.registry.markets import Stall
+    from market4.registry.vendors import PaymentAccount
 
 # issued: printed, not yet confirmed on the stall; posted: seen on the stall by a visit;
 # superseded: the account, bank or stall changed, so it must be reprinted;

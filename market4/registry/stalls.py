@@ -1,0 +1,146 @@
+"""The stall-state query: what is true of a stall on a date, said once for every page.
+
+Open on a date (:meth:`Stall.is_open_on`, and :func:`open_on` in SQL), the acceptance
+status on a date (:func:`current_status`, :func:`statuses_on`, :func:`latest_status_subquery`)
+and the current occupant. Market pages, the bank partner's picker, the API, placards and
+dashboards all read these, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from market4.db import today
+from market4.extensions import db
+from market4.registry.markets import (
+    ACCEPTING,
+    NOT_ACCEPTING,
+    STATUS_REASONS,
+    Stall,
+    StallStatusChange,
+)
+from market4.registry.vendors import Occupancy, Vendor
+
+__all__ = [
+    "current_occupancy",
+    "current_occupant",
+    "current_status",
+    "latest_status_subquery",
+    "open_on",
+    "set_stall_status",
+    "statuses_on",
+]
+
+
+def current_status(stall: Stall, *, on: date | None = None) -> str | None:
+    """The stall's status on ``on`` (default today), or None if it never had one.
+
+    Same rule as the dashboard: the latest change effective on or before the day wins,
+    ties broken by insertion order.
+    """
+    day = on or today()
+    return db.session.scalar(
+        select(StallStatusChange.status)
+        .where(StallStatusChange.stall_id == stall.id, StallStatusChange.effective_on <= day)
+        .order_by(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc())
+        .limit(1)
+    )
+
+
+def latest_status_subquery(day: date):
+    """Each stall's latest status row effective on or before ``day`` (rank 1)."""
+    ranked = select(
+        StallStatusChange.stall_id,
+        StallStatusChange.status,
+        func.row_number()
+        .over(
+            partition_by=StallStatusChange.stall_id,
+            order_by=(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc()),
+        )
+        .label("rank"),
+    ).where(StallStatusChange.effective_on <= day)
+    return ranked.subquery("latest_status")
+
+
+def open_on(day: date):
+    """SQL twin of :meth:`Stall.is_open_on`: open from ``opened_on``, closed from ``closed_on``."""
+    return and_(Stall.opened_on <= day, or_(Stall.closed_on.is_(None), Stall.closed_on > day))
+
+
+def _in_list(column: Any, ids: Collection[int]) -> Iterable[Any]:
+    return [column.in_(ids)]
+
+
+def statuses_on(
+    stall_ids: Collection[int],
+    day: date | None = None,
+    *,
+    conditions: Callable[[Any, Collection[int]], Iterable[Any]] = _in_list,
+) -> dict[int, str]:
+    """Each stall's status on ``day`` (default today), by stall id; stalls that never had
+    one are left out. Same rule as :func:`current_status`, for many stalls at once.
+
+    ``conditions`` turns the ids into WHERE clauses (one ``IN`` by default; bulk callers
+    pass their own chunking).
+    """
+    day = day or today()
+    statuses: dict[int, str] = {}
+    for condition in conditions(StallStatusChange.stall_id, stall_ids):
+        rows = db.session.execute(
+            select(StallStatusChange.stall_id, StallStatusChange.status)
+            .where(condition, StallStatusChange.effective_on <= day)
+            .order_by(StallStatusChange.effective_on, StallStatusChange.id)
+        )
+        statuses.update((stall_id, status) for stall_id, status in rows)  # the last one wins
+    return statuses
+
+
+def set_stall_status(
+    stall: Stall,
+    status: str,
+    *,
+    reason: str,
+    on: date | None = None,
+    actor: Any = None,
+    note: str | None = None,
+) -> StallStatusChange | None:
+    """Append a status change unless the stall already has that status on that date.
+
+    History is append-only so that rates can be recomputed for any past date. Returns
+    the new row, or None when nothing changed.
+    """
+    if status not in (ACCEPTING, NOT_ACCEPTING):
+        raise ValueError(f"unknown stall status {status!r}")
+    if reason not in STATUS_REASONS:
+        raise ValueError(f"unknown status reason {reason!r}")
+    day = on or today()
+    if current_status(stall, on=day) == status:
+        return None
+    change = StallStatusChange(
+        stall_id=stall.id,
+        status=status,
+        reason=reason,
+        effective_on=day,
+        recorded_by_id=getattr(actor, "id", None),
+        note=note,
+    )
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def current_occupancy(stall: Stall) -> Occupancy | None:
+    """The open occupancy of ``stall`` (at most one: a partial unique index says so)."""
+    return db.session.scalar(
+        select(Occupancy).where(Occupancy.stall_id == stall.id, Occupancy.ended_on.is_(None))
+    )
+
+
+def current_occupant(stall: Stall) -> Vendor | None:
+    """The vendor trading at ``stall`` now, or None when it is vacant."""
+    occupancy = current_occupancy(stall)
+    return occupancy.vendor if occupancy is not None else None
