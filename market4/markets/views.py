@@ -25,7 +25,6 @@ from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.errors import DomainError
 from market4.extensions import db
-from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
 from market4.markets.models import (
@@ -39,6 +38,10 @@ from market4.parsing import ascii_int
 from market4.placards import services as placard_services
 from market4.vendors import services as vendor_services
 from market4.vendors.models import PaymentAccount, Vendor
+from market4.vocabulary import OUTCOME_LABELS
+from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
+from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
+from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
 
 bp = Blueprint("markets", __name__, url_prefix="/cho")
 
@@ -53,7 +56,7 @@ def labels() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "REASON_LABELS": REASON_LABELS,
         "PLACARD_LABELS": PLACARD_LABELS,
-        "VISIT_LABELS": forms.OUTCOME_LABELS,
+        "VISIT_LABELS": OUTCOME_LABELS,
         "account_label": account_label,
         "account_number_shown": account_number_shown,
         "phone_display": phone_display,

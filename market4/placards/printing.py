@@ -55,6 +55,7 @@ from market4.markets.ordering import stall_sort_key
 from market4.placards import services
 from market4.placards.models import Placard
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import SINGLE_LAYOUTS, PlacardLayout
 
 __all__ = [
     "LAYOUTS",
@@ -71,8 +72,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LAYOUTS = ("a6", "a5", "a4", "a4x2", "a4x4")
-SINGLE_LAYOUTS = ("a6", "a5", "a4")
+LAYOUTS = tuple(PlacardLayout)
+
 
 # Why a stall is not printed; shown to the user next to the stall code.
 SKIP_CLOSED = "Sạp đã đóng"

@@ -29,7 +29,6 @@ from market4.domain.text import fold_ascii
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.labels import PLACARD_LABELS
 from market4.markets.models import (
     CHECK_OUTCOMES,
     WRONG_CODE_OUTCOMES,
@@ -43,6 +42,7 @@ from market4.placards.models import Placard
 from market4.vendors import validation as rules
 from market4.vendors.duplicates import find_duplicates
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
 
 PAGE_SIZE = 50
 

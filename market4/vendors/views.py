@@ -21,7 +21,6 @@ from market4.auth.policy import Action, acts_for_one_bank
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
 from market4.extensions import db
-from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.markets.models import Stall
 from market4.markets.status import current_occupant
 from market4.parsing import ascii_int, int_arg
@@ -33,6 +32,9 @@ from market4.vendors.forms import (
     RegistrationForm,
     StallSearchForm,
 )
+from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
+from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
+from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
 
 bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
 # No field of the registration form is longer; the live check refuses more.
