@@ -110,12 +110,17 @@ GUARDED = {
     )
     for member in enum
     if "_" in member.value or enum is vocabulary.Role
-}
+} | {member.value for enum in (vocabulary.StallStatus, vocabulary.PlacardStatus) for member in enum}
 
 
-def _bare_codes(tree: ast.AST) -> list[tuple[int, str]]:
-    """String constants equal to a code, where code compares, tests membership or passes it."""
-    found: list[tuple[int, str]] = []
+def _bare_codes(tree: ast.AST) -> list[ast.Constant]:
+    """String constants equal to a code where a code is compared, tested for membership,
+    passed by keyword or to a role check, or listed with other roles.
+
+    Error codes (``code="stall_closed"``) are a separate vocabulary and are not scanned.
+    """
+    roles = {member.value for member in vocabulary.Role}
+    found: list[ast.Constant] = []
 
     def constants(node: ast.AST) -> list[ast.Constant]:
         if isinstance(node, ast.Constant):
@@ -128,14 +133,22 @@ def _bare_codes(tree: ast.AST) -> list[tuple[int, str]]:
         candidates: list[ast.AST] = []
         if isinstance(node, ast.Compare):
             candidates = [node.left, *node.comparators]
-        elif isinstance(node, ast.keyword):
+        elif isinstance(node, ast.keyword) and node.arg != "code":
             candidates = [node.value]
-        elif isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call) and (
+            "role" in ast.unparse(node.func).lower() or ast.unparse(node.func) == "Principal"
+        ):
             candidates = list(node.args)
+        elif isinstance(node, ast.Set) or (
+            isinstance(node, ast.Tuple | ast.List) and len(node.elts) > 1
+        ):
+            values = [getattr(elt, "value", None) for elt in node.elts]
+            if all(value in roles for value in values):
+                candidates = [node]
         for candidate in candidates:
             for constant in constants(candidate):
                 if isinstance(constant.value, str) and constant.value in GUARDED:
-                    found.append((constant.lineno, constant.value))
+                    found.append(constant)
     return found
 
 
@@ -145,17 +158,26 @@ def test_no_bare_vocabulary_code_in_the_package():
         relative = path.relative_to(PACKAGE)
         if relative.parts[0] in {"demo", "translations"} or relative.name == "vocabulary.py":
             continue
-        for line, code in _bare_codes(ast.parse(path.read_text())):
-            offenders.append(f"{relative}:{line}: {code!r}")
+        for constant in _bare_codes(ast.parse(path.read_text())):
+            offenders.append(f"{relative}:{constant.lineno}: {constant.value!r}")
     assert not offenders, "use the enum from market4.vocabulary:\n" + "\n".join(offenders)
 
 
 def test_the_scan_sees_a_bare_role():
-    tree = ast.parse('if user.role == "admin" or kind in ("bank_branch",): f(role="area_staff")')
-    assert [code for _, code in _bare_codes(tree)] == [
+    tree = ast.parse(
+        'if user.role == "admin" or kind in ("bank_branch",): f(role="area_staff")\n'
+        'raise Conflict("x", code="stall_closed")\n'
+        'bp = Blueprint("admin", __name__)\n'
+        'READERS = ("market_manager", "bank_partner")\n'
+        'WRITERS = {"admin"}\n'
+    )
+    assert sorted(constant.value for constant in _bare_codes(tree)) == [
         "admin",
-        "bank_branch",
+        "admin",
         "area_staff",
+        "bank_branch",
+        "bank_partner",
+        "market_manager",
     ]
 
 

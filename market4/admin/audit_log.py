@@ -272,7 +272,7 @@ def _coded_value(object_type: str, key: str, value: Any) -> Any:
         ("PrintRun", "layout"): PLACARD_LAYOUT_LABELS,
         ("VerificationVisit", "outcome"): OUTCOME_LABELS,
     }.get((object_type, key))
-    return _(labels[value]) if labels and isinstance(value, str) and value in labels else value
+    return str(labels[value]) if labels and isinstance(value, str) and value in labels else value
 
 
 def diff(

@@ -29,6 +29,7 @@ from market4.errors import FieldError, NotFound, ValidationFailed
 from market4.extensions import db
 from market4.vendors import services
 from market4.vendors.models import PaymentAccount
+from market4.vocabulary import Role
 
 blp = new_blueprint("accounts", "The accounts of one vendor, each managed by its own bank.")
 
@@ -66,7 +67,7 @@ def list_accounts(vendor_id: int):
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts", methods=["POST"])
 @blp.doc(parameters=[HEADER_DOC])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @idempotent
 @blp.arguments(AccountCreateSchema)
 @blp.response(201, AccountWrittenSchema)
@@ -112,7 +113,7 @@ def get_account(vendor_id: int, account_id: int):
 
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts/<{ID}:account_id>", methods=["PATCH"])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @blp.arguments(AccountUpdateSchema)
 @blp.response(200, AccountWrittenSchema)
 @blp.alt_response(409, response="CONFLICT")
@@ -138,7 +139,7 @@ def update_account(changes: dict[str, Any], vendor_id: int, account_id: int):
 
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts/<{ID}:account_id>", methods=["DELETE"])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @blp.arguments(DeleteArgs, location="query", as_kwargs=True)
 @blp.response(204)
 @blp.alt_response(409, response="CONFLICT")

@@ -25,7 +25,7 @@ from market4.audit import services as audit
 from market4.auth.models import User, UserSession
 from market4.db import now_utc
 from market4.extensions import db
-from market4.vocabulary import SESSION_END_REASON_LABELS
+from market4.vocabulary import SESSION_END_REASON_LABELS, Role
 
 # Key of the session secret inside Flask's cookie session.
 SECRET_NAME = "market4_sid"
@@ -50,7 +50,7 @@ class Lifetimes:
         )
 
     def idle_for(self, role: str) -> timedelta:
-        return self.idle_admin if role == "admin" else self.idle
+        return self.idle_admin if role == Role.ADMIN else self.idle
 
 
 EXTENSION = "market4-session-lifetimes"

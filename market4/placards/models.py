@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # superseded: the account, bank or stall changed, so it must be reprinted;
 # revoked: lost or swapped (a stuck-on fake QR), must never be trusted again.
 PLACARD_STATUSES = tuple(PlacardStatus)
-LIVE_STATUSES = ("issued", "posted")
+LIVE_STATUSES = (PlacardStatus.ISSUED, PlacardStatus.POSTED)
 
 
 class Placard(db.Model):

@@ -39,6 +39,7 @@ from market4.vendors import validation as rules
 from market4.vendors.access import visible_accounts_query
 from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
 from market4.vendors.models import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import StatusReason
 
 __all__ = [
     "ACCOUNT_ADDED",
@@ -556,7 +557,7 @@ def choose_placard_account(
             reason="placard account changed",
             actor=actor,
             channel=channel,
-            stall_status_reason="placard_superseded",
+            stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
         )
     account.is_on_placard = True
     audit.record(
@@ -756,7 +757,7 @@ def update_registration(
                     reason="account changed",
                     actor=actor,
                     channel=channel,
-                    stall_status_reason="placard_superseded",
+                    stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
                 )
             )
         audit.record(
@@ -826,7 +827,9 @@ def deactivate_registration(
         for occupancy in open_occupancies:
             stalls.setdefault(occupancy.stall_id, occupancy.stall)
     for stall in stalls.values():
-        markets.set_stall_status(stall, NOT_ACCEPTING, reason="account_closed", on=day, actor=actor)
+        markets.set_stall_status(
+            stall, NOT_ACCEPTING, reason=StatusReason.ACCOUNT_CLOSED, on=day, actor=actor
+        )
     audit.record(
         "close",
         account,
@@ -942,7 +945,7 @@ def register_vendors_bulk(
             )
         if item.stall.id in accepting:
             markets.set_stall_status(
-                item.stall, NOT_ACCEPTING, reason="vendor_left", on=day, actor=actor
+                item.stall, NOT_ACCEPTING, reason=StatusReason.VENDOR_LEFT, on=day, actor=actor
             )
     insert_rows(
         Occupancy,

@@ -35,16 +35,17 @@ from market4.vendors.forms import (
 from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
 from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
 from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
+from market4.vocabulary import Role
 
 bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
 # No field of the registration form is longer; the live check refuses more.
 MAX_CHECKED_LENGTH = 500
 
-READERS = ("admin", "bank_partner", "market_manager")
+READERS = (Role.ADMIN, Role.BANK_PARTNER, Role.MARKET_MANAGER)
 # Registering writes an account number: banks (and the operator) only, never a market
 # manager (``auth.policy``); the page would only end in a refusal.
-REGISTRARS = ("admin", "bank_partner")
-ACCOUNT_EDITORS = ("admin", "bank_partner")
+REGISTRARS = (Role.ADMIN, Role.BANK_PARTNER)
+ACCOUNT_EDITORS = (Role.ADMIN, Role.BANK_PARTNER)
 
 OUTCOME_MESSAGES = {
     services.REGISTERED: _l("Đã đăng ký %(name)s tại %(stall)s, %(market)s."),
