@@ -100,7 +100,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_filters(app: Flask) -> None:
-    from market4 import errors_pages, formatting, navigation
+    from market4 import errors_pages, formatting, navigation, vocabulary
 
     navigation.init_app(app)
     errors_pages.init_app(app)
@@ -109,6 +109,8 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(formatting.vn_percent, "vn_percent")
     app.add_template_filter(formatting.vn_date, "vn_date")
     app.add_template_filter(formatting.percent_class, "percent_class")
+    # Templates compare with the vocabulary's members (``Role.ADMIN``), never bare codes.
+    app.jinja_env.globals.update({enum.__name__: enum for enum in vocabulary.ENUMS})
 
 
 def register_commands(app: Flask) -> None:

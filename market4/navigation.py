@@ -6,14 +6,28 @@ from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from market4.vocabulary import Role
+
 # (endpoint, label, roles that see it)
 MENU = (
-    ("dashboard.index", _l("Tổng quan"), {"admin", "area_staff", "market_manager", "bank_partner"}),
-    ("markets.index", _l("Chợ và sạp"), {"admin", "market_manager", "bank_partner", "area_staff"}),
-    ("vendors.index", _l("Tiểu thương"), {"admin", "bank_partner", "market_manager"}),
-    ("imports.index", _l("Nhập từ Excel"), {"admin", "bank_partner"}),
-    ("tokens.index", _l("Khóa API"), {"bank_partner", "admin", "area_staff", "market_manager"}),
-    ("admin.index", _l("Quản trị"), {"admin"}),
+    (
+        "dashboard.index",
+        _l("Tổng quan"),
+        {Role.ADMIN, Role.AREA_STAFF, Role.MARKET_MANAGER, Role.BANK_PARTNER},
+    ),
+    (
+        "markets.index",
+        _l("Chợ và sạp"),
+        {Role.ADMIN, Role.MARKET_MANAGER, Role.BANK_PARTNER, Role.AREA_STAFF},
+    ),
+    ("vendors.index", _l("Tiểu thương"), {Role.ADMIN, Role.BANK_PARTNER, Role.MARKET_MANAGER}),
+    ("imports.index", _l("Nhập từ Excel"), {Role.ADMIN, Role.BANK_PARTNER}),
+    (
+        "tokens.index",
+        _l("Khóa API"),
+        {Role.BANK_PARTNER, Role.ADMIN, Role.AREA_STAFF, Role.MARKET_MANAGER},
+    ),
+    ("admin.index", _l("Quản trị"), {Role.ADMIN}),
 )
 
 

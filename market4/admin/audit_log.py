@@ -19,13 +19,11 @@ from sqlalchemy import Select, select
 
 from market4.audit.models import AuditEvent
 from market4.auth.models import ORGANISATION_KINDS, ROLES, User
-from market4.auth.sessions import REVOKE_REASONS
 from market4.db import VIETNAM_TZ
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key, vn_date, vn_datetime, vn_number
-from market4.markets.forms import OUTCOME_LABELS
-from market4.placards.forms import LAYOUT_LABELS
 from market4.registry.markets import MARKET_KINDS
+from market4.vocabulary import OUTCOME_LABELS, PLACARD_LAYOUT_LABELS, SESSION_END_REASON_LABELS
 
 PER_PAGE = 50
 LIST_SHOWN = 10
@@ -266,11 +264,11 @@ def _coded_value(object_type: str, key: str, value: Any) -> Any:
         ("User", "role"): ROLES,
         ("Organisation", "kind"): ORGANISATION_KINDS,
         ("Market", "kind"): MARKET_KINDS,
-        ("User", "reason"): REVOKE_REASONS,
-        ("PrintRun", "layout"): LAYOUT_LABELS,
+        ("User", "reason"): SESSION_END_REASON_LABELS,
+        ("PrintRun", "layout"): PLACARD_LAYOUT_LABELS,
         ("VerificationVisit", "outcome"): OUTCOME_LABELS,
     }.get((object_type, key))
-    return _(labels[value]) if labels and isinstance(value, str) and value in labels else value
+    return str(labels[value]) if labels and isinstance(value, str) and value in labels else value
 
 
 def diff(

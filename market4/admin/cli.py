@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from market4.admin.services import OrganisationData, create_organisation
 from market4.areas.models import AdminUnit
 from market4.auth import sessions, throttle
-from market4.auth.models import ROLES, Organisation, User
+from market4.auth.models import Organisation, User
 from market4.auth.services import create_user, sign_out_everywhere
 from market4.db import now_utc
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.parsing import ascii_int
 from market4.registry.markets import Market
+from market4.vocabulary import OrganisationKind, Role
 
 
 @click.group("users")
@@ -27,7 +28,7 @@ def users_group() -> None:
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
-@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option(
     "--scope",
     default=None,
@@ -81,7 +82,9 @@ def _scope(scope: str | None) -> tuple[Organisation | None, list[Market]]:
             raise click.UsageError(f"unknown market code(s): {', '.join(sorted(missing))}")
         return None, markets
     if kind == "bank":
-        data = OrganisationData(kind="bank_branch", name=f"Chi nhánh {value}", bank_bin=value)
+        data = OrganisationData(
+            kind=OrganisationKind.BANK_BRANCH, name=f"Chi nhánh {value}", bank_bin=value
+        )
     elif kind == "area":
         scheme, level, code = (value.split("/") + ["", "", ""])[:3]
         area = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))

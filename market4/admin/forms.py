@@ -7,6 +7,7 @@ them too; :func:`show_errors` puts the services' messages next to the fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import flash
@@ -38,9 +39,9 @@ PASSWORD_TOO_SHORT = _l("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_P
 PASSWORDS_DIFFER = _l("Hai mật khẩu không khớp.")
 
 
-def translated(labels: dict[str, str]) -> list[tuple[str, str]]:
+def translated(labels: Mapping[str, object]) -> list[tuple[str, str]]:
     """Choices from the models' Vietnamese label tables, through the catalogue at render time."""
-    return [(key, _(label)) for key, label in labels.items()]
+    return [(key, str(label)) for key, label in labels.items()]
 
 
 def show_errors(form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None) -> None:

@@ -28,6 +28,7 @@ from market4.domain.text import nfc
 from market4.errors import FieldError, ValidationFailed
 from market4.extensions import db
 from market4.registry.markets import Market
+from market4.vocabulary import OrganisationKind, Role
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _check_organisation(data: OrganisationData, existing: Organisation | None) -
         errors.append(FieldError("kind", _("Loại đơn vị không hợp lệ."), "invalid_kind"))
     if not data.name.strip():
         errors.append(FieldError("name", _("Vui lòng nhập tên đơn vị."), "required"))
-    if data.kind == "bank_branch":
+    if data.kind == OrganisationKind.BANK_BRANCH:
         if not data.bank_bin:
             errors.append(
                 FieldError(
@@ -121,7 +122,9 @@ def _members_still_fit(organisation: Organisation, data: OrganisationData) -> li
     """A change may not strand users: bank partners need a bank, area staff an area."""
     roles = {user.role for user in organisation.users}
     errors = []
-    if "bank_partner" in roles and (data.kind != "bank_branch" or not data.bank_bin):
+    if Role.BANK_PARTNER in roles and (
+        data.kind != OrganisationKind.BANK_BRANCH or not data.bank_bin
+    ):
         errors.append(
             FieldError(
                 "bank_bin",
@@ -129,7 +132,7 @@ def _members_still_fit(organisation: Organisation, data: OrganisationData) -> li
                 "members_need_bank",
             )
         )
-    if "area_staff" in roles and data.area is None:
+    if Role.AREA_STAFF in roles and data.area is None:
         errors.append(
             FieldError(
                 "area",
@@ -208,7 +211,9 @@ def _check_user(user: User, changes: UserChanges, actor: User) -> None:
     if changes.role not in ROLES:
         errors.append(FieldError("role", _("Vai trò không hợp lệ."), "invalid_role"))
     organisation = changes.organisation
-    if changes.role == "bank_partner" and (organisation is None or organisation.bank_bin is None):
+    if changes.role == Role.BANK_PARTNER and (
+        organisation is None or organisation.bank_bin is None
+    ):
         errors.append(
             FieldError(
                 "organisation",
@@ -216,7 +221,7 @@ def _check_user(user: User, changes: UserChanges, actor: User) -> None:
                 "organisation_required",
             )
         )
-    if changes.role == "area_staff" and (organisation is None or organisation.area_id is None):
+    if changes.role == Role.AREA_STAFF and (organisation is None or organisation.area_id is None):
         errors.append(
             FieldError(
                 "organisation",
@@ -224,14 +229,14 @@ def _check_user(user: User, changes: UserChanges, actor: User) -> None:
                 "organisation_required",
             )
         )
-    if changes.markets and changes.role != "market_manager":
+    if changes.markets and changes.role != Role.MARKET_MANAGER:
         errors.append(
             FieldError(
                 "markets", _("Chỉ tài khoản quản lý chợ mới được giao chợ."), "markets_forbidden"
             )
         )
     # The admin editing themself must keep a way back in.
-    if user.id == actor.id and changes.role != "admin":
+    if user.id == actor.id and changes.role != Role.ADMIN:
         errors.append(
             FieldError("role", _("Bạn không thể tự bỏ vai trò quản trị của mình."), "self_lockout")
         )
@@ -250,7 +255,7 @@ def update_user(user: User, changes: UserChanges, *, actor: User, channel: str =
     user.name = nfc(changes.name).strip()
     user.role = changes.role
     user.organisation = changes.organisation
-    user.markets = list(changes.markets) if changes.role == "market_manager" else []
+    user.markets = list(changes.markets) if changes.role == Role.MARKET_MANAGER else []
     user.is_active = changes.is_active
     db.session.flush()
     after = user_snapshot(user)

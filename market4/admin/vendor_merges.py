@@ -21,10 +21,11 @@ from market4.parsing import int_arg
 from market4.registry.vendors import Vendor
 from market4.vendors import merging
 from market4.vendors.presenters import national_phone
+from market4.vocabulary import Role
 
 
 @bp.get("/tieu-thuong-trung")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def vendor_duplicates():
     groups = merging.duplicate_groups()
     return render_template(
@@ -36,7 +37,7 @@ def vendor_duplicates():
 
 
 @bp.route("/tieu-thuong/<int:keep_id>/gop/<int:duplicate_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def vendor_merge(keep_id: int, duplicate_id: int):
     keep = db.get_or_404(Vendor, keep_id)
     duplicate = db.get_or_404(Vendor, duplicate_id)

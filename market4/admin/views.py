@@ -40,6 +40,7 @@ from market4.errors import DomainError
 from market4.extensions import db
 from market4.parsing import int_arg
 from market4.registry.markets import MARKET_KINDS, Market
+from market4.vocabulary import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -63,7 +64,7 @@ def labels() -> dict:
 
 
 @bp.get("/")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def index():
     return render_template("admin/index.html", overview=queries.overview())
 
@@ -72,7 +73,7 @@ def index():
 
 
 @bp.get("/don-vi")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def organisations():
     filters = OrganisationFilter()
     rows = queries.organisations(kind=filters.kind.data or None, query=filters.query)
@@ -82,7 +83,7 @@ def organisations():
 
 
 @bp.route("/don-vi/moi", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def organisation_new():
     form = OrganisationForm()
     if form.validate_on_submit():
@@ -98,7 +99,7 @@ def organisation_new():
 
 
 @bp.route("/don-vi/<int:organisation_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def organisation_edit(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
@@ -115,7 +116,7 @@ def organisation_edit(organisation_id: int):
 
 
 @bp.get("/dia-ban.json")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def area_search():
     """Autocomplete suggestions: ``?q=ngai giao&scheme=2025&level=commune``, or
     ``?q=…&kind=bank_branch`` for the units an organisation of that kind may cover."""
@@ -134,7 +135,7 @@ def area_search():
 
 
 @bp.get("/tai-khoan")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def users():
     filters = UserFilter()
     rows = queries.users(
@@ -147,7 +148,7 @@ def users():
 
 
 @bp.route("/tai-khoan/moi", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -170,7 +171,7 @@ def user_new():
 
 
 @bp.route("/tai-khoan/<int:user_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user, market_ids=[market.id for market in user.markets])
@@ -194,7 +195,7 @@ def user_edit(user_id: int):
 
 
 @bp.post("/tai-khoan/<int:user_id>/mat-khau")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def user_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
@@ -233,7 +234,7 @@ def _active_form(user: User) -> UserActiveForm:
 
 
 @bp.post("/tai-khoan/<int:user_id>/trang-thai")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def user_active(user_id: int):
     """Deactivate or reactivate (``active=1``); accounts are never deleted."""
     user = db.get_or_404(User, user_id)
@@ -258,7 +259,7 @@ def user_active(user_id: int):
 
 
 @bp.post("/tai-khoan/<int:user_id>/dang-xuat-moi-noi")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def user_sign_out_everywhere(user_id: int):
     """End every session of the user at once (a lost phone, a leaked password)."""
     user = db.get_or_404(User, user_id)
@@ -278,7 +279,7 @@ def user_sign_out_everywhere(user_id: int):
 
 
 @bp.get("/ngan-hang")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def banks():
     query = request.args.get("q", "").strip()
     return render_template(
@@ -291,7 +292,7 @@ def banks():
 
 
 @bp.post("/ngan-hang/dong-bo")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def banks_sync():
     if not ConfirmForm().validate_on_submit():
         flash(str(STALE_FORM), "error")
@@ -313,7 +314,7 @@ def banks_sync():
 
 
 @bp.get("/cho")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def markets():
     filters = MarketFilter()
     rows = queries.markets(
@@ -328,7 +329,7 @@ def markets():
 
 
 @bp.route("/cho/moi", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def market_new():
     form = MarketForm()
     if form.validate_on_submit():
@@ -344,7 +345,7 @@ def market_new():
 
 
 @bp.route("/cho/<int:market_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def market_edit(market_id: int):
     market = db.get_or_404(Market, market_id)
     form = MarketForm(obj=market)
@@ -364,7 +365,7 @@ def market_edit(market_id: int):
 
 
 @bp.get("/nhat-ky")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def audit():
     filters = AuditFilterForm()
     pagination, entries = audit_log.page_of_events(filters.to_filters(), _page())

@@ -29,6 +29,7 @@ from market4.extensions import db
 from market4.registry import scope
 from market4.registry.vendors import PaymentAccount
 from market4.vendors import services
+from market4.vocabulary import Role
 
 blp = new_blueprint("accounts", "The accounts of one vendor, each managed by its own bank.")
 
@@ -61,12 +62,14 @@ def list_accounts(vendor_id: int):
     """The vendor's accounts you may see (a bank: its own only)."""
     user = current_user()
     vendor = scope.get_vendor_or_404(user, vendor_id)
-    return {"items": [account_dict(user, account) for account in scope.visible_accounts(user, vendor)]}
+    return {
+        "items": [account_dict(user, account) for account in scope.visible_accounts(user, vendor)]
+    }
 
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts", methods=["POST"])
 @blp.doc(parameters=[HEADER_DOC])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @idempotent
 @blp.arguments(AccountCreateSchema)
 @blp.response(201, AccountWrittenSchema)
@@ -112,7 +115,7 @@ def get_account(vendor_id: int, account_id: int):
 
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts/<{ID}:account_id>", methods=["PATCH"])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @blp.arguments(AccountUpdateSchema)
 @blp.response(200, AccountWrittenSchema)
 @blp.alt_response(409, response="CONFLICT")
@@ -138,7 +141,7 @@ def update_account(changes: dict[str, Any], vendor_id: int, account_id: int):
 
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts/<{ID}:account_id>", methods=["DELETE"])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @blp.arguments(DeleteArgs, location="query", as_kwargs=True)
 @blp.response(204)
 @blp.alt_response(409, response="CONFLICT")

@@ -16,6 +16,7 @@ from market4.api.idempotency import HEADER_DOC, idempotent
 from market4.api.schemas import ImportArgs, ImportFileSchema, ImportResultSchema
 from market4.errors import FieldError, ValidationFailed
 from market4.registry import scope
+from market4.vocabulary import Role
 
 blp = new_blueprint("imports", "Bulk registration from an Excel or CSV file.")
 
@@ -25,7 +26,7 @@ ALLOWED_SUFFIXES = (".xlsx", ".csv")
 
 @blp.route("/imports", methods=["POST"])
 @blp.doc(parameters=[HEADER_DOC])
-@roles_allowed("bank_partner", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @idempotent
 @blp.arguments(ImportArgs, location="form", as_kwargs=True)
 @blp.arguments(ImportFileSchema, location="files", as_kwargs=True)

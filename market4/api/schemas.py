@@ -9,13 +9,21 @@ whose ``ValidationFailed`` comes back as the same 422 problem with a field list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from market4.vocabulary import AccountKind, AccountStatus, BatchStatus, MarketKind, PlacardStatus
+
 AREA_PATTERN = r"^(2008|2025)/(province|district|commune)/[0-9A-Za-z]{1,10}$"
+
+
+def one_of(codes: Iterable[str]) -> validate.OneOf:
+    """The allowed codes of a vocabulary field, so the OpenAPI document lists them as ``enum``."""
+    return validate.OneOf([str(code) for code in codes])
 
 
 class SafeString(fields.String):
@@ -122,7 +130,9 @@ class MarketSchema(Schema):
     code = fields.String(required=True, metadata={"example": "CD-NGAIGIAO"})
     name = fields.String(required=True)
     kind = fields.String(
-        required=True, metadata={"description": "traditional, night, street or supermarket."}
+        required=True,
+        validate=one_of(MarketKind),
+        metadata={"description": "traditional, night, street or supermarket."},
     )
     market_class = fields.Integer(required=True, allow_none=True)
     address = fields.String(required=True, allow_none=True)
@@ -272,7 +282,9 @@ class AccountSchema(Schema):
     id = fields.Integer(required=True)
     bank_bin = fields.String(required=True)
     bank_name = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"description": "bank or wallet."})
+    kind = fields.String(
+        required=True, validate=one_of(AccountKind), metadata={"description": "bank or wallet."}
+    )
     account_number = fields.String(
         required=True,
         allow_none=True,
@@ -281,7 +293,9 @@ class AccountSchema(Schema):
     account_number_masked = fields.String(required=True, metadata={"example": "…6789"})
     is_card = fields.Boolean(required=True)
     holder_name = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "active or closed."})
+    status = fields.String(
+        required=True, validate=one_of(AccountStatus), metadata={"description": "active or closed."}
+    )
     is_on_placard = fields.Boolean(required=True)
     partner_reference = fields.String(required=True, allow_none=True)
     verified_at = UtcDateTime(required=True, allow_none=True)
@@ -296,7 +310,11 @@ class StallRefSchema(Schema):
 
 class PlacardRefSchema(Schema):
     serial = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "issued or posted."})
+    status = fields.String(
+        required=True,
+        validate=one_of((PlacardStatus.ISSUED, PlacardStatus.POSTED)),
+        metadata={"description": "issued or posted."},
+    )
     version = fields.Integer(required=True)
 
 
@@ -452,7 +470,9 @@ class ImportResultSchema(Schema):
     id = fields.Integer(required=True)
     dry_run = fields.Boolean(required=True)
     status = fields.String(
-        required=True, metadata={"description": "previewed (dry run), committed or failed."}
+        required=True,
+        validate=one_of(BatchStatus),
+        metadata={"description": "previewed (dry run), committed or failed."},
     )
     filename = fields.String(required=True)
     file_format = fields.String(required=True)

@@ -23,12 +23,13 @@ from market4.extensions import db
 from market4.registry import scope
 from market4.registry.markets import Market
 from market4.registry.scope import restrict_markets_to_area
+from market4.vocabulary import Role
 
 blp = new_blueprint(
     "stats", "Acceptance figures: markets, stalls and how many accept cashless payment."
 )
 
-STATS_ROLES = ("area_staff", "admin")
+STATS_ROLES = (Role.AREA_STAFF, Role.ADMIN)
 
 
 def _area(text: str) -> AdminUnit:
@@ -53,7 +54,7 @@ def _area(text: str) -> AdminUnit:
 
 def _outside_scope(user: Any, area: AdminUnit) -> bool:
     """Whether ``area`` holds markets the caller may not see (then it reads as missing)."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return False
     in_area = restrict_markets_to_area(select(Market.id), area)
     visible = scope.markets_query(user).with_only_columns(Market.id)

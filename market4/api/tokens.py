@@ -19,9 +19,10 @@ from market4.db import now_utc
 from market4.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from market4.extensions import db
 from market4.vendors.validation import clean_text
+from market4.vocabulary import Role
 
 # The roles that have something to call: partners register, staff read figures.
-TOKEN_ROLES = frozenset({"bank_partner", "admin", "area_staff", "market_manager"})
+TOKEN_ROLES = frozenset({Role.BANK_PARTNER, Role.ADMIN, Role.AREA_STAFF, Role.MARKET_MANAGER})
 NAME_MAX = 80
 ACTIVE_TOKENS_MAX = 10
 

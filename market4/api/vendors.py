@@ -41,10 +41,11 @@ from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services
 from market4.vendors import validation as rules
+from market4.vocabulary import Role
 
 blp = new_blueprint("vendors", "Vendors registered by your organisation, with their accounts.")
 
-VENDOR_ROLES = ("bank_partner", "market_manager", "admin")
+VENDOR_ROLES = (Role.BANK_PARTNER, Role.MARKET_MANAGER, Role.ADMIN)
 DEFAULT_CLOSE_REASON = "Đối tác đóng đăng ký qua API"
 BINARY = {"type": "string", "format": "binary"}  # documents a file body; views send the file
 
@@ -149,7 +150,7 @@ def _with_accounts():
 def own_account(user: User, vendor: Vendor) -> PaymentAccount | None:
     """The account a caller's vendor-level write is about: a bank partner's own active
     account (the placard one first), anyone else's the vendor's placard account."""
-    if user.role != "bank_partner":
+    if user.role != Role.BANK_PARTNER:
         return vendor.placard_account
     active = [a for a in scope.visible_accounts(user, vendor) if a.status == "active"]
     active.sort(key=lambda a: (not a.is_on_placard, a.id))
@@ -169,7 +170,7 @@ def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
 
 @blp.route("/vendors", methods=["POST"])
 @blp.doc(parameters=[HEADER_DOC])
-@roles_allowed("bank_partner", "market_manager", "admin")
+@roles_allowed(Role.BANK_PARTNER, Role.MARKET_MANAGER, Role.ADMIN)
 @idempotent
 @blp.arguments(VendorCreateSchema)
 @blp.response(201, VendorWrittenSchema)
@@ -369,7 +370,7 @@ def _vendor_stall(user: User, vendor_id: int) -> tuple[Vendor, Stall]:
         raise NotFound("Tiểu thương không có sạp nào hiện tại.", code="no_current_stall")
     account = vendor.placard_account
     if account is None or (
-        user.role == "bank_partner" and not scope.can_see_account_number(user, account)
+        user.role == Role.BANK_PARTNER and not scope.can_see_account_number(user, account)
     ):
         raise NotFound(
             "Tiểu thương chưa có tài khoản (của bạn) để in lên bảng mã.", code="no_placard_account"

@@ -11,27 +11,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc
 from market4.extensions import db
-from market4.i18n import N_
+from market4.vocabulary import (
+    ORGANISATION_KIND_LABELS,
+    ROLE_LABELS,
+    OrganisationKind,
+    Role,
+    sql_in,
+)
 
 if TYPE_CHECKING:
     from market4.areas.models import AdminUnit
     from market4.banks.models import Bank
     from market4.registry.markets import Market
 
-ORGANISATION_KINDS = {
-    "bank_branch": N_("Chi nhánh ngân hàng"),
-    "market_board": N_("Ban quản lý chợ"),
-    "commune_office": N_("UBND xã/phường"),
-    "district_office": N_("Phòng ban cấp huyện (trước 01/07/2025)"),
-    "province_office": N_("Sở/UBND tỉnh, thành phố"),
-    "operator": N_("Đơn vị vận hành market4"),
-}
-ROLES = {
-    "admin": N_("Quản trị"),
-    "bank_partner": N_("Đối tác ngân hàng"),
-    "market_manager": N_("Quản lý chợ"),
-    "area_staff": N_("Cán bộ địa phương"),
-}
+# The label tables under their older names, for the admin pages.
+ORGANISATION_KINDS = ORGANISATION_KIND_LABELS
+ROLES = ROLE_LABELS
 
 user_markets = Table(
     "user_markets",
@@ -43,13 +38,7 @@ user_markets = Table(
 
 class Organisation(db.Model):
     __tablename__ = "organisations"
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('bank_branch', 'market_board', 'commune_office', "
-            "'district_office', 'province_office', 'operator')",
-            name="kind",
-        ),
-    )
+    __table_args__ = (CheckConstraint(sql_in("kind", OrganisationKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -70,12 +59,7 @@ class Organisation(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('admin', 'bank_partner', 'market_manager', 'area_staff')",
-            name="role",
-        ),
-    )
+    __table_args__ = (CheckConstraint(sql_in("role", Role), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -12,6 +12,7 @@ from market4.auth import sessions, throttle
 from market4.auth.models import ROLES, LoginAttempt, Organisation, User, UserSession
 from market4.errors import FieldError, ValidationFailed
 from market4.extensions import db
+from market4.vocabulary import Role
 
 MIN_PASSWORD_LENGTH = 10
 MAX_EMAIL_IN_LOG = 254
@@ -148,7 +149,7 @@ def create_user(
         errors.append(FieldError("role", f"Vai trò không hợp lệ: {role}", "invalid_role"))
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         errors.append(FieldError("email", "Email này đã có tài khoản.", "duplicate_email"))
-    if role == "bank_partner" and (organisation is None or organisation.bank_bin is None):
+    if role == Role.BANK_PARTNER and (organisation is None or organisation.bank_bin is None):
         errors.append(
             FieldError(
                 "organisation",
@@ -156,7 +157,7 @@ def create_user(
                 "organisation_required",
             )
         )
-    if role == "area_staff" and (organisation is None or organisation.area_id is None):
+    if role == Role.AREA_STAFF and (organisation is None or organisation.area_id is None):
         errors.append(
             FieldError(
                 "organisation",

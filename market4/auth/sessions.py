@@ -19,29 +19,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from market4.audit import services as audit
 from market4.auth.models import User, UserSession
 from market4.db import now_utc
 from market4.extensions import db
+from market4.vocabulary import SESSION_END_REASON_LABELS, Role
 
 # Key of the session secret inside Flask's cookie session.
 SECRET_NAME = "market4_sid"
 TOUCH_EVERY = timedelta(minutes=1)
 USER_AGENT_LENGTH = 200
 
-REVOKE_REASONS = {
-    "sign_out": _l("Đăng xuất"),
-    "password_changed": _l("Đổi mật khẩu"),
-    "password_reset": _l("Đặt lại mật khẩu"),
-    "deactivated": _l("Khóa tài khoản"),
-    "sign_out_everywhere": _l("Đăng xuất mọi nơi"),
-    "other_sessions": _l("Đăng xuất các phiên khác"),
-    "idle": _l("Không hoạt động quá lâu"),
-    "expired": _l("Hết thời hạn phiên"),
-}
+REVOKE_REASONS = SESSION_END_REASON_LABELS
 
 
 @dataclass(frozen=True)
@@ -59,7 +50,7 @@ class Lifetimes:
         )
 
     def idle_for(self, role: str) -> timedelta:
-        return self.idle_admin if role == "admin" else self.idle
+        return self.idle_admin if role == Role.ADMIN else self.idle
 
 
 EXTENSION = "market4-session-lifetimes"

@@ -178,7 +178,7 @@ def _write_about(sheet, dashboard: Dashboard) -> None:
         (_("Số liệu ngày"), filters.day),
         (_("Ngưỡng đạt (tỉ lệ sạp chấp nhận)"), float(filters.threshold)),
         (_("Xã/phường"), communes.get(filters.commune_id, all_label)),
-        (_("Loại chợ"), _(MARKET_KINDS[filters.kind]) if filters.kind else all_label),
+        (_("Loại chợ"), str(MARKET_KINDS[filters.kind]) if filters.kind else all_label),
         (_("Hạng chợ"), filters.market_class or all_label),
         (_("Xuất lúc"), now_utc().astimezone(VIETNAM_TZ).replace(tzinfo=None)),
         (_("Nguồn"), "market4"),

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from market4.areas.models import SCHEME_2008, AdminUnit
@@ -25,15 +24,7 @@ from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.registry import scope
 from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
-
-# The kind labels live untranslated in ``markets.models``; listing them here puts them in
-# the extracted catalogue, so ``_(MARKET_KINDS[kind])`` finds their English at run time.
-_KIND_LABELS_FOR_EXTRACTION = (
-    _l("Chợ truyền thống"),
-    _l("Chợ đêm"),
-    _l("Tuyến phố"),
-    _l("Siêu thị / trung tâm thương mại"),
-)
+from market4.vocabulary import Role
 
 
 @dataclass(frozen=True)
@@ -76,7 +67,7 @@ class Dashboard:
         f = self.filters
         labels = [dict(self.commune_choices).get(f.commune_id, "")] if f.commune_id else []
         if f.kind:
-            labels.append(_(MARKET_KINDS[f.kind]))
+            labels.append(str(MARKET_KINDS[f.kind]))
         if f.market_class is not None:
             labels.append(_("Hạng %(number)d", number=f.market_class))
         return labels
@@ -105,14 +96,14 @@ def build_dashboard(
             MarketRow(
                 figures=m,
                 commune_name=communes.get(m.commune_id, ""),
-                kind_label=_(MARKET_KINDS.get(m.kind, m.kind)),
+                kind_label=str(MARKET_KINDS.get(m.kind, m.kind)),
                 meets_threshold=filters.meets_threshold(m.stalls_accepting, m.stalls_total),
             )
             for m in figures.markets
         ],
         filters,
     )
-    bank_bin = scope.user_bank_bin(viewer) if viewer.role == "bank_partner" else None
+    bank_bin = scope.user_bank_bin(viewer) if viewer.role == Role.BANK_PARTNER else None
     return Dashboard(
         filters=filters,
         area_label=_area_label(viewer, communes.get(filters.commune_id)),
@@ -121,7 +112,7 @@ def build_dashboard(
         commune_choices=sorted(communes.items(), key=lambda item: vietnamese_sort_key(item[1])),
         trend=weekly_trend(shown, filters.day) if with_charts else [],
         banks=bank_breakdown(shown, filters.day, only_bank_bin=bank_bin) if with_charts else [],
-        banks_pooled=viewer.role == "bank_partner",
+        banks_pooled=viewer.role == Role.BANK_PARTNER,
     )
 
 
@@ -156,7 +147,7 @@ def _sorted_rows(rows: list[MarketRow], filters: DashboardFilters) -> list[Marke
 
 def _area_label(viewer: User, commune_name: str | None) -> str:
     area = scope.user_area(viewer)
-    if viewer.role == "market_manager":
+    if viewer.role == Role.MARKET_MANAGER:
         label = _("Các chợ bạn quản lý")
     elif area is None:
         label = _("Toàn quốc")

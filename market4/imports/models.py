@@ -10,10 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc
 from market4.extensions import db
+from market4.vocabulary import BatchStatus, sql_in
 
 # previewed: validated, nothing written; committed: every valid row written at once;
 # failed: the commit was attempted and rolled back, nothing written.
-BATCH_STATUSES = ("previewed", "committed", "failed")
+BATCH_STATUSES = tuple(BatchStatus)
 # add_account: the row is the stall's current occupant, who gets the row's account.
 ROW_OUTCOMES = ("create", "add_account", "update", "unchanged", "invalid", "duplicate")
 # Rows that a commit writes (or re-checks: an unchanged row may have changed since).
@@ -22,9 +23,7 @@ WRITABLE_OUTCOMES = ("create", "add_account", "update", "unchanged")
 
 class ImportBatch(db.Model):
     __tablename__ = "import_batches"
-    __table_args__ = (
-        CheckConstraint("status IN ('previewed', 'committed', 'failed')", name="status"),
-    )
+    __table_args__ = (CheckConstraint(sql_in("status", BatchStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[Optional[int]] = mapped_column(
@@ -35,7 +34,7 @@ class ImportBatch(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_format: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), default="previewed")
+    status: Mapped[str] = mapped_column(String(12), default=BatchStatus.PREVIEWED)
     # Counts per outcome, e.g. {"create": 120, "invalid": 3}.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[Optional[str]] = mapped_column(Text)

@@ -21,17 +21,18 @@ from market4.imports import report, services, template
 from market4.imports.forms import ConfirmForm, UploadForm
 from market4.imports.models import ROW_OUTCOMES, ImportBatch, ImportRow
 from market4.imports.reading import COLUMN_LABELS, MAX_BYTES, MAX_ROWS
+from market4.vocabulary import Role
 
 bp = Blueprint("imports", __name__, url_prefix="/nhap-excel")
 
-ROLES = ("bank_partner", "admin")
+ROLES = (Role.BANK_PARTNER, Role.ADMIN)
 ROWS_SHOWN = 200
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _batches_query():
     query = select(ImportBatch)
-    if current_user.role != "admin":
+    if current_user.role != Role.ADMIN:
         query = query.where(ImportBatch.organisation_id == (current_user.organisation_id or -1))
     return query
 
@@ -45,7 +46,7 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 
 def _fixed_bank() -> Bank | None:
     """A bank partner imports only at their own bank; None for admins (they choose)."""
-    if current_user.role == "admin":
+    if current_user.role == Role.ADMIN:
         return None
     organisation = current_user.organisation
     bank = (

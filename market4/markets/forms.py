@@ -19,47 +19,31 @@ from wtforms.widgets import TextInput
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
 from market4.form_rules import INVALID_CHOICE, max_length
-from market4.registry.markets import CHECK_OUTCOMES, VISIT_OUTCOMES
 from market4.vendors.validation import GOODS_CATEGORIES, STALL_CODE_MAX
+from market4.vocabulary import (
+    CHECK_RESULT_LABELS,
+    REVOKE_REASON_LABELS,
+    STALL_STATUS_LABELS,
+    VISIT_OUTCOME_LABELS,
+    StallStatus,
+    VisitOutcome,
+)
 
 REQUIRED = _l("Vui lòng điền mục này.")
 INVALID_DATE = _l("Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026).")
 
-# The models' VISIT_OUTCOMES wording, written out so the catalogue extractor sees it
-# (tests check the two tables say the same).
-VISIT_LABELS = {
-    "placard_posted": _l("Đã dán bảng mã QR"),
-    "test_payment_ok": _l("Đã chuyển thử thành công"),
-    "declined": _l("Tiểu thương từ chối"),
-    "vendor_left": _l("Tiểu thương đã nghỉ"),
-    "placard_missing": _l("Bảng mã bị mất"),
-    "placard_swapped": _l("Bảng mã bị dán đè / thay thế"),
-}
-
-# The models' CHECK_OUTCOMES wording, written out for the catalogue extractor.
-CHECK_LABELS = {
-    "code_matches": _l("Mã tại sạp khớp sổ đăng ký"),
-    "code_other_stall": _l("Mã của một sạp khác (bị tráo)"),
-    "code_outdated": _l("Bảng mã cũ, đã hết hiệu lực"),
-    "code_unregistered": _l("Mã lạ, không có trong sổ đăng ký"),
-}
-assert CHECK_LABELS.keys() == CHECK_OUTCOMES.keys()
-# Every outcome a visit can record, in the words the pages and the audit log use.
-OUTCOME_LABELS = {**VISIT_LABELS, **CHECK_LABELS}
+VISIT_LABELS = VISIT_OUTCOME_LABELS
+CHECK_LABELS = CHECK_RESULT_LABELS
 
 # Stall filter of the market page: "" = every open stall.
 STALL_FILTERS = {
-    "accepting": _l("Đang nhận QR"),
-    "not_accepting": _l("Chưa nhận QR"),
+    StallStatus.ACCEPTING: STALL_STATUS_LABELS[StallStatus.ACCEPTING],
+    StallStatus.NOT_ACCEPTING: STALL_STATUS_LABELS[StallStatus.NOT_ACCEPTING],
     "reprint": _l("Cần in lại bảng mã"),
     "vacant": _l("Sạp trống"),
     "closed": _l("Sạp đã đóng"),
 }
-# Values the placard pages' revoke form accepts (``placards.forms.REVOKE_REASONS``).
-REVOKE_REASONS = {
-    "lost": _l("Bảng bị mất, rách hoặc mờ"),
-    "swapped": _l("Bị dán đè / thay bằng mã QR lạ"),
-}
+REVOKE_REASONS = REVOKE_REASON_LABELS
 
 
 class ChoiceField(SelectField):
@@ -148,7 +132,7 @@ class VisitForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.outcome.choices = [(key, str(VISIT_LABELS[key])) for key in VISIT_OUTCOMES]
+        self.outcome.choices = [(key, str(VISIT_LABELS[key])) for key in VisitOutcome]
 
 
 class VendorSearchForm(FlaskForm):

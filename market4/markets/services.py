@@ -49,6 +49,7 @@ from market4.vendors.validation import (
     clean_stall_code,
     clean_text,
 )
+from market4.vocabulary import StatusReason, VisitOutcome
 
 __all__ = [
     "UNCHANGED",
@@ -216,7 +217,7 @@ def update_stall(
             reason="stall renamed",
             actor=actor,
             channel=channel,
-            stall_status_reason="placard_superseded",
+            stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
         )
     audit.record("update", stall, actor=actor, channel=channel, before=before, after=changed)
     return stall
@@ -258,7 +259,7 @@ def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: st
         _finish(occupancy, day, actor=actor, channel=channel)
     placards.supersede_placards(stall, reason="stall closed", actor=actor, channel=channel)
     stall.closed_on = day
-    set_stall_status(stall, NOT_ACCEPTING, reason="stall_closed", on=day, actor=actor)
+    set_stall_status(stall, NOT_ACCEPTING, reason=StatusReason.STALL_CLOSED, on=day, actor=actor)
     audit.record("close", stall, actor=actor, channel=channel, after={"closed_on": day.isoformat()})
     db.session.flush()
     return stall
@@ -409,7 +410,7 @@ def _assign(
     # Whatever is still on a vacant stall belongs to someone who left.
     placards.supersede_placards(stall, reason="vendor changed", actor=actor, channel=channel)
     if current_status(stall, on=day) == ACCEPTING:
-        set_stall_status(stall, NOT_ACCEPTING, reason="vendor_left", on=day, actor=actor)
+        set_stall_status(stall, NOT_ACCEPTING, reason=StatusReason.VENDOR_LEFT, on=day, actor=actor)
     occupancy = Occupancy(stall_id=stall.id, vendor=vendor, started_on=day)
     db.session.add(occupancy)
     db.session.flush()
@@ -537,7 +538,7 @@ def record_visit(
     if status == ACCEPTING:
         account = _placard_account_at(stall)
         placard = placards.current_placard(stall, account)
-        if outcome == "placard_posted":
+        if outcome == VisitOutcome.PLACARD_POSTED:
             if placard is None:
                 raise Conflict(
                     "Chưa in bảng mã cho tài khoản hiện tại của sạp này — hãy in bảng mã trước.",
@@ -550,9 +551,9 @@ def record_visit(
         # Status first, so the visit's note lands on the status row; the calls below
         # would set the same status again and so add nothing.
         set_stall_status(stall, status, reason=reason, on=day, actor=actor, note=note)
-        if outcome == "vendor_left":
+        if outcome == VisitOutcome.VENDOR_LEFT:
             end_occupancy(stall, actor=actor, on=day, channel=channel)
-        elif outcome in ("placard_missing", "placard_swapped"):
+        elif outcome in (VisitOutcome.PLACARD_MISSING, VisitOutcome.PLACARD_SWAPPED):
             revoked = placards.live_placards(stall)
             for live in revoked:
                 placards.revoke_placard(live, reason=outcome, actor=actor, channel=channel, on=day)

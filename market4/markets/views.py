@@ -23,7 +23,6 @@ from market4.db import today
 from market4.domain.text import fold_ascii
 from market4.errors import DomainError
 from market4.extensions import db
-from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
 from market4.parsing import ascii_int
@@ -39,11 +38,15 @@ from market4.registry.markets import (
 from market4.registry.policy import Action
 from market4.registry.vendors import PaymentAccount, Vendor
 from market4.vendors import services as vendor_services
+from market4.vocabulary import OUTCOME_LABELS, Role, StallStatus
+from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
+from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
+from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
 
 bp = Blueprint("markets", __name__, url_prefix="/cho")
 
-READERS = ("admin", "market_manager", "bank_partner", "area_staff")
-WRITERS = ("admin", "market_manager")
+READERS = (Role.ADMIN, Role.MARKET_MANAGER, Role.BANK_PARTNER, Role.AREA_STAFF)
+WRITERS = (Role.ADMIN, Role.MARKET_MANAGER)
 
 
 @bp.context_processor
@@ -53,7 +56,7 @@ def labels() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "REASON_LABELS": REASON_LABELS,
         "PLACARD_LABELS": PLACARD_LABELS,
-        "VISIT_LABELS": forms.OUTCOME_LABELS,
+        "VISIT_LABELS": OUTCOME_LABELS,
         "account_label": account_label,
         "account_number_shown": account_number_shown,
         "phone_display": phone_display,
@@ -74,7 +77,7 @@ def account_label(account: PaymentAccount | None) -> str | None:
     bank = account.bank.short_name if account.bank else account.bank_bin
     if current_user.role in WRITERS or scope.can_see_account_number(current_user, account):
         return f"{bank} …{account.last4}"
-    if current_user.role == "area_staff":
+    if current_user.role == Role.AREA_STAFF:
         return bank
     return None
 
@@ -83,7 +86,7 @@ def account_number_shown(account: PaymentAccount) -> str | None:
     """The full number for admins and the account's own bank, "…5678" for managers."""
     if scope.can_see_account_number(current_user, account):
         return account.account_number
-    if current_user.role == "market_manager":
+    if current_user.role == Role.MARKET_MANAGER:
         return f"…{account.last4}"
     return None
 
@@ -157,7 +160,10 @@ def _filter_rows(
     for row in rows:
         if (status == "closed") == row.is_open or (zone and row.stall.zone != zone):
             continue
-        if status in (ACCEPTING, "not_accepting") and (row.status or "not_accepting") != status:
+        if (
+            status in (ACCEPTING, StallStatus.NOT_ACCEPTING)
+            and (row.status or "not_accepting") != status
+        ):
             continue
         if (status == "reprint" and not row.needs_reprint) or (status == "vacant" and row.vendor):
             continue
@@ -510,7 +516,7 @@ def _visible_requests(stall: Stall) -> list[StallRequest]:
 
 
 @bp.post("/<code>/sap/<int:stall_id>/de-nghi")
-@role_required("admin", "market_manager", "bank_partner")
+@role_required(Role.ADMIN, Role.MARKET_MANAGER, Role.BANK_PARTNER)
 def stall_request(code: str, stall_id: int):
     market = scope.get_market_or_404(current_user, code)
     stall = scope.get_stall_or_404(current_user, market, stall_id)

@@ -41,6 +41,7 @@ from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import current_occupant, current_status, set_stall_status
 from market4.registry.vendors import Occupancy, PaymentAccount
+from market4.vocabulary import PlacardStatus, StatusReason
 
 __all__ = [
     "MATCHES",
@@ -159,7 +160,7 @@ def _pays_occupant(result: StallCheck) -> bool:
         and occupant is not None
         and account.vendor_id == occupant.id
         and account.status == "active"
-        and (placard is None or placard.status != "revoked")
+        and (placard is None or placard.status != PlacardStatus.REVOKED)
     )
 
 
@@ -214,7 +215,7 @@ def _record(
     stall = result.stall
     reason_note = note or None
     if result.verdict == MATCHES:
-        if result.placard is not None and result.placard.status == "issued":
+        if result.placard is not None and result.placard.status == PlacardStatus.ISSUED:
             placards.mark_posted(
                 result.placard, actor=actor, on=day, channel=channel, note=reason_note
             )
@@ -224,7 +225,12 @@ def _record(
             )
     elif result.is_wrong_code or (result.verdict == OUTDATED and not _pays_occupant(result)):
         set_stall_status(
-            stall, NOT_ACCEPTING, reason="wrong_code_found", on=day, actor=actor, note=reason_note
+            stall,
+            NOT_ACCEPTING,
+            reason=StatusReason.WRONG_CODE_FOUND,
+            on=day,
+            actor=actor,
+            note=reason_note,
         )
     visit = VerificationVisit(
         stall_id=stall.id,

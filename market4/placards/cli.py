@@ -35,6 +35,7 @@ from market4.markets.services import find_stall
 from market4.placards import printing, services
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
+from market4.vocabulary import PlacardLayout
 
 __all__ = ["placards_group"]
 
@@ -70,7 +71,7 @@ def placards_group() -> None:
 )
 @click.option(
     "--layout",
-    type=click.Choice(printing.LAYOUTS),
+    type=click.Choice([layout.value for layout in PlacardLayout]),
     help="Paper: a6/a5/a4 one per page, a4x2/a4x4 two/four per A4 [default: a4x4, a6 with --stall].",
 )
 @click.option(

@@ -13,21 +13,10 @@ from wtforms.validators import DataRequired, Optional
 
 from market4.form_rules import max_length
 from market4.parsing import ascii_int
+from market4.vocabulary import PLACARD_LAYOUT_LABELS, REVOKE_REASON_LABELS, PlacardLayout
 
-LAYOUT_LABELS = {
-    "a4x4": _l("4 bảng trên một tờ A4 (có dấu cắt)"),
-    "a4x2": _l("2 bảng trên một tờ A4 ngang (có dấu cắt)"),
-    "a6": _l("Mỗi bảng một tờ A6"),
-    "a5": _l("Mỗi bảng một tờ A5"),
-    "a4": _l("Mỗi bảng một tờ A4"),
-}
-
-# Revocation reasons; the stored reason is the key (plus the note for "other").
-REVOKE_REASONS = {
-    "lost": _l("Bảng bị mất, rách hoặc mờ"),
-    "swapped": _l("Bị dán đè / thay bằng mã QR lạ"),
-    "other": _l("Lý do khác"),
-}
+LAYOUT_LABELS = PLACARD_LAYOUT_LABELS
+REVOKE_REASONS = REVOKE_REASON_LABELS
 
 
 def _choices(labels: dict[str, object], keys: tuple[str, ...] | None = None) -> list[SelectChoice]:
@@ -46,7 +35,7 @@ PRINT_SCOPES = {
 class PrintForm(FlaskForm):
     """The one print form: a whole market, or one stall (``stall_id``); print or preview."""
 
-    layout = RadioField(_l("Khổ giấy"), choices=_choices(LAYOUT_LABELS), default="a4x4")
+    layout = RadioField(_l("Khổ giấy"), choices=_choices(LAYOUT_LABELS), default=PlacardLayout.A4X4)
     # Anything but "all" (including nothing, from a script) means the safe default.
     scope = RadioField(
         _l("In cho"), choices=_choices(PRINT_SCOPES), default="needed", validate_choice=False

@@ -55,6 +55,7 @@ from market4.registry.ordering import stall_sort_key
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import SINGLE_LAYOUTS, PlacardLayout, PlacardStatus
 
 __all__ = [
     "LAYOUTS",
@@ -71,8 +72,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LAYOUTS = ("a6", "a5", "a4", "a4x2", "a4x4")
-SINGLE_LAYOUTS = ("a6", "a5", "a4")
+LAYOUTS = tuple(PlacardLayout)
+
 
 # Why a stall is not printed; shown to the user next to the stall code.
 SKIP_CLOSED = "Sạp đã đóng"
@@ -307,7 +308,7 @@ def select_stalls(
             db.session.scalars(
                 select(Placard.stall_id).where(
                     Placard.stall_id.in_([stall.id for stall, _ in pairs]),
-                    Placard.status == "posted",
+                    Placard.status == PlacardStatus.POSTED,
                 )
             )
         )
@@ -551,7 +552,7 @@ def market_overview(market: Market) -> list[StallRow]:
     last: dict[int, Placard] = {}
     for placard in placards:
         last[placard.stall_id] = placard
-        if placard.status in ("issued", "posted"):
+        if placard.status in (PlacardStatus.ISSUED, PlacardStatus.POSTED):
             live[placard.stall_id] = placard
     needing = {stall.id for stall in services.needs_reprint(market)}
     rows = []
@@ -563,7 +564,7 @@ def market_overview(market: Market) -> list[StallRow]:
                 REASON_NEVER
                 if previous is None
                 else REASON_REVOKED
-                if previous.status == "revoked"
+                if previous.status == PlacardStatus.REVOKED
                 else REASON_OUTDATED
             )
         rows.append(
@@ -619,7 +620,9 @@ def inspect_payload(text: str) -> Inspection:
             .order_by(Placard.printed_at.desc(), Placard.id.desc())
         )
     )
-    live = next((p for p in found if p.status in ("issued", "posted")), None)
+    live = next(
+        (p for p in found if p.status in (PlacardStatus.ISSUED, PlacardStatus.POSTED)), None
+    )
     if live is not None:
         try:
             verify_payload(live, live.payment_account)
@@ -628,4 +631,6 @@ def inspect_payload(text: str) -> Inspection:
         return Inspection("match", live)
     if not found:
         return Inspection("unknown")
-    return Inspection("revoked" if found[0].status == "revoked" else "superseded", found[0])
+    return Inspection(
+        "revoked" if found[0].status == PlacardStatus.REVOKED else "superseded", found[0]
+    )

@@ -41,6 +41,7 @@ from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import current_occupant, current_status, set_stall_status
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import PlacardStatus, StatusReason
 
 __all__ = [
     "SERIAL_DIGITS",
@@ -189,7 +190,7 @@ def issue_placard(
         payload=payload,
         version=version,
         layout=layout,
-        status="issued",
+        status=PlacardStatus.ISSUED,
         printed_at=now_utc(),
         printed_by_id=getattr(actor, "id", None),
     )
@@ -197,7 +198,9 @@ def issue_placard(
     db.session.flush()
     # A posted placard with another QR was what the stall accepted through; a reprint
     # of the same QR leaves acceptance alone.
-    posted_other_qr = any(old.status == "posted" and old.payload != payload for old in previous)
+    posted_other_qr = any(
+        old.status == PlacardStatus.POSTED and old.payload != payload for old in previous
+    )
     for old in previous:
         reprint = old.payload == payload and old.payment_account_id == account.id
         _end(
@@ -303,7 +306,7 @@ def mark_posted(
             f"Bảng mã {placard.serial} không khớp với sạp/tài khoản hiện tại.",
             code="placard_outdated",
         )
-    if placard.status != "posted":
+    if placard.status != PlacardStatus.POSTED:
         placard.status = "posted"
         placard.posted_at = (
             now_utc() if day == today() else datetime.combine(day, time(12), VIETNAM_TZ)
@@ -316,7 +319,9 @@ def mark_posted(
             before={"status": "issued"},
             after={"status": "posted", "posted_on": day.isoformat()},
         )
-    set_stall_status(stall, ACCEPTING, reason="placard_posted", on=day, actor=actor, note=note)
+    set_stall_status(
+        stall, ACCEPTING, reason=StatusReason.PLACARD_POSTED, on=day, actor=actor, note=note
+    )
     db.session.flush()
     return placard
 
@@ -446,7 +451,7 @@ def plan_placards(
             payload=payload,
             version=(versions.get(stall.id) or 0) + 1,
             layout=layout,
-            status="issued",
+            status=PlacardStatus.ISSUED,
             printed_at=printed_at,
             printed_by_id=actor_id,
         )
@@ -494,7 +499,7 @@ def record_placards(
     for old in previous:
         new = by_stall[old.stall_id]
         reprint = old.payload == new.payload and old.payment_account_id == new.payment_account_id
-        if old.status == "posted" and old.payload != new.payload:
+        if old.status == PlacardStatus.POSTED and old.payload != new.payload:
             unbacked[old.stall_id] = new.stall
         changes.append(
             {
@@ -549,7 +554,7 @@ def _end(placard: Placard, status: str, reason: str, *, actor: Any, channel: str
     placard.ended_at = now_utc()
     placard.end_reason = reason[:255]
     audit.record(
-        "supersede" if status == "superseded" else "revoke",
+        "supersede" if status == PlacardStatus.SUPERSEDED else "revoke",
         placard,
         actor=actor,
         channel=channel,
@@ -572,7 +577,7 @@ def _drop_acceptance_if_unbacked(stall: Stall, reason: str, *, on: date | None, 
         return
     still_posted = db.session.scalar(
         select(func.count(Placard.id)).where(
-            Placard.stall_id == stall.id, Placard.status == "posted"
+            Placard.stall_id == stall.id, Placard.status == PlacardStatus.POSTED
         )
     )
     if not still_posted:

@@ -37,10 +37,11 @@ from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
 from market4.registry.scope import can_see_account_number, get_market_or_404, market_ids
+from market4.vocabulary import PlacardStatus, Role
 
 bp = Blueprint("placards", __name__, url_prefix="/bang-ma")
 
-PRINTERS = ("admin", "market_manager")
+PRINTERS = (Role.ADMIN, Role.MARKET_MANAGER)
 
 
 def _pdf_response(pdf: bytes, name: str, *, attachment: bool = True):
@@ -75,7 +76,9 @@ def _overview(
         may_configure=policy.may(Action.STALLS, current_user, market=market),
         reprint=[row for row in rows if row.reprint_reason],
         posted_with_account=sum(
-            1 for row in rows if row.account and row.live and row.live.status == "posted"
+            1
+            for row in rows
+            if row.account and row.live and row.live.status == PlacardStatus.POSTED
         ),
     ), status
 
@@ -313,7 +316,7 @@ def check_stall(stall_id: int):
             account
             and (
                 can_see_account_number(current_user, account)
-                or current_user.role == "market_manager"
+                or current_user.role == Role.MARKET_MANAGER
             )
         ),
         may_manage=policy.may(Action.REVOKE, current_user, placard=result.placard)

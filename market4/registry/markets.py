@@ -10,51 +10,42 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc, today
 from market4.extensions import db
-from market4.i18n import N_
+from market4.vocabulary import (
+    CHECK_RESULT_LABELS,
+    MARKET_KIND_LABELS,
+    VISIT_OUTCOME_LABELS,
+    WRONG_CODE_RESULTS,
+    MarketKind,
+    StallRequestStatus,
+    StallStatus,
+    StatusReason,
+    sql_in,
+)
 
 if TYPE_CHECKING:
     from market4.areas.models import AdminUnit
 
-MARKET_KINDS = {
-    "traditional": N_("Chợ truyền thống"),
-    "night": N_("Chợ đêm"),
-    "street": N_("Tuyến phố"),
-    "supermarket": N_("Siêu thị / trung tâm thương mại"),
-}
+MARKET_KINDS = MARKET_KIND_LABELS
 # Decree 60/2024/NĐ-CP: hạng 1 > 400 business points, hạng 2 200–400, hạng 3 < 200.
 MARKET_CLASSES = (1, 2, 3)
 
-ACCEPTING = "accepting"
-NOT_ACCEPTING = "not_accepting"
-# Why a stall's status changed; the wording users see lives in the templates.
-STATUS_REASONS = (
-    "placard_posted",
-    "verified",
-    "test_payment_ok",
-    "declined",
-    "vendor_left",
-    "account_closed",
-    "placard_revoked",
-    "placard_superseded",
-    "stall_closed",
-    "imported",
-    # A check at the stall found another stall's code or an unregistered one posted.
-    "wrong_code_found",
-)
+ACCEPTING = StallStatus.ACCEPTING
+NOT_ACCEPTING = StallStatus.NOT_ACCEPTING
+STATUS_REASONS = tuple(StatusReason)
 
 
 class Market(db.Model):
     __tablename__ = "markets"
     __table_args__ = (
         CheckConstraint("market_class IN (1, 2, 3)", name="market_class"),
-        CheckConstraint("kind IN ('traditional', 'night', 'street', 'supermarket')", name="kind"),
+        CheckConstraint(sql_in("kind", MarketKind), name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Short, URL-safe and unique: what the CLI, the API and import files name a market by.
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(160))
-    kind: Mapped[str] = mapped_column(String(20), default="traditional")
+    kind: Mapped[str] = mapped_column(String(20), default=MarketKind.TRADITIONAL)
     market_class: Mapped[Optional[int]]
     address: Mapped[Optional[str]] = mapped_column(String(255))
     # Always a commune of the 2025 scheme; the legacy district only tags old reports.
@@ -115,7 +106,7 @@ class StallStatusChange(db.Model):
 
     __tablename__ = "stall_status_changes"
     __table_args__ = (
-        CheckConstraint("status IN ('accepting', 'not_accepting')", name="status"),
+        CheckConstraint(sql_in("status", StallStatus), name="status"),
         Index("ix_stall_status_changes_stall_effective", "stall_id", "effective_on"),
     )
 
@@ -131,24 +122,11 @@ class StallStatusChange(db.Model):
     stall: Mapped[Stall] = relationship()
 
 
-VISIT_OUTCOMES = {
-    "placard_posted": N_("Đã dán bảng mã QR"),
-    "test_payment_ok": N_("Đã chuyển thử thành công"),
-    "declined": N_("Tiểu thương từ chối"),
-    "vendor_left": N_("Tiểu thương đã nghỉ"),
-    "placard_missing": N_("Bảng mã bị mất"),
-    "placard_swapped": N_("Bảng mã bị dán đè / thay thế"),
-}
+VISIT_OUTCOMES = VISIT_OUTCOME_LABELS
 # Outcomes of checking the code posted at a stall against the registry
 # (``placards.checks``); recorded as visits, never chosen by hand.
-CHECK_OUTCOMES = {
-    "code_matches": N_("Mã tại sạp khớp sổ đăng ký"),
-    "code_other_stall": N_("Mã của một sạp khác (bị tráo)"),
-    "code_outdated": N_("Bảng mã cũ, đã hết hiệu lực"),
-    "code_unregistered": N_("Mã lạ, không có trong sổ đăng ký"),
-}
-#: Check outcomes meaning shoppers' money would go to someone else.
-WRONG_CODE_OUTCOMES = ("code_other_stall", "code_unregistered")
+CHECK_OUTCOMES = CHECK_RESULT_LABELS
+WRONG_CODE_OUTCOMES = WRONG_CODE_RESULTS
 
 
 class VerificationVisit(db.Model):
@@ -173,7 +151,7 @@ class VerificationVisit(db.Model):
     stall: Mapped[Stall] = relationship()
 
 
-STALL_REQUEST_STATUSES = ("open", "done", "dismissed")
+STALL_REQUEST_STATUSES = tuple(StallRequestStatus)
 
 
 class StallRequest(db.Model):
@@ -185,12 +163,12 @@ class StallRequest(db.Model):
     """
 
     __tablename__ = "stall_requests"
-    __table_args__ = (CheckConstraint("status IN ('open', 'done', 'dismissed')", name="status"),)
+    __table_args__ = (CheckConstraint(sql_in("status", StallRequestStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id"), index=True)
     message: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=StallRequestStatus.OPEN)
     requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc
 from market4.extensions import db
+from market4.vocabulary import PlacardLayout, PlacardStatus, sql_in
 
 if TYPE_CHECKING:
     from market4.registry.markets import Stall
@@ -18,15 +19,13 @@ if TYPE_CHECKING:
 # issued: printed, not yet confirmed on the stall; posted: seen on the stall by a visit;
 # superseded: the account, bank or stall changed, so it must be reprinted;
 # revoked: lost or swapped (a stuck-on fake QR), must never be trusted again.
-PLACARD_STATUSES = ("issued", "posted", "superseded", "revoked")
-LIVE_STATUSES = ("issued", "posted")
+PLACARD_STATUSES = tuple(PlacardStatus)
+LIVE_STATUSES = (PlacardStatus.ISSUED, PlacardStatus.POSTED)
 
 
 class Placard(db.Model):
     __tablename__ = "placards"
-    __table_args__ = (
-        CheckConstraint("status IN ('issued', 'posted', 'superseded', 'revoked')", name="status"),
-    )
+    __table_args__ = (CheckConstraint(sql_in("status", PlacardStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Printed on the placard so an inspector can match it against the registry.
@@ -36,8 +35,8 @@ class Placard(db.Model):
     # The exact VietQR string in the QR; compared on reprint and on inspector scans.
     payload: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
-    layout: Mapped[str] = mapped_column(String(10), default="a6")
-    status: Mapped[str] = mapped_column(String(12), default="issued")
+    layout: Mapped[str] = mapped_column(String(10), default=PlacardLayout.A6)
+    status: Mapped[str] = mapped_column(String(12), default=PlacardStatus.ISSUED)
     printed_at: Mapped[datetime] = mapped_column(default=now_utc)
     printed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     posted_at: Mapped[Optional[datetime]]

@@ -43,6 +43,7 @@ from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.scope import restrict_markets_to_area
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import OrganisationKind, Role
 
 __all__ = [
     "SYSTEM",
@@ -116,14 +117,14 @@ class Principal:
 
     @property
     def is_unrestricted(self) -> bool:
-        return self.role in ("admin", SYSTEM)
+        return self.role in (Role.ADMIN, SYSTEM)
 
 
 def acts_for_one_bank(organisation: Organisation | None) -> bool:
     """True for a bank branch (or anything tied to a BIN): it is limited to that one bank."""
     if organisation is None:
         return False
-    return organisation.kind == "bank_branch" or organisation.bank_bin is not None
+    return organisation.kind == OrganisationKind.BANK_BRANCH or organisation.bank_bin is not None
 
 
 def principal_for(actor: Any, organisation: Organisation | None = None) -> Principal:
@@ -138,10 +139,10 @@ def principal_for(actor: Any, organisation: Organisation | None = None) -> Princ
     if organisation is None or organisation.kind == "operator":
         return Principal(SYSTEM, None, organisation)
     if acts_for_one_bank(organisation):
-        return Principal("bank_partner", None, organisation)
+        return Principal(Role.BANK_PARTNER, None, organisation)
     if organisation.kind in _READ_ONLY_KINDS:
-        return Principal("area_staff", None, organisation)
-    return Principal("market_manager", None, organisation)
+        return Principal(Role.AREA_STAFF, None, organisation)
+    return Principal(Role.MARKET_MANAGER, None, organisation)
 
 
 def _deny(reason: str, **details: Any) -> PermissionDenied:
@@ -170,10 +171,10 @@ def _ensure_markets(principal: Principal, market_ids: Iterable[int]) -> None:
     ids = set(market_ids)
     if principal.is_unrestricted or not ids:
         return
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         if _market_ids_in_area(principal, ids) != ids:
             raise _deny("outside_area")
-    elif principal.role == "market_manager":
+    elif principal.role == Role.MARKET_MANAGER:
         if not ids <= _managed_market_ids(principal):
             raise _deny("outside_markets")
     else:
@@ -213,20 +214,24 @@ def _live_placard_bins(stall: Stall) -> set[str]:
 
 
 def _writer(principal: Principal) -> None:
-    if principal.role == "area_staff":
+    if principal.role == Role.AREA_STAFF:
         raise _deny("read_only")
-    if principal.role not in ("admin", SYSTEM, "bank_partner", "market_manager"):
+    if principal.role not in (Role.ADMIN, SYSTEM, Role.BANK_PARTNER, Role.MARKET_MANAGER):
         raise _deny("role")
 
 
 def _own_bank(principal: Principal, bank_bin: str | None) -> None:
-    if bank_bin is not None and principal.role == "bank_partner" and principal.bank_bin != bank_bin:
+    if (
+        bank_bin is not None
+        and principal.role == Role.BANK_PARTNER
+        and principal.bank_bin != bank_bin
+    ):
         raise _deny("other_bank")
 
 
 def _accounts_writer(principal: Principal) -> None:
     _writer(principal)
-    if principal.role == "market_manager":
+    if principal.role == Role.MARKET_MANAGER:
         raise _deny("manager_no_accounts")
 
 
@@ -247,7 +252,7 @@ def _check_add_account(
     _own_bank(principal, bank_bin)
     if (
         stall is not None
-        and principal.role == "bank_partner"
+        and principal.role == Role.BANK_PARTNER
         and _current_occupant_id(stall) != vendor.id
     ):
         raise _deny("not_occupant")
@@ -266,12 +271,12 @@ def _check_change_account(
 
 def _check_change_vendor(principal: Principal, *, vendor: Vendor) -> None:
     _writer(principal)
-    if principal.role == "bank_partner" and not any(
+    if principal.role == Role.BANK_PARTNER and not any(
         a.bank_bin == principal.bank_bin and a.status == "active" for a in vendor.accounts
     ):
         raise _deny("other_bank")
     markets = current_market_ids(vendor)
-    if principal.role == "market_manager" and not markets:
+    if principal.role == Role.MARKET_MANAGER and not markets:
         raise _deny("outside_markets")
     _ensure_markets(principal, markets)
 
@@ -288,7 +293,7 @@ def _check_choose_placard_account(principal: Principal, *, account: PaymentAccou
             .where(Occupancy.vendor_id == account.vendor_id, Occupancy.ended_on.is_(None))
         )
     )
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         _own_bank(principal, account.bank_bin)
         if any(_live_placard_bins(stall) - {account.bank_bin} for stall in stalls):
             raise _deny("other_banks_placard")
@@ -297,21 +302,21 @@ def _check_choose_placard_account(principal: Principal, *, account: PaymentAccou
 
 def _check_occupancy(principal: Principal, *, stalls: Iterable[Stall]) -> None:
     _writer(principal)
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         raise _deny("bank_no_occupancy")
     _ensure_markets(principal, {stall.market_id for stall in stalls})
 
 
 def _check_stalls(principal: Principal, *, market: Market) -> None:
     _writer(principal)
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         raise _deny("role")
     _ensure_markets(principal, {market.id})
 
 
 def _check_visit(principal: Principal, *, stall: Stall) -> None:
     _writer(principal)
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         raise _deny("role")
     _ensure_markets(principal, {stall.market_id})
 
@@ -334,7 +339,7 @@ def _check_print(
     _writer(principal)
     _ensure_markets(principal, {stall.market_id for stall in stalls})
     pairs = list(pairs)
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         for stall, account in pairs:
             _own_bank(principal, account.bank_bin)
             if _live_placard_bins(stall) - {account.bank_bin}:
@@ -344,7 +349,7 @@ def _check_print(
 
 def _check_revoke(principal: Principal, *, placard: Placard) -> None:
     _writer(principal)
-    if principal.role == "bank_partner":
+    if principal.role == Role.BANK_PARTNER:
         raise _deny("role")
     _ensure_markets(principal, {placard.stall.market_id})
 

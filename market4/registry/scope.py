@@ -25,8 +25,9 @@ from market4.auth.models import User, user_markets
 from market4.extensions import db
 from market4.registry.markets import Market, Stall
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import Role
 
-READ_ONLY_ROLES = {"area_staff"}
+READ_ONLY_ROLES = {Role.AREA_STAFF}
 
 
 def user_area(user: User) -> AdminUnit | None:
@@ -59,15 +60,15 @@ def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:
 def markets_query(user: User) -> Select:
     """SELECT of the markets ``user`` may see."""
     query = select(Market)
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return query
-    if user.role == "market_manager":
+    if user.role == Role.MARKET_MANAGER:
         return query.join(user_markets, user_markets.c.market_id == Market.id).where(
             user_markets.c.user_id == user.id
         )
-    if user.role in ("area_staff", "bank_partner"):
+    if user.role in (Role.AREA_STAFF, Role.BANK_PARTNER):
         area = user_area(user)
-        if area is None and user.role == "area_staff":
+        if area is None and user.role == Role.AREA_STAFF:
             return query.where(False)  # staff without an area see nothing, not everything
         return restrict_markets_to_area(query, area)
     return query.where(False)
@@ -94,9 +95,9 @@ def get_stall_or_404(user: User, market: Market, stall_id: int) -> Stall:
 def accounts_query(user: User) -> Select:
     """SELECT of the payment accounts ``user`` may see."""
     query = select(PaymentAccount)
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return query
-    if user.role == "bank_partner":
+    if user.role == Role.BANK_PARTNER:
         return query.where(PaymentAccount.bank_bin == (user_bank_bin(user) or "-"))
     stall_ids = select(Stall.id).where(
         Stall.market_id.in_(markets_query(user).with_only_columns(Market.id))
@@ -123,9 +124,9 @@ def vendors_query(user: User) -> Select:
     """SELECT of the vendors ``user`` may see (a bank partner: those with an account at
     their bank; others: those who ever traded at a market in scope)."""
     query = select(Vendor)
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return query
-    if user.role == "bank_partner":
+    if user.role == Role.BANK_PARTNER:
         mine = select(PaymentAccount.vendor_id).where(
             PaymentAccount.bank_bin == (user_bank_bin(user) or "-")
         )
@@ -153,8 +154,8 @@ def get_account_or_404(user: User, account_id: int) -> PaymentAccount:
 
 
 def can_see_account_number(user: User, account: PaymentAccount) -> bool:
-    return user.role == "admin" or (
-        user.role == "bank_partner" and account.bank_bin == user_bank_bin(user)
+    return user.role == Role.ADMIN or (
+        user.role == Role.BANK_PARTNER and account.bank_bin == user_bank_bin(user)
     )
 
 

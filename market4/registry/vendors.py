@@ -10,13 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.db import now_utc, today
 from market4.extensions import db
+from market4.vocabulary import AccountKind, AccountStatus, sql_in
 
 if TYPE_CHECKING:
     from market4.auth.models import Organisation
     from market4.banks.models import Bank
     from market4.registry.markets import Stall
 
-ACCOUNT_KINDS = ("bank", "wallet")
+ACCOUNT_KINDS = tuple(AccountKind)
 ACCOUNT_NUMBER_MAX = 19  # VietQR 38.01.01 (NAPAS §5.2.3.2): account or card number
 
 
@@ -64,8 +65,8 @@ class PaymentAccount(db.Model):
     __table_args__ = (
         # One row per real account: the same bank + number twice is a duplicate.
         UniqueConstraint("bank_bin", "account_number"),
-        CheckConstraint("kind IN ('bank', 'wallet')", name="kind"),
-        CheckConstraint("status IN ('active', 'closed')", name="status"),
+        CheckConstraint(sql_in("kind", AccountKind), name="kind"),
+        CheckConstraint(sql_in("status", AccountStatus), name="status"),
         Index(
             "uq_payment_accounts_one_placard_account",
             "vendor_id",
@@ -82,9 +83,9 @@ class PaymentAccount(db.Model):
     account_number: Mapped[str] = mapped_column(String(ACCOUNT_NUMBER_MAX))
     is_card: Mapped[bool] = mapped_column(default=False)
     holder_name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(10), default="bank")
+    kind: Mapped[str] = mapped_column(String(10), default=AccountKind.BANK)
     is_on_placard: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[str] = mapped_column(String(10), default=AccountStatus.ACTIVE)
     registered_by_org_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )

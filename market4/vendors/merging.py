@@ -47,6 +47,7 @@ from market4.registry.policy import Action
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors.duplicates import matching_any
 from market4.vendors.services import account_snapshot
+from market4.vocabulary import StatusReason
 
 __all__ = [
     "SAME_NAME_NO_PHONE",
@@ -538,7 +539,7 @@ def merge_vendors(
                 reason=f"vendor #{duplicate.id} merged into #{keep.id}",
                 actor=actor,
                 channel=channel,
-                stall_status_reason="placard_superseded",
+                stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
             )
         )
     audit.record(

@@ -28,7 +28,6 @@ from market4.domain.text import fold_ascii
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.labels import PLACARD_LABELS
 from market4.registry import scope
 from market4.registry.markets import (
     CHECK_OUTCOMES,
@@ -44,6 +43,8 @@ from market4.registry.stalls import statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import validation as rules
 from market4.vendors.duplicates import find_duplicates
+from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
+from market4.vocabulary import Role, StallStatus
 
 PAGE_SIZE = 50
 
@@ -55,7 +56,7 @@ def shown_account_number(viewer: User, account: PaymentAccount) -> str | None:
     market manager, None for anyone else (who must not learn it exists)."""
     if scope.can_see_account_number(viewer, account):
         return account.account_number
-    if viewer.role == "market_manager":
+    if viewer.role == Role.MARKET_MANAGER:
         return f"…{account.last4}"
     return None
 
@@ -68,7 +69,7 @@ def editable_account(
     A bank partner only ever gets an account at their own bank; a market manager none
     (they cannot see the numbers they would be editing).
     """
-    if viewer.role not in ("admin", "bank_partner"):
+    if viewer.role not in (Role.ADMIN, Role.BANK_PARTNER):
         return None
     candidates = [a for a in scope.visible_accounts(viewer, vendor) if a.status == "active"]
     if account_id is not None:
@@ -257,7 +258,7 @@ def nameable_vendor_ids(viewer: User, vendor_ids: Iterable[int]) -> set[int]:
     """
     ids = set(vendor_ids)
     bank_bin = viewer.organisation.bank_bin if viewer.organisation is not None else None
-    if viewer.role != "bank_partner" or not ids:
+    if viewer.role != Role.BANK_PARTNER or not ids:
         return ids
     elsewhere = set(
         db.session.scalars(
@@ -335,7 +336,7 @@ def _search_clause(viewer: User, text: str) -> Any:
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         clauses.append(Vendor.phone_e164.like(f"%{digits.lstrip('0')}%"))
-        if viewer.role != "market_manager":  # a manager may not probe account numbers
+        if viewer.role != Role.MARKET_MANAGER:  # a manager may not probe account numbers
             clauses.append(PaymentAccount.account_number.like(f"%{text.replace(' ', '').upper()}%"))
     return or_(*clauses)
 
@@ -355,7 +356,7 @@ def registration_page(
         .outerjoin(Market, Market.id == Stall.market_id)
         .where(PaymentAccount.id.in_(visible))
     )
-    if viewer.role == "market_manager":
+    if viewer.role == Role.MARKET_MANAGER:
         query = query.where(Market.id.in_(scope.markets_query(viewer).with_only_columns(Market.id)))
     if q.strip():
         query = query.where(_search_clause(viewer, q.strip()))
@@ -538,7 +539,7 @@ def stall_rows(
     for stall in ordered:
         occupant = occupants.get(stall.id)
         if (vacant_only and occupant is not None) or (
-            not_accepting_only and statuses.get(stall.id) == "accepting"
+            not_accepting_only and statuses.get(stall.id) == StallStatus.ACCEPTING
         ):
             continue
         if key:

@@ -40,6 +40,7 @@ from market4.vendors import access
 from market4.vendors import validation as rules
 from market4.vendors.access import visible_accounts_query
 from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
+from market4.vocabulary import StatusReason
 
 __all__ = [
     "ACCOUNT_ADDED",
@@ -557,7 +558,7 @@ def choose_placard_account(
             reason="placard account changed",
             actor=actor,
             channel=channel,
-            stall_status_reason="placard_superseded",
+            stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
         )
     account.is_on_placard = True
     audit.record(
@@ -757,7 +758,7 @@ def update_registration(
                     reason="account changed",
                     actor=actor,
                     channel=channel,
-                    stall_status_reason="placard_superseded",
+                    stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
                 )
             )
         audit.record(
@@ -827,7 +828,9 @@ def deactivate_registration(
         for occupancy in open_occupancies:
             stalls.setdefault(occupancy.stall_id, occupancy.stall)
     for stall in stalls.values():
-        markets.set_stall_status(stall, NOT_ACCEPTING, reason="account_closed", on=day, actor=actor)
+        markets.set_stall_status(
+            stall, NOT_ACCEPTING, reason=StatusReason.ACCOUNT_CLOSED, on=day, actor=actor
+        )
     audit.record(
         "close",
         account,
@@ -937,7 +940,7 @@ def register_vendors_bulk(
             )
         if item.stall.id in accepting:
             markets.set_stall_status(
-                item.stall, NOT_ACCEPTING, reason="vendor_left", on=day, actor=actor
+                item.stall, NOT_ACCEPTING, reason=StatusReason.VENDOR_LEFT, on=day, actor=actor
             )
     insert_rows(
         Occupancy,

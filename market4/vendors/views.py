@@ -19,7 +19,6 @@ from market4.auth.access import role_required
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
 from market4.extensions import db
-from market4.labels import PLACARD_LABELS, REASON_LABELS, STATUS_LABELS
 from market4.parsing import ascii_int, int_arg
 from market4.registry import policy, scope
 from market4.registry.markets import Stall
@@ -33,16 +32,20 @@ from market4.vendors.forms import (
     RegistrationForm,
     StallSearchForm,
 )
+from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
+from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
+from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
+from market4.vocabulary import Role
 
 bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
 # No field of the registration form is longer; the live check refuses more.
 MAX_CHECKED_LENGTH = 500
 
-READERS = ("admin", "bank_partner", "market_manager")
+READERS = (Role.ADMIN, Role.BANK_PARTNER, Role.MARKET_MANAGER)
 # Registering writes an account number: banks (and the operator) only, never a market
 # manager (``auth.policy``); the page would only end in a refusal.
-REGISTRARS = ("admin", "bank_partner")
-ACCOUNT_EDITORS = ("admin", "bank_partner")
+REGISTRARS = (Role.ADMIN, Role.BANK_PARTNER)
+ACCOUNT_EDITORS = (Role.ADMIN, Role.BANK_PARTNER)
 
 OUTCOME_MESSAGES = {
     services.REGISTERED: _l("Đã đăng ký %(name)s tại %(stall)s, %(market)s."),
