@@ -43,6 +43,7 @@ import hashlib
 import logging
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -76,7 +77,7 @@ def _bank_for(bank_bin: str, organisation: Organisation | None, actor: Any) -> B
             [
                 FieldError(
                     "bank_bin",
-                    f"Không có ngân hàng mã BIN “{text}” trong danh mục.",
+                    _l("Không có ngân hàng mã BIN “%(text)s” trong danh mục.", text=text),
                     "unknown_bank",
                 )
             ]
@@ -162,7 +163,7 @@ def commit_batch(
     duplicate rows stay as they were. Conflict when the batch was already committed.
     """
     if batch.status == "committed":
-        raise Conflict("Lô nhập này đã được ghi vào hệ thống.", code="batch_committed")
+        raise Conflict(_l("Lô nhập này đã được ghi vào hệ thống."), code="batch_committed")
     bank = _bank_for(batch.bank_bin, organisation, actor)
     # Plain rows, not ORM objects: 10,000 of them are read and then updated in bulk.
     rows = db.session.execute(

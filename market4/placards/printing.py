@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market4.auth import policy
@@ -132,7 +133,11 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
         decoded = decode(placard.payload, strict=True)
     except VietQRError as error:
         raise PayloadMismatch(
-            f"Bảng mã {placard.serial}: mã VietQR không hợp lệ ({error})."
+            _l(
+                "Bảng mã %(serial)s: mã VietQR không hợp lệ (%(error)s).",
+                serial=placard.serial,
+                error=error,
+            )
         ) from error
     transfer = decoded.transfer
     if transfer.bin != account.bank_bin or transfer.account != account.account_number:
@@ -145,7 +150,10 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
             account.account_number,
         )
         raise PayloadMismatch(
-            f"Bảng mã {placard.serial}: mã QR không trả vào đúng tài khoản đã đăng ký; không in."
+            _l(
+                "Bảng mã %(serial)s: mã QR không trả vào đúng tài khoản đã đăng ký; không in.",
+                serial=placard.serial,
+            )
         )
     bank = directory.by_bin(transfer.bin)
     violation = check_account_number(
@@ -162,8 +170,12 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
             violation.code,
         )
         raise PayloadMismatch(
-            f"Bảng mã {placard.serial}: số tài khoản không đúng quy tắc của ngân hàng "
-            f"({violation.code}); sửa tài khoản trước khi in.",
+            _l(
+                "Bảng mã %(serial)s: số tài khoản không đúng quy tắc của ngân hàng (%(code)s); "
+                "sửa tài khoản trước khi in.",
+                serial=placard.serial,
+                code=violation.code,
+            ),
             code=violation.code,
         )
 
@@ -360,8 +372,11 @@ def print_stalls(
     policy.check(Action.PRINT, actor, pairs=pairs)
     if selection.posted_superseded and confirm_superseding != selection.posted_superseded:
         raise Conflict(
-            f"In lại sẽ làm {selection.posted_superseded} bảng mã đang dán tại sạp hết hiệu lực; "
-            "cần xác nhận trước khi in.",
+            _l(
+                "In lại sẽ làm %(posted_superseded)s bảng mã đang dán tại sạp hết hiệu lực; cần "
+                "xác nhận trước khi in.",
+                posted_superseded=selection.posted_superseded,
+            ),
             code="confirm_superseding",
             details={"posted": selection.posted_superseded},
         )
@@ -487,7 +502,10 @@ def png_for_stall(stall: Stall) -> bytes:
     """
     placard = services.live_placard(stall)
     if placard is None:
-        raise NotFound(f"Sạp {stall.code} chưa có bảng mã còn hiệu lực.", code="no_live_placard")
+        raise NotFound(
+            _l("Sạp %(code)s chưa có bảng mã còn hiệu lực.", code=stall.code),
+            code="no_live_placard",
+        )
     account = placard.payment_account
     verify_payload(placard, account)
     return render_placard_png(spec_for(stall, account, placard))
