@@ -109,27 +109,38 @@ def _message_arguments(
 
 
 def _forwarders(trees: list[ast.Module], error_classes: set[str]) -> dict[str, tuple[int, str]]:
-    """Helpers such as ``_fail(field, code, message)`` that hand one of their parameters
-    to an error, ``flash`` or ``abort``: their callers' literals are checked instead."""
+    """Helpers that take a message for people: a parameter called ``message``, or one
+    handed on to an error, ``flash`` or ``abort`` (``_fail(field, code, message)``).
+    Their callers' literals are checked instead."""
     found: dict[str, tuple[int, str]] = {}
+
+    def parameters(function: ast.FunctionDef) -> list[str]:
+        names = [argument.arg for argument in function.args.args]
+        return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+    functions = [
+        node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+    ]
+    for function in functions:
+        if "message" in parameters(function):
+            found[function.name] = (parameters(function).index("message"), "message")
     grown = True
     while grown:
         grown = False
-        for tree in trees:
-            for function in ast.walk(tree):
-                if not isinstance(function, ast.FunctionDef) or function.name in found:
+        for function in functions:
+            if function.name in found:
+                continue
+            names = parameters(function)
+            for call in ast.walk(function):
+                if not isinstance(call, ast.Call):
                     continue
-                parameters = [argument.arg for argument in function.args.args]
-                for call in ast.walk(function):
-                    if not isinstance(call, ast.Call):
-                        continue
-                    for argument in _message_arguments(call, error_classes, found):
-                        if isinstance(argument, ast.Name) and argument.id in parameters:
-                            found[function.name] = (parameters.index(argument.id), argument.id)
-                            grown = True
-                            break
-                    if function.name in found:
+                for argument in _message_arguments(call, error_classes, found):
+                    if isinstance(argument, ast.Name) and argument.id in names:
+                        found[function.name] = (names.index(argument.id), argument.id)
+                        grown = True
                         break
+                if function.name in found:
+                    break
     return found
 
 
@@ -189,7 +200,8 @@ def test_the_check_tells_messages_from_codes_and_logs():
     assert not _flagged('raise Conflict(_l("Tài khoản đã đóng."), code="account_closed")')
     assert not _flagged('raise Conflict(_l("Sạp %(code)s.", code=code), code="stall_taken")')
     assert _flagged(
-        "def _fail(field, code, message):\n    return ValidationFailed([FieldError(field, message, code)])\n"
+        "def _fail(field, code, message):\n    return ValidationFailed([FieldError(field, "
+        "message, code)])\n"
         '_fail("phone", "invalid_phone", "Số điện thoại không hợp lệ.")'
     )
     assert not _flagged('logger.warning("Không gửi được thư: %s", error)')

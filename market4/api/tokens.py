@@ -91,8 +91,7 @@ def create_token(user: User, name: Any, *, actor: Any, channel: str = "web") -> 
     if active >= ACTIVE_TOKENS_MAX:
         raise Conflict(
             _l(
-                "Mỗi tài khoản có tối đa %(limit)s khóa đang dùng; hãy thu hồi khóa "
-                "cũ.",
+                "Mỗi tài khoản có tối đa %(limit)s khóa đang dùng; hãy thu hồi khóa cũ.",
                 limit=ACTIVE_TOKENS_MAX,
             ),
             code="too_many_tokens",

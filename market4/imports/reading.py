@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 
 from market4.domain.text import fold_ascii
 from market4.errors import DomainError
+from market4.i18n import N_
 
 __all__ = [
     "COLUMNS",
@@ -187,7 +188,7 @@ class ImportFileError(DomainError):
 
     status = 400
     default_code = "unreadable_file"
-    default_message = "Không đọc được tệp."
+    default_message = N_("Không đọc được tệp.")
 
 
 @dataclass
@@ -248,27 +249,33 @@ _OTHER_TYPES = (
     (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
         "old_excel",
-        "Tệp Excel cũ (.xls) chưa được hỗ trợ — mở bằng Excel rồi “Lưu thành” .xlsx hoặc CSV "
-        "UTF-8.",
+        _l(
+            "Tệp Excel cũ (.xls) chưa được hỗ trợ — mở bằng Excel rồi “Lưu thành” .xlsx hoặc CSV "
+            "UTF-8."
+        ),
     ),
-    (b"%PDF", "pdf", "Tệp PDF không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
-    (b"\x89PNG", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
+    (b"%PDF", "pdf", _l("Tệp PDF không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")),
+    (b"\x89PNG", "image", _l("Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")),
     (
         b"\xff\xd8\xff",
         "image",
-        "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.",
+        _l("Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
     ),
-    (b"GIF8", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
-    (b"Rar!", "archive", "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
+    (b"GIF8", "image", _l("Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")),
+    (
+        b"Rar!",
+        "archive",
+        _l("Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
+    ),
     (
         b"\x1f\x8b",
         "archive",
-        "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV.",
+        _l("Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
     ),
     (
         b"7z\xbc\xaf",
         "archive",
-        "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV.",
+        _l("Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
     ),
 )
 
@@ -286,11 +293,14 @@ def _sniff(content: bytes, filename: str) -> str:
             raise _refuse("damaged_xlsx", _l("Tệp Excel bị hỏng, không mở được.")) from None
         if "xl/workbook.xml" not in names:
             if "word/document.xml" in names:
-                message = "Tệp Word không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."
+                message = _l("Tệp Word không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")
             elif "content.xml" in names:
-                message = "Tệp OpenDocument (.ods) chưa được hỗ trợ — hãy “Lưu thành” .xlsx hoặc CSV UTF-8."
+                message = _l(
+                    "Tệp OpenDocument (.ods) chưa được hỗ trợ — hãy “Lưu thành” .xlsx hoặc CSV "
+                    "UTF-8."
+                )
             else:
-                message = (
+                message = _l(
                     "Tệp nén (.zip) không phải bảng tính Excel — hãy tải lên tệp .xlsx hoặc CSV."
                 )
             raise _refuse("unsupported_archive", message)

@@ -321,7 +321,7 @@ def _apply_update(
 def _describe(error: Exception) -> str:
     if isinstance(error, IntegrityError):
         # Someone registered the same account (or filled the stall) since the preview.
-        message = (
+        message = _l(
             "dữ liệu vừa được người khác thay đổi (tài khoản hoặc sạp đã có) — hãy kiểm tra lại tệp"
         )
     else:
@@ -329,7 +329,8 @@ def _describe(error: Exception) -> str:
             getattr(error, "message", None)
             or (str(error).splitlines() or [type(error).__name__])[0]
         )
-    return f"Lỗi khi ghi, không dòng nào được ghi: {message}"[:1000]
+    # Stored with the batch, in the language of whoever committed it.
+    return str(_l("Lỗi khi ghi, không dòng nào được ghi: %(reason)s", reason=message))[:1000]
 
 
 def batch_as_dict(batch: ImportBatch, *, include_rows: bool = True) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from market4.auth import policy
 from market4.auth.policy import Action
 from market4.db import now_utc, today
 from market4.domain.text import bank_style_name as fold_to_bank_style
-from market4.errors import Conflict, FieldError, ValidationFailed
+from market4.errors import Conflict, FieldError, Text, ValidationFailed
 from market4.extensions import db
 from market4.markets.models import (
     ACCEPTING,
@@ -112,10 +112,10 @@ def stalls_in_order(market: Market) -> list[Stall]:
     return sorted_stalls(_stalls_of(market))
 
 
-def _clean_place(value: Any, field_name: str, limit: int, label: str) -> str | None:
+def _clean_place(value: Any, field_name: str, limit: int, label: Text) -> str | None:
     text = clean_text(value)
     if len(text) > limit:
-        message = f"{label} dài tối đa {limit} ký tự."
+        message = _l("%(label)s dài tối đa %(limit)s ký tự.", label=label, limit=limit)
         raise ValidationFailed([FieldError(field_name, message, "invalid_length")])
     return text or None
 
@@ -124,8 +124,8 @@ def _clean_stall_fields(changes: dict[str, Any]) -> dict[str, Any]:
     """Validate the given stall fields together, so every error is reported at once."""
     rules = {
         "code": lambda v: clean_stall_code(v, field_name="code"),
-        "zone": lambda v: _clean_place(v, "zone", ZONE_MAX, "Khu"),
-        "row": lambda v: _clean_place(v, "row", ROW_MAX, "Dãy"),
+        "zone": lambda v: _clean_place(v, "zone", ZONE_MAX, _l("Khu")),
+        "row": lambda v: _clean_place(v, "row", ROW_MAX, _l("Dãy")),
         "goods_category": clean_goods_category,
     }
     cleaned, errors = {}, []

@@ -29,7 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from market4.auth import policy
@@ -51,6 +53,7 @@ from market4.domain.vietqr import SERVICE_CARD, VietQRError, decode
 from market4.errors import Conflict, NotFound
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
+from market4.i18n import N_
 from market4.markets.models import Market, Stall
 from market4.markets.ordering import stall_sort_key
 from market4.placards import services
@@ -76,9 +79,10 @@ LAYOUTS = ("a6", "a5", "a4", "a4x2", "a4x4")
 SINGLE_LAYOUTS = ("a6", "a5", "a4")
 
 # Why a stall is not printed; shown to the user next to the stall code.
-SKIP_CLOSED = "Sạp đã đóng"
-SKIP_VACANT = "Sạp chưa có tiểu thương"
-SKIP_NO_ACCOUNT = "Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã"
+# Marked with N_ and translated where shown.
+SKIP_CLOSED = N_("Sạp đã đóng")
+SKIP_VACANT = N_("Sạp chưa có tiểu thương")
+SKIP_NO_ACCOUNT = N_("Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã")
 
 
 class PayloadMismatch(Conflict):
@@ -330,10 +334,17 @@ def select_stalls(
 
 
 def _nothing_to_print(skipped: list[tuple[Stall, str]]) -> Conflict:
-    message = "Không có sạp nào để in bảng mã."
-    if len(skipped) == 1:
-        message = f"Không in được bảng mã cho {skipped[0][0].code}: {skipped[0][1].lower()}."
-    return Conflict(message, code="nothing_to_print")
+    if len(skipped) != 1:
+        return Conflict(_l("Không có sạp nào để in bảng mã."), code="nothing_to_print")
+    stall, reason = skipped[0]
+    return Conflict(
+        _l(
+            "Không in được bảng mã cho %(stall)s: %(reason)s.",
+            stall=stall.code,
+            reason=LazyString(lambda: gettext(reason).lower()),
+        ),
+        code="nothing_to_print",
+    )
 
 
 @_gc_paused()
@@ -525,9 +536,10 @@ def current_pdf_for_stall(
 
 # --- reading the registry: overview, reprint reasons, inspector ---------------------------
 
-REASON_NEVER = "Chưa in bảng mã"
-REASON_OUTDATED = "Thông tin đã thay đổi, cần in lại"
-REASON_REVOKED = "Bảng mã bị thu hồi (mất hoặc bị dán đè)"
+# Marked with N_; pages show them through _().
+REASON_NEVER = N_("Chưa in bảng mã")
+REASON_OUTDATED = N_("Thông tin đã thay đổi, cần in lại")
+REASON_REVOKED = N_("Bảng mã bị thu hồi (mất hoặc bị dán đè)")
 
 
 @dataclass(frozen=True)

@@ -87,9 +87,9 @@ class DuplicateReport:
         """The error to raise for an account duplicate (ids of the existing account rows)."""
         closed = all(account.status == "closed" for account in self.accounts)
         message = (
-            "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ."
+            _l("Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.")
             if closed
-            else "Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương."
+            else _l("Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương.")
         )
         return Duplicate(
             message,

@@ -446,12 +446,21 @@ def merge_preview(keep: Vendor, duplicate: Vendor) -> MergePreview:
             stall.code
             for stall in sorted_stalls({p.stall_id: p.stall for p in superseded}.values())
         )
-        message = (
-            f"Tài khoản …{demoted.last4} của hồ sơ trùng sẽ thành tài khoản thường (không in trên "
-            f"bảng mã); bảng mã của tài khoản …{kept_placard.last4} được giữ lại."
+        message = _l(
+            "Tài khoản …%(demoted)s của hồ sơ trùng sẽ thành tài khoản thường (không in trên "
+            "bảng mã); bảng mã của tài khoản …%(kept)s được giữ lại.",
+            demoted=demoted.last4,
+            kept=kept_placard.last4,
         )
         if codes:
-            message += f" Bảng mã đang dùng tại sạp {codes} sẽ hết hiệu lực và cần in lại."
+            message = _l(
+                "Tài khoản …%(demoted)s của hồ sơ trùng sẽ thành tài khoản thường (không in "
+                "trên bảng mã); bảng mã của tài khoản …%(kept)s được giữ lại. Bảng mã đang dùng "
+                "tại sạp %(stalls)s sẽ hết hiệu lực và cần in lại.",
+                demoted=demoted.last4,
+                kept=kept_placard.last4,
+                stalls=codes,
+            )
         warnings.append(
             FieldError(
                 "placard", message, "reprint_needed" if superseded else "placard_account_demoted"
