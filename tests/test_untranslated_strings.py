@@ -108,40 +108,55 @@ def _message_arguments(
     return []
 
 
-def _forwarders(trees: list[ast.Module], error_classes: set[str]) -> dict[str, tuple[int, str]]:
-    """Helpers that take a message for people: a parameter called ``message``, or one
-    handed on to an error, ``flash`` or ``abort`` (``_fail(field, code, message)``).
-    Their callers' literals are checked instead."""
-    found: dict[str, tuple[int, str]] = {}
+Forwarders = dict[str, tuple[int, str]]
+
+
+def _forwarders(trees: list[ast.Module], error_classes: set[str]) -> list[Forwarders]:
+    """Per module, the helpers that take a message for people: a parameter called
+    ``message``, or one handed on to an error, ``flash`` or ``abort``
+    (``_fail(field, code, message)``). Their callers' literals are checked instead.
+    A private helper (``_refuse``) counts in its own module only, a public one everywhere."""
 
     def parameters(function: ast.FunctionDef) -> list[str]:
         names = [argument.arg for argument in function.args.args]
         return names[1:] if names[:1] in (["self"], ["cls"]) else names
 
     functions = [
-        node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+        [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)] for tree in trees
     ]
-    for function in functions:
-        if "message" in parameters(function):
-            found[function.name] = (parameters(function).index("message"), "message")
+    local: list[Forwarders] = [{} for _ in trees]
+    public: Forwarders = {}
+
+    def note(index: int, function: ast.FunctionDef, parameter: str) -> None:
+        entry = (parameters(function).index(parameter), parameter)
+        local[index][function.name] = entry
+        if not function.name.startswith("_"):
+            public.setdefault(function.name, entry)
+
+    for index, module_functions in enumerate(functions):
+        for function in module_functions:
+            if "message" in parameters(function):
+                note(index, function, "message")
     grown = True
     while grown:
         grown = False
-        for function in functions:
-            if function.name in found:
-                continue
-            names = parameters(function)
-            for call in ast.walk(function):
-                if not isinstance(call, ast.Call):
+        for index, module_functions in enumerate(functions):
+            for function in module_functions:
+                if function.name in local[index]:
                     continue
-                for argument in _message_arguments(call, error_classes, found):
-                    if isinstance(argument, ast.Name) and argument.id in names:
-                        found[function.name] = (names.index(argument.id), argument.id)
-                        grown = True
+                names = parameters(function)
+                known = {**public, **local[index]}
+                for call in ast.walk(function):
+                    if not isinstance(call, ast.Call):
+                        continue
+                    for argument in _message_arguments(call, error_classes, known):
+                        if isinstance(argument, ast.Name) and argument.id in names:
+                            note(index, function, argument.id)
+                            grown = True
+                            break
+                    if function.name in local[index]:
                         break
-                if function.name in found:
-                    break
-    return found
+    return [{**public, **own} for own in local]
 
 
 def _returned_messages(function: ast.FunctionDef) -> list[ast.AST]:
@@ -158,9 +173,9 @@ def _returned_messages(function: ast.FunctionDef) -> list[ast.AST]:
 def untranslated_messages() -> list[str]:
     parsed = {path: ast.parse(path.read_text(encoding="utf-8")) for path in _modules()}
     error_classes = _error_classes(list(parsed.values()))
-    forwarders = _forwarders(list(parsed.values()), error_classes)
+    forwarders_of = _forwarders(list(parsed.values()), error_classes)
     found: list[str] = []
-    for path, tree in parsed.items():
+    for (path, tree), forwarders in zip(parsed.items(), forwarders_of, strict=True):
         where = path.relative_to(PACKAGE.parent).as_posix()
         for node in ast.walk(tree):
             candidates: list[ast.AST] = []
@@ -183,7 +198,7 @@ def test_every_user_facing_message_goes_through_the_catalogue():
 def _flagged(source: str) -> bool:
     tree = ast.parse(source)
     classes = _error_classes([tree])
-    forwarders = _forwarders([tree], classes)
+    [forwarders] = _forwarders([tree], classes)
     return any(
         _bare_vietnamese(argument)
         for node in ast.walk(tree)
