@@ -17,12 +17,14 @@ a lazy catalogue string, with its parameters, and the code::
 
 ``error.message`` (and ``FieldError.message``) is then ``gettext(template) % params`` in
 the locale of whoever reads it: the page's or the API request's language (session
-choice, then ``Accept-Language``), and Vietnamese outside a request unless the CLI is
-told otherwise (``market4.i18n.select_locale``). So views, the problem+json handler,
-import reports and the CLI just read ``.message``; none of them translates again. The
+choice, then ``Accept-Language``), and Vietnamese outside a request unless
+``MARKET4_CLI_LOCALE=en`` (``market4.i18n.select_locale``). So views, the problem+json
+handler and the CLI just read ``.message``; none of them translates again. An import
+keeps its report as text, in the language of the person who uploaded the file. The
 source strings are Vietnamese, extracted by ``pybabel`` through the ``_l`` keyword; a
-label table marked with ``N_`` is wrapped at the raise (``_l(REASONS[reason])``). A
-plain ``str`` is shown as it is (tests/test_untranslated_strings.py refuses Vietnamese
+label table marked with ``N_`` is wrapped at the raise (``_l(REASONS[reason])``) or
+given to :meth:`FieldError.from_template` with its parameters. A plain ``str`` is
+shown as it is (tests/test_untranslated_strings.py refuses Vietnamese
 literals that skip the catalogue). Outside an application (pure unit tests) the
 catalogue is not loaded and messages read in Vietnamese.
 
