@@ -25,6 +25,8 @@ class Config:
     # Seconds a request may wait for the database before /healthz reports it unreachable.
     DATABASE_CONNECT_TIMEOUT = 5
     BABEL_DEFAULT_LOCALE = "vi"
+    # The language of the CLI's messages (outside a request): "vi" or "en".
+    CLI_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     # Share of a market's stalls that must accept cashless payment before the market
     # counts as "cashless" on dashboards; no national threshold exists (docs/domain.md, “The cashless-market threshold”).

@@ -1,11 +1,32 @@
 """Domain errors: what services raise, and what views, the API and the CLI translate.
 
 Services never build HTTP responses. They raise one of these; the web views show the
-Vietnamese ``message`` (per field for :class:`ValidationFailed`), the API maps
+``message`` (per field for :class:`ValidationFailed`), the API maps
 ``status`` + ``code`` + :meth:`DomainError.as_dict` to JSON, the CLI prints the message.
 
 ``code`` is a stable English identifier for machines and tests ("invalid_phone");
-``message`` is for people, in Vietnamese.
+``message`` is for people, in the reader's language.
+
+Messages are translated when they are read, not when they are raised. A service passes
+a lazy catalogue string, with its parameters, and the code::
+
+    from flask_babel import lazy_gettext as _l
+
+    raise Conflict(_l("Sạp %(code)s đã có người.", code=stall.code), code="stall_taken")
+    FieldError("phone", _l("Số điện thoại không hợp lệ."), "invalid_phone")
+
+``error.message`` (and ``FieldError.message``) is then ``gettext(template) % params`` in
+the locale of whoever reads it: the page's or the API request's language (session
+choice, then ``Accept-Language``), and Vietnamese outside a request unless
+``MARKET4_CLI_LOCALE=en`` (``market4.i18n.select_locale``). So views, the problem+json
+handler and the CLI just read ``.message``; none of them translates again. An import
+keeps its report as text, in the language of the person who uploaded the file. The
+source strings are Vietnamese, extracted by ``pybabel`` through the ``_l`` keyword; a
+label table marked with ``N_`` is wrapped at the raise (``_l(REASONS[reason])``) or
+given to :meth:`FieldError.from_template` with its parameters. A plain ``str`` is
+shown as it is (tests/test_untranslated_strings.py refuses Vietnamese
+literals that skip the catalogue). Outside an application (pure unit tests) the
+catalogue is not loaded and messages read in Vietnamese.
 
 "Invalid" and "duplicate" are deliberately different classes: an import report and a
 registration form must tell "this row is wrong" from "this already exists"
@@ -15,9 +36,15 @@ registration form must tell "this row is wrong" from "this already exists"
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from typing import Any
+
+from flask_babel import gettext
+
+from market4.i18n import N_
+
+#: What a message may be given as: a ``str``, or a lazy catalogue string (``_l(...)``)
+#: whose ``str()`` is the text in the current language.
+Text = Any
 
 __all__ = [
     "Conflict",
@@ -26,6 +53,7 @@ __all__ = [
     "FieldError",
     "NotFound",
     "PermissionDenied",
+    "Text",
     "ValidationFailed",
 ]
 
@@ -35,23 +63,34 @@ class DomainError(Exception):
 
     ``status`` is the HTTP status the API should answer with; ``details`` holds
     machine-readable extras (ids, limits) that go into the JSON body unchanged.
+    ``default_message`` is marked with ``N_`` and translated when read.
     """
 
     status: int = 400
     default_code: str = "domain_error"
-    default_message: str = "Yêu cầu không thực hiện được."
+    default_message: Text = N_("Yêu cầu không thực hiện được.")
 
     def __init__(
         self,
-        message: str | None = None,
+        message: Text | None = None,
         *,
         code: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.message = message or self.default_message
+        self._message = message
         self.code = code or self.default_code
         self.details = dict(details or {})
-        super().__init__(self.message)
+        super().__init__(self._message)
+
+    @property
+    def message(self) -> str:
+        """The message in the reader's language (rendered now, not when raised)."""
+        if self._message is None:
+            return gettext(str(self.default_message))
+        return str(self._message)
+
+    def __str__(self) -> str:
+        return self.message
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON error envelope: ``{"error": code, "message": …, **details}``."""
@@ -61,34 +100,63 @@ class DomainError(Exception):
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
 
-@dataclass(frozen=True)
 class FieldError:
     """One problem with one input field; also used for non-blocking warnings.
 
     ``field`` names the input as the caller knows it ("phone", "account_number"); an
-    import maps it to its column, a form to its widget. ``message`` is Vietnamese. A
-    message built from a catalogue template keeps ``template`` and ``params`` too, so a
-    page in another language can say the same (:meth:`translated`).
+    import maps it to its column, a form to its widget. ``message`` is rendered in the
+    reader's language each time it is read (pass ``_l(template, **params)``).
     """
 
-    field: str
-    message: str
-    code: str = "invalid"
-    template: str | None = dc_field(default=None, compare=False, repr=False)
-    params: tuple[tuple[str, Any], ...] = dc_field(default=(), compare=False, repr=False)
+    __slots__ = ("_message", "code", "field")
+
+    def __init__(self, field: str, message: Text, code: str = "invalid") -> None:
+        self.field = field
+        self._message = message
+        self.code = code
 
     @classmethod
     def from_template(cls, field: str, template: str, code: str, **params: Any) -> FieldError:
-        return cls(field, template % params, code, template, tuple(params.items()))
+        """A message from an ``N_``-marked template and its parameters."""
+        return cls(field, _Template(template, params), code)
 
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        """The message in the language of ``gettext`` (the Vietnamese one when untranslated)."""
-        if self.template is None:
-            return gettext(self.message)
-        return gettext(self.template) % dict(self.params)
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    def translated(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The message in the current language (``gettext`` is no longer needed)."""
+        return self.message
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message, "code": self.code}
+
+    def _key(self) -> tuple[str, str, str]:
+        return (self.field, self.message, self.code)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FieldError):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"FieldError(field={self.field!r}, message={self.message!r}, code={self.code!r})"
+
+
+class _Template:
+    """An ``N_``-marked template and its parameters, translated when turned into text."""
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template: str, params: dict[str, Any]) -> None:
+        self.template = template
+        self.params = params
+
+    def __str__(self) -> str:
+        return gettext(self.template) % self.params
 
 
 class ValidationFailed(DomainError):
@@ -96,14 +164,19 @@ class ValidationFailed(DomainError):
 
     status = 422
     default_code = "validation_failed"
-    default_message = "Dữ liệu chưa hợp lệ."
+    default_message = N_("Dữ liệu chưa hợp lệ.")
 
-    def __init__(self, errors: Iterable[FieldError], message: str | None = None) -> None:
+    def __init__(self, errors: Iterable[FieldError], message: Text | None = None) -> None:
         self.errors: list[FieldError] = list(errors)
         if not self.errors:
             raise ValueError("ValidationFailed needs at least one FieldError")
-        summary = message or "; ".join(f"{e.field}: {e.message}" for e in self.errors)
-        super().__init__(summary)
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        if self._message is not None:
+            return str(self._message)
+        return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
 
     @property
     def fields(self) -> set[str]:
@@ -129,11 +202,11 @@ class Duplicate(DomainError):
 
     status = 409
     default_code = "duplicate"
-    default_message = "Đã có trong hệ thống."
+    default_message = N_("Đã có trong hệ thống.")
 
     def __init__(
         self,
-        message: str | None = None,
+        message: Text | None = None,
         *,
         field: str,
         object_type: str,
@@ -161,7 +234,7 @@ class NotFound(DomainError):
 
     status = 404
     default_code = "not_found"
-    default_message = "Không tìm thấy."
+    default_message = N_("Không tìm thấy.")
 
 
 class Conflict(DomainError):
@@ -169,7 +242,7 @@ class Conflict(DomainError):
 
     status = 409
     default_code = "conflict"
-    default_message = "Không thực hiện được với trạng thái hiện tại."
+    default_message = N_("Không thực hiện được với trạng thái hiện tại.")
 
 
 class PermissionDenied(DomainError):
@@ -177,4 +250,4 @@ class PermissionDenied(DomainError):
 
     status = 403
     default_code = "permission_denied"
-    default_message = "Bạn không có quyền thực hiện thao tác này."
+    default_message = N_("Bạn không có quyền thực hiện thao tác này.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
 
 LOCALES = ("vi", "en")
 
@@ -26,7 +26,9 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 def select_locale() -> str:
     if not has_request_context():
-        return "vi"  # the CLI and jobs: messages in the product's first language
+        # The CLI and jobs: the product's first language unless MARKET4_CLI_LOCALE says.
+        chosen = current_app.config.get("CLI_LOCALE") if has_app_context() else None
+        return chosen if chosen in LOCALES else "vi"
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from market4.admin.areas import unit_key
@@ -67,12 +67,12 @@ def _check(data: MarketData, existing: Market | None) -> None:
     errors = []
     code = normalise_code(data.code)
     if not code:
-        errors.append(FieldError("code", _("Vui lòng nhập mã chợ."), "required"))
+        errors.append(FieldError("code", _l("Vui lòng nhập mã chợ."), "required"))
     elif len(code) > MARKET_CODE_MAX or not MARKET_CODE.match(code):
         errors.append(
             FieldError(
                 "code",
-                _(
+                _l(
                     "Mã chợ chỉ gồm chữ in hoa không dấu, chữ số và dấu gạch ngang "
                     "(ví dụ CD-NGAIGIAO), tối đa %(n)d ký tự.",
                     n=MARKET_CODE_MAX,
@@ -81,18 +81,18 @@ def _check(data: MarketData, existing: Market | None) -> None:
             )
         )
     if not nfc(data.name).strip():
-        errors.append(FieldError("name", _("Vui lòng nhập tên chợ."), "required"))
+        errors.append(FieldError("name", _l("Vui lòng nhập tên chợ."), "required"))
     if data.kind not in MARKET_KINDS:
-        errors.append(FieldError("kind", _("Loại chợ không hợp lệ."), "invalid_kind"))
+        errors.append(FieldError("kind", _l("Loại chợ không hợp lệ."), "invalid_kind"))
     if data.market_class is not None and data.market_class not in MARKET_CLASSES:
         errors.append(
-            FieldError("market_class", _("Hạng chợ phải là 1, 2 hoặc 3."), "invalid_class")
+            FieldError("market_class", _l("Hạng chợ phải là 1, 2 hoặc 3."), "invalid_class")
         )
     commune = data.commune
     if commune is None or (commune.scheme, commune.level) != (SCHEME_2025, "commune"):
         errors.append(
             FieldError(
-                "commune", _("Chọn một xã/phường/đặc khu theo địa giới 2025."), "commune_required"
+                "commune", _l("Chọn một xã/phường/đặc khu theo địa giới 2025."), "commune_required"
             )
         )
     district = data.legacy_district
@@ -100,7 +100,7 @@ def _check(data: MarketData, existing: Market | None) -> None:
         errors.append(
             FieldError(
                 "legacy_district",
-                _("Huyện cũ phải là một quận/huyện theo địa giới trước 01/07/2025."),
+                _l("Huyện cũ phải là một quận/huyện theo địa giới trước 01/07/2025."),
                 "invalid_district",
             )
         )
@@ -109,7 +109,7 @@ def _check(data: MarketData, existing: Market | None) -> None:
     taken = db.session.scalar(select(Market.id).where(func.upper(Market.code) == code))
     if taken is not None and (existing is None or taken != existing.id):
         raise Duplicate(
-            _("Mã chợ %(code)s đã được dùng.", code=code),
+            _l("Mã chợ %(code)s đã được dùng.", code=code),
             field="code",
             object_type="Market",
             object_ids=[taken],

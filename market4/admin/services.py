@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
@@ -25,7 +25,7 @@ from market4.auth.services import check_new_password
 from market4.banks.models import Bank
 from market4.banks.services import sync_banks
 from market4.domain.text import nfc
-from market4.errors import FieldError, ValidationFailed
+from market4.errors import FieldError, Text, ValidationFailed
 from market4.extensions import db
 from market4.registry.markets import Market
 from market4.vocabulary import OrganisationKind, Role
@@ -73,38 +73,38 @@ def organisation_snapshot(organisation: Organisation) -> dict[str, Any]:
     }
 
 
-def _area_message(kind: str) -> str:
+def _area_message(kind: str) -> Text:
     return {
-        "commune_office": _("UBND xã/phường phải gắn với một xã/phường theo địa giới 2025."),
-        "district_office": _(
+        "commune_office": _l("UBND xã/phường phải gắn với một xã/phường theo địa giới 2025."),
+        "district_office": _l(
             "Phòng ban cấp huyện phải gắn với một huyện theo địa giới trước 01/07/2025."
         ),
-        "province_office": _("Sở/UBND tỉnh phải gắn với một tỉnh/thành phố theo địa giới 2025."),
-        "operator": _("Đơn vị vận hành không gắn với địa bàn."),
-    }.get(kind, _("Địa bàn phải là tỉnh, xã/phường (2025) hoặc tỉnh, huyện (trước 01/07/2025)."))
+        "province_office": _l("Sở/UBND tỉnh phải gắn với một tỉnh/thành phố theo địa giới 2025."),
+        "operator": _l("Đơn vị vận hành không gắn với địa bàn."),
+    }.get(kind, _l("Địa bàn phải là tỉnh, xã/phường (2025) hoặc tỉnh, huyện (trước 01/07/2025)."))
 
 
 def _check_organisation(data: OrganisationData, existing: Organisation | None) -> None:
     errors = []
     if data.kind not in ORGANISATION_KINDS:
-        errors.append(FieldError("kind", _("Loại đơn vị không hợp lệ."), "invalid_kind"))
+        errors.append(FieldError("kind", _l("Loại đơn vị không hợp lệ."), "invalid_kind"))
     if not data.name.strip():
-        errors.append(FieldError("name", _("Vui lòng nhập tên đơn vị."), "required"))
+        errors.append(FieldError("name", _l("Vui lòng nhập tên đơn vị."), "required"))
     if data.kind == OrganisationKind.BANK_BRANCH:
         if not data.bank_bin:
             errors.append(
                 FieldError(
-                    "bank_bin", _("Chi nhánh ngân hàng phải chọn ngân hàng."), "bank_required"
+                    "bank_bin", _l("Chi nhánh ngân hàng phải chọn ngân hàng."), "bank_required"
                 )
             )
         elif db.session.get(Bank, data.bank_bin) is None:
             errors.append(
-                FieldError("bank_bin", _("Không có ngân hàng với BIN này."), "unknown_bank")
+                FieldError("bank_bin", _l("Không có ngân hàng với BIN này."), "unknown_bank")
             )
     elif data.bank_bin:
         errors.append(
             FieldError(
-                "bank_bin", _("Chỉ chi nhánh ngân hàng mới chọn ngân hàng."), "bank_forbidden"
+                "bank_bin", _l("Chỉ chi nhánh ngân hàng mới chọn ngân hàng."), "bank_forbidden"
             )
         )
     if data.area is None:
@@ -128,7 +128,7 @@ def _members_still_fit(organisation: Organisation, data: OrganisationData) -> li
         errors.append(
             FieldError(
                 "bank_bin",
-                _("Đơn vị còn tài khoản đối tác ngân hàng nên phải giữ ngân hàng."),
+                _l("Đơn vị còn tài khoản đối tác ngân hàng nên phải giữ ngân hàng."),
                 "members_need_bank",
             )
         )
@@ -136,7 +136,7 @@ def _members_still_fit(organisation: Organisation, data: OrganisationData) -> li
         errors.append(
             FieldError(
                 "area",
-                _("Đơn vị còn tài khoản cán bộ địa phương nên phải có địa bàn."),
+                _l("Đơn vị còn tài khoản cán bộ địa phương nên phải có địa bàn."),
                 "members_need_area",
             )
         )
@@ -207,9 +207,9 @@ def user_snapshot(user: User) -> dict[str, Any]:
 def _check_user(user: User, changes: UserChanges, actor: User) -> None:
     errors = []
     if not changes.name.strip():
-        errors.append(FieldError("name", _("Vui lòng nhập họ tên."), "required"))
+        errors.append(FieldError("name", _l("Vui lòng nhập họ tên."), "required"))
     if changes.role not in ROLES:
-        errors.append(FieldError("role", _("Vai trò không hợp lệ."), "invalid_role"))
+        errors.append(FieldError("role", _l("Vai trò không hợp lệ."), "invalid_role"))
     organisation = changes.organisation
     if changes.role == Role.BANK_PARTNER and (
         organisation is None or organisation.bank_bin is None
@@ -217,7 +217,7 @@ def _check_user(user: User, changes: UserChanges, actor: User) -> None:
         errors.append(
             FieldError(
                 "organisation",
-                _("Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng."),
+                _l("Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng."),
                 "organisation_required",
             )
         )
@@ -225,24 +225,24 @@ def _check_user(user: User, changes: UserChanges, actor: User) -> None:
         errors.append(
             FieldError(
                 "organisation",
-                _("Cán bộ địa phương phải thuộc một đơn vị có địa bàn."),
+                _l("Cán bộ địa phương phải thuộc một đơn vị có địa bàn."),
                 "organisation_required",
             )
         )
     if changes.markets and changes.role != Role.MARKET_MANAGER:
         errors.append(
             FieldError(
-                "markets", _("Chỉ tài khoản quản lý chợ mới được giao chợ."), "markets_forbidden"
+                "markets", _l("Chỉ tài khoản quản lý chợ mới được giao chợ."), "markets_forbidden"
             )
         )
     # The admin editing themself must keep a way back in.
     if user.id == actor.id and changes.role != Role.ADMIN:
         errors.append(
-            FieldError("role", _("Bạn không thể tự bỏ vai trò quản trị của mình."), "self_lockout")
+            FieldError("role", _l("Bạn không thể tự bỏ vai trò quản trị của mình."), "self_lockout")
         )
     if user.id == actor.id and not changes.is_active:
         errors.append(
-            FieldError("is_active", _("Bạn không thể tự khóa tài khoản của mình."), "self_lockout")
+            FieldError("is_active", _l("Bạn không thể tự khóa tài khoản của mình."), "self_lockout")
         )
     if errors:
         raise ValidationFailed(errors)
@@ -272,7 +272,7 @@ def set_user_active(user: User, active: bool, *, actor: User, channel: str = "we
         raise ValidationFailed(
             [
                 FieldError(
-                    "is_active", _("Bạn không thể tự khóa tài khoản của mình."), "self_lockout"
+                    "is_active", _l("Bạn không thể tự khóa tài khoản của mình."), "self_lockout"
                 )
             ]
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
 from market4.api.idempotency import HEADER_DOC, idempotent
@@ -40,7 +42,7 @@ def _account_of(user: User, vendor_id: int, account_id: int) -> PaymentAccount:
     vendor = scope.get_vendor_or_404(user, vendor_id)
     account = next((a for a in scope.visible_accounts(user, vendor) if a.id == account_id), None)
     if account is None:
-        raise NotFound("Không có tài khoản này trong phạm vi của bạn.", code="not_found")
+        raise NotFound(_l("Không có tài khoản này trong phạm vi của bạn."), code="not_found")
     return account
 
 
@@ -86,7 +88,9 @@ def add_account(payload: dict[str, Any], vendor_id: int):
     vendor = scope.get_vendor_or_404(user, vendor_id)
     bank_bin = payload.get("bank_bin") or scope.user_bank_bin(user)
     if not bank_bin:
-        raise ValidationFailed([FieldError("bank_bin", "Cần mã BIN của ngân hàng.", "required")])
+        raise ValidationFailed(
+            [FieldError("bank_bin", _l("Cần mã BIN của ngân hàng."), "required")]
+        )
     data = services.AccountData(
         bank_bin=bank_bin,
         account_number=payload["account_number"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
 from market4.api.errors import ApiProblem
@@ -43,7 +45,7 @@ def create_import(file: Any, dry_run: bool):
     filename = file.filename or ""
     if not filename.lower().endswith(ALLOWED_SUFFIXES):
         raise ValidationFailed(
-            [FieldError("file", "Chỉ nhận tệp .xlsx hoặc .csv.", "unsupported_file_type")]
+            [FieldError("file", _l("Chỉ nhận tệp .xlsx hoặc .csv."), "unsupported_file_type")]
         )
     content = file.read(MAX_FILE_BYTES + 1)
     if len(content) > MAX_FILE_BYTES:
@@ -52,7 +54,7 @@ def create_import(file: Any, dry_run: bool):
     bank_bin = scope.user_bank_bin(user)
     if not bank_bin:
         raise ValidationFailed(
-            [FieldError("file", "Chỉ chi nhánh ngân hàng mới nhập tệp qua API.", "no_bank")]
+            [FieldError("file", _l("Chỉ chi nhánh ngân hàng mới nhập tệp qua API."), "no_bank")]
         )
     batch = import_vendors(
         content,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from market4.api import new_blueprint
@@ -37,14 +38,21 @@ def _area(text: str) -> AdminUnit:
     unit = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
     if unit is None:
         raise ValidationFailed(
-            [FieldError("area", f"Không có đơn vị hành chính {text}.", "unknown_area")]
+            [
+                FieldError(
+                    "area", _l("Không có đơn vị hành chính %(text)s.", text=text), "unknown_area"
+                )
+            ]
         )
     if unit.scheme == SCHEME_2008 and unit.level == "commune":
         raise ValidationFailed(
             [
                 FieldError(
                     "area",
-                    "Không thống kê theo xã cũ (trước 01/07/2025); hãy dùng xã mới hoặc huyện cũ.",
+                    _l(
+                        "Không thống kê theo xã cũ (trước 01/07/2025); hãy dùng xã mới hoặc huyện "
+                        "cũ."
+                    ),
                     "unsupported_area",
                 )
             ]
@@ -78,14 +86,14 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
     user = current_user()
     day = date or today()
     if day > today():
-        raise ValidationFailed([FieldError("date", "Ngày chưa tới.", "future_date")])
+        raise ValidationFailed([FieldError("date", _l("Ngày chưa tới."), "future_date")])
     markets = scope.markets_query(user)
     unit = None
     if area:
         unit = _area(area)
         if _outside_scope(user, unit):
             raise NotFound(
-                "Không có số liệu của đơn vị này trong phạm vi của bạn.", code="area_not_found"
+                _l("Không có số liệu của đơn vị này trong phạm vi của bạn."), code="area_not_found"
             )
         markets = restrict_markets_to_area(markets, unit)
     figures = figures_for_markets(markets, on=day)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from market4.api.auth import hash_secret, new_secret, shown_prefix
@@ -39,11 +40,17 @@ def clean_name(value: Any) -> str:
     name = clean_text(value)
     if not name:
         raise ValidationFailed(
-            [FieldError("name", "Cần đặt tên cho khóa (ví dụ: “Máy chủ CRM”).", "required")]
+            [FieldError("name", _l("Cần đặt tên cho khóa (ví dụ: “Máy chủ CRM”)."), "required")]
         )
     if len(name) > NAME_MAX:
         raise ValidationFailed(
-            [FieldError("name", f"Tên khóa dài tối đa {NAME_MAX} ký tự.", "invalid_length")]
+            [
+                FieldError(
+                    "name",
+                    _l("Tên khóa dài tối đa %(limit)s ký tự.", limit=NAME_MAX),
+                    "invalid_length",
+                )
+            ]
         )
     return name
 
@@ -75,7 +82,7 @@ def create_token(user: User, name: Any, *, actor: Any, channel: str = "web") -> 
     """A new token for ``user``. Raises PermissionDenied (role without API use or inactive
     user), ValidationFailed (name) or Conflict (too many active tokens)."""
     if user.role not in TOKEN_ROLES or not user.is_active:
-        raise PermissionDenied("Tài khoản này không dùng được API.", code="no_api_access")
+        raise PermissionDenied(_l("Tài khoản này không dùng được API."), code="no_api_access")
     clean = clean_name(name)
     active = db.session.scalar(
         select(func.count())
@@ -84,7 +91,10 @@ def create_token(user: User, name: Any, *, actor: Any, channel: str = "web") -> 
     )
     if active >= ACTIVE_TOKENS_MAX:
         raise Conflict(
-            f"Mỗi tài khoản có tối đa {ACTIVE_TOKENS_MAX} khóa đang dùng; hãy thu hồi khóa cũ.",
+            _l(
+                "Mỗi tài khoản có tối đa %(limit)s khóa đang dùng; hãy thu hồi khóa cũ.",
+                limit=ACTIVE_TOKENS_MAX,
+            ),
             code="too_many_tokens",
         )
     secret = new_secret()
@@ -107,14 +117,14 @@ def get_token(token_id: int, *, owner: User | None = None) -> ApiToken:
     """The token ``token_id`` (of ``owner`` when given; others' tokens read as missing)."""
     token = db.session.get(ApiToken, token_id)
     if token is None or (owner is not None and token.user_id != owner.id):
-        raise NotFound("Không tìm thấy khóa API.", code="token_not_found")
+        raise NotFound(_l("Không tìm thấy khóa API."), code="token_not_found")
     return token
 
 
 def revoke_token(token: ApiToken, *, actor: Any, channel: str = "web") -> ApiToken:
     """Revoke ``token`` from now on; Conflict when it already was."""
     if token.revoked_at is not None:
-        raise Conflict("Khóa này đã bị thu hồi.", code="token_revoked")
+        raise Conflict(_l("Khóa này đã bị thu hồi."), code="token_revoked")
     token.revoked_at = now_utc()
     db.session.flush()
     audit.record("revoke", token, actor=actor, channel=channel, after={"prefix": token.prefix})

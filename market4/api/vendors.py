@@ -12,6 +12,7 @@ from io import BytesIO
 from typing import Any
 
 from flask import send_file, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -161,7 +162,7 @@ def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
     """The active account a caller closes: at a bank partner's own bank, else the placard one."""
     account = own_account(user, vendor)
     if account is None:
-        raise Conflict("Tiểu thương không còn tài khoản đang dùng.", code="account_closed")
+        raise Conflict(_l("Tiểu thương không còn tài khoản đang dùng."), code="account_closed")
     return account
 
 
@@ -203,7 +204,10 @@ def create_vendor(payload: dict[str, Any]):
             [
                 FieldError(
                     "market_code",
-                    f"Không có chợ mã “{payload['market_code']}” trong phạm vi của bạn.",
+                    _l(
+                        "Không có chợ mã “%(code)s” trong phạm vi của bạn.",
+                        code=payload["market_code"],
+                    ),
                     "unknown_market",
                 )
             ]
@@ -367,13 +371,14 @@ def _vendor_stall(user: User, vendor_id: int) -> tuple[Vendor, Stall]:
         select(Occupancy).where(Occupancy.vendor_id == vendor.id, Occupancy.ended_on.is_(None))
     )
     if occupancy is None:
-        raise NotFound("Tiểu thương không có sạp nào hiện tại.", code="no_current_stall")
+        raise NotFound(_l("Tiểu thương không có sạp nào hiện tại."), code="no_current_stall")
     account = vendor.placard_account
     if account is None or (
         user.role == Role.BANK_PARTNER and not scope.can_see_account_number(user, account)
     ):
         raise NotFound(
-            "Tiểu thương chưa có tài khoản (của bạn) để in lên bảng mã.", code="no_placard_account"
+            _l("Tiểu thương chưa có tài khoản (của bạn) để in lên bảng mã."),
+            code="no_placard_account",
         )
     return vendor, occupancy.stall
 
@@ -425,7 +430,7 @@ def placard_png(vendor_id: int):
     placard = live_placard(stall)
     if placard is None or placard.payment_account.vendor_id != vendor.id:
         raise NotFound(
-            f"Sạp {stall.code} chưa có bảng mã còn hiệu lực của tiểu thương này.",
+            _l("Sạp %(code)s chưa có bảng mã còn hiệu lực của tiểu thương này.", code=stall.code),
             code="no_live_placard",
         )
     return send_file(

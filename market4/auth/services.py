@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -63,7 +64,7 @@ def authenticate(
         )
         db.session.flush()
         raise ValidationFailed(
-            [FieldError("password", "Email hoặc mật khẩu không đúng.", "invalid_credentials")]
+            [FieldError("password", _l("Email hoặc mật khẩu không đúng."), "invalid_credentials")]
         )
     gate.passed()
     db.session.flush()
@@ -106,7 +107,10 @@ def check_new_password(password: str) -> None:
             [
                 FieldError(
                     "new_password",
-                    f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+                    _l(
+                        "Mật khẩu cần ít nhất %(limit)s ký tự.",
+                        limit=MIN_PASSWORD_LENGTH,
+                    ),
                     "password_too_short",
                 )
             ]
@@ -123,7 +127,11 @@ def change_password(
         gate.failed()
         db.session.flush()
         raise ValidationFailed(
-            [FieldError("current_password", "Mật khẩu hiện tại không đúng.", "invalid_credentials")]
+            [
+                FieldError(
+                    "current_password", _l("Mật khẩu hiện tại không đúng."), "invalid_credentials"
+                )
+            ]
         )
     gate.passed()
     check_new_password(new)
@@ -146,14 +154,16 @@ def create_user(
     email = email.strip().lower()
     errors = []
     if role not in ROLES:
-        errors.append(FieldError("role", f"Vai trò không hợp lệ: {role}", "invalid_role"))
+        errors.append(
+            FieldError("role", _l("Vai trò không hợp lệ: %(role)s", role=role), "invalid_role")
+        )
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
-        errors.append(FieldError("email", "Email này đã có tài khoản.", "duplicate_email"))
+        errors.append(FieldError("email", _l("Email này đã có tài khoản."), "duplicate_email"))
     if role == Role.BANK_PARTNER and (organisation is None or organisation.bank_bin is None):
         errors.append(
             FieldError(
                 "organisation",
-                "Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng.",
+                _l("Đối tác ngân hàng phải thuộc một chi nhánh ngân hàng."),
                 "organisation_required",
             )
         )
@@ -161,7 +171,7 @@ def create_user(
         errors.append(
             FieldError(
                 "organisation",
-                "Cán bộ địa phương phải thuộc một đơn vị có địa bàn.",
+                _l("Cán bộ địa phương phải thuộc một đơn vị có địa bàn."),
                 "organisation_required",
             )
         )
@@ -169,7 +179,10 @@ def create_user(
         errors.append(
             FieldError(
                 "password",
-                f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+                _l(
+                    "Mật khẩu cần ít nhất %(limit)s ký tự.",
+                    limit=MIN_PASSWORD_LENGTH,
+                ),
                 "password_too_short",
             )
         )

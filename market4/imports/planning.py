@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from market4.auth.models import Organisation, User
@@ -20,8 +21,9 @@ from market4.banks.models import Bank
 from market4.db import today
 from market4.domain import banks as directory
 from market4.domain.text import bank_style_name as fold_to_bank_style
-from market4.errors import FieldError, ValidationFailed
+from market4.errors import FieldError, Text, ValidationFailed
 from market4.extensions import db
+from market4.i18n import N_
 from market4.imports.models import ImportRow
 from market4.imports.reading import COLUMN_LABELS, RawRow
 from market4.markets.services import stall_code_key
@@ -38,7 +40,7 @@ __all__ = ["Plan", "RowPlanner"]
 PENDING = "pending"
 # Rule field names -> import column keys.
 _FIELD_TO_COLUMN = {"bank_style_name": "display_name", "bank_bin": "bank"}
-OTHER_BANK = "Chỉ được đăng ký tài khoản của ngân hàng mình ({bank})."
+OTHER_BANK = N_("Chỉ được đăng ký tài khoản của ngân hàng mình (%(bank)s).")
 
 
 @dataclass
@@ -72,12 +74,13 @@ class Plan:
             import_row_id=row.id,
         )
 
-    def add(self, column: str, message: str, code: str, severity: str = "error") -> None:
+    def add(self, column: str, message: Text, code: str, severity: str = "error") -> None:
+        # Stored as text in the uploader's language: the report is kept with the batch.
         self.errors.append(
-            {"column": column, "message": message, "code": code, "severity": severity}
+            {"column": column, "message": str(message), "code": code, "severity": severity}
         )
 
-    def refuse(self, outcome: str, column: str, message: str, code: str) -> None:
+    def refuse(self, outcome: str, column: str, message: Text, code: str) -> None:
         self.outcome = outcome
         self.add(column, message, code)
 
@@ -146,7 +149,7 @@ class RowPlanner:
         plan = Plan(row.row_number, values=text)
         market_code = text["market_code"].upper()
         if not market_code:
-            plan.add("market_code", "Cần nhập mã chợ.", "required")
+            plan.add("market_code", _l("Cần nhập mã chợ."), "required")
         stall_code = None
         try:
             stall_code = rules.clean_stall_code(text["stall_code"])
@@ -158,12 +161,15 @@ class RowPlanner:
             if not bank_bin:
                 plan.add(
                     "bank",
-                    f"Không nhận ra ngân hàng “{text['bank']}” — ghi mã BIN (6 số), "
-                    "mã NAPAS hoặc tên ngân hàng.",
+                    _l(
+                        "Không nhận ra ngân hàng “%(bank)s” — ghi mã BIN (6 số), mã NAPAS hoặc "
+                        "tên ngân hàng.",
+                        bank=text["bank"],
+                    ),
                     "unknown_bank",
                 )
             elif bank_bin != self.bank.bin:
-                plan.add("bank", OTHER_BANK.format(bank=self.bank.short_name), "other_bank")
+                plan.add("bank", _l(OTHER_BANK, bank=self.bank.short_name), "other_bank")
         phone = raw.get("phone") if "phone" in row.numeric else text["phone"]
         account = (
             raw.get("account_number") if "account_number" in row.numeric else text["account_number"]
@@ -304,14 +310,14 @@ class RowPlanner:
             return plan.refuse(
                 "duplicate",
                 "account_number",
-                f"Trùng số tài khoản với dòng {earlier}.",
+                _l("Trùng số tài khoản với dòng %(row)s.", row=earlier),
                 "duplicate_in_file",
             )
         if earlier_reference != plan.row_number:
             return plan.refuse(
                 "duplicate",
                 "partner_reference",
-                f"Trùng mã tham chiếu với dòng {earlier_reference}.",
+                _l("Trùng mã tham chiếu với dòng %(row)s.", row=earlier_reference),
                 "duplicate_in_file",
             )
         market = self.markets.get(values["market_code"])
@@ -319,7 +325,7 @@ class RowPlanner:
             return plan.refuse(
                 "invalid",
                 "market_code",
-                f"Không có chợ mã “{values['market_code']}” trong phạm vi của bạn.",
+                _l("Không có chợ mã “%(code)s” trong phạm vi của bạn.", code=values["market_code"]),
                 "unknown_market",
             )
         stall = self.stalls.get((market.id, stall_code_key(values["stall_code"])))
@@ -327,12 +333,19 @@ class RowPlanner:
             return plan.refuse(
                 "invalid",
                 "stall_code",
-                f"{market.name} không có sạp “{values['stall_code']}”.",
+                _l(
+                    "%(market)s không có sạp “%(stall)s”.",
+                    market=market.name,
+                    stall=values["stall_code"],
+                ),
                 "unknown_stall",
             )
         if not stall.is_open_on(self.day):
             return plan.refuse(
-                "invalid", "stall_code", f"Sạp {stall.code} đã đóng.", "stall_closed"
+                "invalid",
+                "stall_code",
+                _l("Sạp %(stall)s đã đóng.", stall=stall.code),
+                "stall_closed",
             )
         plan.stall = stall
         by_reference = self.by_reference.get(reference) if reference else None
@@ -341,15 +354,17 @@ class RowPlanner:
             return plan.refuse(
                 "duplicate",
                 "partner_reference",
-                "Mã tham chiếu này đã dùng cho một tài khoản ở ngân hàng khác.",
+                _l("Mã tham chiếu này đã dùng cho một tài khoản ở ngân hàng khác."),
                 "reference_taken",
             )
         if by_reference is not None and by_number is not None and by_reference is not by_number:
             return plan.refuse(
                 "duplicate",
                 "account_number",
-                "Số tài khoản đã được đăng ký cho tiểu thương khác (mã tham chiếu trỏ tới "
-                "một tài khoản khác).",
+                _l(
+                    "Số tài khoản đã được đăng ký cho tiểu thương khác (mã tham chiếu trỏ tới một "
+                    "tài khoản khác)."
+                ),
                 "duplicate_account",
             )
         account = by_reference or by_number
@@ -366,13 +381,14 @@ class RowPlanner:
         owners = self.phone_owners.get(phone, set()) - {vendor_id}
         earlier = self._phones_in_file.setdefault(phone, plan.row_number)
         if owners or earlier != plan.row_number:
-            where = f" (dòng {earlier})" if earlier != plan.row_number else ""
-            plan.add(
-                "phone",
-                f"Số điện thoại đã được đăng ký cho tiểu thương khác{where} — kiểm tra lại.",
-                "duplicate_phone",
-                severity="warning",
-            )
+            message = _l("Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại.")
+            if earlier != plan.row_number:
+                message = _l(
+                    "Số điện thoại đã được đăng ký cho tiểu thương khác (dòng %(row)s) — "
+                    "kiểm tra lại.",
+                    row=earlier,
+                )
+            plan.add("phone", message, "duplicate_phone", severity="warning")
 
     def _plan_create(self, plan: Plan, stall: Stall) -> None:
         occupant = self.occupants.get(stall.id)
@@ -383,7 +399,7 @@ class RowPlanner:
             return plan.refuse(
                 "invalid",
                 "stall_code",
-                f"Sạp {stall.code} đã có ở dòng {claimed} của tệp.",
+                _l("Sạp %(stall)s đã có ở dòng %(row)s của tệp.", stall=stall.code, row=claimed),
                 "stall_taken_in_file",
             )
         self._phone_warning(plan)
@@ -403,8 +419,11 @@ class RowPlanner:
             return plan.refuse(
                 "invalid",
                 "stall_code",
-                f"Sạp {stall.code} đang có tiểu thương khác (họ tên hoặc số điện thoại không "
-                "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.",
+                _l(
+                    "Sạp %(stall)s đang có tiểu thương khác (họ tên hoặc số điện thoại không "
+                    "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.",
+                    stall=stall.code,
+                ),
                 "stall_occupied",
             )
         plan.vendor_id = occupant.id
@@ -421,15 +440,19 @@ class RowPlanner:
             return plan.refuse(
                 "duplicate",
                 "account_number",
-                "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.",
+                _l("Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ."),
                 "duplicate_account",
             )
         if stall.id not in self.vendor_stalls.get(vendor.id, set()):
             return plan.refuse(
                 "invalid",
                 "stall_code",
-                f"Tài khoản này thuộc tiểu thương {vendor.display_name}, không ở sạp {stall.code} — "
-                "đổi sạp ở trang tiểu thương, không qua nhập tệp.",
+                _l(
+                    "Tài khoản này thuộc tiểu thương %(vendor)s, không ở sạp %(stall)s — đổi sạp "
+                    "ở trang tiểu thương, không qua nhập tệp.",
+                    vendor=vendor.display_name,
+                    stall=stall.code,
+                ),
                 "stall_differs",
             )
         changes: dict[str, Any] = {}

@@ -29,8 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from market4.domain.text import fold_ascii
 from market4.errors import DomainError
+from market4.i18n import N_
 
 __all__ = [
     "COLUMNS",
@@ -185,7 +188,7 @@ class ImportFileError(DomainError):
 
     status = 400
     default_code = "unreadable_file"
-    default_message = "Không đọc được tệp."
+    default_message = N_("Không đọc được tệp.")
 
 
 @dataclass
@@ -224,11 +227,14 @@ def _refuse(code: str, message: str) -> ImportFileError:
 def read_vendor_file(content: bytes, filename: str = "") -> SheetData:
     """Decode ``content`` into rows keyed by column; raise :class:`ImportFileError` if refused."""
     if not content:
-        raise _refuse("empty_file", "Tệp trống, không có dữ liệu.")
+        raise _refuse("empty_file", _l("Tệp trống, không có dữ liệu."))
     if len(content) > MAX_BYTES:
         raise _refuse(
             "file_too_large",
-            f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB — hãy chia thành nhiều tệp nhỏ hơn.",
+            _l(
+                "Tệp lớn hơn %(megabytes)s MB — hãy chia thành nhiều tệp nhỏ hơn.",
+                megabytes=MAX_BYTES // (1024 * 1024),
+            ),
         )
     kind = _sniff(content, filename)
     if kind == "xlsx":
@@ -243,26 +249,33 @@ _OTHER_TYPES = (
     (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
         "old_excel",
-        "Tệp Excel cũ (.xls) chưa được hỗ trợ — mở bằng Excel rồi “Lưu thành” .xlsx hoặc CSV UTF-8.",
+        _l(
+            "Tệp Excel cũ (.xls) chưa được hỗ trợ — mở bằng Excel rồi “Lưu thành” .xlsx hoặc CSV "
+            "UTF-8."
+        ),
     ),
-    (b"%PDF", "pdf", "Tệp PDF không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
-    (b"\x89PNG", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
+    (b"%PDF", "pdf", _l("Tệp PDF không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")),
+    (b"\x89PNG", "image", _l("Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")),
     (
         b"\xff\xd8\xff",
         "image",
-        "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.",
+        _l("Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
     ),
-    (b"GIF8", "image", "Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."),
-    (b"Rar!", "archive", "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
+    (b"GIF8", "image", _l("Tệp ảnh không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")),
+    (
+        b"Rar!",
+        "archive",
+        _l("Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
+    ),
     (
         b"\x1f\x8b",
         "archive",
-        "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV.",
+        _l("Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
     ),
     (
         b"7z\xbc\xaf",
         "archive",
-        "Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV.",
+        _l("Tệp nén không nhập được — hãy giải nén và tải lên tệp .xlsx hoặc CSV."),
     ),
 )
 
@@ -277,20 +290,25 @@ def _sniff(content: bytes, filename: str) -> str:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 names = set(archive.namelist())
         except zipfile.BadZipFile:
-            raise _refuse("damaged_xlsx", "Tệp Excel bị hỏng, không mở được.") from None
+            raise _refuse("damaged_xlsx", _l("Tệp Excel bị hỏng, không mở được.")) from None
         if "xl/workbook.xml" not in names:
             if "word/document.xml" in names:
-                message = "Tệp Word không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV."
+                message = _l("Tệp Word không nhập được — hãy dùng tệp mẫu Excel (.xlsx) hoặc CSV.")
             elif "content.xml" in names:
-                message = "Tệp OpenDocument (.ods) chưa được hỗ trợ — hãy “Lưu thành” .xlsx hoặc CSV UTF-8."
+                message = _l(
+                    "Tệp OpenDocument (.ods) chưa được hỗ trợ — hãy “Lưu thành” .xlsx hoặc CSV "
+                    "UTF-8."
+                )
             else:
-                message = (
+                message = _l(
                     "Tệp nén (.zip) không phải bảng tính Excel — hãy tải lên tệp .xlsx hoặc CSV."
                 )
             raise _refuse("unsupported_archive", message)
         return "xlsx"
     if filename.lower().endswith((".xls", ".xlsm", ".xlsb", ".ods", ".pdf", ".doc", ".docx")):
-        raise _refuse("unsupported_type", "Chỉ nhận tệp Excel .xlsx hoặc CSV — hãy dùng tệp mẫu.")
+        raise _refuse(
+            "unsupported_type", _l("Chỉ nhận tệp Excel .xlsx hoặc CSV — hãy dùng tệp mẫu.")
+        )
     return "text"
 
 
@@ -304,7 +322,9 @@ def _decode_text(content: bytes) -> tuple[str, str]:
         codec = "utf-16-le" if content[1:2] == b"\x00" else "utf-16-be"
         text, file_format = _strict(content, codec, "csv-utf-16"), "csv-utf-16"
     elif b"\x00" in content[:4096]:
-        raise _refuse("unsupported_type", "Tệp không phải bảng tính hay CSV — hãy dùng tệp mẫu.")
+        raise _refuse(
+            "unsupported_type", _l("Tệp không phải bảng tính hay CSV — hãy dùng tệp mẫu.")
+        )
     else:
         try:
             text, file_format = content.decode("utf-8"), "csv-utf-8"
@@ -313,7 +333,9 @@ def _decode_text(content: bytes) -> tuple[str, str]:
             text = _strict(content, "cp1258", "csv-windows-1258")
             file_format = "csv-windows-1258"
     if "\x00" in text or _control_share(text) > 0.01:
-        raise _refuse("unsupported_type", "Tệp không phải bảng tính hay CSV — hãy dùng tệp mẫu.")
+        raise _refuse(
+            "unsupported_type", _l("Tệp không phải bảng tính hay CSV — hãy dùng tệp mẫu.")
+        )
     return unicodedata.normalize("NFC", text), file_format
 
 
@@ -323,8 +345,10 @@ def _strict(content: bytes, codec: str, label: str) -> str:
     except UnicodeDecodeError:
         raise _refuse(
             "unknown_encoding",
-            "Không nhận ra bảng mã của tệp CSV — hãy lưu lại dạng “CSV UTF-8” "
-            "(Excel: Tệp → Lưu thành → CSV UTF-8) rồi tải lên lại.",
+            _l(
+                "Không nhận ra bảng mã của tệp CSV — hãy lưu lại dạng “CSV UTF-8” "
+                "(Excel: Tệp → Lưu thành → CSV UTF-8) rồi tải lên lại."
+            ),
         ) from None
 
 
@@ -363,9 +387,10 @@ def _map_headers(headers: list[Any]) -> tuple[dict[int, str], dict[str, str], tu
     if missing:
         raise _refuse(
             "missing_columns",
-            "Thiếu cột: "
-            + ", ".join(missing)
-            + ". Dòng đầu tiên phải là tên cột như trong tệp mẫu.",
+            _l(
+                "Thiếu cột: %(columns)s. Dòng đầu tiên phải là tên cột như trong tệp mẫu.",
+                columns=", ".join(missing),
+            ),
         )
     return by_index, written, tuple(ignored)
 
@@ -392,8 +417,10 @@ def _build(
         if len(rows) >= MAX_ROWS:
             raise _refuse(
                 "too_many_rows",
-                f"Tệp có hơn {MAX_ROWS:,} dòng dữ liệu".replace(",", ".")
-                + " — hãy chia thành nhiều tệp nhỏ hơn.",
+                _l(
+                    "Tệp có hơn %(rows)s dòng dữ liệu — hãy chia thành nhiều tệp nhỏ hơn.",
+                    rows=_number(MAX_ROWS),
+                ),
             )
         values: dict[str, Any] = {}
         numeric: set[str] = set()
@@ -406,9 +433,9 @@ def _build(
             values[key] = value
         rows.append(RawRow(number, values, numeric))
     if header is None:
-        raise _refuse("empty_file", "Tệp không có dòng tiêu đề hay dữ liệu nào.")
+        raise _refuse("empty_file", _l("Tệp không có dòng tiêu đề hay dữ liệu nào."))
     if not rows:
-        raise _refuse("no_rows", "Tệp chỉ có dòng tiêu đề, chưa có dòng dữ liệu nào.")
+        raise _refuse("no_rows", _l("Tệp chỉ có dòng tiêu đề, chưa có dòng dữ liệu nào."))
     return SheetData(file_format=file_format, columns=written, rows=rows, ignored_headers=ignored)
 
 
@@ -520,8 +547,12 @@ def _check_directory(infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_XLSX_PARTS:
         raise _refuse(
             "xlsx_too_many_parts",
-            f"Tệp Excel chứa quá nhiều thành phần ({_number(len(infos))}, tối đa "
-            f"{MAX_XLSX_PARTS}) — hãy chép dữ liệu sang tệp mẫu rồi tải lên lại.",
+            _l(
+                "Tệp Excel chứa quá nhiều thành phần (%(count)s, tối đa %(limit)s) — hãy chép dữ "
+                "liệu sang tệp mẫu rồi tải lên lại.",
+                count=_number(len(infos)),
+                limit=MAX_XLSX_PARTS,
+            ),
         )
     for info in infos:
         # Excel only stores or deflates; encrypted workbooks are not zips at all.
@@ -538,8 +569,12 @@ def _check_directory(infos: list[zipfile.ZipInfo]) -> None:
     if declared > MAX_XLSX_UNCOMPRESSED:
         raise _refuse(
             "xlsx_too_large_inflated",
-            f"Tệp Excel quá lớn khi giải nén ({_megabytes(declared)} MB, tối đa "
-            f"{_megabytes(MAX_XLSX_UNCOMPRESSED)} MB) — hãy chia thành nhiều tệp nhỏ hơn.",
+            _l(
+                "Tệp Excel quá lớn khi giải nén (%(size)s MB, tối đa %(limit)s MB) — hãy chia "
+                "thành nhiều tệp nhỏ hơn.",
+                size=_megabytes(declared),
+                limit=_megabytes(MAX_XLSX_UNCOMPRESSED),
+            ),
         )
     for info in infos:
         if info.filename == _SHARED_STRINGS_PART:
@@ -621,8 +656,12 @@ def _check_whole_parts(content: bytes, parts: dict[str, _Part]) -> None:
     if sheets > MAX_XLSX_SHEETS:
         raise _refuse(
             "xlsx_too_many_sheets",
-            f"Tệp Excel có quá nhiều trang ({_number(sheets)}, tối đa {MAX_XLSX_SHEETS}) — "
-            "hãy xoá các trang không cần hoặc chép trang dữ liệu sang tệp mẫu.",
+            _l(
+                "Tệp Excel có quá nhiều trang (%(count)s, tối đa %(limit)s) — hãy xoá các trang "
+                "không cần hoặc chép trang dữ liệu sang tệp mẫu.",
+                count=_number(sheets),
+                limit=MAX_XLSX_SHEETS,
+            ),
         )
     if any("chartsheet" in str(rel.Type) for rel in relationships):
         # A chart sheet's drawings and charts are read whole too: rather than follow
@@ -645,9 +684,12 @@ def _check_whole_size(names: set[str], parts: dict[str, _Part]) -> None:
     if size > MAX_XLSX_WHOLE_PARTS_BYTES:
         raise _refuse(
             "xlsx_structure_too_large",
-            f"Tệp Excel có quá nhiều định dạng, tên vùng hoặc thành phần phụ "
-            f"({_megabytes(size)} MB, tối đa {_megabytes(MAX_XLSX_WHOLE_PARTS_BYTES)} MB) "
-            "— hãy chép dữ liệu (chỉ giá trị) sang tệp mẫu rồi tải lên lại.",
+            _l(
+                "Tệp Excel có quá nhiều định dạng, tên vùng hoặc thành phần phụ (%(size)s MB, tối "
+                "đa %(limit)s MB) — hãy chép dữ liệu (chỉ giá trị) sang tệp mẫu rồi tải lên lại.",
+                size=_megabytes(size),
+                limit=_megabytes(MAX_XLSX_WHOLE_PARTS_BYTES),
+            ),
         )
 
 
@@ -720,8 +762,11 @@ def _check_deadline(deadline: float) -> None:
     if time.monotonic() >= deadline:
         raise _refuse(
             "xlsx_too_slow",
-            f"Đọc tệp Excel mất quá {XLSX_DEADLINE_SECONDS:g} giây nên đã dừng — hãy chia "
-            "thành nhiều tệp nhỏ hơn, hoặc lưu lại dạng CSV UTF-8 rồi tải lên.",
+            _l(
+                "Đọc tệp Excel mất quá %(seconds)s giây nên đã dừng — hãy chia "
+                "thành nhiều tệp nhỏ hơn, hoặc lưu lại dạng CSV UTF-8 rồi tải lên.",
+                seconds=f"{XLSX_DEADLINE_SECONDS:g}",
+            ),
         )
 
 
@@ -729,52 +774,71 @@ def _check_strings_size(size: int) -> None:
     if size > MAX_XLSX_SHARED_STRINGS_BYTES:
         raise _refuse(
             "xlsx_strings_too_large",
-            f"Phần chữ của tệp Excel quá lớn ({_megabytes(size)} MB, tối đa "
-            f"{_megabytes(MAX_XLSX_SHARED_STRINGS_BYTES)} MB) — hãy xoá các cột, trang "
-            "không cần nhập hoặc chia thành nhiều tệp nhỏ hơn.",
+            _l(
+                "Phần chữ của tệp Excel quá lớn (%(size)s MB, tối đa %(limit)s MB) — hãy xoá các "
+                "cột, trang không cần nhập hoặc chia thành nhiều tệp nhỏ hơn.",
+                size=_megabytes(size),
+                limit=_megabytes(MAX_XLSX_SHARED_STRINGS_BYTES),
+            ),
         )
 
 
 def _too_many_strings() -> ImportFileError:
     return _refuse(
         "xlsx_too_many_strings",
-        f"Tệp Excel có quá nhiều ô chữ khác nhau (hơn {_number(MAX_XLSX_SHARED_STRINGS)}) "
-        f"— hãy dùng tệp mẫu, chỉ giữ các cột cần nhập và tối đa {_number(MAX_ROWS)} dòng "
-        "mỗi tệp.",
+        _l(
+            "Tệp Excel có quá nhiều ô chữ khác nhau (hơn %(limit)s) — hãy dùng tệp mẫu, chỉ giữ "
+            "các cột cần nhập và tối đa %(rows)s dòng mỗi tệp.",
+            limit=_number(MAX_XLSX_SHARED_STRINGS),
+            rows=_number(MAX_ROWS),
+        ),
     )
 
 
 def _too_many_columns(count: int | None) -> ImportFileError:
-    found = (
-        f"có quá nhiều cột ({_number(count)} cột, tối đa {MAX_COLUMNS})"
-        if count is not None
-        else f"có dữ liệu sau cột thứ {MAX_COLUMNS}"
-    )
+    if count is None:
+        return _refuse(
+            "xlsx_too_many_columns",
+            _l(
+                "Trang dữ liệu có dữ liệu sau cột thứ %(limit)s — hãy xoá các cột thừa hoặc "
+                "chép dữ liệu sang tệp mẫu (9 cột).",
+                limit=MAX_COLUMNS,
+            ),
+        )
     return _refuse(
         "xlsx_too_many_columns",
-        f"Trang dữ liệu {found} — hãy xoá các cột thừa hoặc chép dữ liệu sang tệp mẫu (9 cột).",
+        _l(
+            "Trang dữ liệu có quá nhiều cột (%(count)s cột, tối đa %(limit)s) — hãy xoá các "
+            "cột thừa hoặc chép dữ liệu sang tệp mẫu (9 cột).",
+            count=_number(count),
+            limit=MAX_COLUMNS,
+        ),
     )
 
 
 def _xlsx_bomb() -> ImportFileError:
     return _refuse(
         "xlsx_bomb",
-        "Tệp Excel có cấu trúc bất thường (nén quá mức hoặc khai sai kích thước) nên "
-        "không được mở — hãy mở bằng Excel, chép dữ liệu sang tệp mẫu rồi tải lên lại.",
+        _l(
+            "Tệp Excel có cấu trúc bất thường (nén quá mức hoặc khai sai kích thước) nên "
+            "không được mở — hãy mở bằng Excel, chép dữ liệu sang tệp mẫu rồi tải lên lại."
+        ),
     )
 
 
 def _unusual_encoding() -> ImportFileError:
     return _refuse(
         "xlsx_unusual_encoding",
-        "Tệp Excel được lưu bằng bảng mã lạ (không phải UTF-8) — hãy mở bằng Excel rồi "
-        "“Lưu thành” .xlsx, hoặc chép dữ liệu sang tệp mẫu.",
+        _l(
+            "Tệp Excel được lưu bằng bảng mã lạ (không phải UTF-8) — hãy mở bằng Excel rồi "
+            "“Lưu thành” .xlsx, hoặc chép dữ liệu sang tệp mẫu."
+        ),
     )
 
 
 def _damaged_xlsx() -> ImportFileError:
     return _refuse(
-        "damaged_xlsx", "Tệp Excel bị hỏng hoặc được bảo vệ bằng mật khẩu, không mở được."
+        "damaged_xlsx", _l("Tệp Excel bị hỏng hoặc được bảo vệ bằng mật khẩu, không mở được.")
     )
 
 
@@ -795,4 +859,11 @@ def _read_csv(text: str, file_format: str) -> SheetData:
         # Records, not physical lines: Excel shows a quoted multi-line cell as one row.
         return _build(enumerate(reader, start=1), file_format, typed=False)
     except csv.Error as error:
-        raise _refuse("damaged_csv", f"Tệp CSV bị lỗi ở dòng {reader.line_num}: {error}.") from None
+        raise _refuse(
+            "damaged_csv",
+            _l(
+                "Tệp CSV bị lỗi ở dòng %(line_num)s: %(error)s.",
+                line_num=reader.line_num,
+                error=error,
+            ),
+        ) from None

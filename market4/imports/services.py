@@ -43,6 +43,7 @@ import hashlib
 import logging
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -76,7 +77,7 @@ def _bank_for(bank_bin: str, organisation: Organisation | None, actor: Any) -> B
             [
                 FieldError(
                     "bank_bin",
-                    f"Không có ngân hàng mã BIN “{text}” trong danh mục.",
+                    _l("Không có ngân hàng mã BIN “%(text)s” trong danh mục.", text=text),
                     "unknown_bank",
                 )
             ]
@@ -162,7 +163,7 @@ def commit_batch(
     duplicate rows stay as they were. Conflict when the batch was already committed.
     """
     if batch.status == "committed":
-        raise Conflict("Lô nhập này đã được ghi vào hệ thống.", code="batch_committed")
+        raise Conflict(_l("Lô nhập này đã được ghi vào hệ thống."), code="batch_committed")
     bank = _bank_for(batch.bank_bin, organisation, actor)
     # Plain rows, not ORM objects: 10,000 of them are read and then updated in bulk.
     rows = db.session.execute(
@@ -320,7 +321,7 @@ def _apply_update(
 def _describe(error: Exception) -> str:
     if isinstance(error, IntegrityError):
         # Someone registered the same account (or filled the stall) since the preview.
-        message = (
+        message = _l(
             "dữ liệu vừa được người khác thay đổi (tài khoản hoặc sạp đã có) — hãy kiểm tra lại tệp"
         )
     else:
@@ -328,7 +329,8 @@ def _describe(error: Exception) -> str:
             getattr(error, "message", None)
             or (str(error).splitlines() or [type(error).__name__])[0]
         )
-    return f"Lỗi khi ghi, không dòng nào được ghi: {message}"[:1000]
+    # Stored with the batch, in the language of whoever committed it.
+    return str(_l("Lỗi khi ghi, không dòng nào được ghi: %(reason)s", reason=message))[:1000]
 
 
 def batch_as_dict(batch: ImportBatch, *, include_rows: bool = True) -> dict[str, Any]:

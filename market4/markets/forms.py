@@ -88,7 +88,7 @@ class VietnameseDateField(DateField):
 
 
 def goods_choices() -> list[tuple[str, str]]:
-    return [("", _("— Chưa chọn —")), *((name, name) for name in GOODS_CATEGORIES)]
+    return [("", _("— Chưa chọn —")), *((name, _(name)) for name in GOODS_CATEGORIES)]
 
 
 def choices(labels: dict[str, Any], blank: str | None = None) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market4.audit import services as audit
@@ -42,16 +43,24 @@ def request_stall_change(
         raise ValidationFailed(
             [
                 FieldError(
-                    "message", "Cần ghi nội dung đề nghị (ai đang kinh doanh tại sạp).", "required"
+                    "message",
+                    _l("Cần ghi nội dung đề nghị (ai đang kinh doanh tại sạp)."),
+                    "required",
                 )
             ]
         )
     if len(text) > MESSAGE_MAX:
         raise ValidationFailed(
-            [FieldError("message", f"Nội dung dài tối đa {MESSAGE_MAX} ký tự.", "invalid_length")]
+            [
+                FieldError(
+                    "message",
+                    _l("Nội dung dài tối đa %(limit)s ký tự.", limit=MESSAGE_MAX),
+                    "invalid_length",
+                )
+            ]
         )
     if stall.closed_on is not None:
-        raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
+        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
     request = StallRequest(
         stall_id=stall.id,
         message=text,
@@ -77,10 +86,10 @@ def resolve_stall_request(
     policy.check(Action.OCCUPANCY, actor, stalls=[request.stall])
     if status not in ("done", "dismissed"):
         raise ValidationFailed(
-            [FieldError("status", "Trạng thái đề nghị không hợp lệ.", "invalid_status")]
+            [FieldError("status", _l("Trạng thái đề nghị không hợp lệ."), "invalid_status")]
         )
     if request.status != "open":
-        raise Conflict("Đề nghị này đã được xử lý.", code="request_closed")
+        raise Conflict(_l("Đề nghị này đã được xử lý."), code="request_closed")
     request.status = status
     request.resolved_by_id = getattr(actor, "id", None)
     request.resolved_at = now_utc()

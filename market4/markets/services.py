@@ -15,12 +15,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market4.audit import services as audit
 from market4.db import now_utc, today
 from market4.domain.text import bank_style_name as fold_to_bank_style
-from market4.errors import Conflict, FieldError, ValidationFailed
+from market4.errors import Conflict, FieldError, Text, ValidationFailed
 from market4.extensions import db
 from market4.placards import services as placards
 from market4.registry import policy
@@ -112,10 +113,10 @@ def stalls_in_order(market: Market) -> list[Stall]:
     return sorted_stalls(_stalls_of(market))
 
 
-def _clean_place(value: Any, field_name: str, limit: int, label: str) -> str | None:
+def _clean_place(value: Any, field_name: str, limit: int, label: Text) -> str | None:
     text = clean_text(value)
     if len(text) > limit:
-        message = f"{label} dài tối đa {limit} ký tự."
+        message = _l("%(label)s dài tối đa %(limit)s ký tự.", label=label, limit=limit)
         raise ValidationFailed([FieldError(field_name, message, "invalid_length")])
     return text or None
 
@@ -124,8 +125,8 @@ def _clean_stall_fields(changes: dict[str, Any]) -> dict[str, Any]:
     """Validate the given stall fields together, so every error is reported at once."""
     rules = {
         "code": lambda v: clean_stall_code(v, field_name="code"),
-        "zone": lambda v: _clean_place(v, "zone", ZONE_MAX, "Khu"),
-        "row": lambda v: _clean_place(v, "row", ROW_MAX, "Dãy"),
+        "zone": lambda v: _clean_place(v, "zone", ZONE_MAX, _l("Khu")),
+        "row": lambda v: _clean_place(v, "row", ROW_MAX, _l("Dãy")),
         "goods_category": clean_goods_category,
     }
     cleaned, errors = {}, []
@@ -143,7 +144,7 @@ def _ensure_code_free(market: Market, code: str, *, exclude: Stall | None = None
     clash = find_stall(market, code)
     if clash is not None and clash is not exclude:
         raise Conflict(
-            f"Chợ đã có sạp mã “{clash.code}”.",
+            _l("Chợ đã có sạp mã “%(code)s”.", code=clash.code),
             code="duplicate_stall_code",
             details={"stall_id": clash.id},
         )
@@ -249,10 +250,10 @@ def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: st
     policy.check(Action.STALLS, actor, market=stall.market)
     day = on or today()
     if stall.closed_on is not None:
-        raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
+        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
     if day < stall.opened_on:
         raise ValidationFailed(
-            [FieldError("on", "Ngày đóng sạp trước ngày mở sạp.", "invalid_date")]
+            [FieldError("on", _l("Ngày đóng sạp trước ngày mở sạp."), "invalid_date")]
         )
     occupancy = current_occupancy(stall)
     if occupancy is not None:
@@ -281,15 +282,19 @@ def ensure_can_assign(
     """
     day = on or today()
     if not stall.is_open_on(day):
-        raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
+        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
     if vendor is not None and not vendor.is_active:
-        raise Conflict("Tiểu thương đã ngừng hoạt động.", code="vendor_inactive")
+        raise Conflict(_l("Tiểu thương đã ngừng hoạt động."), code="vendor_inactive")
     occupant = current_occupant(stall)
     if occupant is None or (vendor is not None and occupant.id == vendor.id):
         return
     if occupant.is_active and not replace_occupant:
         raise Conflict(
-            f"Sạp {stall.code} đang có tiểu thương {occupant.display_name}.",
+            _l(
+                "Sạp %(code)s đang có tiểu thương %(display_name)s.",
+                code=stall.code,
+                display_name=occupant.display_name,
+            ),
             code="stall_occupied",
             details={"stall_id": stall.id, "vendor_id": occupant.id},
         )
@@ -443,7 +448,7 @@ def end_occupancy(
     if occupancy is not None:
         if day < occupancy.started_on:
             raise ValidationFailed(
-                [FieldError("on", "Ngày rời sạp trước ngày bắt đầu.", "invalid_date")]
+                [FieldError("on", _l("Ngày rời sạp trước ngày bắt đầu."), "invalid_date")]
             )
         _finish(occupancy, day, actor=actor, channel=channel)
     placards.supersede_placards(stall, reason="vendor left", actor=actor, channel=channel)
@@ -467,7 +472,10 @@ def move_vendor(
     day = on or today()
     occupancy = current_occupancy(from_stall)
     if occupancy is None or occupancy.vendor_id != vendor.id:
-        raise Conflict(f"Tiểu thương không ở sạp {from_stall.code}.", code="vendor_not_at_stall")
+        raise Conflict(
+            _l("Tiểu thương không ở sạp %(code)s.", code=from_stall.code),
+            code="vendor_not_at_stall",
+        )
     if to_stall.id == from_stall.id:
         return occupancy
     ensure_can_assign(to_stall, vendor, on=day, replace_occupant=replace_occupant)
@@ -527,11 +535,17 @@ def record_visit(
     policy.check(Action.VISIT, actor, stall=stall)
     if outcome not in VISIT_OUTCOMES:
         raise ValidationFailed(
-            [FieldError("outcome", f"Kết quả kiểm tra không hợp lệ: {outcome}", "invalid_outcome")]
+            [
+                FieldError(
+                    "outcome",
+                    _l("Kết quả kiểm tra không hợp lệ: %(outcome)s", outcome=outcome),
+                    "invalid_outcome",
+                )
+            ]
         )
     day = on or today()
     if not stall.is_open_on(day):
-        raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
+        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
     note = clean_text(note)[:255] or None
     status, reason = _VISIT_STATUS[outcome]
     placard = None
@@ -541,7 +555,9 @@ def record_visit(
         if outcome == VisitOutcome.PLACARD_POSTED:
             if placard is None:
                 raise Conflict(
-                    "Chưa in bảng mã cho tài khoản hiện tại của sạp này — hãy in bảng mã trước.",
+                    _l(
+                        "Chưa in bảng mã cho tài khoản hiện tại của sạp này — hãy in bảng mã trước."
+                    ),
                     code="no_live_placard",
                 )
             placards.mark_posted(placard, actor=actor, on=day, channel=channel, note=note)
@@ -581,11 +597,13 @@ def record_visit(
 def _placard_account_at(stall: Stall) -> PaymentAccount:
     vendor = current_occupant(stall)
     if vendor is None:
-        raise Conflict(f"Sạp {stall.code} chưa có tiểu thương.", code="stall_vacant")
+        raise Conflict(
+            _l("Sạp %(code)s chưa có tiểu thương.", code=stall.code), code="stall_vacant"
+        )
     account = vendor.placard_account
     if account is None:
         raise Conflict(
-            "Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã.",
+            _l("Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã."),
             code="no_placard_account",
         )
     return account

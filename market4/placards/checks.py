@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market4.audit import services as audit
@@ -194,7 +195,7 @@ def check_posted_code(
         policy.check(Action.CHECK_CODE, actor, stall=stall)
     day = on or today()
     if record and not stall.is_open_on(day):
-        raise Conflict(f"Sạp {stall.code} đã đóng.", code="stall_closed")
+        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
     # Only the ends are trimmed: spaces inside a payload (a name in 59) are part of its CRC.
     payload = str(text or "").strip()[: PAYLOAD_MAX + 1]
     try:

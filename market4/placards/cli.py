@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from flask_babel import gettext
 from sqlalchemy import select
 
 from market4.domain.placard_layout import PRINT_EC_LEVEL, PlacardLayoutError
@@ -178,7 +179,7 @@ def render_command(
     output.write_bytes(result.pdf)
     click.echo(_summary(result, output))
     for stall, reason in result.skipped:
-        click.echo(f"  bỏ qua {stall.market.code} / {stall.code}: {reason}")
+        click.echo(f"  bỏ qua {stall.market.code} / {stall.code}: {gettext(reason)}")
 
 
 def _summary(result: printing.PrintResult, output: Path) -> str:
@@ -206,7 +207,7 @@ def reprint_list_command(market_code: str) -> None:
     for row in rows:
         zone = " / ".join(part for part in (row.stall.zone, row.stall.row) if part)
         vendor = row.vendor.display_name if row.vendor else ""
-        click.echo(f"{row.stall.code}\t{zone}\t{vendor}\t{row.reprint_reason}")
+        click.echo(f"{row.stall.code}\t{zone}\t{vendor}\t{gettext(row.reprint_reason)}")
     click.echo(f"{len(rows)} stalls need a placard in {market.code}", err=True)
 
 

@@ -29,6 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from market4.banks.models import Bank
@@ -48,6 +51,7 @@ from market4.domain.vietqr import SERVICE_CARD, VietQRError, decode
 from market4.errors import Conflict, NotFound
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
+from market4.i18n import N_
 from market4.placards import services
 from market4.registry import policy
 from market4.registry.markets import Market, Stall
@@ -76,9 +80,10 @@ LAYOUTS = tuple(PlacardLayout)
 
 
 # Why a stall is not printed; shown to the user next to the stall code.
-SKIP_CLOSED = "Sạp đã đóng"
-SKIP_VACANT = "Sạp chưa có tiểu thương"
-SKIP_NO_ACCOUNT = "Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã"
+# Marked with N_ and translated where shown.
+SKIP_CLOSED = N_("Sạp đã đóng")
+SKIP_VACANT = N_("Sạp chưa có tiểu thương")
+SKIP_NO_ACCOUNT = N_("Tiểu thương chưa có tài khoản đang hoạt động để in lên bảng mã")
 
 
 class PayloadMismatch(Conflict):
@@ -133,7 +138,11 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
         decoded = decode(placard.payload, strict=True)
     except VietQRError as error:
         raise PayloadMismatch(
-            f"Bảng mã {placard.serial}: mã VietQR không hợp lệ ({error})."
+            _l(
+                "Bảng mã %(serial)s: mã VietQR không hợp lệ (%(error)s).",
+                serial=placard.serial,
+                error=error,
+            )
         ) from error
     transfer = decoded.transfer
     if transfer.bin != account.bank_bin or transfer.account != account.account_number:
@@ -146,7 +155,10 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
             account.account_number,
         )
         raise PayloadMismatch(
-            f"Bảng mã {placard.serial}: mã QR không trả vào đúng tài khoản đã đăng ký; không in."
+            _l(
+                "Bảng mã %(serial)s: mã QR không trả vào đúng tài khoản đã đăng ký; không in.",
+                serial=placard.serial,
+            )
         )
     bank = directory.by_bin(transfer.bin)
     violation = check_account_number(
@@ -163,8 +175,12 @@ def verify_payload(placard: Placard, account: PaymentAccount) -> None:
             violation.code,
         )
         raise PayloadMismatch(
-            f"Bảng mã {placard.serial}: số tài khoản không đúng quy tắc của ngân hàng "
-            f"({violation.code}); sửa tài khoản trước khi in.",
+            _l(
+                "Bảng mã %(serial)s: số tài khoản không đúng quy tắc của ngân hàng (%(code)s); "
+                "sửa tài khoản trước khi in.",
+                serial=placard.serial,
+                code=violation.code,
+            ),
             code=violation.code,
         )
 
@@ -319,10 +335,17 @@ def select_stalls(
 
 
 def _nothing_to_print(skipped: list[tuple[Stall, str]]) -> Conflict:
-    message = "Không có sạp nào để in bảng mã."
-    if len(skipped) == 1:
-        message = f"Không in được bảng mã cho {skipped[0][0].code}: {skipped[0][1].lower()}."
-    return Conflict(message, code="nothing_to_print")
+    if len(skipped) != 1:
+        return Conflict(_l("Không có sạp nào để in bảng mã."), code="nothing_to_print")
+    stall, reason = skipped[0]
+    return Conflict(
+        _l(
+            "Không in được bảng mã cho %(stall)s: %(reason)s.",
+            stall=stall.code,
+            reason=LazyString(lambda: gettext(reason).lower()),
+        ),
+        code="nothing_to_print",
+    )
 
 
 @_gc_paused()
@@ -361,8 +384,11 @@ def print_stalls(
     policy.check(Action.PRINT, actor, pairs=pairs)
     if selection.posted_superseded and confirm_superseding != selection.posted_superseded:
         raise Conflict(
-            f"In lại sẽ làm {selection.posted_superseded} bảng mã đang dán tại sạp hết hiệu lực; "
-            "cần xác nhận trước khi in.",
+            _l(
+                "In lại sẽ làm %(posted_superseded)s bảng mã đang dán tại sạp hết hiệu lực; cần "
+                "xác nhận trước khi in.",
+                posted_superseded=selection.posted_superseded,
+            ),
             code="confirm_superseding",
             details={"posted": selection.posted_superseded},
         )
@@ -488,7 +514,10 @@ def png_for_stall(stall: Stall) -> bytes:
     """
     placard = services.live_placard(stall)
     if placard is None:
-        raise NotFound(f"Sạp {stall.code} chưa có bảng mã còn hiệu lực.", code="no_live_placard")
+        raise NotFound(
+            _l("Sạp %(code)s chưa có bảng mã còn hiệu lực.", code=stall.code),
+            code="no_live_placard",
+        )
     account = placard.payment_account
     verify_payload(placard, account)
     return render_placard_png(spec_for(stall, account, placard))
@@ -508,9 +537,10 @@ def current_pdf_for_stall(
 
 # --- reading the registry: overview, reprint reasons, inspector ---------------------------
 
-REASON_NEVER = "Chưa in bảng mã"
-REASON_OUTDATED = "Thông tin đã thay đổi, cần in lại"
-REASON_REVOKED = "Bảng mã bị thu hồi (mất hoặc bị dán đè)"
+# Marked with N_; pages show them through _().
+REASON_NEVER = N_("Chưa in bảng mã")
+REASON_OUTDATED = N_("Thông tin đã thay đổi, cần in lại")
+REASON_REVOKED = N_("Bảng mã bị thu hồi (mất hoặc bị dán đè)")
 
 
 @dataclass(frozen=True)

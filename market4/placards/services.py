@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from market4.audit import services as audit
@@ -150,20 +151,20 @@ def issue_placard(
     """
     if not layout or len(layout) > LAYOUT_MAX:
         raise ValidationFailed(
-            [FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")]
+            [FieldError("layout", _l("Mẫu bảng mã không hợp lệ."), "invalid_layout")]
         )
     if not stall.is_open_on(today()):
-        raise Conflict("Sạp đã đóng, không in bảng mã.", code="stall_closed")
+        raise Conflict(_l("Sạp đã đóng, không in bảng mã."), code="stall_closed")
     if account.status != "active":
-        raise Conflict("Tài khoản đã đóng, không in bảng mã.", code="account_closed")
+        raise Conflict(_l("Tài khoản đã đóng, không in bảng mã."), code="account_closed")
     if not account.is_on_placard:
         raise Conflict(
-            "Tài khoản này không được chọn để in lên bảng mã.", code="account_not_on_placard"
+            _l("Tài khoản này không được chọn để in lên bảng mã."), code="account_not_on_placard"
         )
     occupant = current_occupant(stall)
     if occupant is None or occupant.id != account.vendor_id:
         raise Conflict(
-            "Chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp này.",
+            _l("Chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp này."),
             code="account_not_at_stall",
         )
     try:
@@ -173,7 +174,7 @@ def issue_placard(
             [
                 FieldError(
                     "account_number",
-                    f"Không tạo được mã VietQR: {error.rule}",
+                    _l("Không tạo được mã VietQR: %(rule)s", rule=error.rule),
                     "invalid_for_vietqr",
                 )
             ]
@@ -266,7 +267,10 @@ def revoke_placard(
     """
     policy.check(Action.REVOKE, actor, placard=placard)
     if placard.status not in LIVE_STATUSES:
-        raise Conflict(f"Bảng mã {placard.serial} không còn hiệu lực.", code="placard_not_live")
+        raise Conflict(
+            _l("Bảng mã %(serial)s không còn hiệu lực.", serial=placard.serial),
+            code="placard_not_live",
+        )
     _end(placard, "revoked", reason, actor=actor, channel=channel)
     _drop_acceptance_if_unbacked(placard.stall, "placard_revoked", on=on, actor=actor)
     db.session.flush()
@@ -289,7 +293,8 @@ def mark_posted(
     day = on or today()
     if placard.status not in LIVE_STATUSES:
         raise Conflict(
-            f"Bảng mã {placard.serial} không còn hiệu lực, cần in lại.", code="placard_not_live"
+            _l("Bảng mã %(serial)s không còn hiệu lực, cần in lại.", serial=placard.serial),
+            code="placard_not_live",
         )
     stall = placard.stall
     account = placard.payment_account
@@ -303,7 +308,7 @@ def mark_posted(
         or placard.payload != payload_for(account)
     ):
         raise Conflict(
-            f"Bảng mã {placard.serial} không khớp với sạp/tài khoản hiện tại.",
+            _l("Bảng mã %(serial)s không khớp với sạp/tài khoản hiện tại.", serial=placard.serial),
             code="placard_outdated",
         )
     if placard.status != PlacardStatus.POSTED:
@@ -388,7 +393,7 @@ def plan_placards(
     """
     if not layout or len(layout) > LAYOUT_MAX:
         raise ValidationFailed(
-            [FieldError("layout", "Mẫu bảng mã không hợp lệ.", "invalid_layout")]
+            [FieldError("layout", _l("Mẫu bảng mã không hợp lệ."), "invalid_layout")]
         )
     if not pairs:
         return []
@@ -417,19 +422,30 @@ def plan_placards(
     actor_id = getattr(actor, "id", None)
     planned = []
     for offset, (stall, account) in enumerate(pairs):
-        where = f"Sạp {stall.code}: "
         if not stall.is_open_on(day):
-            raise Conflict(where + "sạp đã đóng, không in bảng mã.", code="stall_closed")
+            raise Conflict(
+                _l("Sạp %(stall)s: sạp đã đóng, không in bảng mã.", stall=stall.code),
+                code="stall_closed",
+            )
         if account.status != "active":
-            raise Conflict(where + "tài khoản đã đóng, không in bảng mã.", code="account_closed")
+            raise Conflict(
+                _l("Sạp %(stall)s: tài khoản đã đóng, không in bảng mã.", stall=stall.code),
+                code="account_closed",
+            )
         if not account.is_on_placard:
             raise Conflict(
-                where + "tài khoản này không được chọn để in lên bảng mã.",
+                _l(
+                    "Sạp %(stall)s: tài khoản này không được chọn để in lên bảng mã.",
+                    stall=stall.code,
+                ),
                 code="account_not_on_placard",
             )
         if occupants.get(stall.id) != account.vendor_id:
             raise Conflict(
-                where + "chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
+                _l(
+                    "Sạp %(stall)s: chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
+                    stall=stall.code,
+                ),
                 code="account_not_at_stall",
             )
         try:
@@ -439,7 +455,11 @@ def plan_placards(
                 [
                     FieldError(
                         "account_number",
-                        where + f"không tạo được mã VietQR: {error.rule}",
+                        _l(
+                            "Sạp %(stall)s: không tạo được mã VietQR: %(rule)s",
+                            stall=stall.code,
+                            rule=error.rule,
+                        ),
                         "invalid_for_vietqr",
                     )
                 ]

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market4.auth.models import Organisation, User
@@ -146,7 +147,7 @@ def principal_for(actor: Any, organisation: Organisation | None = None) -> Princ
 
 
 def _deny(reason: str, **details: Any) -> PermissionDenied:
-    return PermissionDenied(REASONS[reason], code=reason, details=details or None)
+    return PermissionDenied(_l(REASONS[reason]), code=reason, details=details or None)
 
 
 # --- scope by the stall's current market ---------------------------------------------------

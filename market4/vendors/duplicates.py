@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
@@ -86,9 +87,9 @@ class DuplicateReport:
         """The error to raise for an account duplicate (ids of the existing account rows)."""
         closed = all(account.status == "closed" for account in self.accounts)
         message = (
-            "Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ."
+            _l("Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.")
             if closed
-            else "Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương."
+            else _l("Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương.")
         )
         return Duplicate(
             message,
@@ -102,13 +103,13 @@ class DuplicateReport:
     def phone_warning(self) -> FieldError:
         return FieldError(
             "phone",
-            "Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại.",
+            _l("Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại."),
             "duplicate_phone",
         )
 
     def phone_error(self) -> Duplicate:
         return Duplicate(
-            "Số điện thoại đã được đăng ký cho tiểu thương khác.",
+            _l("Số điện thoại đã được đăng ký cho tiểu thương khác."),
             field="phone",
             object_type="Vendor",
             object_ids=self.phone_vendor_ids,

@@ -119,7 +119,7 @@ class RegistrationForm(_VendorFieldsMixin, FlaskForm):
         super().__init__(*args, **kwargs)
         self._start()
         self.goods_category.choices = [("", _l("— Chọn ngành hàng —"))] + [
-            (c, c) for c in GOODS_CATEGORIES
+            (c, _l(c)) for c in GOODS_CATEGORIES
         ]
         if bank_choices is None:
             del self.bank_bin

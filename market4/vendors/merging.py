@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -298,28 +299,32 @@ def _ensure_mergeable(keep: Vendor, duplicate: Vendor) -> None:
             [
                 FieldError(
                     "duplicate_id",
-                    "Không thể gộp một hồ sơ tiểu thương vào chính nó.",
+                    _l("Không thể gộp một hồ sơ tiểu thương vào chính nó."),
                     "same_vendor",
                 )
             ],
-            message="Không thể gộp một hồ sơ tiểu thương vào chính nó.",
+            message=_l("Không thể gộp một hồ sơ tiểu thương vào chính nó."),
         )
     for vendor in (keep, duplicate):
         if vendor.merged_into_id is not None:
             raise Conflict(
-                f"Hồ sơ {_label(vendor)} đã được gộp vào hồ sơ #{vendor.merged_into_id}.",
+                _l(
+                    "Hồ sơ %(vendor)s đã được gộp vào hồ sơ #%(merged_into_id)s.",
+                    vendor=_label(vendor),
+                    merged_into_id=vendor.merged_into_id,
+                ),
                 code="already_merged",
                 details={"vendor_id": vendor.id, "merged_into_id": vendor.merged_into_id},
             )
         if not vendor.is_active:
             raise Conflict(
-                f"Hồ sơ {_label(vendor)} đã ngừng hoạt động, không gộp được.",
+                _l("Hồ sơ %(vendor)s đã ngừng hoạt động, không gộp được.", vendor=_label(vendor)),
                 code="vendor_inactive",
                 details={"vendor_id": vendor.id},
             )
     same_phone = keep.phone_e164 is not None and keep.phone_e164 == duplicate.phone_e164
     if not same_phone and keep.bank_style_name != duplicate.bank_style_name:
-        message = (
+        message = _l(
             "Hai hồ sơ không trùng số điện thoại, cũng không trùng tên không dấu — không gộp được."
         )
         raise ValidationFailed(
@@ -404,8 +409,12 @@ def merge_preview(keep: Vendor, duplicate: Vendor) -> MergePreview:
         warnings.append(
             FieldError(
                 "bank_style_name",
-                f"Tên khác nhau: “{keep.display_name}” và “{duplicate.display_name}” — kiểm tra chắc chắn là "
-                f"cùng một người. Hồ sơ sau khi gộp mang tên “{keep.display_name}”.",
+                _l(
+                    "Tên khác nhau: “%(kept)s” và “%(duplicate)s” — kiểm tra chắc chắn là "
+                    "cùng một người. Hồ sơ sau khi gộp mang tên “%(kept)s”.",
+                    kept=keep.display_name,
+                    duplicate=duplicate.display_name,
+                ),
                 "names_differ",
             )
         )
@@ -413,8 +422,12 @@ def merge_preview(keep: Vendor, duplicate: Vendor) -> MergePreview:
         warnings.append(
             FieldError(
                 "display_name",
-                f"Tên viết khác nhau: “{keep.display_name}” và “{duplicate.display_name}”. "
-                f"Hồ sơ sau khi gộp mang tên “{keep.display_name}”.",
+                _l(
+                    "Tên viết khác nhau: “%(kept)s” và “%(duplicate)s”. "
+                    "Hồ sơ sau khi gộp mang tên “%(kept)s”.",
+                    kept=keep.display_name,
+                    duplicate=duplicate.display_name,
+                ),
                 "display_names_differ",
             )
         )
@@ -422,7 +435,10 @@ def merge_preview(keep: Vendor, duplicate: Vendor) -> MergePreview:
         warnings.append(
             FieldError(
                 "phone",
-                "Hai hồ sơ có số điện thoại khác nhau; hồ sơ sau khi gộp giữ số của hồ sơ được giữ lại.",
+                _l(
+                    "Hai hồ sơ có số điện thoại khác nhau; hồ sơ sau khi gộp giữ số của hồ sơ "
+                    "được giữ lại."
+                ),
                 "phones_differ",
             )
         )
@@ -431,12 +447,21 @@ def merge_preview(keep: Vendor, duplicate: Vendor) -> MergePreview:
             stall.code
             for stall in sorted_stalls({p.stall_id: p.stall for p in superseded}.values())
         )
-        message = (
-            f"Tài khoản …{demoted.last4} của hồ sơ trùng sẽ thành tài khoản thường (không in trên "
-            f"bảng mã); bảng mã của tài khoản …{kept_placard.last4} được giữ lại."
+        message = _l(
+            "Tài khoản …%(demoted)s của hồ sơ trùng sẽ thành tài khoản thường (không in trên "
+            "bảng mã); bảng mã của tài khoản …%(kept)s được giữ lại.",
+            demoted=demoted.last4,
+            kept=kept_placard.last4,
         )
         if codes:
-            message += f" Bảng mã đang dùng tại sạp {codes} sẽ hết hiệu lực và cần in lại."
+            message = _l(
+                "Tài khoản …%(demoted)s của hồ sơ trùng sẽ thành tài khoản thường (không in "
+                "trên bảng mã); bảng mã của tài khoản …%(kept)s được giữ lại. Bảng mã đang dùng "
+                "tại sạp %(stalls)s sẽ hết hiệu lực và cần in lại.",
+                demoted=demoted.last4,
+                kept=kept_placard.last4,
+                stalls=codes,
+            )
         warnings.append(
             FieldError(
                 "placard", message, "reprint_needed" if superseded else "placard_account_demoted"
@@ -446,7 +471,7 @@ def merge_preview(keep: Vendor, duplicate: Vendor) -> MergePreview:
         warnings.append(
             FieldError(
                 "placard",
-                "Hồ sơ sau khi gộp chưa có tài khoản đang dùng để in lên bảng mã.",
+                _l("Hồ sơ sau khi gộp chưa có tài khoản đang dùng để in lên bảng mã."),
                 "no_placard_account",
             )
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -145,7 +146,9 @@ def _clean_bank(bank_bin: Any, errors: list[FieldError]) -> Bank | None:
     if bank is None:
         errors.append(
             FieldError(
-                "bank_bin", f"Không có ngân hàng/ví mã BIN “{text}” trong danh mục.", "unknown_bank"
+                "bank_bin",
+                _l("Không có ngân hàng/ví mã BIN “%(text)s” trong danh mục.", text=text),
+                "unknown_bank",
             )
         )
     return bank
@@ -155,14 +158,18 @@ def _resolve_stall(data: VendorRegistration, errors: list[FieldError]) -> Stall 
     if data.stall is not None:
         return data.stall
     if data.market is None or not rules.clean_text(data.stall_code):
-        errors.append(FieldError("stall_code", "Cần chọn sạp của tiểu thương.", "required"))
+        errors.append(FieldError("stall_code", _l("Cần chọn sạp của tiểu thương."), "required"))
         return None
     stall = markets.find_stall(data.market, data.stall_code)
     if stall is None:
         errors.append(
             FieldError(
                 "stall_code",
-                f"Chợ {data.market.name} không có sạp “{data.stall_code}”.",
+                _l(
+                    "Chợ %(name)s không có sạp “%(stall_code)s”.",
+                    name=data.market.name,
+                    stall_code=data.stall_code,
+                ),
                 "unknown_stall",
             )
         )
@@ -316,8 +323,11 @@ def _ensure_stall_free(
         if conflict.code != "stall_occupied":
             raise
         raise Conflict(
-            f"Sạp {stall.code} đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
-            "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
+            _l(
+                "Sạp %(code)s đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
+                "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
+                code=stall.code,
+            ),
             code="stall_occupied",
             details={"stall_id": stall.id},
         ) from None
@@ -466,7 +476,7 @@ def add_account(
         bank_bin=bank.bin,
     )
     if not vendor.is_active:
-        raise Conflict("Tiểu thương đã ngừng hoạt động.", code="vendor_inactive")
+        raise Conflict(_l("Tiểu thương đã ngừng hoạt động."), code="vendor_inactive")
     warnings = list(number.warnings)
     duplicates = find_duplicates(bank.bin, number.number, None)
     mine = [a for a in duplicates.accounts if a.vendor_id == vendor.id and a.status == "active"]
@@ -512,8 +522,11 @@ def add_account(
         warnings.append(
             FieldError(
                 "account_number",
-                "Tài khoản mới chưa in lên bảng mã: sạp vẫn nhận tiền vào tài khoản đang in trên "
-                "bảng. Ban quản lý chợ đổi tài khoản in bảng khi tiểu thương yêu cầu.",
+                _l(
+                    "Tài khoản mới chưa in lên bảng mã: sạp vẫn nhận tiền vào tài khoản đang in "
+                    "trên "
+                    "bảng. Ban quản lý chợ đổi tài khoản in bảng khi tiểu thương yêu cầu."
+                ),
                 "not_on_placard",
             )
         )
@@ -521,8 +534,10 @@ def add_account(
         warnings.append(
             FieldError(
                 "holder_name",
-                "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
-                "(mã QR giả thường dùng tên gần giống).",
+                _l(
+                    "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
+                    "(mã QR giả thường dùng tên gần giống)."
+                ),
                 "holder_name_differs",
             )
         )
@@ -545,7 +560,7 @@ def choose_placard_account(
     stalls stop counting as accepting until the reprint is posted); returns them."""
     policy.check(Action.CHOOSE_PLACARD_ACCOUNT, actor, organisation=organisation, account=account)
     if account.status != "active":
-        raise Conflict("Tài khoản đã đóng.", code="account_closed")
+        raise Conflict(_l("Tài khoản đã đóng."), code="account_closed")
     previous = account.vendor.placard_account
     if previous is not None and previous.id == account.id:
         return []
@@ -607,10 +622,14 @@ def _clean_changes(
 
     for name in changes:
         if name not in VENDOR_FIELDS + ACCOUNT_FIELDS:
-            errors.append(FieldError(name, f"Không sửa được trường “{name}”.", "unknown_field"))
+            errors.append(
+                FieldError(
+                    name, _l("Không sửa được trường “%(name)s”.", name=name), "unknown_field"
+                )
+            )
     if any(name in ACCOUNT_FIELDS for name in changes) and account is None:
         errors.append(
-            FieldError("account_number", "Tiểu thương chưa có tài khoản để sửa.", "no_account")
+            FieldError("account_number", _l("Tiểu thương chưa có tài khoản để sửa."), "no_account")
         )
     if "display_name" in changes:
         run("display_name", rules.clean_display_name, changes["display_name"])
@@ -687,7 +706,7 @@ def update_registration(
         and account.status != "active"
         and any(k in cleaned for k in ACCOUNT_FIELDS)
     ):
-        raise Conflict("Tài khoản đã đóng, không sửa được.", code="account_closed")
+        raise Conflict(_l("Tài khoản đã đóng, không sửa được."), code="account_closed")
     vendor_changes = {
         k: v
         for k, v in cleaned.items()
@@ -805,10 +824,12 @@ def deactivate_registration(
     """
     policy.check(Action.CHANGE_ACCOUNT, actor, organisation=organisation, account=account)
     if account.status == "closed":
-        raise Conflict("Tài khoản đã đóng.", code="account_closed")
+        raise Conflict(_l("Tài khoản đã đóng."), code="account_closed")
     reason = rules.clean_text(reason)
     if not reason:
-        raise ValidationFailed([FieldError("reason", "Cần ghi lý do đóng tài khoản.", "required")])
+        raise ValidationFailed(
+            [FieldError("reason", _l("Cần ghi lý do đóng tài khoản."), "required")]
+        )
     day = on or today()
     before = account_snapshot(account)
     was_on_placard = account.is_on_placard

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import phonenumbers
+from flask_babel import lazy_gettext as _l
 
 from market4.domain import banks as bank_directory
 from market4.domain.account_rules import check_account_number
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.domain.text import fold_ascii, nfc
-from market4.errors import FieldError, ValidationFailed
+from market4.errors import FieldError, Text, ValidationFailed
 from market4.i18n import N_
 
 __all__ = [
@@ -53,30 +54,31 @@ __all__ = [
 
 # Goods categories (ngành hàng) seen in provincial reports (docs/domain.md, “Markets, stalls and goods”) plus those the
 # demo markets use. A deployment may pass its own list to clean_goods_category().
+# The Vietnamese name is the stored value; pages show ``_(name)``, its label in the UI language.
 GOODS_CATEGORIES: tuple[str, ...] = (
-    "Rau củ",
-    "Trái cây",
-    "Thịt",
-    "Cá, thủy hải sản",
-    "Gia cầm",
-    "Đồ khô",
-    "Thực phẩm chế biến",
-    "Gạo",
-    "Tạp hóa",
-    "Ăn uống",
-    "Giải khát",
-    "Quần áo, vải",
-    "Giày dép",
-    "Thời trang",
-    "Phụ kiện",
-    "Mỹ phẩm",
-    "Gia dụng",
-    "Hoa",
-    "Vàng bạc",
-    "Điện thoại",
-    "Đồ chơi",
-    "Dịch vụ",
-    "Khác",
+    N_("Rau củ"),
+    N_("Trái cây"),
+    N_("Thịt"),
+    N_("Cá, thủy hải sản"),
+    N_("Gia cầm"),
+    N_("Đồ khô"),
+    N_("Thực phẩm chế biến"),
+    N_("Gạo"),
+    N_("Tạp hóa"),
+    N_("Ăn uống"),
+    N_("Giải khát"),
+    N_("Quần áo, vải"),
+    N_("Giày dép"),
+    N_("Thời trang"),
+    N_("Phụ kiện"),
+    N_("Mỹ phẩm"),
+    N_("Gia dụng"),
+    N_("Hoa"),
+    N_("Vàng bạc"),
+    N_("Điện thoại"),
+    N_("Đồ chơi"),
+    N_("Dịch vụ"),
+    N_("Khác"),
 )
 
 DISPLAY_NAME_MIN, DISPLAY_NAME_MAX = 2, 120
@@ -90,7 +92,7 @@ CARD_LENGTHS = range(16, 20)
 # IEEE doubles, and so Excel, keep 15 significant decimal digits.
 EXCEL_DIGITS = 15
 
-EXCEL_TEXT_HINT = "định dạng cột là Văn bản (Text) rồi nhập lại"
+EXCEL_TEXT_HINT = _l("định dạng cột là Văn bản (Text) rồi nhập lại")
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
@@ -103,7 +105,7 @@ _ACCOUNT_CHARS = re.compile(r"^[A-Z0-9]+$")
 T = TypeVar("T")
 
 
-def _fail(field_name: str, code: str, message: str) -> ValidationFailed:
+def _fail(field_name: str, code: str, message: Text) -> ValidationFailed:
     return ValidationFailed([FieldError(field_name, message, code)])
 
 
@@ -122,14 +124,18 @@ def clean_display_name(value: Any, *, field_name: str = "display_name") -> str:
     """The vendor's name as written, NFC with diacritics: "Nguyễn Thị Đào"."""
     name = clean_text(value)
     if not name:
-        raise _fail(field_name, "required", "Cần nhập tên tiểu thương.")
+        raise _fail(field_name, "required", _l("Cần nhập tên tiểu thương."))
     if not any(char.isalpha() for char in name):
-        raise _fail(field_name, "name_without_letters", "Tên phải có chữ cái.")
+        raise _fail(field_name, "name_without_letters", _l("Tên phải có chữ cái."))
     if not DISPLAY_NAME_MIN <= len(name) <= DISPLAY_NAME_MAX:
         raise _fail(
             field_name,
             "invalid_length",
-            f"Tên phải dài từ {DISPLAY_NAME_MIN} đến {DISPLAY_NAME_MAX} ký tự.",
+            _l(
+                "Tên phải dài từ %(min)s đến %(max)s ký tự.",
+                min=DISPLAY_NAME_MIN,
+                max=DISPLAY_NAME_MAX,
+            ),
         )
     return name
 
@@ -146,12 +152,14 @@ def clean_bank_style_name(
     source = typed or display_name or ""
     folded = fold_to_bank_style(source)
     if not folded:
-        raise _fail(field_name, "required", "Cần nhập tên không dấu (như ngân hàng hiển thị).")
+        raise _fail(field_name, "required", _l("Cần nhập tên không dấu (như ngân hàng hiển thị)."))
     if not any(char.isalpha() for char in folded):
-        raise _fail(field_name, "name_without_letters", "Tên không dấu phải có chữ cái.")
+        raise _fail(field_name, "name_without_letters", _l("Tên không dấu phải có chữ cái."))
     if len(folded) > DISPLAY_NAME_MAX:
         raise _fail(
-            field_name, "invalid_length", f"Tên không dấu dài quá {DISPLAY_NAME_MAX} ký tự."
+            field_name,
+            "invalid_length",
+            _l("Tên không dấu dài quá %(max)s ký tự.", max=DISPLAY_NAME_MAX),
         )
     return folded
 
@@ -164,10 +172,10 @@ def clean_holder_name(value: Any, *, default: str, field_name: str = "holder_nam
 # --- phone -----------------------------------------------------------------------------
 
 
-def _spreadsheet_digits(value: Any, field_name: str, label: str) -> tuple[str, bool]:
+def _spreadsheet_digits(value: Any, field_name: str, label: Text) -> tuple[str, bool]:
     """Text of ``value`` and whether it came from a numeric cell (int/float given)."""
     if isinstance(value, bool):
-        raise _fail(field_name, "invalid", f"{label} không hợp lệ.")
+        raise _fail(field_name, "invalid", _l("%(label)s không hợp lệ.", label=label))
     if isinstance(value, int):
         return str(value), True
     if isinstance(value, float):
@@ -175,7 +183,11 @@ def _spreadsheet_digits(value: Any, field_name: str, label: str) -> tuple[str, b
             raise _fail(
                 field_name,
                 "decimal_number",
-                f"{label} có dạng số thập phân — Excel đã đọc ô như số; {EXCEL_TEXT_HINT}.",
+                _l(
+                    "%(label)s có dạng số thập phân — Excel đã đọc ô như số; %(hint)s.",
+                    label=label,
+                    hint=EXCEL_TEXT_HINT,
+                ),
             )
         return str(int(value)), True
     return clean_text(value), False
@@ -189,15 +201,15 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
     mobile once a 0 is put back (Excel dropped it), old 11-digit "01x" numbers,
     landlines, foreign numbers.
     """
-    raw, from_number = _spreadsheet_digits(value, field_name, "Số điện thoại")
+    raw, from_number = _spreadsheet_digits(value, field_name, _l("Số điện thoại"))
     numeric_cell = numeric_cell or from_number
     if not raw:
-        raise _fail(field_name, "required", "Cần nhập số điện thoại.")
+        raise _fail(field_name, "required", _l("Cần nhập số điện thoại."))
     if _SCIENTIFIC.match(raw.replace(" ", "")):
         raise _fail(
             field_name,
             "phone_scientific_notation",
-            f"Số điện thoại bị Excel đổi sang dạng số mũ — {EXCEL_TEXT_HINT}.",
+            _l("Số điện thoại bị Excel đổi sang dạng số mũ — %(hint)s.", hint=EXCEL_TEXT_HINT),
         )
     match = _TRAILING_ZERO_FRACTION.match(raw)
     if match:  # "912345678.0": a numeric cell written out as text
@@ -205,7 +217,7 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
     compact = _PHONE_SEPARATORS.sub("", raw)
     digits = compact[1:] if compact.startswith("+") else compact
     if not (digits.isascii() and digits.isdigit()):
-        raise _fail(field_name, "invalid_phone", "Số điện thoại không hợp lệ.")
+        raise _fail(field_name, "invalid_phone", _l("Số điện thoại không hợp lệ."))
     # From a numeric cell nine digits can only mean a dropped 0 (84… numbers have 11).
     # Parsing again is only worth it for the 9-digit shape Excel leaves behind.
     lost_zero = numeric_cell or (len(digits) == 9 and _is_vn_mobile("0" + digits))
@@ -213,24 +225,24 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
         raise _fail(
             field_name,
             "phone_leading_zero_lost",
-            "Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản.",
+            _l("Số điện thoại mất số 0 ở đầu (Excel?) — nhập dạng văn bản."),
         )
     if not compact.startswith("+") and len(digits) == 11 and digits.startswith("01"):
         raise _fail(
             field_name,
             "phone_old_format",
-            "Số di động 11 số (đầu 01…) đã chuyển sang 10 số từ năm 2018 — nhập số mới.",
+            _l("Số di động 11 số (đầu 01…) đã chuyển sang 10 số từ năm 2018 — nhập số mới."),
         )
     try:
         number = phonenumbers.parse(compact, "VN")
     except phonenumbers.NumberParseException:
-        raise _fail(field_name, "invalid_phone", "Số điện thoại không hợp lệ.") from None
+        raise _fail(field_name, "invalid_phone", _l("Số điện thoại không hợp lệ.")) from None
     if number.country_code != 84:
-        raise _fail(field_name, "phone_not_vietnamese", "Cần số di động Việt Nam (+84).")
+        raise _fail(field_name, "phone_not_vietnamese", _l("Cần số di động Việt Nam (+84)."))
     if not phonenumbers.is_valid_number(number):
-        raise _fail(field_name, "invalid_phone", "Số điện thoại không hợp lệ.")
+        raise _fail(field_name, "invalid_phone", _l("Số điện thoại không hợp lệ."))
     if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
-        raise _fail(field_name, "phone_not_mobile", "Cần số di động, không dùng số máy bàn.")
+        raise _fail(field_name, "phone_not_mobile", _l("Cần số di động, không dùng số máy bàn."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -269,36 +281,39 @@ def clean_account_number(
     anything longer than 15 digits, whose last digits Excel has already replaced.
     A shorter number from a numeric cell passes with a warning: a leading 0 may be gone.
     """
-    raw, from_number = _spreadsheet_digits(value, field_name, "Số tài khoản")
+    raw, from_number = _spreadsheet_digits(value, field_name, _l("Số tài khoản"))
     numeric_cell = numeric_cell or from_number
     if not raw:
-        raise _fail(field_name, "required", "Cần nhập số tài khoản.")
+        raise _fail(field_name, "required", _l("Cần nhập số tài khoản."))
     squeezed = raw.replace(" ", "")
     if _SCIENTIFIC.match(squeezed):
         raise _fail(
             field_name,
             "account_number_scientific",
-            "Số tài khoản bị Excel đổi sang dạng số mũ (như 9,70E+15) và đã mất chữ số — "
-            f"{EXCEL_TEXT_HINT}.",
+            _l(
+                "Số tài khoản bị Excel đổi sang dạng số mũ (như 9,70E+15) và đã mất chữ số — "
+                "%(hint)s.",
+                hint=EXCEL_TEXT_HINT,
+            ),
         )
     if _DECIMAL.match(squeezed):
         raise _fail(
             field_name,
             "account_number_decimal",
-            f"Số tài khoản có dạng số thập phân (như 12345.0) — {EXCEL_TEXT_HINT}.",
+            _l("Số tài khoản có dạng số thập phân (như 12345.0) — %(hint)s.", hint=EXCEL_TEXT_HINT),
         )
     number = _ACCOUNT_SEPARATORS.sub("", raw).upper()
     if not _ACCOUNT_CHARS.match(number):
         raise _fail(
             field_name,
             "account_number_invalid_chars",
-            "Số tài khoản chỉ gồm chữ cái không dấu (A–Z) và chữ số.",
+            _l("Số tài khoản chỉ gồm chữ cái không dấu (A–Z) và chữ số."),
         )
     if len(number) > ACCOUNT_NUMBER_MAX:
         raise _fail(
             field_name,
             "account_number_too_long",
-            f"Số tài khoản dài tối đa {ACCOUNT_NUMBER_MAX} ký tự.",
+            _l("Số tài khoản dài tối đa %(max)s ký tự.", max=ACCOUNT_NUMBER_MAX),
         )
     warnings: tuple[FieldError, ...] = ()
     if numeric_cell and number.isdigit():
@@ -306,14 +321,20 @@ def clean_account_number(
             raise _fail(
                 field_name,
                 "account_number_excel_precision",
-                f"Số tài khoản dài hơn {EXCEL_DIGITS} chữ số đã bị Excel làm tròn "
-                f"(các số cuối thành 0) — {EXCEL_TEXT_HINT}.",
+                _l(
+                    "Số tài khoản dài hơn %(digits)s chữ số đã bị Excel làm tròn (các số cuối "
+                    "thành 0) — %(hint)s.",
+                    digits=EXCEL_DIGITS,
+                    hint=EXCEL_TEXT_HINT,
+                ),
             )
         warnings = (
             FieldError(
                 field_name,
-                "Ô số tài khoản có dạng số: nếu số bắt đầu bằng 0 thì Excel đã bỏ "
-                "số 0 đó — hãy kiểm tra lại.",
+                _l(
+                    "Ô số tài khoản có dạng số: nếu số bắt đầu bằng 0 thì Excel đã bỏ "
+                    "số 0 đó — hãy kiểm tra lại."
+                ),
                 "account_number_numeric_cell",
             ),
         )
@@ -338,7 +359,8 @@ ACCOUNT_RULE_MESSAGES: dict[str, str] = {
         "Số thẻ NAPAS (bắt đầu 9704) có %(allowed)s chữ số; “%(number)s” có %(length)d."
     ),
     "card_number_checksum": N_(
-        "Số thẻ “%(number)s” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu với thẻ."
+        "Số thẻ “%(number)s” sai số kiểm tra (Luhn) — có thể gõ nhầm một chữ số, hãy đối chiếu "
+        "với thẻ."
     ),
 }
 # account_number_length for a number with letters (alias=1): the lengths are in characters.
@@ -397,9 +419,11 @@ def clean_stall_code(value: Any, *, field_name: str = "stall_code") -> str:
     """A stall's free-text code ("Sạp 12", "Lô A12"), NFC, 1–40 characters."""
     code = clean_text(value)
     if not code:
-        raise _fail(field_name, "required", "Cần nhập mã sạp.")
+        raise _fail(field_name, "required", _l("Cần nhập mã sạp."))
     if len(code) > STALL_CODE_MAX:
-        raise _fail(field_name, "invalid_length", f"Mã sạp dài tối đa {STALL_CODE_MAX} ký tự.")
+        raise _fail(
+            field_name, "invalid_length", _l("Mã sạp dài tối đa %(max)s ký tự.", max=STALL_CODE_MAX)
+        )
     return code
 
 
@@ -426,7 +450,9 @@ def clean_goods_category(
         return by_key[_category_key(text)]
     except KeyError:
         raise _fail(
-            field_name, "unknown_goods_category", f"Ngành hàng không có trong danh mục: {text}."
+            field_name,
+            "unknown_goods_category",
+            _l("Ngành hàng không có trong danh mục: %(text)s.", text=text),
         ) from None
 
 
@@ -434,7 +460,9 @@ def clean_partner_reference(value: Any, *, field_name: str = "partner_reference"
     text = clean_text(value)
     if len(text) > PARTNER_REFERENCE_MAX:
         raise _fail(
-            field_name, "invalid_length", f"Mã tham chiếu dài tối đa {PARTNER_REFERENCE_MAX} ký tự."
+            field_name,
+            "invalid_length",
+            _l("Mã tham chiếu dài tối đa %(max)s ký tự.", max=PARTNER_REFERENCE_MAX),
         )
     return text or None
 
@@ -443,7 +471,9 @@ def clean_partner_reference(value: Any, *, field_name: str = "partner_reference"
 
 #: Law 91/2025: processing a vendor's data needs their explicit consent, never pre-ticked.
 CONSENT_REQUIRED = FieldError(
-    "consent", "Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân.", "consent_required"
+    "consent",
+    _l("Cần có sự đồng ý của tiểu thương về việc xử lý dữ liệu cá nhân."),
+    "consent_required",
 )
 
 
@@ -516,7 +546,7 @@ def validate_vendor_fields(
         warnings.append(
             FieldError(
                 "bank_style_name",
-                "Tên không dấu khác với tên tiểu thương — kiểm tra lại.",
+                _l("Tên không dấu khác với tên tiểu thương — kiểm tra lại."),
                 "bank_style_name_differs",
             )
         )
@@ -524,8 +554,10 @@ def validate_vendor_fields(
         warnings.append(
             FieldError(
                 "holder_name",
-                "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
-                "(mã QR giả thường dùng tên gần giống).",
+                _l(
+                    "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
+                    "(mã QR giả thường dùng tên gần giống)."
+                ),
                 "holder_name_differs",
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask_babel
 from sqlalchemy import func, select
 
 from market4.audit.models import AuditEvent
@@ -174,3 +175,19 @@ def test_reprint_list_and_revoke(runner, session, tmp_path):
     assert again.exit_code == 2 and "không còn hiệu lực" in again.stderr
     missing = runner.invoke(args=["placards", "revoke", "P9999999", "--reason", "lost"])
     assert missing.exit_code == 2 and missing.stderr == "error: unknown placard serial 'P9999999'\n"
+
+
+def test_cli_errors_speak_english_when_told(app, runner, session):
+    result = f.registered_vendor(f.stall(f.market(), "Sạp 1"))
+    placard = services.issue_placard(result.occupancy.stall, result.account, actor=None)
+    runner.invoke(args=["placards", "revoke", placard.serial, "--reason", "swapped"])
+
+    again = runner.invoke(args=["placards", "revoke", placard.serial, "--reason", "lost"])
+    assert again.exit_code == 2 and "không còn hiệu lực" in again.stderr  # Vietnamese by default
+
+    app.config["CLI_LOCALE"] = "en"  # MARKET4_CLI_LOCALE=en
+    flask_babel.refresh()
+    english = runner.invoke(args=["placards", "revoke", placard.serial, "--reason", "lost"])
+    assert english.exit_code == 2
+    assert f"Placard {placard.serial} is no longer valid." in english.stderr
+    assert "không còn hiệu lực" not in english.stderr

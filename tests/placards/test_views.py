@@ -285,3 +285,16 @@ def test_the_inspector_hides_details_outside_the_users_scope(client, world, sess
         as_text=True
     )
     assert "<h2>KHỚP</h2>" in page and "ngoài phạm vi" in page and placard.serial not in page
+
+
+def test_a_refusal_is_flashed_in_english_after_the_language_switch(manager_client, world):
+    manager_client.post(f"/bang-ma/cho/{world.market.code}/in", data={"layout": "a4x4"})
+    manager_client.post("/ngon-ngu/en", data={"next": "/"})
+    response = manager_client.post(
+        f"/bang-ma/cho/{world.market.code}/in",
+        data={"layout": "a4x4", "scope": "needed"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "There are no stalls to print placards for." in page
+    assert "Không có sạp nào để in bảng mã." not in page
