@@ -246,6 +246,7 @@ def app(database_url):
         # Requests reuse this test's app context, so ``g`` would outlive each request;
         # in production every request starts with an empty ``g`` (and no cached user).
         request_started.connect(_forget_request_globals, app)
+        request_started.connect(_commit_test_data, app)
         try:
             yield app
         finally:
@@ -254,6 +255,13 @@ def app(database_url):
             connection.close()
             engines[None] = engine
             engine.dispose()
+
+
+def _commit_test_data(sender, **extra) -> None:
+    """What a test flushed before a request is in the database, as it would be in
+    production, so a request that fails (and rolls its own work back) cannot take it along.
+    Still only a savepoint inside the test's transaction."""
+    db.session.commit()
 
 
 def _forget_request_globals(sender, **extra) -> None:

@@ -26,7 +26,6 @@ from market4.auth import scope
 from market4.auth.models import User
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
-from market4.extensions import db
 from market4.vendors import services
 from market4.vendors.models import PaymentAccount
 
@@ -127,7 +126,6 @@ def update_account(changes: dict[str, Any], vendor_id: int, account_id: int):
     result = services.update_registration(
         account, changes, organisation=user.organisation, actor=user, channel="api"
     )
-    db.session.commit()
     return _written(
         user,
         account,
@@ -154,5 +152,4 @@ def close_account(vendor_id: int, account_id: int, reason: str | None = None):
         channel="api",
         on=today(),
     )
-    db.session.commit()
     return None

@@ -26,7 +26,6 @@ from flask import Blueprint, Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from market4.errors import DomainError, FieldError, ValidationFailed
-from market4.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +95,7 @@ def problem(
 
 
 def from_domain_error(error: DomainError) -> Response:
-    # No rollback for refusals: nothing commits after an error, and the request's session
-    # is discarded when the request ends (tests rely on their own flushed data surviving).
-    if error.status >= 500:
-        db.session.rollback()
+    # No rollback here: every 4xx/5xx answer is rolled back by market4.unit_of_work.
     errors = error.errors if isinstance(error, ValidationFailed) else []
     extensions = {
         key: value
@@ -145,8 +141,6 @@ def _code_for(message: str) -> str:
 
 def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
-    if status >= 500:
-        db.session.rollback()
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
@@ -179,7 +173,6 @@ def from_api_problem(error: ApiProblem) -> Response:
 
 def unexpected(error: Exception) -> Response:
     """Last resort: a logged 500 that still speaks problem+json (never a stack trace)."""
-    db.session.rollback()
     logger.exception("Unhandled API error on %s %s", request.method, request.path)
     if current_app.testing and current_app.config.get("PROPAGATE_EXCEPTIONS", True):
         raise error

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from market4 import unit_of_work
 from market4.auth import policy, scope
 from market4.auth.access import role_required
 from market4.auth.policy import Action, acts_for_one_bank
@@ -133,7 +134,6 @@ def register(market_code: str, stall_id: int):
     if form.validate_on_submit():
         result = _register(form, stall, fixed_bin)
         if result is not None:
-            db.session.commit()
             flash(
                 OUTCOME_MESSAGES[result.outcome]
                 % {"name": result.vendor.display_name, "stall": stall.code, "market": market.name},
@@ -188,7 +188,7 @@ def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> An
             form.top_errors.append(conflict.message)
     except PermissionDenied as denied:
         form.top_errors.append(_(denied.message))
-    db.session.rollback()
+    unit_of_work.discard()
     return None
 
 
@@ -321,7 +321,6 @@ def edit(vendor_id: int):
         except (Conflict, PermissionDenied) as refused:
             form.top_errors.append(refused.message)
         else:
-            db.session.commit()
             flash(_("Đã lưu thay đổi của %(name)s.", name=vendor.display_name), "success")
             for warning in result.warnings:
                 flash(warning.message, "warning")
@@ -335,7 +334,7 @@ def edit(vendor_id: int):
                     "warning",
                 )
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
-        db.session.rollback()
+        unit_of_work.discard()
     status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
     return render_template(
         "vendors/edit.html",
@@ -364,11 +363,10 @@ def deactivate(account_id: int):
         except ValidationFailed as failure:
             form.reason.errors = [error.message for error in failure.errors]
         except (Conflict, PermissionDenied) as refused:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(refused.message, "error")
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
         else:
-            db.session.commit()
             flash(
                 _(
                     "Đã ngừng tài khoản …%(last4)s. Bảng mã QR của tài khoản này không còn hiệu lực.",
@@ -377,5 +375,5 @@ def deactivate(account_id: int):
                 "success",
             )
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
-        db.session.rollback()
+        unit_of_work.discard()
     return _show_page(vendor, {account.id: form}, status=422)
