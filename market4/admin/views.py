@@ -243,18 +243,14 @@ def user_active(user_id: int):
         flash(str(STALE_FORM), "error")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     active = form.active.data == "1"
-    try:
-        services.set_user_active(user, active, actor=current_user)
-    except DomainError as error:
-        unit_of_work.discard()
-        flash(error.message, "error")
-    else:
-        flash(
-            _("Đã mở lại tài khoản %(email)s.", email=user.email)
-            if active
-            else _("Đã khóa tài khoản %(email)s.", email=user.email),
-            "success",
-        )
+    # A refusal goes back to the user's page with its message (errors_pages).
+    services.set_user_active(user, active, actor=current_user)
+    flash(
+        _("Đã mở lại tài khoản %(email)s.", email=user.email)
+        if active
+        else _("Đã khóa tài khoản %(email)s.", email=user.email),
+        "success",
+    )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 

@@ -538,15 +538,11 @@ def resolve_request(code: str, stall_id: int, request_id: int):
     pending = db.get_or_404(StallRequest, request_id)
     if pending.stall_id != stall.id:
         abort(404)
-    try:
-        stall_requests.resolve_stall_request(
-            pending, status=request.form.get("status", ""), actor=current_user
-        )
-    except DomainError as error:
-        unit_of_work.discard()
-        flash(_(error.message), "error")
-    else:
-        flash(_("Đã xử lý đề nghị."), "success")
+    # A refusal goes back to the stall's page with its message (errors_pages).
+    stall_requests.resolve_stall_request(
+        pending, status=request.form.get("status", ""), actor=current_user
+    )
+    flash(_("Đã xử lý đề nghị."), "success")
     return _back_to(market, stall)
 
 
@@ -560,28 +556,24 @@ def choose_placard_account(code: str, stall_id: int, account_id: int):
     account = scope.get_account_or_404(current_user, account_id)
     if vendor is None or account.vendor_id != vendor.id:
         abort(404)
-    try:
-        superseded = vendor_services.choose_placard_account(
-            account, organisation=current_user.organisation, actor=current_user
-        )
-    except DomainError as error:
-        unit_of_work.discard()
-        flash(_(error.message), "error")
-    else:
+    # A refusal goes back to the stall's page with its message (errors_pages).
+    superseded = vendor_services.choose_placard_account(
+        account, organisation=current_user.organisation, actor=current_user
+    )
+    flash(
+        _(
+            "Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
+            bank=account.bank.short_name,
+            last4=account.last4,
+        ),
+        "success",
+    )
+    if superseded:
         flash(
             _(
-                "Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
-                bank=account.bank.short_name,
-                last4=account.last4,
+                "Bảng mã cũ %(serials)s hết hiệu lực.",
+                serials=", ".join(p.serial for p in superseded),
             ),
-            "success",
+            "warning",
         )
-        if superseded:
-            flash(
-                _(
-                    "Bảng mã cũ %(serials)s hết hiệu lực.",
-                    serials=", ".join(p.serial for p in superseded),
-                ),
-                "warning",
-            )
     return _back_to(market, stall)

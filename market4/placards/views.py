@@ -159,13 +159,9 @@ def market_settings(market_code: str):
     settings = MarketSettingsForm()
     if not settings.validate_on_submit():
         return _overview(market, PrintForm(formdata=None), 400, settings=settings)
-    try:
-        services.set_account_display(market, masked=settings.mask_account.data, actor=current_user)
-    except DomainError as error:
-        unit_of_work.discard()
-        flash(_(error.message), "error")
-    else:
-        flash(_("Đã lưu cách in số tài khoản cho %(market)s.", market=market.name), "success")
+    # A refusal goes back to the market's page with its message (errors_pages).
+    services.set_account_display(market, masked=settings.mask_account.data, actor=current_user)
+    flash(_("Đã lưu cách in số tài khoản cho %(market)s.", market=market.name), "success")
     return redirect(url_for("placards.market", market_code=market.code))
 
 
