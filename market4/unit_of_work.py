@@ -6,14 +6,14 @@ commit or roll back. When the view has answered, :func:`finish` decides:
 * **commit** when the response status is below 400 and nothing called :func:`discard`;
 * **roll back** otherwise: every 4xx/5xx answer (an API problem, a form re-rendered with
   422, a page refused by :func:`market4.errors_pages` from a :class:`DomainError`) and
-  every request whose view caught a ``DomainError`` and still answers below 400 (the
-  "flash and redirect back" views call :func:`discard`, because the service may have
-  flushed half of its work before it refused).
+  every request whose view caught a ``DomainError`` and still answers below 400 (a
+  flash and redirect, a form re-rendered with 200): such a view calls :func:`discard`,
+  because the service may have flushed half of its work before it refused.
 
-So a refusal never keeps partial work, on any status. The one deliberate exception is
+So a refusal never keeps partial work, on any status. The deliberate exception is
 :func:`keep_despite_refusal`: a failed sign-in answers 401/429 yet its record (the
 throttle counters and the access log, :mod:`market4.auth.throttle`) must persist, or
-password guessing would never be held back.
+password guessing would never be held back; a CLI import keeps its batch report.
 
 The commit happens in ``after_request``, before the response is sent and before the
 cookie session is saved: when it fails (a unique constraint lost to a concurrent request,
@@ -24,7 +24,9 @@ is dropped, so nothing claims a save that did not happen.
 GET requests commit too, when they succeed: a few write on purpose, namely the signed-in
 session's ``last_seen_at`` (:mod:`market4.auth.access`) and an API token's
 ``last_used_at`` (:mod:`market4.api.auth`), both at most once every few minutes. A failed
-request keeps neither, which costs nothing (the next request records it).
+request keeps neither, which costs nothing (the next request records it). Each is a
+row update held until the request ends; at most once every few minutes a parallel
+request of the same session or token waits for it, which we accept for one transaction.
 
 An exception that escapes every handler (tests propagate them) is rolled back in
 ``teardown_request``.
