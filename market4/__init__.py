@@ -77,11 +77,12 @@ def register_extensions(app: Flask) -> None:
 
         install_sqlite_pragmas(db.engine)
 
-    from market4 import i18n
+    from market4 import i18n, unit_of_work
     from market4.auth.access import init_login
     from market4.extensions import csrf
     from market4.security import headers, input_guard, request_limits
 
+    unit_of_work.init_app(app)
     request_limits.init_app(app)  # before CSRF and the input guard, which read the form
     input_guard.init_app(app)
     csrf.init_app(app)

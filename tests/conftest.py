@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from flask import g, request_started
+from flask.testing import FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -246,6 +247,8 @@ def app(database_url):
         # Requests reuse this test's app context, so ``g`` would outlive each request;
         # in production every request starts with an empty ``g`` (and no cached user).
         request_started.connect(_forget_request_globals, app)
+        request_started.connect(_commit_test_data, app)
+        app.test_cli_runner_class = CommittingCliRunner
         try:
             yield app
         finally:
@@ -254,6 +257,21 @@ def app(database_url):
             connection.close()
             engines[None] = engine
             engine.dispose()
+
+
+def _commit_test_data(sender, **extra) -> None:
+    """What a test flushed before a request is in the database, as it would be in
+    production, so a request that fails (and rolls its own work back) cannot take it along.
+    Still only a savepoint inside the test's transaction."""
+    db.session.commit()
+
+
+class CommittingCliRunner(FlaskCliRunner):
+    """Commits what the test flushed before each command, like a request (above)."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.commit()
+        return super().invoke(*args, **kwargs)
 
 
 def _forget_request_globals(sender, **extra) -> None:

@@ -79,7 +79,7 @@ CHANNEL_LABELS = {
 }
 
 # Keys whose values are (or contain) an account number: VietQR payloads embed one too.
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _SECRET_KEY = re.compile(
     r"(^|_)(account|account_number|account_no|so_tai_khoan|payload)$", re.IGNORECASE
 )
@@ -254,7 +254,12 @@ def display(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str) and _ISO_DATE.match(value):
-        return vn_date(date.fromisoformat(value))  # events store ISO dates; people read dd/mm/yyyy
+        try:
+            return vn_date(
+                date.fromisoformat(value)
+            )  # events store ISO dates; people read dd/mm/yyyy
+        except ValueError:  # text someone typed that only looks like a date ("2024-13-01")
+            pass
     return str(value)
 
 

@@ -17,6 +17,7 @@ from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.parsing import ascii_int
 from market4.registry.markets import Market
+from market4.unit_of_work import cli_command
 from market4.vocabulary import OrganisationKind, Role
 
 
@@ -36,6 +37,7 @@ def users_group() -> None:
     "area:SCHEME/LEVEL/CODE (e.g. area:2025/commune/26575) or market:CODE[,CODE].",
 )
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@cli_command
 def create_command(
     email: str, name: str | None, role: str, scope: str | None, password: str
 ) -> None:
@@ -51,12 +53,10 @@ def create_command(
             channel="cli",
         )
     except ValidationFailed as failure:
-        db.session.rollback()
         for error in failure.errors:
             click.echo(f"market4: {error.field}: {error.message}", err=True)
         raise SystemExit(2) from None
     user.markets = markets
-    db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
@@ -118,22 +118,22 @@ def _existing_organisation(scope: str) -> Organisation:
 
 @users_group.command("sign-out-everywhere")
 @click.argument("email")
+@cli_command
 def sign_out_everywhere_command(email: str) -> None:
     """End every session of the user with EMAIL at once (a lost phone, a leaked password)."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         raise click.UsageError(f"no user with e-mail {email!r}")
     count = sign_out_everywhere(user, actor=None, channel="cli")
-    db.session.commit()
     click.echo(f"Signed {user.email} out of {count} session(s).")
 
 
 @users_group.command("prune")
+@cli_command
 def prune_command() -> None:
     """Forget stale sign-in throttle counters and sessions that ended over 30 days ago
     (run daily, e.g. from cron: a password-spraying attack leaves rows behind)."""
     now = now_utc()
     counters = throttle.prune(now)
     ended = sessions.prune(now, sessions.lifetimes())
-    db.session.commit()
     click.echo(f"Removed {counters} throttle counter(s) and {ended} ended session(s).")

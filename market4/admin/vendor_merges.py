@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from market4 import unit_of_work
 from market4.admin import queries
 from market4.admin.forms import ConfirmForm
 from market4.admin.views import STALE_FORM, bp
@@ -51,9 +52,8 @@ def vendor_merge(keep_id: int, duplicate_id: int):
         try:
             result = merging.merge_vendors(keep, duplicate, actor=current_user, channel="web")
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             return _preview_page(keep, duplicate, form, refusal=error, status=error.status)
-        db.session.commit()
         flash(
             _(
                 "Đã gộp hồ sơ #%(duplicate)s vào hồ sơ của %(name)s.",

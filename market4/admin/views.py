@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from market4 import unit_of_work
 from market4.admin import audit_log, market_services, queries, services
 from market4.admin.areas import as_json, search_units, unit_label
 from market4.admin.filters import AuditFilterForm, MarketFilter, OrganisationFilter, UserFilter
@@ -90,9 +91,9 @@ def organisation_new():
         try:
             services.create_organisation(form.to_data(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Đã tạo đơn vị “%(name)s”.", name=form.name.data), "success")
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisation_form.html", form=form, organisation=None)
@@ -107,9 +108,9 @@ def organisation_edit(organisation_id: int):
         try:
             services.update_organisation(organisation, form.to_data(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Đã lưu đơn vị “%(name)s”.", name=organisation.name), "success")
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisation_form.html", form=form, organisation=organisation)
@@ -162,9 +163,9 @@ def user_new():
                 actor=current_user,
             )
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error, USER_FIELDS)
         else:
-            db.session.commit()
             flash(_("Đã tạo tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
@@ -179,9 +180,9 @@ def user_edit(user_id: int):
         try:
             services.update_user(user, form.to_changes(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error, USER_FIELDS)
         else:
-            db.session.commit()
             flash(_("Đã lưu tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template(
@@ -203,9 +204,9 @@ def user_password(user_id: int):
         try:
             services.reset_password(user, form.new_password.data, actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Đã đặt mật khẩu mới cho %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template(
@@ -243,18 +244,14 @@ def user_active(user_id: int):
         flash(str(STALE_FORM), "error")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     active = form.active.data == "1"
-    try:
-        services.set_user_active(user, active, actor=current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            _("Đã mở lại tài khoản %(email)s.", email=user.email)
-            if active
-            else _("Đã khóa tài khoản %(email)s.", email=user.email),
-            "success",
-        )
+    # A refusal goes back to the user's page with its message (errors_pages).
+    services.set_user_active(user, active, actor=current_user)
+    flash(
+        _("Đã mở lại tài khoản %(email)s.", email=user.email)
+        if active
+        else _("Đã khóa tài khoản %(email)s.", email=user.email),
+        "success",
+    )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -267,7 +264,6 @@ def user_sign_out_everywhere(user_id: int):
         flash(str(STALE_FORM), "error")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     count = sign_out_everywhere(user, actor=current_user)
-    db.session.commit()
     flash(
         _("Đã đăng xuất %(email)s khỏi %(n)s phiên.", email=user.email, n=count),
         "success",
@@ -298,7 +294,6 @@ def banks_sync():
         flash(str(STALE_FORM), "error")
         return redirect(url_for("admin.banks"))
     added, updated = services.sync_bank_directory(actor=current_user)
-    db.session.commit()
     flash(
         _(
             "Đã đồng bộ danh mục ngân hàng: thêm %(added)d, cập nhật %(updated)d.",
@@ -336,9 +331,9 @@ def market_new():
         try:
             market = market_services.create_market(form.to_data(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Đã tạo chợ %(code)s.", code=market.code), "success")
             return redirect(url_for("admin.markets"))
     return render_template("admin/market_form.html", form=form, market=None)
@@ -353,9 +348,9 @@ def market_edit(market_id: int):
         try:
             market_services.update_market(market, form.to_data(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Đã lưu chợ %(code)s.", code=market.code), "success")
             return redirect(url_for("admin.markets"))
     return render_template("admin/market_form.html", form=form, market=market)

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-API_PREFIX = "/api/v1"
+from market4.problem_json import API_PREFIX
 
 DESCRIPTION = """\
 The market4 partner API: find markets and stalls, register vendors with the account their

@@ -27,7 +27,6 @@ from market4.api.vendors import DEFAULT_CLOSE_REASON, VENDOR_ROLES, account_dict
 from market4.auth.models import User
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
-from market4.extensions import db
 from market4.registry import scope
 from market4.registry.vendors import PaymentAccount
 from market4.vendors import services
@@ -134,7 +133,6 @@ def update_account(changes: dict[str, Any], vendor_id: int, account_id: int):
     result = services.update_registration(
         account, changes, organisation=user.organisation, actor=user, channel="api"
     )
-    db.session.commit()
     return _written(
         user,
         account,
@@ -161,5 +159,4 @@ def close_account(vendor_id: int, account_id: int, reason: str | None = None):
         channel="api",
         on=today(),
     )
-    db.session.commit()
     return None

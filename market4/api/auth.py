@@ -109,8 +109,9 @@ def _touch(token: ApiToken) -> None:
     if last is not None and last.tzinfo is None:  # SQLite gives naive UTC back
         last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last >= LAST_USED_RESOLUTION:
+        # Kept by the request's unit of work (market4.unit_of_work) when the request
+        # succeeds; a refused request leaves it to the next one.
         token.last_used_at = now
-        db.session.commit()
 
 
 def current_caller() -> Caller:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from market4.api import tokens
 from market4.auth.models import User
-from market4.errors import DomainError
 from market4.extensions import db
 from market4.formatting import vn_date
+from market4.unit_of_work import cli_command
 
 
 def _user(email: str) -> User:
@@ -33,15 +33,11 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--email", required=True, help="The user the token acts as.")
 @click.option("--name", default="CLI", show_default=True, help="A label to recognise the token by.")
+@cli_command
 def create_command(email: str, name: str) -> None:
     """Create a token and print its secret (shown only this once)."""
     user = _user(email)
-    try:
-        new = tokens.create_token(user, name, actor=None, channel="cli")
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
+    new = tokens.create_token(user, name, actor=None, channel="cli")
     click.echo(
         f"Token {new.token.id} “{new.token.name}” for {user.email} ({user.role}). "
         "Copy the secret now, it is not stored:",
@@ -70,12 +66,8 @@ def list_command(email: str) -> None:
 
 @tokens_group.command("revoke")
 @click.argument("token_id", type=int)
+@cli_command
 def revoke_command(token_id: int) -> None:
     """Revoke token TOKEN_ID (see ``tokens list``) from now on."""
-    try:
-        token = tokens.revoke_token(tokens.get_token(token_id), actor=None, channel="cli")
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
+    token = tokens.revoke_token(tokens.get_token(token_id), actor=None, channel="cli")
     click.echo(f"Revoked token {token.id} ({token.prefix}…) of {token.user.email}.")

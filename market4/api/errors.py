@@ -19,34 +19,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, json, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from market4.errors import DomainError, FieldError, ValidationFailed
-from market4.extensions import db
+from market4.problem_json import (
+    is_api_path,
+    problem,
+)
 
 logger = logging.getLogger(__name__)
-
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://market4.vn/problems/"
-API_PREFIX = "/api/v1"
-
-# HTTP statuses whose machine code is more telling than the status name.
-STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "rate_limited",
-}
 
 
 class ApiProblem(Exception):
@@ -67,39 +51,8 @@ class ApiProblem(Exception):
         self.errors = list(errors)
 
 
-def problem(
-    status: int,
-    code: str | None = None,
-    detail: str | None = None,
-    *,
-    errors: Iterable[FieldError | Mapping[str, str]] = (),
-    headers: Mapping[str, str] | None = None,
-    **extensions: Any,
-) -> Response:
-    """A problem+json response; ``extensions`` become extra top-level members."""
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    code = code or STATUS_CODES.get(status, phrase.lower().replace(" ", "_"))
-    body = {
-        **extensions,
-        "type": PROBLEM_BASE + code,
-        "title": phrase,
-        "status": status,
-        "detail": detail or phrase,
-        "errors": [e.as_dict() if isinstance(e, FieldError) else dict(e) for e in errors],
-    }
-    response = current_app.response_class(
-        json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE
-    )
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
 def from_domain_error(error: DomainError) -> Response:
-    # No rollback for refusals: nothing commits after an error, and the request's session
-    # is discarded when the request ends (tests rely on their own flushed data surviving).
-    if error.status >= 500:
-        db.session.rollback()
+    # No rollback here: every 4xx/5xx answer is rolled back by market4.unit_of_work.
     errors = error.errors if isinstance(error, ValidationFailed) else []
     extensions = {
         key: value
@@ -145,8 +98,6 @@ def _code_for(message: str) -> str:
 
 def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
-    if status >= 500:
-        db.session.rollback()
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
@@ -179,7 +130,6 @@ def from_api_problem(error: ApiProblem) -> Response:
 
 def unexpected(error: Exception) -> Response:
     """Last resort: a logged 500 that still speaks problem+json (never a stack trace)."""
-    db.session.rollback()
     logger.exception("Unhandled API error on %s %s", request.method, request.path)
     if current_app.testing and current_app.config.get("PROPAGATE_EXCEPTIONS", True):
         raise error
@@ -192,10 +142,6 @@ def register(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(ApiProblem, from_api_problem)
     blueprint.register_error_handler(HTTPException, from_http_exception)
     blueprint.register_error_handler(Exception, unexpected)
-
-
-def is_api_path() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
 def init_app(app: Flask) -> None:

@@ -135,11 +135,12 @@ def idempotent(view: Callable) -> Callable:
                     response_body=response.get_json(),
                 )
             )
+        # Flushed here, not committed (the unit of work commits after the view): a
+        # concurrent request that won the race (same key, or the same account registered)
+        # shows as an IntegrityError now, and the unit of work rolls this request back.
         try:
-            db.session.commit()
+            db.session.flush()
         except IntegrityError:
-            # A concurrent request won the race (same key, or the same account registered).
-            db.session.rollback()
             if key is not None:
                 raise ApiProblem(
                     409,

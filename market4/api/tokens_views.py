@@ -15,11 +15,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
+from market4 import unit_of_work
 from market4.api import tokens
 from market4.api.auth import DEFAULT_RATE_LIMIT_PER_MINUTE
 from market4.auth.access import role_required
 from market4.errors import DomainError, ValidationFailed
-from market4.extensions import db
 from market4.form_rules import max_length
 
 bp = Blueprint("tokens", __name__, url_prefix="/khoa-api")
@@ -80,10 +80,9 @@ def create():
         form.name.errors = [e.message for e in error.errors]
         return _page(form, status=422)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
         return redirect(url_for("tokens.index"))
-    db.session.commit()
     return _page(TokenForm(formdata=None), new_token=new_token, status=201)
 
 
@@ -97,12 +96,11 @@ def revoke(token_id: int):
         token = tokens.get_token(token_id, owner=current_user)
         tokens.revoke_token(token, actor=current_user, channel="web")
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         if error.status == 404:
             abort(404)
         flash(error.message, "error")
         return redirect(url_for("tokens.index"))
-    db.session.commit()
     flash(
         _("Đã thu hồi khóa “%(name)s”: từ giờ khóa này không dùng được nữa.", name=token.name),
         "success",

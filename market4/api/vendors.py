@@ -327,7 +327,6 @@ def update_vendor(changes: dict[str, Any], vendor_id: int):
     result = services.update_registration(
         account or vendor, changes, organisation=user.organisation, actor=user, channel="api"
     )
-    db.session.commit()
     return {
         **vendor_dict(user, result.vendor),
         "warnings": [w.as_dict() for w in result.warnings],
@@ -357,7 +356,6 @@ def delete_vendor(vendor_id: int, reason: str | None = None):
         channel="api",
         on=today(),
     )
-    db.session.commit()
     return None
 
 
@@ -408,7 +406,6 @@ def placard_pdf(vendor_id: int):
             BytesIO(existing), mimetype="application/pdf", download_name=f"bang-ma-{serial}.pdf"
         )
     result = print_stalls([stall], layout="a6", actor=user, channel="api", cover_page=False)
-    db.session.commit()
     serial = result.placards[0].serial
     return send_file(
         BytesIO(result.pdf), mimetype="application/pdf", download_name=f"bang-ma-{serial}.pdf"

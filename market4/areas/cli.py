@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from market4.areas import services
-from market4.extensions import db
+from market4.unit_of_work import cli_command
 
 
 @click.group("areas")
@@ -14,8 +14,8 @@ def areas_group() -> None:
 
 
 @areas_group.command("load")
+@cli_command
 def load_command() -> None:
     """Load every province, district and commune of both schemes (idempotent)."""
     added = services.load_country()
-    db.session.commit()
     click.echo(f"{added} administrative units added; {services.unit_count()} in the database.")

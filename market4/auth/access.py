@@ -18,7 +18,6 @@ from market4.parsing import ascii_int
 
 SESSION_ENDED = _l("Phiên đăng nhập đã kết thúc, vui lòng đăng nhập lại.")
 _ENDED_KEY = "market4_session_ended"
-_TOUCH_KEY = "market4_session_touched"
 _CURRENT_KEY = "market4_user_session"
 # What Flask-Login keeps in the cookie session besides our secret.
 _LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember", sessions.SECRET_NAME)
@@ -55,12 +54,10 @@ def _check_session(user: User) -> User | None:
     if reason is not None:
         if row is not None and row.user_id == user.id and reason in ("idle", "expired"):
             sessions.revoke(row, reason)
-            g.setdefault(_TOUCH_KEY, True)
         _forget_session()
         return None
     if sessions.needs_touch(row, now):
         row.last_seen_at = now
-        g.setdefault(_TOUCH_KEY, True)
     g.setdefault(_CURRENT_KEY, row)
     return user
 
@@ -72,13 +69,12 @@ def _forget_session() -> None:
 
 
 def resume_session() -> None:
-    """``before_request``: check the session first thing, while nothing else is pending,
-    so that the once-a-minute ``last_seen_at`` write commits only itself."""
+    """``before_request``: check the session first thing. The once-a-minute
+    ``last_seen_at`` write is part of the request's unit of work (market4.unit_of_work):
+    kept when the request succeeds; a refused request leaves it to the next one."""
     if "_user_id" not in session or request.endpoint == "static":
         return
     current_user._get_current_object()  # runs load_user
-    if g.pop(_TOUCH_KEY, False):
-        db.session.commit()
 
 
 def current_session() -> UserSession | None:

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from market4 import unit_of_work
 from market4.auth import devices, services, sessions
 from market4.auth.access import current_session, remember_session
 from market4.auth.forms import PasswordForm, SignInForm, SignOutOthersForm
 from market4.auth.proxies import client_address
 from market4.errors import ValidationFailed
-from market4.extensions import db
 from market4.formatting import vn_datetime
 from market4.i18n import LOCALES
 
@@ -38,21 +38,20 @@ def login():
                 device=devices.device_for(known, email),
             )
         except services.TooManyAttempts as refused:
-            db.session.commit()
+            unit_of_work.keep_despite_refusal()  # the refusal is recorded in the access log
             message = _(
                 "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
                 minutes=refused.minutes,
             )
             status, headers = _held_back(form.password, message, refused)
         except ValidationFailed:
-            db.session.commit()  # the failure feeds the throttle and the access log
+            unit_of_work.keep_despite_refusal()  # the failure feeds the throttle and the log
             form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
             status = 401
         else:
             row, secret = services.sign_in(
                 user, remote_addr=address, user_agent=request.user_agent.string
             )
-            db.session.commit()
             _begin_session(user, row, secret)
             response = redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
             devices.remember(response, email, known)
@@ -88,7 +87,6 @@ def _begin_session(user, row, secret: str) -> None:
 @login_required
 def logout():
     services.sign_out(current_user, current_session())
-    db.session.commit()
     logout_user()
     _clear_cookie_session()
     flash(_("Bạn đã đăng xuất."), "success")
@@ -110,19 +108,18 @@ def password():
                 session=this_session,
             )
         except services.TooManyAttempts as refused:
-            db.session.commit()
+            unit_of_work.keep_despite_refusal()  # the refusal is recorded in the access log
             message = _(
                 "Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
                 minutes=refused.minutes,
             )
             status, headers = _held_back(form.current_password, message, refused)
         except ValidationFailed as failure:
-            db.session.commit()  # a wrong current password counts against the throttle
+            unit_of_work.keep_despite_refusal()  # a wrong password counts against the throttle
             for error in failure.errors:
                 getattr(form, error.field, form.new_password).errors.append(error.message)
         else:
             secret = sessions.renew(this_session) if this_session is not None else None
-            db.session.commit()
             if secret is not None:
                 session[sessions.SECRET_NAME] = secret
             session.pop("csrf_token", None)
@@ -136,7 +133,6 @@ def password():
 def sign_out_others():
     if SignOutOthersForm().validate_on_submit():
         count = services.sign_out_other_sessions(current_user, current_session())
-        db.session.commit()
         flash(_("Đã đăng xuất %(n)s phiên khác.", n=count), "success")
     return redirect(url_for("auth.password"))
 

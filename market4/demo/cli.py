@@ -7,7 +7,7 @@ from flask import current_app
 
 from market4.demo import data
 from market4.demo import seed as demo
-from market4.extensions import db
+from market4.unit_of_work import cli_command
 
 
 @click.group("demo")
@@ -44,6 +44,7 @@ def check_demo_allowed(allow_in_production: bool) -> None:
 @demo_group.command("seed")
 @click.option("--reset", is_flag=True, help="Delete the demo data first and build it again.")
 @ALLOW_IN_PRODUCTION
+@cli_command
 def seed_command(reset: bool, allow_in_production: bool) -> None:
     """Build the demo district (15 markets, 1,420 stalls); safe to run twice."""
     check_demo_allowed(allow_in_production)
@@ -51,7 +52,6 @@ def seed_command(reset: bool, allow_in_production: bool) -> None:
         demo.reset()
     existed = demo.demo_exists()
     logins = demo.seed()
-    db.session.commit()
     click.echo(
         "Demo data already present; nothing changed."
         if existed

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from market4 import unit_of_work
 from market4.extensions import db
 
 bp = Blueprint("home", __name__)
@@ -21,7 +22,7 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         # The reason goes to the operator's log only: the endpoint is public.
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
         current_app.logger.error("healthz: database unavailable: %s", reason)

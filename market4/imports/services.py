@@ -5,7 +5,7 @@ Used by the web page, the CLI and the partner API alike::
     batch = import_vendors(content, filename, bank_bin=..., organisation=..., actor=...,
                            dry_run=True)            # preview: rows validated, nothing written
     batch = commit_batch(batch, organisation=..., actor=..., channel="web")
-    db.session.commit()                              # the caller commits, once
+    # … the caller's unit of work commits, once (market4.unit_of_work)
 
 Each row ends up as one of (``ImportRow.outcome``):
 
@@ -28,8 +28,9 @@ block a row.
 All or nothing: every valid row is written inside one SAVEPOINT. If anything fails,
 the savepoint is rolled back — no vendor, account or occupancy stays — and the batch
 itself, flushed before the savepoint, is marked ``failed`` with the error. The
-functions return the batch either way (check ``batch.status``); the caller commits so
-that the failed batch is kept. Invalid rows never stop the valid ones from being
+functions return the batch either way (check ``batch.status``) and never commit; the
+caller's unit of work does, once, and keeps the failed batch too (the web page and the
+API answer it as a report, not as an error; the CLI marks it kept). Invalid rows never stop the valid ones from being
 written: callers that want "nothing unless every row is valid" (CLI ``--strict``)
 preview, look at the summary, and only then commit.
 

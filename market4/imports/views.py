@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from market4 import unit_of_work
 from market4.auth.access import role_required
 from market4.banks.models import Bank
 from market4.errors import DomainError
@@ -75,10 +76,9 @@ def index():
                 dry_run=True,
             )
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             form.file.errors = [*form.file.errors, error.message]
         else:
-            db.session.commit()
             return redirect(url_for("imports.preview", batch_id=batch.id))
     batches = db.session.scalars(
         _batches_query().order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(50)
@@ -131,10 +131,9 @@ def commit(batch_id: int):
             batch, organisation=current_user.organisation, actor=current_user, channel="web"
         )
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
         return redirect(url_for("imports.preview", batch_id=batch_id))
-    db.session.commit()
     summary = batch.summary
     if batch.status == "committed" and not (
         summary.get("create") or summary.get("add_account") or summary.get("update")

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from market4 import unit_of_work
 from market4.auth.access import role_required
 from market4.dashboard.queries import figures_for_markets
 from market4.db import today
@@ -256,9 +257,9 @@ def stall_new(code: str):
         try:
             stall = services.create_stall(market, **form.to_data(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             _flash_all(forms.show_errors(form, error))
         else:
-            db.session.commit()
             flash(_("Đã thêm sạp “%(code)s”.", code=stall.code), "success")
             return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
     return render_template(
@@ -277,9 +278,9 @@ def stall_edit(code: str, stall_id: int):
         try:
             services.update_stall(stall, **form.to_data(), actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             _flash_all(forms.show_errors(form, error))
         else:
-            db.session.commit()
             flash(_("Đã lưu sạp “%(code)s”.", code=stall.code), "success")
             if renamed:
                 flash(_("Mã sạp đã đổi: bảng mã cũ hết hiệu lực, cần in lại."), "warning")
@@ -304,9 +305,9 @@ def stall_close(code: str, stall_id: int):
         try:
             services.close_stall(stall, on=close_form.closed_on.data, actor=current_user)
         except DomainError as error:
+            unit_of_work.discard()
             _flash_all(forms.show_errors(close_form, error, {"on": "closed_on"}))
         else:
-            db.session.commit()
             flash(_("Đã đóng sạp “%(code)s”.", code=stall.code), "success")
             return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
     return render_template(
@@ -351,7 +352,6 @@ def assign(code: str, stall_id: int):
         )
     except DomainError as error:
         return _refused(market, stall, error, form, confirm_vendor=vendor)
-    db.session.commit()
     flash(
         _("%(name)s đã được gán vào “%(code)s”.", name=vendor.display_name, code=stall.code),
         "success",
@@ -378,11 +378,10 @@ def new_vendor(code: str, stall_id: int):
             replace_occupant=form.replace_occupant.data,
         )
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         loose = forms.show_errors(form, error, {"on": "started_on"})
         _flash_all([_(message) for message in loose])
         return _stall_page(market, stall, error.status, new_vendor_form=form)
-    db.session.commit()
     flash(
         _(
             "%(name)s đã được ghi nhận tại “%(code)s”; ngân hàng của tiểu thương thêm tài khoản nhận tiền.",
@@ -416,7 +415,6 @@ def move(code: str, stall_id: int):
         )
     except DomainError as error:
         return _refused(market, stall, error, form, confirm_target=target)
-    db.session.commit()
     flash(
         _(
             "Đã chuyển %(name)s sang “%(code)s”; cần in bảng mã mới.",
@@ -441,7 +439,6 @@ def end_occupancy(code: str, stall_id: int):
     except DomainError as error:
         forms.show_errors(form, error, {"on": "ended_on"})
         return _stall_page(market, stall, error.status, end_form=form)
-    db.session.commit()
     flash(_("Đã ghi nhận tiểu thương rời “%(code)s”.", code=stall.code), "success")
     return _back_to(market, stall)
 
@@ -489,7 +486,6 @@ def visit(code: str, stall_id: int):
     except DomainError as error:
         loose = forms.show_errors(form, error, {"on": "visited_on"})
         return _stall_page(market, stall, error.status, visit_form=form, visit_errors=loose)
-    db.session.commit()
     status = services.current_status(stall)
     flash(
         _(
@@ -523,10 +519,9 @@ def stall_request(code: str, stall_id: int):
     try:
         stall_requests.request_stall_change(stall, request.form.get("message"), actor=current_user)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         _flash_all([_(problem.message) for problem in getattr(error, "errors", [error])])
     else:
-        db.session.commit()
         flash(_("Đã gửi đề nghị cho ban quản lý chợ; đề nghị hiện trên trang của sạp."), "success")
     return _back_to(market, stall)
 
@@ -539,16 +534,11 @@ def resolve_request(code: str, stall_id: int, request_id: int):
     pending = db.get_or_404(StallRequest, request_id)
     if pending.stall_id != stall.id:
         abort(404)
-    try:
-        stall_requests.resolve_stall_request(
-            pending, status=request.form.get("status", ""), actor=current_user
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(_(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Đã xử lý đề nghị."), "success")
+    # A refusal goes back to the stall's page with its message (errors_pages).
+    stall_requests.resolve_stall_request(
+        pending, status=request.form.get("status", ""), actor=current_user
+    )
+    flash(_("Đã xử lý đề nghị."), "success")
     return _back_to(market, stall)
 
 
@@ -562,29 +552,24 @@ def choose_placard_account(code: str, stall_id: int, account_id: int):
     account = scope.get_account_or_404(current_user, account_id)
     if vendor is None or account.vendor_id != vendor.id:
         abort(404)
-    try:
-        superseded = vendor_services.choose_placard_account(
-            account, organisation=current_user.organisation, actor=current_user
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(_(error.message), "error")
-    else:
-        db.session.commit()
+    # A refusal goes back to the stall's page with its message (errors_pages).
+    superseded = vendor_services.choose_placard_account(
+        account, organisation=current_user.organisation, actor=current_user
+    )
+    flash(
+        _(
+            "Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
+            bank=account.bank.short_name,
+            last4=account.last4,
+        ),
+        "success",
+    )
+    if superseded:
         flash(
             _(
-                "Bảng mã của sạp sẽ trả vào tài khoản %(bank)s …%(last4)s; cần in và dán bảng mới.",
-                bank=account.bank.short_name,
-                last4=account.last4,
+                "Bảng mã cũ %(serials)s hết hiệu lực.",
+                serials=", ".join(p.serial for p in superseded),
             ),
-            "success",
+            "warning",
         )
-        if superseded:
-            flash(
-                _(
-                    "Bảng mã cũ %(serials)s hết hiệu lực.",
-                    serials=", ".join(p.serial for p in superseded),
-                ),
-                "warning",
-            )
     return _back_to(market, stall)

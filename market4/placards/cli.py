@@ -36,6 +36,7 @@ from market4.markets.services import find_stall
 from market4.placards import printing, services
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
+from market4.unit_of_work import cli_command
 from market4.vocabulary import PlacardLayout
 
 __all__ = ["placards_group"]
@@ -45,7 +46,7 @@ CHANNEL = "cli"
 
 
 def _fail(message: str, code: int = INVALID_INPUT_EXIT) -> NoReturn:
-    # No commit follows, so whatever a refused service call may have flushed is discarded.
+    # A non-zero exit: the unit of work (cli_command) discards what a refused service flushed.
     click.echo(f"error: {message}", err=True)
     click.get_current_context().exit(code)
 
@@ -112,6 +113,7 @@ def placards_group() -> None:
     required=True,
     help="PDF file to write.",
 )
+@cli_command
 def render_command(
     market_code: str | None,
     stall_code: str | None,
@@ -175,7 +177,6 @@ def render_command(
                 f"written. Repeat with --confirm-superseding {error.details['posted']} to print anyway."
             )
         _fail(error.message)
-    db.session.commit()
     output.write_bytes(result.pdf)
     click.echo(_summary(result, output))
     for stall, reason in result.skipped:
@@ -216,6 +217,7 @@ def reprint_list_command(market_code: str) -> None:
 @click.option(
     "--reason", required=True, help="Why: lost, swapped (a fake QR stuck over it), or other text."
 )
+@cli_command
 def revoke_command(serial: str, reason: str) -> None:
     """Revoke a lost or swapped placard: inspectors will flag it from now on."""
     placard = db.session.scalar(select(Placard).where(Placard.serial == serial.strip()))
@@ -225,5 +227,4 @@ def revoke_command(serial: str, reason: str) -> None:
         services.revoke_placard(placard, reason=reason, actor=None, channel=CHANNEL)
     except DomainError as error:
         _fail(error.message)
-    db.session.commit()
     click.echo(f"revoked {placard.serial} ({placard.stall.market.code} / {placard.stall.code})")

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from market4 import unit_of_work
 from market4.auth.access import role_required
 from market4.db import today
 from market4.domain import banks as directory
@@ -133,11 +134,11 @@ def market_sheet(market_code: str):
             stalls, actor=current_user, channel="web", confirm_superseding=form.confirmed, **options
         )
     except PlacardLayoutError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         form.layout.errors = [_("Khổ giấy này quá nhỏ cho mã QR (%(reason)s).", reason=str(error))]
         return _overview(market, form, 422)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         if error.code == "confirm_superseding":
             form.confirm_superseding.data = str(error.details["posted"])
             return render_template(
@@ -149,7 +150,6 @@ def market_sheet(market_code: str):
             ), 409
         flash(_(error.message), "info" if error.code == "nothing_to_print" else "error")
         return redirect(url_for("placards.market", market_code=market.code))
-    db.session.commit()
     if single is not None:
         name = f"bang-ma-{market.code}-{result.placards[0].serial}.pdf"
     return _pdf_response(result.pdf, name)
@@ -162,14 +162,9 @@ def market_settings(market_code: str):
     settings = MarketSettingsForm()
     if not settings.validate_on_submit():
         return _overview(market, PrintForm(formdata=None), 400, settings=settings)
-    try:
-        services.set_account_display(market, masked=settings.mask_account.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(_(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Đã lưu cách in số tài khoản cho %(market)s.", market=market.name), "success")
+    # A refusal goes back to the market's page with its message (errors_pages).
+    services.set_account_display(market, masked=settings.mask_account.data, actor=current_user)
+    flash(_("Đã lưu cách in số tài khoản cho %(market)s.", market=market.name), "success")
     return redirect(url_for("placards.market", market_code=market.code))
 
 
@@ -201,10 +196,9 @@ def revoke(placard_id: int):
                 placard, reason=form.reason_text(), actor=current_user, channel="web"
             )
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(
                 _(
                     "Đã thu hồi bảng mã %(serial)s. Sạp cần được in bảng mới.",
@@ -294,10 +288,8 @@ def check_stall(stall_id: int):
                     stall, text, actor=current_user, record=may_record, note=form.note.data
                 )
             except DomainError as error:
-                db.session.rollback()
+                unit_of_work.discard()
                 flash(_(error.message), "error")
-            else:
-                db.session.commit()
     if form.is_submitted() and result is None:
         status = 422
     account = result.account if result else None

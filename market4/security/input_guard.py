@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-from market4.api.errors import is_api_path
 from market4.parsing import MAX_INT
+from market4.problem_json import is_api_path
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from market4 import unit_of_work
 from market4.auth.models import Organisation
 from market4.errors import DomainError
 from market4.extensions import db
@@ -66,6 +67,7 @@ def vendors_group() -> None:
     default=None,
     help="Write the per-row report to OUT.csv or OUT.xlsx.",
 )
+@unit_of_work.cli_command
 def import_command(
     file: Path,
     bank_bin: str,
@@ -99,9 +101,9 @@ def import_command(
         if strict and not dry_run and not rejected:
             services.commit_batch(batch, organisation=organisation, actor=None, channel="cli")
     except DomainError as error:
-        db.session.rollback()
         _refuse(error.message)
-    db.session.commit()
+    # The batch is the record of this import, kept whatever the exit status says of its rows.
+    unit_of_work.keep_despite_refusal()
 
     summary = batch.summary
     click.echo(
@@ -156,6 +158,7 @@ def _refuse(message: str) -> None:
 @click.option(
     "--yes", is_flag=True, help="Merge and commit; without it only the preview is printed."
 )
+@unit_of_work.cli_command
 def merge_command(keep_id: int, duplicate_id: int, yes: bool) -> None:
     """Merge the duplicated vendor record DUPLICATE_ID into KEEP_ID (preview unless --yes)."""
     from market4.vendors import merging
@@ -176,9 +179,7 @@ def merge_command(keep_id: int, duplicate_id: int, yes: bool) -> None:
     try:
         result = merging.merge_vendors(keep, duplicate, actor=None, channel="cli")
     except DomainError as error:
-        db.session.rollback()
         _merge_refused(error.message)
-    db.session.commit()
     click.echo(f"Đã gộp hồ sơ #{duplicate_id} vào hồ sơ #{keep_id}.")
     if result.superseded:
         serials = ", ".join(placard.serial for placard in result.superseded)

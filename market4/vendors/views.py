@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from market4 import unit_of_work
 from market4.auth.access import role_required
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
@@ -137,7 +138,6 @@ def register(market_code: str, stall_id: int):
     if form.validate_on_submit():
         result = _register(form, stall, fixed_bin)
         if result is not None:
-            db.session.commit()
             flash(
                 OUTCOME_MESSAGES[result.outcome]
                 % {"name": result.vendor.display_name, "stall": stall.code, "market": market.name},
@@ -192,7 +192,7 @@ def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> An
             form.top_errors.append(conflict.message)
     except PermissionDenied as denied:
         form.top_errors.append(_(denied.message))
-    db.session.rollback()
+    unit_of_work.discard()
     return None
 
 
@@ -325,7 +325,6 @@ def edit(vendor_id: int):
         except (Conflict, PermissionDenied) as refused:
             form.top_errors.append(refused.message)
         else:
-            db.session.commit()
             flash(_("Đã lưu thay đổi của %(name)s.", name=vendor.display_name), "success")
             for warning in result.warnings:
                 flash(warning.message, "warning")
@@ -339,7 +338,7 @@ def edit(vendor_id: int):
                     "warning",
                 )
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
-        db.session.rollback()
+        unit_of_work.discard()
     status = 422 if form.is_submitted() else 200  # re-shown: not registered/saved
     return render_template(
         "vendors/edit.html",
@@ -368,11 +367,10 @@ def deactivate(account_id: int):
         except ValidationFailed as failure:
             form.reason.errors = [error.message for error in failure.errors]
         except (Conflict, PermissionDenied) as refused:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(refused.message, "error")
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
         else:
-            db.session.commit()
             flash(
                 _(
                     "Đã ngừng tài khoản …%(last4)s. Bảng mã QR của tài khoản này không còn hiệu lực.",
@@ -381,5 +379,5 @@ def deactivate(account_id: int):
                 "success",
             )
             return redirect(url_for("vendors.show", vendor_id=vendor.id))
-        db.session.rollback()
+        unit_of_work.discard()
     return _show_page(vendor, {account.id: form}, status=422)
