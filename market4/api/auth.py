@@ -34,6 +34,7 @@ from sqlalchemy.orm import joinedload
 
 from market4.api.errors import ApiProblem
 from market4.api.models import ApiToken
+from market4.audit.services import API_CALLER_KEY
 from market4.auth.models import User
 from market4.db import now_utc, today
 from market4.extensions import db
@@ -45,7 +46,6 @@ DEFAULT_RATE_LIMIT_PER_MINUTE = 600
 DEFAULT_READ_CACHE_SECONDS = 30
 
 BEARER_CHALLENGE = 'Bearer realm="market4"'
-CALLER_KEY = "market4.api_caller"
 CACHE_KEY = "market4.api_cache_key"
 
 
@@ -117,9 +117,9 @@ def _touch(token: ApiToken) -> None:
 def current_caller() -> Caller:
     # Kept on the request, not on ``g``: an app context can outlive one request (tests,
     # CLI), and a caller must never carry over to the next request.
-    caller = request.environ.get(CALLER_KEY)
+    caller = request.environ.get(API_CALLER_KEY)
     if caller is None:
-        caller = request.environ[CALLER_KEY] = authenticate()
+        caller = request.environ[API_CALLER_KEY] = authenticate()
     return caller
 
 
@@ -157,7 +157,7 @@ def require_token() -> Response | None:
 def remember_response(response: Response) -> Response:
     """``after_request``: keep a 200 JSON answer to a GET for the next identical request."""
     key = request.environ.get(CACHE_KEY)
-    caller = request.environ.get(CALLER_KEY)
+    caller = request.environ.get(API_CALLER_KEY)
     if (
         key is not None
         and caller is not None

@@ -26,7 +26,7 @@ class AuditEvent(db.Model):
     object_id: Mapped[Optional[str]] = mapped_column(String(40))
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    # Where the change came from: the client's address (market4.auth.proxies) and, for
+    # Where the change came from: the client's address (market4.proxies) and, for
     # the partner API, the token used.
     remote_addr: Mapped[Optional[str]] = mapped_column(String(45))
     api_token_id: Mapped[Optional[int]] = mapped_column(ForeignKey("api_tokens.id"), index=True)

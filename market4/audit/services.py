@@ -9,6 +9,10 @@ from werkzeug.local import LocalProxy
 
 from market4.audit.models import AuditEvent
 from market4.extensions import db
+from market4.proxies import client_address
+
+# Where the API leaves the caller it authenticated, so the log can name the API token.
+API_CALLER_KEY = "market4.api_caller"
 
 
 def record(
@@ -51,10 +55,6 @@ def request_origin() -> tuple[str | None, int | None]:
     """(client address, API token id) of the current request; (None, None) outside one."""
     if not has_request_context():
         return None, None
-    # Imported here: both import models that import this module's callers.
-    from market4.api.auth import CALLER_KEY
-    from market4.auth.proxies import client_address
-
-    caller = request.environ.get(CALLER_KEY)
+    caller = request.environ.get(API_CALLER_KEY)
     token = getattr(caller, "token", None)
     return client_address(), getattr(token, "id", None)

@@ -10,7 +10,8 @@ from flask import Flask, abort, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from market4.auth import proxies, sessions
+from market4 import proxies
+from market4.auth import sessions
 from market4.auth.models import User, UserSession
 from market4.db import now_utc
 from market4.extensions import db, login_manager

@@ -12,10 +12,10 @@ from market4 import unit_of_work
 from market4.auth import devices, services, sessions
 from market4.auth.access import current_session, remember_session
 from market4.auth.forms import PasswordForm, SignInForm, SignOutOthersForm
-from market4.auth.proxies import client_address
 from market4.errors import ValidationFailed
 from market4.formatting import vn_datetime
 from market4.i18n import LOCALES
+from market4.proxies import client_address
 
 bp = Blueprint("auth", __name__)
 

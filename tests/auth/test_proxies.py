@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from market4.auth import proxies
+from market4 import proxies
 from market4.config import ConfigError
 
 
