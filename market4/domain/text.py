@@ -157,3 +157,15 @@ def bank_style_name(display_name: str) -> str:
     """
     words = "".join(char if char.isalnum() else " " for char in fold_ascii(display_name).upper())
     return " ".join(words.split())
+
+
+# Zero-width characters and soft hyphens pasted from chat apps and spreadsheets.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def clean_text(value: object) -> str:
+    """NFC, invisible characters removed, every whitespace run one space, trimmed."""
+    if value is None:
+        return ""
+    text = nfc(str(value)).translate(_INVISIBLE)
+    return " ".join(text.split())

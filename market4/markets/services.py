@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from market4.audit import services as audit
 from market4.db import now_utc, today
@@ -39,7 +38,10 @@ from market4.registry.stalls import (
     current_occupancy,
     current_occupant,
     current_status,
+    find_stall,
     set_stall_status,
+    stall_code_key,
+    stalls_in_order,
 )
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors.validation import (
@@ -90,27 +92,6 @@ UNCHANGED: Any = _Unchanged()
 
 
 # --- stalls ------------------------------------------------------------------------------
-
-
-def stall_code_key(code: str) -> str:
-    """What makes two stall codes the same: NFC, spacing and case ignored ("SẠP 1" = "sạp  1")."""
-    return clean_text(code).casefold()
-
-
-def _stalls_of(market: Market) -> list[Stall]:
-    # A query, not ``market.stalls``: that collection misses stalls added by market_id.
-    return list(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
-
-
-def find_stall(market: Market, code: str) -> Stall | None:
-    """The stall of ``market`` whose code matches ``code`` (see :func:`stall_code_key`)."""
-    key = stall_code_key(code)
-    return next((stall for stall in _stalls_of(market) if stall_code_key(stall.code) == key), None)
-
-
-def stalls_in_order(market: Market) -> list[Stall]:
-    """The market's stalls by zone, row and code, in natural order ("Sạp 2" < "Sạp 10")."""
-    return sorted_stalls(_stalls_of(market))
 
 
 def _clean_place(value: Any, field_name: str, limit: int, label: Text) -> str | None:

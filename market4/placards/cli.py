@@ -32,10 +32,10 @@ from market4.domain.placard_layout import PRINT_EC_LEVEL, PlacardLayoutError
 from market4.domain.qr_matrix import QrEncodingError
 from market4.errors import DomainError
 from market4.extensions import db
-from market4.markets.services import find_stall
 from market4.placards import printing, services
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
+from market4.registry.stalls import find_stall
 from market4.unit_of_work import cli_command
 from market4.vocabulary import PlacardLayout
 

@@ -15,14 +15,17 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from market4.db import today
+from market4.domain.text import clean_text
 from market4.extensions import db
 from market4.registry.markets import (
     ACCEPTING,
     NOT_ACCEPTING,
     STATUS_REASONS,
+    Market,
     Stall,
     StallStatusChange,
 )
+from market4.registry.ordering import sorted_stalls
 from market4.registry.vendors import Occupancy, Vendor
 
 __all__ = [
@@ -144,3 +147,27 @@ def current_occupant(stall: Stall) -> Vendor | None:
     """The vendor trading at ``stall`` now, or None when it is vacant."""
     occupancy = current_occupancy(stall)
     return occupancy.vendor if occupancy is not None else None
+
+
+# --- finding a stall by its code ------------------------------------------------------
+
+
+def stall_code_key(code: str) -> str:
+    """What makes two stall codes the same: NFC, spacing and case ignored ("SẠP 1" = "sạp  1")."""
+    return clean_text(code).casefold()
+
+
+def stalls_of(market: Market) -> list[Stall]:
+    # A query, not ``market.stalls``: that collection misses stalls added by market_id.
+    return list(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
+
+
+def find_stall(market: Market, code: str) -> Stall | None:
+    """The stall of ``market`` whose code matches ``code`` (see :func:`stall_code_key`)."""
+    key = stall_code_key(code)
+    return next((stall for stall in stalls_of(market) if stall_code_key(stall.code) == key), None)
+
+
+def stalls_in_order(market: Market) -> list[Stall]:
+    """The market's stalls by zone, row and code, in natural order ("Sạp 2" < "Sạp 10")."""
+    return sorted_stalls(stalls_of(market))

@@ -35,7 +35,7 @@ from market4.registry import policy
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
-from market4.registry.stalls import statuses_on
+from market4.registry.stalls import find_stall, statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
 from market4.vendors import validation as rules
@@ -160,7 +160,7 @@ def _resolve_stall(data: VendorRegistration, errors: list[FieldError]) -> Stall 
     if data.market is None or not rules.clean_text(data.stall_code):
         errors.append(FieldError("stall_code", _l("Cần chọn sạp của tiểu thương."), "required"))
         return None
-    stall = markets.find_stall(data.market, data.stall_code)
+    stall = find_stall(data.market, data.stall_code)
     if stall is None:
         errors.append(
             FieldError(

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from market4.domain import banks as bank_directory
 from market4.domain.account_rules import check_account_number
 from market4.domain.text import bank_style_name as fold_to_bank_style
-from market4.domain.text import fold_ascii, nfc
+from market4.domain.text import clean_text, fold_ascii
 from market4.errors import FieldError, Text, ValidationFailed
 from market4.i18n import N_
 
@@ -94,7 +94,6 @@ EXCEL_DIGITS = 15
 
 EXCEL_TEXT_HINT = _l("định dạng cột là Văn bản (Text) rồi nhập lại")
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _DECIMAL = re.compile(r"^\d+[.,]\d+$")
 _TRAILING_ZERO_FRACTION = re.compile(r"^(\d+)\.0+$")
@@ -107,14 +106,6 @@ T = TypeVar("T")
 
 def _fail(field_name: str, code: str, message: Text) -> ValidationFailed:
     return ValidationFailed([FieldError(field_name, message, code)])
-
-
-def clean_text(value: Any) -> str:
-    """NFC, invisible characters removed, every whitespace run one space, trimmed."""
-    if value is None:
-        return ""
-    text = nfc(str(value)).translate(_INVISIBLE)
-    return " ".join(text.split())
 
 
 # --- names -----------------------------------------------------------------------------
