@@ -51,7 +51,21 @@ def serve(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     ensure_venv(extras=("test",))
     ensure_system_packages(TEST_SYSTEM_PACKAGES)
-    return run([str(PYTHON), "-m", "pytest", *args], check=False)
+    # Style first: a few seconds, and a failure says which files to format.
+    ruff = str(BIN / "ruff")
+    for check in ([ruff, "format", "--check", "."], [ruff, "check", "."]):
+        if run(check, cwd=ROOT, check=False) != 0:
+            print(f"`{' '.join(check[1:])}` failed (`.venv/bin/ruff format .` fixes layout)")
+            return 1
+    return run([str(PYTHON), "-m", "pytest", *parallel(args), *args], check=False)
+
+
+def parallel(args: list[str]) -> list[str]:
+    """One pytest worker per core (pytest-xdist), each test file kept on one worker so its
+    module fixtures (a built wheel, a seeded demo) are made once; ``-n 0`` turns it off."""
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in args):
+        return []
+    return ["-n", "auto", "--dist", "loadfile"]
 
 
 def bench(args: list[str]) -> int:
