@@ -12,10 +12,12 @@ def register(app: Flask) -> None:
     from market4.banks.cli import banks_command, vietqr_group
     from market4.dashboard.cli import stats_command
     from market4.demo.cli import demo_group
+    from market4.imports.cli import import_command
     from market4.placards.cli import placards_group
     from market4.setup_cli import setup_command
     from market4.vendors.cli import vendors_group
 
+    vendors_group.add_command(import_command)
     for command in (
         areas_group,
         banks_command,
