@@ -5,7 +5,7 @@ from market4.areas.models import AdminUnit, AdminUnitLineage
 from market4.audit.models import AuditEvent
 from market4.auth.models import LoginAttempt, Organisation, User, user_markets
 from market4.banks.models import Bank
-from market4.imports.models import ImportBatch, ImportRow
+from market4.registry.imports import ImportBatch, ImportRow
 from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
 from market4.registry.placards import Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor

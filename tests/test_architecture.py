@@ -119,15 +119,6 @@ def package_graph() -> dict[str, set[str]]:
     return graph
 
 
-# Edges still to cut (issue 11), each closing a cycle today: vendors calling the markets
-# (occupancy) and imports services, and the merge re-pointing import rows. Listed so that no NEW cycle can
-# appear; delete a line when its edge is gone.
-KNOWN_EDGES_TO_CUT = {
-    ("market4.vendors", "market4.imports"),
-    ("market4.vendors", "market4.markets"),
-}
-
-
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """A cycle as a list of nodes (first repeated at the end), or None."""
     state: dict[str, str] = {}
@@ -157,11 +148,7 @@ def test_cycle_finder_names_the_loop():
 
 
 def test_packages_import_each_other_without_a_cycle():
-    graph = package_graph()
-    for source, target in KNOWN_EDGES_TO_CUT:
-        assert target in graph.get(source, set()), f"{source} -> {target} is gone: unlist it"
-        graph[source].discard(target)
-    cycle = find_cycle(graph)
+    cycle = find_cycle(package_graph())
     assert cycle is None, "import cycle between packages: " + " -> ".join(cycle)
 
 

@@ -19,7 +19,7 @@ from market4.audit.models import AuditEvent
 from market4.auth.models import Organisation, User
 from market4.demo import seed as demo
 from market4.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
-from market4.imports.models import ImportBatch
+from market4.registry.imports import ImportBatch
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
 from market4.registry.vendors import Occupancy, PaymentAccount

@@ -224,7 +224,7 @@ def test_a_service_error_is_rendered_in_the_language_of_its_reader(app):
     from flask_babel import lazy_gettext, refresh
 
     from market4.errors import Conflict, ValidationFailed
-    from market4.vendors.validation import clean_phone
+    from market4.registry.validation import clean_phone
 
     closed = Conflict(lazy_gettext("Sạp %(code)s đã đóng.", code="Sạp 7"), code="stall_closed")
     with pytest.raises(ValidationFailed) as phone:

@@ -181,6 +181,66 @@ def test_the_scan_sees_a_bare_role():
     ]
 
 
+# Single-word statuses ("active", "open", "failed") are ordinary words elsewhere, so they
+# are guarded only where a status is meant: compared with an object's ``.status`` or
+# passed as ``status=``.
+STATUS_WORDS = {
+    member.value
+    for enum in (AccountStatus, BatchStatus, PlacardStatus, StallRequestStatus)
+    for member in enum
+}
+
+
+def _bare_statuses(tree: ast.AST) -> list[ast.Constant]:
+    found: list[ast.Constant] = []
+
+    def is_status(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "status"
+
+    for node in ast.walk(tree):
+        candidates: list[ast.AST] = []
+        if isinstance(node, ast.Compare) and any(
+            is_status(side) for side in (node.left, *node.comparators)
+        ):
+            candidates = [node.left, *node.comparators]
+        elif isinstance(node, ast.keyword) and node.arg == "status":
+            candidates = [node.value]
+        for candidate in candidates:
+            elements = (
+                candidate.elts if isinstance(candidate, ast.Tuple | ast.List) else [candidate]
+            )
+            found += [
+                element
+                for element in elements
+                if isinstance(element, ast.Constant) and element.value in STATUS_WORDS
+            ]
+    return found
+
+
+def test_no_bare_status_word_in_the_package():
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{constant.lineno}: {constant.value!r}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "vocabulary.py"
+        for constant in _bare_statuses(ast.parse(path.read_text()))
+    ]
+    assert not offenders, "use the status enum from market4.vocabulary:\n" + "\n".join(offenders)
+
+
+def test_the_scan_sees_a_bare_status_but_not_the_word():
+    tree = ast.parse(
+        'if account.status != "active" or batch.status in ("failed",): pass\n'
+        'Placard(status="posted")\n'
+        'if status == "closed": pass\n'
+        'open("x", mode="open")\n'
+    )
+    assert sorted(constant.value for constant in _bare_statuses(tree)) == [
+        "active",
+        "failed",
+        "posted",
+    ]
+
+
 def test_members_compare_equal_to_stored_text():
     assert Role.ADMIN == "admin"
     assert isinstance(Role.ADMIN, StrEnum)

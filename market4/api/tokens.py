@@ -19,7 +19,7 @@ from market4.auth.models import User
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from market4.extensions import db
-from market4.vendors.validation import clean_text
+from market4.registry.validation import clean_text
 from market4.vocabulary import Role
 
 # The roles that have something to call: partners register, staff read figures.

@@ -37,12 +37,12 @@ from market4.errors import Conflict, FieldError, NotFound, ValidationFailed
 from market4.extensions import db
 from market4.placards import services as services_placards
 from market4.registry import scope
+from market4.registry import validation as rules
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services
-from market4.vendors import validation as rules
-from market4.vocabulary import Role
+from market4.vocabulary import AccountStatus, Role
 
 blp = new_blueprint("vendors", "Vendors registered by your organisation, with their accounts.")
 
@@ -153,7 +153,7 @@ def own_account(user: User, vendor: Vendor) -> PaymentAccount | None:
     account (the placard one first), anyone else's the vendor's placard account."""
     if user.role != Role.BANK_PARTNER:
         return vendor.placard_account
-    active = [a for a in scope.visible_accounts(user, vendor) if a.status == "active"]
+    active = [a for a in scope.visible_accounts(user, vendor) if a.status == AccountStatus.ACTIVE]
     active.sort(key=lambda a: (not a.is_on_placard, a.id))
     return active[0] if active else None
 
@@ -294,7 +294,7 @@ def _filtered(user: User, query: Any, filters: dict[str, Any]) -> Any:
         query = query.where(Vendor.id.in_(accounts.where(PaymentAccount.account_number == number)))
     if filters.get("active") is not None:
         has_active = accounts.where(
-            PaymentAccount.vendor_id == Vendor.id, PaymentAccount.status == "active"
+            PaymentAccount.vendor_id == Vendor.id, PaymentAccount.status == AccountStatus.ACTIVE
         ).exists()
         query = query.where(has_active if filters["active"] else ~has_active)
     return query

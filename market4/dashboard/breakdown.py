@@ -28,6 +28,7 @@ from market4.extensions import db
 from market4.registry.markets import ACCEPTING, Market, Stall
 from market4.registry.stalls import latest_status_subquery, open_on
 from market4.registry.vendors import Occupancy, PaymentAccount
+from market4.vocabulary import AccountStatus
 
 # Row kinds, so templates and tests can tell the pooled rows from a real bank.
 BANK = "bank"
@@ -113,7 +114,7 @@ def _counts_by_bin(market_ids: Select, day: date) -> list[tuple[str | None, str 
             and_(
                 PaymentAccount.vendor_id == occupant.vendor_id,
                 PaymentAccount.is_on_placard.is_(True),
-                PaymentAccount.status == "active",
+                PaymentAccount.status == AccountStatus.ACTIVE,
             ),
         )
         .outerjoin(Bank, Bank.bin == PaymentAccount.bank_bin)

@@ -26,6 +26,7 @@ from market4.extensions import db
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.placards import Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import PlacardStatus
 
 DEMO_PROVINCE_2025 = "Hồ Chí Minh"
 DEMO_PROVINCE_2008 = "Bà Rịa - Vũng Tàu"
@@ -305,7 +306,7 @@ class _MarketBuilder:
                 stall=stall,
                 payment_account=account,
                 payload=_payload(account),
-                status="posted",
+                status=PlacardStatus.POSTED,
                 layout="a4x4",
                 printed_at=posted_at - timedelta(days=2),
                 posted_at=posted_at,

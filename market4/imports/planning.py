@@ -1,7 +1,7 @@
 """Deciding what each imported row will do, with a few queries for the whole file.
 
 Rows are validated in two passes: first each row alone with the form's rules
-(``vendors.validation``), then against the database — markets, stalls, occupants,
+(``registry.validation``), then against the database — markets, stalls, occupants,
 existing accounts and phones are loaded for the whole file in a handful of queries and
 every row is classified in memory. Validating 10,000 rows one query at a time would
 take minutes; this way the import stays within seconds (docs/benchmarks.md).
@@ -24,16 +24,17 @@ from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import FieldError, Text, ValidationFailed
 from market4.extensions import db
 from market4.i18n import N_
-from market4.imports.models import ImportRow
 from market4.imports.reading import COLUMN_LABELS, RawRow
 from market4.markets.services import stall_code_key
 from market4.registry import scope
+from market4.registry import validation as rules
+from market4.registry.imports import ImportRow
 from market4.registry.markets import Market, Stall
 from market4.registry.policy import acts_for_one_bank
 from market4.registry.scope import restrict_markets_to_area
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import duplicates
-from market4.vendors import validation as rules
+from market4.vocabulary import AccountStatus
 
 __all__ = ["Plan", "RowPlanner"]
 
@@ -436,7 +437,7 @@ class RowPlanner:
         assert fields is not None
         vendor = self.vendors[account.vendor_id]
         plan.vendor_id, plan.account_id = vendor.id, account.id
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             return plan.refuse(
                 "duplicate",
                 "account_number",

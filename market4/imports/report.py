@@ -16,9 +16,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from market4.imports.models import ImportBatch, ImportRow
 from market4.imports.reading import COLUMN_LABELS
+from market4.registry.imports import ImportBatch, ImportRow
 from market4.spreadsheets import safe_cell, safe_row
+from market4.vocabulary import BatchStatus
 
 __all__ = ["HEADERS", "OUTCOME_LABELS", "report_csv", "report_lines", "report_xlsx"]
 
@@ -52,7 +53,7 @@ SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
 
 def outcome_label(outcome: str, status: str) -> str:
     before, after = OUTCOME_LABELS.get(outcome, (outcome, outcome))
-    return after if status == "committed" else before
+    return after if status == BatchStatus.COMMITTED else before
 
 
 def masked(number: str | None) -> str:

@@ -54,14 +54,15 @@ from market4.banks.models import Bank
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.imports.models import ROW_OUTCOMES, WRITABLE_OUTCOMES, ImportBatch, ImportRow
 from market4.imports.planning import Plan, RowPlanner
 from market4.imports.reading import RawRow, read_vendor_file
 from market4.markets import services as markets
 from market4.registry import policy
+from market4.registry.imports import ROW_OUTCOMES, WRITABLE_OUTCOMES, ImportBatch, ImportRow
 from market4.registry.policy import Action
 from market4.registry.vendors import PaymentAccount
 from market4.vendors import services as vendors
+from market4.vocabulary import BatchStatus
 
 __all__ = ["batch_as_dict", "commit_batch", "import_vendors"]
 
@@ -126,7 +127,7 @@ def import_vendors(
         filename=(filename or "tep-nhap")[-255:],
         file_sha256=hashlib.sha256(content).hexdigest(),
         file_format=sheet.file_format,
-        status="previewed",
+        status=BatchStatus.PREVIEWED,
         summary=_summary(plans),
     )
     db.session.add(batch)
@@ -163,7 +164,7 @@ def commit_batch(
     (someone may have registered the same account since the preview); invalid and
     duplicate rows stay as they were. Conflict when the batch was already committed.
     """
-    if batch.status == "committed":
+    if batch.status == BatchStatus.COMMITTED:
         raise Conflict(_l("Lô nhập này đã được ghi vào hệ thống."), code="batch_committed")
     bank = _bank_for(batch.bank_bin, organisation, actor)
     # Plain rows, not ORM objects: 10,000 of them are read and then updated in bulk.

@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from market4.imports.reading import COLUMN_LABELS, MAX_ROWS, REQUIRED_COLUMNS
-from market4.vendors.validation import GOODS_CATEGORIES
+from market4.registry.validation import GOODS_CATEGORIES
 
 __all__ = ["COLUMN_NOTES", "template_csv", "template_xlsx"]
 

@@ -20,9 +20,9 @@ from market4.errors import DomainError
 from market4.extensions import db
 from market4.imports import report, services, template
 from market4.imports.forms import ConfirmForm, UploadForm
-from market4.imports.models import ROW_OUTCOMES, ImportBatch, ImportRow
 from market4.imports.reading import COLUMN_LABELS, MAX_BYTES, MAX_ROWS
-from market4.vocabulary import Role
+from market4.registry.imports import ROW_OUTCOMES, ImportBatch, ImportRow
+from market4.vocabulary import BatchStatus, Role
 
 bp = Blueprint("imports", __name__, url_prefix="/nhap-excel")
 
@@ -135,11 +135,11 @@ def commit(batch_id: int):
         flash(error.message, "error")
         return redirect(url_for("imports.preview", batch_id=batch_id))
     summary = batch.summary
-    if batch.status == "committed" and not (
+    if batch.status == BatchStatus.COMMITTED and not (
         summary.get("create") or summary.get("add_account") or summary.get("update")
     ):
         flash(_("Không có gì để ghi: các dòng hợp lệ đã có sẵn trong hệ thống."), "info")
-    elif batch.status == "committed":
+    elif batch.status == BatchStatus.COMMITTED:
         flash(
             _(
                 "Đã ghi vào hệ thống: %(create)s tiểu thương mới, %(added)s tài khoản thêm cho tiểu thương "

@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
 from market4.form_rules import INVALID_CHOICE, max_length
-from market4.vendors.validation import GOODS_CATEGORIES, STALL_CODE_MAX
+from market4.registry.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 from market4.vocabulary import (
     CHECK_RESULT_LABELS,
     REVOKE_REASON_LABELS,

@@ -17,6 +17,7 @@ from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.stalls import latest_status_subquery
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import AccountStatus
 
 # --- market and stall pages (read-only; the views add the viewer's visibility rules) -----
 
@@ -87,7 +88,7 @@ def stall_rows(market: Market) -> list[StallRow]:
             .where(
                 PaymentAccount.vendor_id.in_({vendor.id for vendor in occupants.values()}),
                 PaymentAccount.is_on_placard.is_(True),
-                PaymentAccount.status == "active",
+                PaymentAccount.status == AccountStatus.ACTIVE,
             )
         )
     }

@@ -21,7 +21,8 @@ from market4.extensions import db
 from market4.registry import policy
 from market4.registry.markets import Stall, StallRequest
 from market4.registry.policy import Action
-from market4.vendors.validation import clean_text
+from market4.registry.validation import clean_text
+from market4.vocabulary import StallRequestStatus
 
 __all__ = ["MESSAGE_MAX", "open_requests", "request_stall_change", "resolve_stall_request"]
 
@@ -88,7 +89,7 @@ def resolve_stall_request(
         raise ValidationFailed(
             [FieldError("status", _l("Trạng thái đề nghị không hợp lệ."), "invalid_status")]
         )
-    if request.status != "open":
+    if request.status != StallRequestStatus.OPEN:
         raise Conflict(_l("Đề nghị này đã được xử lý."), code="request_closed")
     request.status = status
     request.resolved_by_id = getattr(actor, "id", None)
@@ -112,7 +113,9 @@ def open_requests(stall_ids: list[int]) -> list[StallRequest]:
     return list(
         db.session.scalars(
             select(StallRequest)
-            .where(StallRequest.stall_id.in_(stall_ids), StallRequest.status == "open")
+            .where(
+                StallRequest.stall_id.in_(stall_ids), StallRequest.status == StallRequestStatus.OPEN
+            )
             .order_by(StallRequest.created_at, StallRequest.id)
         )
     )

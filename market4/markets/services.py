@@ -43,8 +43,7 @@ from market4.registry.stalls import (
     stall_code_key,
     stalls_in_order,
 )
-from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vendors.validation import (
+from market4.registry.validation import (
     CONSENT_REQUIRED,
     clean_display_name,
     clean_goods_category,
@@ -52,6 +51,7 @@ from market4.vendors.validation import (
     clean_stall_code,
     clean_text,
 )
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vocabulary import StatusReason, VisitOutcome
 
 __all__ = [

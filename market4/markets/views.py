@@ -38,7 +38,6 @@ from market4.registry.markets import (
 )
 from market4.registry.policy import Action
 from market4.registry.vendors import PaymentAccount, Vendor
-from market4.vendors import services as vendor_services
 from market4.vocabulary import OUTCOME_LABELS, Role, StallStatus
 from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
 from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
@@ -553,7 +552,7 @@ def choose_placard_account(code: str, stall_id: int, account_id: int):
     if vendor is None or account.vendor_id != vendor.id:
         abort(404)
     # A refusal goes back to the stall's page with its message (errors_pages).
-    superseded = vendor_services.choose_placard_account(
+    superseded = placard_services.choose_placard_account(
         account, organisation=current_user.organisation, actor=current_user
     )
     flash(

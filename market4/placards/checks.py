@@ -42,7 +42,7 @@ from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import current_occupant, current_status, set_stall_status
 from market4.registry.vendors import Occupancy, PaymentAccount
-from market4.vocabulary import PlacardStatus, StatusReason
+from market4.vocabulary import AccountStatus, PlacardStatus, StatusReason
 
 __all__ = [
     "MATCHES",
@@ -108,7 +108,11 @@ def _classify(stall: Stall, decoded: DecodedPayload) -> StallCheck:
     live_here = next((p for p in here if p.status in LIVE_STATUSES), None)
     if live_here is not None:
         account = live_here.payment_account
-        if occupant is not None and account.vendor_id == occupant.id and account.status == "active":
+        if (
+            occupant is not None
+            and account.vendor_id == occupant.id
+            and account.status == AccountStatus.ACTIVE
+        ):
             return StallCheck(MATCHES, stall, decoded, placard=live_here, account=account)
         return StallCheck(OUTDATED, stall, decoded, placard=live_here, account=account)
     live_elsewhere = next((p for p in found if p.status in LIVE_STATUSES), None)
@@ -131,10 +135,12 @@ def _classify(stall: Stall, decoded: DecodedPayload) -> StallCheck:
             )
         )
     )
-    account = next((a for a in accounts if a.status == "active"), accounts[0] if accounts else None)
+    account = next(
+        (a for a in accounts if a.status == AccountStatus.ACTIVE), accounts[0] if accounts else None
+    )
     old_here = here[0] if here else None
     if account is not None and occupant is not None and account.vendor_id == occupant.id:
-        if account.status == "active" and old_here is None:
+        if account.status == AccountStatus.ACTIVE and old_here is None:
             return StallCheck(MATCHES, stall, decoded, account=account, own_stand=True)
         return StallCheck(OUTDATED, stall, decoded, placard=old_here, account=account)
     if old_here is not None:
@@ -160,7 +166,7 @@ def _pays_occupant(result: StallCheck) -> bool:
         account is not None
         and occupant is not None
         and account.vendor_id == occupant.id
-        and account.status == "active"
+        and account.status == AccountStatus.ACTIVE
         and (placard is None or placard.status != PlacardStatus.REVOKED)
     )
 

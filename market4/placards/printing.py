@@ -59,7 +59,7 @@ from market4.registry.ordering import stall_sort_key
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vocabulary import SINGLE_LAYOUTS, PlacardLayout, PlacardStatus
+from market4.vocabulary import SINGLE_LAYOUTS, AccountStatus, PlacardLayout, PlacardStatus
 
 __all__ = [
     "LAYOUTS",
@@ -216,7 +216,7 @@ def _placard_accounts(stalls: Sequence[Stall], keep: list[Any]) -> dict[int, Pay
             select(PaymentAccount).where(
                 PaymentAccount.vendor_id.in_([vendor.id for vendor in vendors.values()]),
                 PaymentAccount.is_on_placard.is_(True),
-                PaymentAccount.status == "active",
+                PaymentAccount.status == AccountStatus.ACTIVE,
             )
         )
     }
@@ -496,7 +496,7 @@ def stalls_with_placard_accounts() -> list[Stall]:
                 PaymentAccount,
                 (PaymentAccount.vendor_id == Vendor.id)
                 & PaymentAccount.is_on_placard.is_(True)
-                & (PaymentAccount.status == "active"),
+                & (PaymentAccount.status == AccountStatus.ACTIVE),
             )
         )
     )

@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from market4.audit import services as audit
+from market4.auth.models import Organisation
 from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain.vietqr import SERVICE_ACCOUNT, SERVICE_CARD, Transfer, VietQRError, encode
 from market4.errors import Conflict, FieldError, ValidationFailed
@@ -42,7 +43,7 @@ from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import current_occupant, current_status, set_stall_status
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vocabulary import PlacardStatus, StatusReason
+from market4.vocabulary import AccountStatus, PlacardStatus, StatusReason
 
 __all__ = [
     "SERIAL_DIGITS",
@@ -155,7 +156,7 @@ def issue_placard(
         )
     if not stall.is_open_on(today()):
         raise Conflict(_l("Sạp đã đóng, không in bảng mã."), code="stall_closed")
-    if account.status != "active":
+    if account.status != AccountStatus.ACTIVE:
         raise Conflict(_l("Tài khoản đã đóng, không in bảng mã."), code="account_closed")
     if not account.is_on_placard:
         raise Conflict(
@@ -301,7 +302,7 @@ def mark_posted(
     occupant = current_occupant(stall)
     if (
         not stall.is_open_on(day)
-        or account.status != "active"
+        or account.status != AccountStatus.ACTIVE
         or not account.is_on_placard
         or occupant is None
         or occupant.id != account.vendor_id
@@ -354,7 +355,7 @@ def needs_reprint(market: Market) -> list[Stall]:
             select(PaymentAccount).where(
                 PaymentAccount.vendor_id.in_(vendor_ids),
                 PaymentAccount.is_on_placard.is_(True),
-                PaymentAccount.status == "active",
+                PaymentAccount.status == AccountStatus.ACTIVE,
             )
         )
     }
@@ -427,7 +428,7 @@ def plan_placards(
                 _l("Sạp %(stall)s: sạp đã đóng, không in bảng mã.", stall=stall.code),
                 code="stall_closed",
             )
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             raise Conflict(
                 _l("Sạp %(stall)s: tài khoản đã đóng, không in bảng mã.", stall=stall.code),
                 code="account_closed",
@@ -624,3 +625,39 @@ def set_account_display(
         after={"mask_account_on_placards": masked},
     )
     return market
+
+
+def choose_placard_account(
+    account: PaymentAccount, *, organisation: Organisation | None, actor: Any, channel: str = "web"
+) -> list[Placard]:
+    """Make ``account`` the one the vendor's placard pays: the vendor's choice, recorded
+    by the market board. Placards carrying the previous account are superseded (their
+    stalls stop counting as accepting until the reprint is posted); returns them."""
+    policy.check(Action.CHOOSE_PLACARD_ACCOUNT, actor, organisation=organisation, account=account)
+    if account.status != AccountStatus.ACTIVE:
+        raise Conflict(_l("Tài khoản đã đóng."), code="account_closed")
+    previous = account.vendor.placard_account
+    if previous is not None and previous.id == account.id:
+        return []
+    superseded: list[Placard] = []
+    if previous is not None:
+        previous.is_on_placard = False
+        db.session.flush()  # one placard account per vendor: the unique index must see this first
+        superseded = supersede_placards(
+            account=previous,
+            reason="placard account changed",
+            actor=actor,
+            channel=channel,
+            stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
+        )
+    account.is_on_placard = True
+    audit.record(
+        "choose_placard_account",
+        account,
+        actor=actor,
+        channel=channel,
+        before={"account_id": previous.id if previous else None},
+        after={"account_id": account.id},
+    )
+    db.session.flush()
+    return superseded

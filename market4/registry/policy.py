@@ -44,7 +44,7 @@ from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.scope import restrict_markets_to_area
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vocabulary import OrganisationKind, Role
+from market4.vocabulary import AccountStatus, OrganisationKind, Role
 
 __all__ = [
     "SYSTEM",
@@ -273,7 +273,8 @@ def _check_change_account(
 def _check_change_vendor(principal: Principal, *, vendor: Vendor) -> None:
     _writer(principal)
     if principal.role == Role.BANK_PARTNER and not any(
-        a.bank_bin == principal.bank_bin and a.status == "active" for a in vendor.accounts
+        a.bank_bin == principal.bank_bin and a.status == AccountStatus.ACTIVE
+        for a in vendor.accounts
     ):
         raise _deny("other_bank")
     markets = current_market_ids(vendor)

@@ -25,7 +25,7 @@ from market4.auth.models import User, user_markets
 from market4.extensions import db
 from market4.registry.markets import Market, Stall
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vocabulary import Role
+from market4.vocabulary import AccountStatus, Role
 
 READ_ONLY_ROLES = {Role.AREA_STAFF}
 
@@ -117,7 +117,9 @@ def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
         )
     )
     accounts = [account for account in vendor.accounts if account.id in allowed]
-    return sorted(accounts, key=lambda a: (a.status != "active", not a.is_on_placard, a.id))
+    return sorted(
+        accounts, key=lambda a: (a.status != AccountStatus.ACTIVE, not a.is_on_placard, a.id)
+    )
 
 
 def vendors_query(user: User) -> Select:

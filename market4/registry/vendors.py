@@ -49,7 +49,9 @@ class Vendor(db.Model):
 
     @property
     def placard_account(self) -> PaymentAccount | None:
-        return next((a for a in self.accounts if a.is_on_placard and a.status == "active"), None)
+        return next(
+            (a for a in self.accounts if a.is_on_placard and a.status == AccountStatus.ACTIVE), None
+        )
 
     def __repr__(self) -> str:
         return f"<Vendor {self.id} {self.display_name!r}>"

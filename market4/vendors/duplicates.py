@@ -20,8 +20,9 @@ from sqlalchemy.types import NullType
 from market4.errors import Duplicate, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.registry.policy import acts_for_one_bank
+from market4.registry.validation import clean_account_number, clean_phone
 from market4.registry.vendors import PaymentAccount, Vendor
-from market4.vendors.validation import clean_account_number, clean_phone
+from market4.vocabulary import AccountStatus
 
 __all__ = [
     "DuplicateReport",
@@ -85,7 +86,7 @@ class DuplicateReport:
 
     def account_error(self) -> Duplicate:
         """The error to raise for an account duplicate (ids of the existing account rows)."""
-        closed = all(account.status == "closed" for account in self.accounts)
+        closed = all(account.status == AccountStatus.CLOSED for account in self.accounts)
         message = (
             _l("Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.")
             if closed

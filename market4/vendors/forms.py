@@ -1,6 +1,6 @@
 """Forms of the vendor pages: register, edit, deactivate, and the list filters.
 
-The field *rules* are not repeated here: they live in ``vendors.validation`` and are
+The field *rules* are not repeated here: they live in ``registry.validation`` and are
 applied by ``vendors.services`` (the same path as the Excel import and the API), which
 reports every bad field at once as :class:`~market4.errors.ValidationFailed`. These
 forms declare the fields and widgets, turn the input into the service's arguments
@@ -31,9 +31,9 @@ from wtforms.validators import Length, Optional
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import FieldError
 from market4.registry.markets import Stall
+from market4.registry.validation import GOODS_CATEGORIES
 from market4.registry.vendors import PaymentAccount, Vendor
 from market4.vendors.services import VendorRegistration
-from market4.vendors.validation import GOODS_CATEGORIES
 
 __all__ = [
     "DeactivateForm",

@@ -38,9 +38,9 @@ from market4.db import today
 from market4.domain.vietqr import VietQRError
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.imports.models import ImportRow
 from market4.placards import services as placards
 from market4.registry import policy
+from market4.registry.imports import ImportRow
 from market4.registry.markets import Stall
 from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
@@ -48,7 +48,7 @@ from market4.registry.policy import Action
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors.duplicates import matching_any
 from market4.vendors.services import account_snapshot
-from market4.vocabulary import StatusReason
+from market4.vocabulary import AccountStatus, StatusReason
 
 __all__ = [
     "SAME_NAME_NO_PHONE",
@@ -224,7 +224,9 @@ def _candidates(vendors: Iterable[Vendor]) -> dict[int, Candidate]:
                 ),
             )
             .where(
-                condition, PaymentAccount.is_on_placard.is_(True), PaymentAccount.status == "active"
+                condition,
+                PaymentAccount.is_on_placard.is_(True),
+                PaymentAccount.status == AccountStatus.ACTIVE,
             )
             .group_by(PaymentAccount.vendor_id)
         )
@@ -495,7 +497,7 @@ def _placard_account_query(vendor: Vendor) -> Any:
     return select(PaymentAccount).where(
         PaymentAccount.vendor_id == vendor.id,
         PaymentAccount.is_on_placard.is_(True),
-        PaymentAccount.status == "active",
+        PaymentAccount.status == AccountStatus.ACTIVE,
     )
 
 

@@ -29,6 +29,7 @@ from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.registry import scope
+from market4.registry import validation as rules
 from market4.registry.markets import (
     CHECK_OUTCOMES,
     WRONG_CODE_OUTCOMES,
@@ -41,10 +42,9 @@ from market4.registry.ordering import natural_key, sorted_stalls
 from market4.registry.placards import Placard
 from market4.registry.stalls import statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vendors import validation as rules
 from market4.vendors.duplicates import find_duplicates
 from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
-from market4.vocabulary import Role, StallStatus
+from market4.vocabulary import AccountStatus, Role, StallStatus
 
 PAGE_SIZE = 50
 
@@ -71,7 +71,9 @@ def editable_account(
     """
     if viewer.role not in (Role.ADMIN, Role.BANK_PARTNER):
         return None
-    candidates = [a for a in scope.visible_accounts(viewer, vendor) if a.status == "active"]
+    candidates = [
+        a for a in scope.visible_accounts(viewer, vendor) if a.status == AccountStatus.ACTIVE
+    ]
     if account_id is not None:
         return next((a for a in candidates if a.id == account_id), None)
     return candidates[0] if candidates else None
@@ -362,7 +364,7 @@ def registration_page(
         query = query.where(_search_clause(viewer, q.strip()))
     if market_code:
         query = query.where(Market.code == market_code)
-    if status in ("active", "closed"):
+    if status in (AccountStatus.ACTIVE, AccountStatus.CLOSED):
         query = query.where(PaymentAccount.status == status)
     found = db.session.execute(query).all()
     # Natural order ("Sạp 2" before "Sạp 10") is not SQL's, so the ids are sorted here

@@ -32,16 +32,16 @@ from market4.extensions import db
 from market4.markets import services as markets
 from market4.placards import services as placards
 from market4.registry import policy
+from market4.registry import validation as rules
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import find_stall, statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
-from market4.vendors import validation as rules
 from market4.vendors.access import visible_accounts_query
 from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
-from market4.vocabulary import StatusReason
+from market4.vocabulary import AccountStatus, StatusReason
 
 __all__ = [
     "ACCOUNT_ADDED",
@@ -57,7 +57,6 @@ __all__ = [
     "VendorRegistration",
     "add_account",
     "add_accounts_bulk",
-    "choose_placard_account",
     "deactivate_registration",
     "find_duplicates",
     "register_vendor",
@@ -363,7 +362,7 @@ def _new_account(
         holder_name=holder_name,
         kind="wallet" if bank.is_wallet else "bank",
         is_on_placard=on_placard,
-        status="active",
+        status=AccountStatus.ACTIVE,
         registered_by_org_id=getattr(organisation, "id", None),
         partner_reference=partner_reference,
         verified_at=access.verified_at(organisation, bank.bin),
@@ -479,7 +478,11 @@ def add_account(
         raise Conflict(_l("Tiểu thương đã ngừng hoạt động."), code="vendor_inactive")
     warnings = list(number.warnings)
     duplicates = find_duplicates(bank.bin, number.number, None)
-    mine = [a for a in duplicates.accounts if a.vendor_id == vendor.id and a.status == "active"]
+    mine = [
+        a
+        for a in duplicates.accounts
+        if a.vendor_id == vendor.id and a.status == AccountStatus.ACTIVE
+    ]
     if duplicates.has_account_duplicate and not mine:
         raise duplicates.account_error()
     if mine:
@@ -550,42 +553,6 @@ def add_account(
     )
     db.session.flush()
     return AccountResult(account, ACCOUNT_ADDED, tuple(warnings))
-
-
-def choose_placard_account(
-    account: PaymentAccount, *, organisation: Organisation | None, actor: Any, channel: str = "web"
-) -> list[Placard]:
-    """Make ``account`` the one the vendor's placard pays: the vendor's choice, recorded
-    by the market board. Placards carrying the previous account are superseded (their
-    stalls stop counting as accepting until the reprint is posted); returns them."""
-    policy.check(Action.CHOOSE_PLACARD_ACCOUNT, actor, organisation=organisation, account=account)
-    if account.status != "active":
-        raise Conflict(_l("Tài khoản đã đóng."), code="account_closed")
-    previous = account.vendor.placard_account
-    if previous is not None and previous.id == account.id:
-        return []
-    superseded: list[Placard] = []
-    if previous is not None:
-        previous.is_on_placard = False
-        db.session.flush()  # one placard account per vendor: the unique index must see this first
-        superseded = placards.supersede_placards(
-            account=previous,
-            reason="placard account changed",
-            actor=actor,
-            channel=channel,
-            stall_status_reason=StatusReason.PLACARD_SUPERSEDED,
-        )
-    account.is_on_placard = True
-    audit.record(
-        "choose_placard_account",
-        account,
-        actor=actor,
-        channel=channel,
-        before={"account_id": previous.id if previous else None},
-        after={"account_id": account.id},
-    )
-    db.session.flush()
-    return superseded
 
 
 # --- changes -----------------------------------------------------------------------------
@@ -703,7 +670,7 @@ def update_registration(
     cleaned = _clean_changes(changes, vendor, account)
     if (
         account is not None
-        and account.status != "active"
+        and account.status != AccountStatus.ACTIVE
         and any(k in cleaned for k in ACCOUNT_FIELDS)
     ):
         raise Conflict(_l("Tài khoản đã đóng, không sửa được."), code="account_closed")
@@ -823,7 +790,7 @@ def deactivate_registration(
     vendor's current stalls become not_accepting ("account_closed") from ``on``.
     """
     policy.check(Action.CHANGE_ACCOUNT, actor, organisation=organisation, account=account)
-    if account.status == "closed":
+    if account.status == AccountStatus.CLOSED:
         raise Conflict(_l("Tài khoản đã đóng."), code="account_closed")
     reason = rules.clean_text(reason)
     if not reason:
@@ -1060,7 +1027,7 @@ def add_accounts_bulk(
                 select(PaymentAccount.vendor_id).where(
                     condition,
                     PaymentAccount.is_on_placard.is_(True),
-                    PaymentAccount.status == "active",
+                    PaymentAccount.status == AccountStatus.ACTIVE,
                 )
             )
         )

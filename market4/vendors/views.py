@@ -36,7 +36,7 @@ from market4.vendors.forms import (
 from market4.vocabulary import PLACARD_STATUS_LABELS as PLACARD_LABELS
 from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
 from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
-from market4.vocabulary import Role
+from market4.vocabulary import AccountStatus, Role
 
 bp = Blueprint("vendors", __name__, url_prefix="/tieu-thuong")
 # No field of the registration form is longer; the live check refuses more.
@@ -275,7 +275,7 @@ def _show_page(
     may_change = current_user.role in ACCOUNT_EDITORS and scope.can_write(current_user)
     if may_change:
         for account in accounts:
-            if account.status == "active":
+            if account.status == AccountStatus.ACTIVE:
                 forms.setdefault(account.id, DeactivateForm(formdata=None))
     return render_template(
         "vendors/show.html",

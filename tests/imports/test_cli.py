@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from market4.imports.models import ImportBatch
+from market4.registry.imports import ImportBatch
 from market4.registry.vendors import Vendor
 from tests import factories as f
 from tests.imports.conftest import to_csv

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from market4.audit.models import AuditEvent
 from market4.errors import PermissionDenied
 from market4.imports import services
-from market4.imports.models import ImportBatch, ImportRow
 from market4.imports.reading import ImportFileError
 from market4.markets import services as markets
+from market4.registry.imports import ImportBatch, ImportRow
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import services as vendor_services
 from tests import factories as f

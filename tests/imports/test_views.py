@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from market4.auth.services import create_user
-from market4.imports.models import ImportBatch
+from market4.registry.imports import ImportBatch
 from market4.registry.vendors import Vendor
 from tests import factories as f
 from tests.imports.conftest import PASSWORD, to_csv

@@ -8,8 +8,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from market4.errors import FieldError
+from market4.registry.validation import GOODS_CATEGORIES
 from market4.vendors.forms import EditForm, ListFilterForm, RegistrationForm, _national
-from market4.vendors.validation import GOODS_CATEGORIES
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import event, func, select
 from market4.audit.models import AuditEvent
 from market4.errors import Conflict, ValidationFailed
 from market4.extensions import db
-from market4.imports.models import ImportBatch, ImportRow
 from market4.placards import services as placards
+from market4.registry.imports import ImportBatch, ImportRow
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, StallStatusChange
 from market4.registry.placards import Placard
 from market4.registry.stalls import current_status

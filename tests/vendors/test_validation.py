@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from market4.errors import FieldError, ValidationFailed
-from market4.vendors import validation as v
+from market4.registry import validation as v
 
 
 def nfd(text: str) -> str:
