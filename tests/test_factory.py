@@ -120,3 +120,46 @@ def test_default_database_is_sqlite_in_instance_folder(monkeypatch):
 def test_postgres_urls_use_psycopg3(tmp_path):
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": "postgresql://u@h/db"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_help_lists_every_command_the_app_registers_with_its_own_help(app):
+    """``market4 --help`` reads market4.cli.APP_COMMANDS instead of building the app."""
+    import click
+
+    from market4.cli import APP_COMMANDS
+    from market4.database_setup import enable_migrations
+
+    enable_migrations(app)  # what ``market4 db`` does first
+    ctx = click.Context(app.cli)
+    registered = {name: app.cli.get_command(ctx, name) for name in app.cli.list_commands(ctx)}
+    assert set(APP_COMMANDS) == set(registered)
+    for name, command in registered.items():
+        assert APP_COMMANDS[name] == command.get_short_help_str(limit=500), name
+
+
+def test_help_builds_no_app_and_imports_no_feature():
+    """Help is answered before the app, its features and the heavy libraries load."""
+    probe = (
+        "import sys\n"
+        "from market4.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('market4.extensions', 'market4.registry', 'flask_migrate', 'flask_smorest',"
+        " 'openpyxl', 'reportlab')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MARKET4_")}
+    # Production without a secret: help must not need one (it used to print a traceback).
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**clean, "MARKET4_ENV": "production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "vendors   Vendors: import from Excel/CSV" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"

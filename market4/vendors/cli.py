@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 @click.group("vendors")
 def vendors_group() -> None:
-    """Tiểu thương: nhập từ Excel/CSV, gộp hồ sơ trùng."""
+    """Vendors: import from Excel/CSV, merge duplicated records."""
 
 
 # --- merging duplicated records ------------------------------------------------------------
