@@ -223,10 +223,9 @@ def run_once(
     two_step: bool = False,
     occupants: list[list[str]] | None = None,
 ) -> dict[str, float]:
-    from flask_migrate import upgrade
-
     from market4 import create_app
     from market4.auth.models import Organisation, User
+    from market4.database_setup import upgrade_schema
     from market4.extensions import db
     from market4.imports.services import commit_batch, import_vendors
     from market4.registry.vendors import Vendor
@@ -235,7 +234,7 @@ def run_once(
     try:
         app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
         with app.app_context():
-            upgrade()
+            upgrade_schema()
             org_id, user_id = set_up(count, occupants)
             timings = {}
             for label in ("first", "again"):

@@ -370,9 +370,9 @@ def _demo_app(path):
 
 def seed_demo_database(path) -> int:
     """Migrate and seed the demo district into a new SQLite file; returns its stall count."""
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
+    from market4.database_setup import upgrade_schema
     from market4.demo.seed import seed
     from market4.domain.text import bank_style_name
     from market4.extensions import db
@@ -381,7 +381,7 @@ def seed_demo_database(path) -> int:
 
     app = _demo_app(path)
     with app.app_context():
-        upgrade()
+        upgrade_schema()
         seed()
         # Vendors registered without a placard account get one (Agribank, a 13-digit
         # number as Agribank issues), so that every one of the district's stalls is printed.

@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
         with app.app_context():
-            from flask_migrate import upgrade
+            from market4.database_setup import upgrade_schema
 
-            upgrade()
+            upgrade_schema()
             operator = Organisation(kind="operator", name="Vận hành")
             db.session.add(operator)
             db.session.flush()

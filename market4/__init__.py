@@ -63,15 +63,11 @@ def database_uri(app: Flask) -> str:
 def register_extensions(app: Flask) -> None:
     import market4.models  # noqa: F401 - every table must be known to Alembic and the app
     from market4.database_setup import engine_options
-    from market4.extensions import db, migrate
+    from market4.extensions import db
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
-    # Batch mode lets later migrations alter SQLite tables (it cannot ALTER constraints).
-    migrate.init_app(
-        app, db, directory=str(ASSET_ROOT / "migrations"), render_as_batch=True, compare_type=True
-    )
     with app.app_context():
         from market4.database_setup import install_sqlite_pragmas
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask_migrate import upgrade
 
 from market4.areas import services as area_services
 from market4.banks.services import sync_banks
+from market4.database_setup import upgrade_schema
 from market4.demo import seed as demo
 from market4.demo.cli import ALLOW_IN_PRODUCTION, check_demo_allowed
 from market4.extensions import db
@@ -25,7 +25,7 @@ def setup_command(demo_if_empty: bool, allow_in_production: bool) -> None:
     """Migrate the schema, sync the bank directory, load administrative units."""
     if demo_if_empty:
         check_demo_allowed(allow_in_production)  # before anything changes
-    upgrade()
+    upgrade_schema()
     added, updated = sync_banks()
     if area_services.unit_count() == 0:
         area_services.load_country()

@@ -138,11 +138,11 @@ def pdf_text():
 
 
 def migrate_to_head(url: str) -> None:
-    from flask_migrate import upgrade
+    from market4.database_setup import upgrade_schema
 
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
     with app.app_context():
-        upgrade()
+        upgrade_schema()
         db.engine.dispose()
 
 

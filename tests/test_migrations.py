@@ -9,11 +9,14 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from market4 import PROJECT_ROOT, create_app
+from market4.database_setup import enable_migrations
 from market4.extensions import db
 
 
 def migrations_app(url: str):
-    return create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+    enable_migrations(app)
+    return app
 
 
 def test_exactly_one_head():

@@ -19,9 +19,6 @@ import io
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from market4.dashboard.report import Dashboard
 from market4.db import VIETNAM_TZ, now_utc
@@ -112,6 +109,8 @@ def _csv_value(value: object, column: int) -> str:
 
 
 def market_table_xlsx(dashboard: Dashboard) -> bytes:
+    from openpyxl import Workbook  # here, not at start-up: few requests export
+
     workbook = Workbook()
     table = workbook.active
     table.title = _("Chợ")
@@ -123,6 +122,9 @@ def market_table_xlsx(dashboard: Dashboard) -> bytes:
 
 
 def _write_table(sheet, dashboard: Dashboard) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     bold = Font(bold=True)
     _append(sheet, _headers())
     for cell in sheet[1]:
@@ -169,6 +171,8 @@ def _title(dashboard: Dashboard) -> str:
 
 
 def _write_about(sheet, dashboard: Dashboard) -> None:
+    from openpyxl.styles import Alignment, Font
+
     filters = dashboard.filters
     communes = dict(dashboard.commune_choices)
     all_label = _("Tất cả")

@@ -11,15 +11,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from typing import TYPE_CHECKING
 
 from market4.imports.reading import COLUMN_LABELS
 from market4.registry.imports import ImportBatch, ImportRow
 from market4.spreadsheets import safe_cell, safe_row
 from market4.vocabulary import BatchStatus
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
 __all__ = ["HEADERS", "OUTCOME_LABELS", "report_csv", "report_lines", "report_xlsx"]
 
@@ -99,15 +100,19 @@ def report_csv(batch: ImportBatch) -> bytes:
 
 
 def report_xlsx(batch: ImportBatch) -> bytes:
+    from openpyxl import Workbook  # here, not at start-up: few requests export
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Kết quả nhập")
     for index, width in enumerate((7, 22, 20, 70, 10, 14, 16, 14, 26, 12, 16)):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     lines = report_lines(batch)
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, value, font=bold) for value in next(lines)])
+    sheet.append([_cell(WriteOnlyCell(sheet), value, font=bold) for value in next(lines)])
     for line in lines:
-        sheet.append([_cell(sheet, value) for value in line])
+        sheet.append([_cell(WriteOnlyCell(sheet), value) for value in line])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -117,8 +122,8 @@ def report_filename(batch: ImportBatch, extension: str) -> str:
     return f"ket-qua-nhap-{batch.id}.{extension}"
 
 
-def _cell(sheet: object, value: str | int, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=safe_cell(value))
+def _cell(cell: WriteOnlyCell, value: str | int, font: Font | None = None) -> WriteOnlyCell:
+    cell.value = safe_cell(value)
     if isinstance(value, str):
         cell.data_type = "s"  # a string cell, never a formula
     if font is not None:

@@ -14,10 +14,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from market4.imports.reading import COLUMN_LABELS, MAX_ROWS, REQUIRED_COLUMNS
 from market4.registry.validation import GOODS_CATEGORIES
 
@@ -61,6 +57,10 @@ WIDTHS = {
 
 
 def template_xlsx() -> bytes:
+    from openpyxl import Workbook  # here, not at start-up: few requests need it
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Tiểu thương"

@@ -67,9 +67,8 @@ def live_server(live_app) -> str:
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory) -> Iterator:
     """The app behind ``live_server`` (for looking things up in its database)."""
-    from flask_migrate import upgrade
-
     from market4.banks.services import sync_banks
+    from market4.database_setup import upgrade_schema
     from market4.demo.seed import seed
 
     path = tmp_path_factory.mktemp("live") / "market4.db"
@@ -77,7 +76,7 @@ def live_app(tmp_path_factory) -> Iterator:
         {"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}", "WTF_CSRF_ENABLED": True}
     )
     with app.app_context():
-        upgrade()
+        upgrade_schema()
         sync_banks()
         seed()
         db.session.commit()
