@@ -46,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Fail instead of skipping when pdftoppm is missing (CI).",
     )
+    group.addoption(
+        "--require-redis",
+        action="store_true",
+        help="Fail instead of skipping when MARKET4_TEST_REDIS_URL is unset or unreachable (CI).",
+    )
 
 
 def unavailable(config: pytest.Config, option: str, reason: str) -> None:
@@ -132,6 +137,40 @@ def pdf_text():
         return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
     return run
+
+
+# --- Redis ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_settings(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """App settings for the Redis at MARKET4_TEST_REDIS_URL, with a key prefix of this
+    test's own (so parallel workers and earlier runs never share a counter)."""
+    import uuid
+
+    url = os.environ.get("MARKET4_TEST_REDIS_URL")
+    if not url:
+        unavailable(
+            request.config,
+            "--require-redis",
+            "Redis tests skipped: MARKET4_TEST_REDIS_URL is not set",
+        )
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable(
+            request.config, "--require-redis", f"Redis tests skipped: {url} unreachable: {exc}"
+        )
+    prefix = f"market4-test-{uuid.uuid4().hex}"
+    yield {"REDIS_URL": url, "REDIS_KEY_PREFIX": prefix}
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    for key in client.scan_iter(f"LIMITS:{prefix}*"):
+        client.delete(key)
+    client.close()
 
 
 # --- databases ------------------------------------------------------------------------

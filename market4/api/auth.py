@@ -6,22 +6,18 @@
   with ``WWW-Authenticate: Bearer``; a valid token of the wrong role answers 403.
 - ``last_used_at`` is written at most once every few minutes per token, so reads stay
   reads (and fast) under load.
-- Rate limit: ``API_RATE_LIMIT_PER_MINUTE`` requests per token per clock minute (default
-  600; 0 switches it off), counted in each worker's memory. With N gunicorn workers a
-  token can therefore reach N × the limit; that is deliberate — the limit protects the
-  service from a runaway client, it is not a billing quota, and it costs no database
-  write per request.
-- Read cache: a GET answered before with the same token, URL and day is served from the
-  worker's memory while no commit has changed anything (:class:`ReadCache`).
+- Rate limit: ``API_RATE_LIMIT_PER_MINUTE`` requests per token per minute (default 600;
+  0 switches it off). With ``REDIS_URL`` the count is shared by every worker, so the
+  limit holds whatever their number; without it each process counts alone
+  (:mod:`market4.shared_state`). It costs no database write per request.
+- Read cache: a GET answered before with the same token, URL and day is served again
+  while no commit has changed anything (:func:`read_cache`), from Redis when there is one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +28,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
+from market4 import shared_state
 from market4.api.errors import ApiProblem
 from market4.api.models import ApiToken
 from market4.audit.services import API_CALLER_KEY
@@ -98,7 +95,7 @@ def authenticate() -> Caller:
         raise _unauthenticated("The API token is unknown or has been revoked.")
     if not token.user.is_active:
         raise _unauthenticated("The account this token belongs to is deactivated.")
-    rate_limiter(current_app).hit(token.id)
+    count_request(token.id)
     _touch(token)
     return Caller(user=token.user, token=token)
 
@@ -144,9 +141,9 @@ def require_token() -> Response | None:
             change_state(),
         )
         request.environ[CACHE_KEY] = key
-        hit = cache.get(key)
+        hit = CachedAnswer.from_bytes(cache.get(key))
         if hit is not None:
-            rate_limiter(current_app).hit(hit.token_id)
+            count_request(hit.token_id)
             response = current_app.response_class(hit.body, status=200, mimetype=hit.mimetype)
             response.headers["X-Cache"] = "hit"
             return response
@@ -165,9 +162,8 @@ def remember_response(response: Response) -> Response:
         and response.is_json
         and not response.direct_passthrough
     ):
-        read_cache(current_app).put(
-            key, CachedAnswer(caller.token.id, response.get_data(), response.mimetype)
-        )
+        answer = CachedAnswer(caller.token.id, response.get_data(), response.mimetype)
+        read_cache(current_app).put(key, answer.to_bytes())
         response.headers["X-Cache"] = "miss"
     return response
 
@@ -193,38 +189,21 @@ def roles_allowed(*roles: str) -> Callable:
     return decorator
 
 
-class RateLimiter:
-    """Fixed one-minute windows per token, in this process's memory (thread-safe)."""
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.time) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self._windows: dict[int, tuple[int, int]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, token_id: int) -> None:
-        if self.per_minute <= 0:
-            return
-        now = self.clock()
-        minute = int(now // 60)
-        with self._lock:
-            window, count = self._windows.get(token_id, (minute, 0))
-            if window != minute:
-                window, count = minute, 0
-                # Forget finished windows now and then, so memory stays flat.
-                if len(self._windows) > 10_000:
-                    self._windows.clear()
-            count += 1
-            self._windows[token_id] = (window, count)
-        if count > self.per_minute:
-            retry_after = max(1, int((minute + 1) * 60 - now + 0.999))
-            raise ApiProblem(
-                429,
-                "rate_limited",
-                f"More than {self.per_minute} requests in a minute with this token; "
-                f"retry after {retry_after} s.",
-                headers={"Retry-After": str(retry_after)},
-            )
+def count_request(token_id: int) -> None:
+    """Count one request of the token; ApiProblem 429 with Retry-After past the limit."""
+    per_minute = int(
+        current_app.config.get("API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE)
+    )
+    try:
+        shared_state.rate_limit(current_app, "api-token", per_minute).hit(token_id)
+    except shared_state.RateLimitedError as refused:
+        raise ApiProblem(
+            429,
+            "rate_limited",
+            f"More than {per_minute} requests in a minute with this token; "
+            f"retry after {refused.retry_after} s.",
+            headers={"Retry-After": str(refused.retry_after)},
+        ) from None
 
 
 # --- read cache ------------------------------------------------------------------------
@@ -253,8 +232,19 @@ class CachedAnswer:
     body: bytes
     mimetype: str
 
+    def to_bytes(self) -> bytes:
+        return f"{self.token_id} {self.mimetype}\n".encode() + self.body
 
-class ReadCache:
+    @classmethod
+    def from_bytes(cls, data: bytes | None) -> CachedAnswer | None:
+        if data is None:
+            return None
+        head, _, body = data.partition(b"\n")
+        token_id, _, mimetype = head.decode().partition(" ")
+        return cls(int(token_id), body, mimetype)
+
+
+def read_cache(app: Flask) -> shared_state.AnswerCache:
     """Answers to GETs, per token and URL, valid while :func:`change_state` is unchanged.
 
     Read-heavy partners poll the same lists; serving them again costs one small query
@@ -262,45 +252,9 @@ class ReadCache:
     worker changes the state, so a retry after a write — or after revoking the token —
     never sees the old answer. The TTL (``API_READ_CACHE_SECONDS``, default 30; 0 turns
     the cache off, as in tests) only bounds changes made outside the services (a bank
-    directory sync). Entries live in each worker's memory, least recently used first out.
+    directory sync).
     """
-
-    def __init__(
-        self, ttl: float, max_entries: int = 512, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
-        self._entries: OrderedDict[tuple, tuple[float, CachedAnswer]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> CachedAnswer | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or self.clock() - found[0] > self.ttl:
-                return None
-            self._entries.move_to_end(key)
-            return found[1]
-
-    def put(self, key: tuple, answer: CachedAnswer) -> None:
-        with self._lock:
-            self._entries[key] = (self.clock(), answer)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-
-def read_cache(app: Flask) -> ReadCache:
     ttl = float(
         app.config.get("API_READ_CACHE_SECONDS", 0 if app.testing else DEFAULT_READ_CACHE_SECONDS)
     )
-    cache = app.extensions.get("market4-api-read-cache")
-    if cache is None or cache.ttl != ttl:
-        cache = app.extensions["market4-api-read-cache"] = ReadCache(ttl)
-    return cache
-
-
-def rate_limiter(app: Flask) -> RateLimiter:
-    limiter = app.extensions.get("market4-api-rate-limiter")
-    limit = int(app.config.get("API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE))
-    if limiter is None or limiter.per_minute != limit:
-        limiter = app.extensions["market4-api-rate-limiter"] = RateLimiter(limit)
-    return limiter
+    return shared_state.answer_cache(app, "api-read", ttl)
