@@ -53,7 +53,11 @@ def database_uri(app: Flask) -> str:
     if not url:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{Path(app.instance_path) / 'market4.db'}"
-    # Accept the usual postgres:// and postgresql:// spellings; the driver is psycopg 3.
+    return with_driver(url)
+
+
+def with_driver(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// spellings; the driver is psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -67,11 +71,19 @@ def register_extensions(app: Flask) -> None:
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if app.config.get("DATABASE_READ_URL"):
+        from market4.read_replica import REPLICA
+
+        replica = with_driver(app.config["DATABASE_READ_URL"])
+        app.config["SQLALCHEMY_BINDS"] = {
+            REPLICA: {"url": replica, **engine_options(replica, app.config)}
+        }
     db.init_app(app)
     with app.app_context():
         from market4.database_setup import install_sqlite_pragmas
 
-        install_sqlite_pragmas(db.engine)
+        for engine in db.engines.values():
+            install_sqlite_pragmas(engine)
 
     from market4 import i18n, unit_of_work
     from market4.auth.access import init_login

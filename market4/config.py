@@ -24,6 +24,12 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     # Seconds a request may wait for the database before /healthz reports it unreachable.
     DATABASE_CONNECT_TIMEOUT = 5
+    # A read replica for dashboards and exports (market4.read_replica); None: the primary.
+    DATABASE_READ_URL: str | None = None
+    # Redis for what every worker must share (API rate limits, cached API answers);
+    # None keeps them in each process's memory (market4.shared_state).
+    REDIS_URL: str | None = None
+    REDIS_KEY_PREFIX = "market4"
     BABEL_DEFAULT_LOCALE = "vi"
     # The language of the CLI's messages (outside a request): "vi" or "en".
     CLI_LOCALE = "vi"

@@ -21,6 +21,7 @@ from market4.dashboard.queries import figures_for_markets
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
 from market4.extensions import db
+from market4.read_replica import read_from_replica
 from market4.registry import scope
 from market4.registry.markets import Market
 from market4.registry.scope import restrict_markets_to_area
@@ -84,6 +85,7 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
     outside your scope answers 404, like any object that is not yours.
     """
     user = current_user()
+    read_from_replica()  # the token was checked on the primary; the figures may lag
     day = date or today()
     if day > today():
         raise ValidationFailed([FieldError("date", _l("Ngày chưa tới."), "future_date")])

@@ -12,8 +12,11 @@ from werkzeug.routing import BuildError
 from market4.dashboard import exports
 from market4.dashboard.charts import rate_charts
 from market4.dashboard.report import Dashboard, build_dashboard
+from market4.read_replica import read_from_replica
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tong-quan")
+# Figures and exports are read-only and the heaviest queries: the replica takes them.
+bp.before_request(read_from_replica)
 
 
 @bp.get("/")
