@@ -40,15 +40,31 @@ class SafeString(fields.String):
         return text
 
 
-class UtcDateTime(fields.DateTime):
+def utc_iso(value: datetime) -> str:
     """ISO 8601 with an offset; SQLite hands back naive UTC, which is made explicit."""
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).isoformat()
+
+
+class UtcDateTime(fields.DateTime):
+    """A date and time as :func:`utc_iso` writes it."""
 
     def _serialize(
         self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any
     ) -> str | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
+        return None if value is None else utc_iso(value)
+
+
+def lean_dump(value: Any) -> Any:
+    """What a schema of plain fields would dump, for answers already built as dicts of
+    the schema's keys: only the dates and times need writing out. A list of 50 vendors
+    costs a fraction of marshmallow's walk (tests compare the two)."""
+    if isinstance(value, dict):
+        return {key: lean_dump(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [lean_dump(item) for item in value]
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    return value
 
 
 def text(
@@ -272,6 +288,14 @@ class VendorListArgs(PageArgs):
     active = fields.Boolean(
         metadata={"description": "Only vendors with (true) / without (false) an open account."}
     )
+    after = fields.Integer(
+        validate=validate.Range(min=1, max=2_147_483_647),
+        metadata={
+            "description": "Keyset paging: the vendors after this one (the previous page's "
+            "next_after), newest first. As fast on the thousandth page as on the first; "
+            "page is then ignored."
+        },
+    )
 
 
 class DeleteArgs(Schema):
@@ -382,6 +406,11 @@ class VendorUpdatedSchema(VendorWrittenSchema):
 
 class VendorPageSchema(PageSchema):
     items = fields.List(fields.Nested(VendorSchema), required=True)
+    next_after = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as after= for the next page; null on the last page."},
+    )
 
 
 # --- stats -----------------------------------------------------------------------------

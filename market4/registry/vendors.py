@@ -105,6 +105,10 @@ class PaymentAccount(db.Model):
     def last4(self) -> str:
         return self.account_number[-4:]
 
+    @property
+    def bank_name(self) -> str:
+        return self.bank.short_name
+
     def __repr__(self) -> str:
         return f"<PaymentAccount {self.id} {self.bank_bin} …{self.last4}>"
 
