@@ -139,8 +139,10 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    def __init__(self, env: dict[str, str], workers: int, threads: int) -> None:
-        self.env, self.workers, self.threads = env, workers, threads
+    def __init__(self, env: dict[str, str], workers: int, threads: int, root: Path = ROOT) -> None:
+        self.env, self.workers, self.threads, self.root = env, workers, threads, root
+        if root != ROOT:  # another version of the code: its package first on the path
+            self.env = {**env, "PYTHONPATH": str(root)}
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -157,7 +159,7 @@ class Gunicorn:
                 "warning",
                 "wsgi:app",
             ],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             start_new_session=True,
         )
@@ -347,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Switch the API's read cache off: every request runs the view (information only).",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="Also serve the code of GIT_REF (same database, same run) and print the ratio.",
+    )
     parser.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument("--load-worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -372,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     with Database(args.database_url) as database:
         env = app_env(database.url, read_cache=not args.no_read_cache)
         print(f"seeding demo district into {database.name} …")
-        market4(env, "setup", "--demo-if-empty")
+        market4(env, "setup", "--demo-if-empty", "--allow-demo-in-production")
         database.analyze()
         tokens = {
             "vendors": market4(
@@ -382,36 +389,65 @@ def main(argv: list[str] | None = None) -> int:
                 env, "tokens", "create", "--email", STAFF_EMAIL, "--name", "bench"
             ).split()[-1],
         }
-        with Gunicorn(env, args.workers, args.threads) as server:
-            for name, path in ENDPOINTS.items():
-                url = f"http://127.0.0.1:{server.port}{path}"
-                with urllib.request.urlopen(
-                    urllib.request.Request(url, headers={"Authorization": f"Bearer {tokens[name]}"})
-                ) as response:
-                    body = json.loads(response.read())
-                    size = len(json.dumps(body))
-                print(
-                    f"{name}: GET {path} -> 200, {size:,} bytes"
-                    + (
-                        f", {len(body['items'])} of {body['total']} vendors"
-                        if name == "vendors"
-                        else f", {body['markets_total']} markets, {body['stalls_total']} stalls"
-                    )
-                )
-                load(url, tokens[name], args.warmup, f"{name} (warm-up)")
-                results.append(load(url, tokens[name], args.duration, name))
+        versions = [("", ROOT)]
+        if args.baseline:
+            versions.insert(0, (f"{args.baseline}: ", export_tree(args.baseline)))
+        for label, root in versions:
+            results += serve_and_load(env, args, tokens, load, label, root)
+    if args.baseline:
+        print()
+        for name in ENDPOINTS:
+            old = next(r for r in results if r.name == f"{args.baseline}: {name}")
+            new = next(r for r in results if r.name == name)
+            print(f"{name}: {new.rps / old.rps:.2f}x the requests/s of {args.baseline}")
     print()
     print(
-        f"{'endpoint':<10} {'tool':<7} {'requests':>9} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} "
+        f"{'endpoint':<20} {'tool':<7} {'requests':>9} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'errors':>6}  verdict (≥{TARGET_RPS:.0f} req/s, p99 < {TARGET_P99_MS:.0f} ms, 0 errors)"
     )
     for r in results:
         print(
-            f"{r.name:<10} {r.tool:<7} {r.requests:>9,} {r.seconds:>8.1f} {r.rps:>8.0f} {r.p50_ms:>7.1f} "
+            f"{r.name:<20} {r.tool:<7} {r.requests:>9,} {r.seconds:>8.1f} {r.rps:>8.0f} {r.p50_ms:>7.1f} "
             f"{r.p99_ms:>7.1f} {r.errors:>6}  {'PASS' if r.passed else 'FAIL'}"
         )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 1 if args.check and not all(r.passed for r in results) else 0
+
+
+def export_tree(ref: str) -> Path:
+    """The files of ``ref`` in a temporary folder (removed at exit)."""
+    import atexit
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="market4-baseline-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def serve_and_load(env, args, tokens, load, label: str, root: Path) -> list[Result]:
+    results = []
+    with Gunicorn(env, args.workers, args.threads, root) as server:
+        for name, path in ENDPOINTS.items():
+            url = f"http://127.0.0.1:{server.port}{path}"
+            request = urllib.request.Request(
+                url, headers={"Authorization": f"Bearer {tokens[name]}"}
+            )
+            with urllib.request.urlopen(request) as response:
+                body = json.loads(response.read())
+                size = len(json.dumps(body))
+            print(
+                f"{label}{name}: GET {path} -> 200, {size:,} bytes"
+                + (
+                    f", {len(body['items'])} of {body['total']} vendors"
+                    if name == "vendors"
+                    else f", {body['markets_total']} markets, {body['stalls_total']} stalls"
+                )
+            )
+            load(url, tokens[name], args.warmup, f"{label}{name} (warm-up)")
+            results.append(load(url, tokens[name], args.duration, f"{label}{name}"))
+    return results
 
 
 if __name__ == "__main__":
