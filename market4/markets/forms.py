@@ -184,11 +184,13 @@ class StallFilterForm(FlaskForm):
 
     q = StringField(_l("Tìm sạp hoặc tiểu thương"), validators=[Optional(), max_length(80)])
     zone = ChoiceField(_l("Khu"), validators=[Optional()])
+    row = ChoiceField(_l("Dãy"), validators=[Optional()])
     status = ChoiceField(_l("Trạng thái"), validators=[Optional()])
 
-    def __init__(self, *args: Any, zones: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, zones: list[str], rows: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone.choices = [("", _("Tất cả khu")), *((zone, zone) for zone in zones)]
+        self.row.choices = [("", _("Tất cả dãy")), *((row, row) for row in rows)]
         self.status.choices = choices(STALL_FILTERS, _("Mọi sạp đang mở"))
 
 

@@ -26,6 +26,7 @@ from market4.errors import DomainError
 from market4.extensions import db
 from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
+from market4.paging import paginate
 from market4.parsing import ascii_int
 from market4.placards import services as placard_services
 from market4.registry import policy, scope
@@ -44,6 +45,7 @@ from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
 from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
 
 bp = Blueprint("markets", __name__, url_prefix="/cho")
+STALLS_PER_PAGE = 100
 
 READERS = (Role.ADMIN, Role.MARKET_MANAGER, Role.BANK_PARTNER, Role.AREA_STAFF)
 WRITERS = (Role.ADMIN, Role.MARKET_MANAGER)
@@ -134,16 +136,20 @@ def show(code: str):
     market = scope.get_market_or_404(current_user, code)
     rows = queries.stall_rows(market)
     zones = sorted({row.stall.zone for row in rows if row.stall.zone}, key=services.natural_key)
-    filters = forms.StallFilterForm(request.args, zones=zones)
+    lines = sorted({row.stall.row for row in rows if row.stall.row}, key=services.natural_key)
+    filters = forms.StallFilterForm(request.args, zones=zones, rows=lines)
     named = visible_vendor_ids([row.vendor for row in rows if row.vendor])
     shown = (
         _filter_rows(rows, filters, named) if filters.validate() else [r for r in rows if r.is_open]
     )
+    # A market of a thousand stalls is one page per hundred, not a page a phone cannot scroll.
+    page = paginate(shown, ascii_int(request.args.get("trang")), STALLS_PER_PAGE)
     [figures] = figures_for_markets(select(Market).where(Market.id == market.id)).markets
     return render_template(
         "markets/show.html",
         market=market,
-        rows=shown,
+        rows=page.rows,
+        page=page,
         figures=figures,
         filters=filters,
         named=named,
@@ -154,11 +160,13 @@ def show(code: str):
 def _filter_rows(
     rows: list[queries.StallRow], filters: forms.StallFilterForm, named: set[int]
 ) -> list[queries.StallRow]:
-    status, zone = filters.status.data, filters.zone.data
+    status, zone, line = filters.status.data, filters.zone.data, filters.row.data
     words = _folded(filters.q.data or "")
     kept = []
     for row in rows:
         if (status == "closed") == row.is_open or (zone and row.stall.zone != zone):
+            continue
+        if line and row.stall.row != line:
             continue
         if (
             status in (ACCEPTING, StallStatus.NOT_ACCEPTING)

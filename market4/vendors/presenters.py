@@ -11,7 +11,7 @@ builds the read-only lists the views render.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -28,6 +28,7 @@ from market4.domain.text import fold_ascii
 from market4.errors import ValidationFailed
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
+from market4.paging import Page, paginate
 from market4.registry import scope
 from market4.registry import validation as rules
 from market4.registry.markets import (
@@ -299,32 +300,6 @@ class Row:
     wrong_code_on: date | None = None
 
 
-@dataclass
-class Page:
-    rows: list[Row]
-    total: int
-    page: int
-    pages: int
-    filters: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def paginate(items: list[Any], page: int, size: int = PAGE_SIZE) -> Page:
-    """One page of an already ordered list (page numbers outside the range are clamped)."""
-    pages = max(1, -(-len(items) // size))
-    page = min(max(page, 1), pages)
-    return Page(
-        rows=items[(page - 1) * size : page * size], total=len(items), page=page, pages=pages
-    )
-
-
 def _search_clause(viewer: User, text: str) -> Any:
     like = f"%{text}%"
     folded = f"%{fold_ascii(text).upper()}%"
@@ -379,7 +354,7 @@ def registration_page(
             r[0],
         )
     )
-    result = paginate(found, page)
+    result = paginate(found, page, PAGE_SIZE)
     chunk = result.rows
     accounts = {
         a.id: a

@@ -20,6 +20,7 @@ from market4.auth.access import role_required
 from market4.banks.models import Bank
 from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
 from market4.extensions import db
+from market4.paging import paginate
 from market4.parsing import ascii_int, int_arg
 from market4.registry import policy, scope
 from market4.registry.markets import Stall
@@ -111,7 +112,7 @@ def register_start():
             not_accepting_only=bool(search.chua_nhan.data),
             named=lambda ids: presenters.nameable_vendor_ids(current_user, ids),
         )
-        page = presenters.paginate(stalls, request.args.get("trang", 1, type=int_arg))
+        page = paginate(stalls, request.args.get("trang", 1, type=int_arg), presenters.PAGE_SIZE)
         return render_template(
             "vendors/choose_stall.html",
             search=search,

@@ -382,8 +382,11 @@ def test_the_demo_market_of_260_stalls_in_natural_order(client, session):
     sign_in(client, manager)
     page = client.get("/cho/CD-NGAIGIAO")
     assert page.status_code == 200
-    assert page.text.count('<td data-label="Mã sạp"') == 260
-    assert page.text.index("<strong>Sạp 2</strong>") < page.text.index("<strong>Sạp 10</strong>")
+    assert "260 sạp · Trang 1 / 3" in page.text  # a hundred stalls per page
+    assert page.text.count('<td data-label="Mã sạp"') == 100
+    pages = "".join(client.get(f"/cho/CD-NGAIGIAO?trang={n}").text for n in (1, 2, 3))
+    assert pages.count('<td data-label="Mã sạp"') == 260
+    assert pages.index("<strong>Sạp 2</strong>") < pages.index("<strong>Sạp 10</strong>")
     listing = client.get("/cho/").text
     assert "CD-NGAIGIAO" in listing and "CD-DEM-NGAIGIAO" in listing and "CD-KIMLONG" not in listing
     # The demo manager does not manage Chợ Kim Long: 404, and nothing is created there.
@@ -395,3 +398,23 @@ def test_the_demo_market_of_260_stalls_in_natural_order(client, session):
 
 def test_visit_labels_say_what_the_models_say():
     assert {key: str(label) for key, label in forms.VISIT_LABELS.items()} == VISIT_OUTCOMES
+
+
+def test_a_long_market_is_paged_and_filtered_by_row(client, world):
+    """A hundred stalls per page (a thousand-stall market on a phone); filters travel
+    with the page links; the row filter keeps only that row."""
+    for n in range(3, 206):
+        f.stall(world.market, f"Sạp {n}", zone="Nhà lồng B", row=f"Dãy {n % 2 + 1}")
+    sign_in_directly(client, world.users["admin"])
+    first = client.get(f"/cho/{world.market.code}").text
+    assert "205 sạp · Trang 1 / 3" in first
+    assert first.count('data-label="Mã sạp"') == 100
+    assert f'href="/cho/{world.market.code}?trang=2"' in first
+    last = client.get(f"/cho/{world.market.code}?zone=Nh%C3%A0+l%E1%BB%93ng+B&trang=3").text
+    assert "203 sạp · Trang 3 / 3" in last and last.count('data-label="Mã sạp"') == 3
+    assert "zone=Nh%C3%A0+l%E1%BB%93ng+B&amp;trang=2" in last  # the filter is kept
+    beyond = client.get(f"/cho/{world.market.code}?trang=99").text
+    assert "Trang 3 / 3" in beyond  # clamped, not an empty page
+    row = client.get(f"/cho/{world.market.code}?row=D%C3%A3y+1").text
+    codes = re.findall(r"<strong>(Sạp \d+)</strong>", row)
+    assert codes and all(int(code.split()[1]) % 2 == 0 for code in codes)

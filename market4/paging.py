@@ -1,0 +1,42 @@
+"""One page of an already ordered list, for pages that list in Python (natural stall
+order is not SQL's): the vendor lists and the market page. Database-ordered lists use
+Flask-SQLAlchemy's ``db.paginate``; both fit ``templates/macros/pagination.html``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def paginate(items: list[Any], page: int | None, size: int) -> Page:
+    """One page of ``items`` (page numbers outside the range are clamped)."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page or 1, 1), pages)
+    return Page(
+        rows=items[(page - 1) * size : page * size], total=len(items), page=page, pages=pages
+    )
