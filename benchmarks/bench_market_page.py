@@ -6,7 +6,7 @@ Target (issue 12): the market page ≤ 150 ms of server time with 1,000 stalls i
 market. Steps: build the demo district in a throw-away SQLite file, grow its biggest
 market (CD-NGAIGIAO, 260 stalls) to ``--stalls`` with vacant stalls in new zones and
 rows, then, in a fresh process per version of the code, sign the admin in and time
-``GET /cho/CD-NGAIGIAO`` through the app (Flask's test client: the server's work without
+``GET /cho/CD-NGAIGIAO`` (and its placard page ``/bang-ma/cho/CD-NGAIGIAO``) through the app (Flask's test client: the server's work without
 the network), median of ``--runs`` after one warm-up. ``--baseline`` runs the code of
 GIT_REF (from ``git archive``) on the same database in the same run.
 """
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     args = parser.parse_args(argv)
-    paths = [f"/cho/{MARKET}", f"/cho/{MARKET}?status=not_accepting"]
+    paths = [f"/cho/{MARKET}", f"/cho/{MARKET}?status=not_accepting", f"/bang-ma/cho/{MARKET}"]
     folder = Path(tempfile.mkdtemp(prefix="market4-market-page-"))
     try:
         url = build_database(folder, args.stalls)
@@ -130,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     for name, result in results.items():
         for path, figures in result.items():
-            print(f"  {name:<10} {path:<40} {figures['ms']:7.1f} ms  {figures['bytes']:>9,} bytes")
+            print(f"  {name:<10} {path:<42} {figures['ms']:7.1f} ms  {figures['bytes']:>9,} bytes")
     current = results["current"][paths[0]]["ms"]
     if args.baseline:
         before = results[args.baseline][paths[0]]["ms"]
         print(f"market page: {before / current:.1f}x faster than {args.baseline}")
+        placards = results[args.baseline][paths[2]]["ms"] / results["current"][paths[2]]["ms"]
+        print(f"placard page: {placards:.1f}x faster than {args.baseline}")
     verdict = "PASS" if current <= TARGET_MS else "FAIL"
     print(
         f"market page with {args.stalls} stalls: {current:.0f} ms (target <= {TARGET_MS:.0f}) {verdict}"

@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Stall tables (a market, its placards): a thousand-stall market is ten pages, not one
+# page a phone cannot scroll.
+STALLS_PER_PAGE = 100
+
 
 @dataclass
 class Page:

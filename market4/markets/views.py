@@ -26,7 +26,7 @@ from market4.errors import DomainError
 from market4.extensions import db
 from market4.markets import forms, queries, services
 from market4.markets import requests as stall_requests
-from market4.paging import paginate
+from market4.paging import STALLS_PER_PAGE, paginate
 from market4.parsing import ascii_int
 from market4.placards import services as placard_services
 from market4.registry import policy, scope
@@ -45,7 +45,6 @@ from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
 from market4.vocabulary import STATUS_REASON_LABELS as REASON_LABELS
 
 bp = Blueprint("markets", __name__, url_prefix="/cho")
-STALLS_PER_PAGE = 100
 
 READERS = (Role.ADMIN, Role.MARKET_MANAGER, Role.BANK_PARTNER, Role.AREA_STAFF)
 WRITERS = (Role.ADMIN, Role.MARKET_MANAGER)
@@ -142,7 +141,6 @@ def show(code: str):
     shown = (
         _filter_rows(rows, filters, named) if filters.validate() else [r for r in rows if r.is_open]
     )
-    # A market of a thousand stalls is one page per hundred, not a page a phone cannot scroll.
     page = paginate(shown, ascii_int(request.args.get("trang")), STALLS_PER_PAGE)
     [figures] = figures_for_markets(select(Market).where(Market.id == market.id)).markets
     return render_template(

@@ -23,6 +23,7 @@ from market4.domain.placard_layout import PlacardLayoutError
 from market4.domain.qr_scan import MAX_PHOTO_BYTES, QrPhotoError, read_qr_texts
 from market4.errors import DomainError, NotFound
 from market4.extensions import db
+from market4.paging import STALLS_PER_PAGE, paginate
 from market4.parsing import int_arg
 from market4.placards import checks, printing, services
 from market4.placards.forms import (
@@ -70,6 +71,8 @@ def _overview(
         "placards/market.html",
         market=market,
         rows=rows,
+        # The summary counts every stall; the table shows a hundred at a time.
+        stall_page=paginate(rows, request.args.get("trang", type=int_arg), STALLS_PER_PAGE),
         form=form,
         single=single,
         settings=settings

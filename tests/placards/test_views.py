@@ -84,6 +84,17 @@ def test_overview_lists_stalls_and_the_reprint_list(manager_client, world):
     assert "Cần in (1)" in page and "Chưa in bảng mã" in page
 
 
+def test_the_stall_table_is_paged_and_the_summary_counts_every_stall(manager_client, world):
+    market = world.market
+    for n in range(3, 151):
+        f.stall(market, f"Sạp {n}")
+    first = manager_client.get(f"/bang-ma/cho/{market.code}").get_data(as_text=True)
+    assert first.count('<tr id="sap-') == 100 and "Trang 1 / 2" in first
+    assert "<strong>150</strong>" in first  # the summary still counts all 150 stalls
+    second = manager_client.get(f"/bang-ma/cho/{market.code}?trang=2").get_data(as_text=True)
+    assert second.count('<tr id="sap-') == 50 and 'rel="prev"' in second
+
+
 def test_printing_a_market_downloads_one_pdf_and_records_the_placards(
     manager_client, world, session
 ):
