@@ -440,6 +440,15 @@ class MarketFiguresSchema(Schema):
     rate = fields.Float(required=True, allow_none=True)
 
 
+class AreaFiguresSchema(Schema):
+    area = fields.Nested(AreaSchema, required=True)
+    markets_total = fields.Integer(required=True)
+    markets_cashless = fields.Integer(required=True)
+    stalls_total = fields.Integer(required=True)
+    stalls_accepting = fields.Integer(required=True)
+    rate = fields.Float(required=True, allow_none=True)
+
+
 class StatsSchema(Schema):
     date = fields.Date(required=True)
     area = fields.Nested(AreaSchema, required=True, allow_none=True)
@@ -453,6 +462,15 @@ class StatsSchema(Schema):
         required=True, allow_none=True, metadata={"description": "Share of stalls accepting, 0–1."}
     )
     markets = fields.List(fields.Nested(MarketFiguresSchema), required=True)
+    children = fields.List(
+        fields.Nested(AreaFiguresSchema),
+        required=True,
+        metadata={
+            "description": "The same figures split one level down (country: provinces; "
+            "province: communes; legacy province: districts; legacy district: communes); "
+            "empty for a commune. Ask again with area= for the next level."
+        },
+    )
 
 
 # --- imports ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from market4.api.auth import current_user, roles_allowed
 from market4.api.markets import area_dict
 from market4.api.schemas import StatsArgs, StatsSchema
 from market4.areas.models import SCHEME_2008, AdminUnit
+from market4.dashboard import drilldown
 from market4.dashboard.queries import figures_for_markets
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
@@ -99,4 +100,18 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
             )
         markets = restrict_markets_to_area(markets, unit)
     figures = figures_for_markets(markets, on=day)
-    return {**figures.as_dict(), "date": figures.on, "area": area_dict(unit) if unit else None}
+    children = [
+        {"area": area_dict(row.unit), **_totals(row.figures.as_dict())}
+        for row in drilldown.children(figures, unit or scope.user_area(user))
+    ]
+    return {
+        **figures.as_dict(),
+        "date": figures.on,
+        "area": area_dict(unit) if unit else None,
+        "children": children,
+    }
+
+
+def _totals(figures: dict[str, Any]) -> dict[str, Any]:
+    keys = ("markets_total", "markets_cashless", "stalls_total", "stalls_accepting", "rate")
+    return {key: figures[key] for key in keys}

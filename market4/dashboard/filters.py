@@ -36,6 +36,8 @@ class DashboardFilters:
 
     day: date
     threshold_percent: Decimal
+    # The drill-down: a province or legacy district under the viewer's area (vung=).
+    area_id: int | None = None
     commune_id: int | None = None
     kind: str | None = None
     market_class: int | None = None
@@ -66,6 +68,8 @@ class DashboardFilters:
         args: dict[str, str] = {}
         if chosen.day_given:
             args["ngay"] = vn_date(chosen.day)
+        if chosen.area_id is not None:
+            args["vung"] = str(chosen.area_id)
         if chosen.commune_id is not None:
             args["xa"] = str(chosen.commune_id)
         if chosen.kind:
@@ -87,8 +91,10 @@ class DashboardFilters:
 
     @property
     def narrowed(self) -> bool:
-        """Whether a commune, kind or class filter hides some markets in scope."""
-        return any(v is not None for v in (self.commune_id, self.kind, self.market_class))
+        """Whether an area, commune, kind or class filter hides some markets in scope."""
+        return any(
+            v is not None for v in (self.area_id, self.commune_id, self.kind, self.market_class)
+        )
 
 
 def parse_filters(
@@ -97,8 +103,10 @@ def parse_filters(
     today: date,
     default_threshold_percent: Decimal,
     commune_ids: set[int],
+    area_ids: set[int] = frozenset(),
 ) -> DashboardFilters:
-    """Read the dashboard's query arguments; ``commune_ids`` are the communes in scope.
+    """Read the dashboard's query arguments; ``commune_ids`` are the communes in scope,
+    ``area_ids`` the provinces and legacy districts the viewer may drill into.
 
     Never raises: each bad value is replaced by its default and noted.
     """
@@ -110,6 +118,7 @@ def parse_filters(
         threshold_percent=_parse_threshold(
             args.get("nguong", ""), default_threshold_percent, notes
         ),
+        area_id=_parse_area(args.get("vung", ""), area_ids, notes),
         commune_id=_parse_commune(args.get("xa", ""), commune_ids, notes),
         kind=_parse_choice(args.get("loai", ""), tuple(MARKET_KINDS), notes, _("Loại chợ")),
         market_class=_parse_class(args.get("hang", ""), notes),
@@ -177,6 +186,16 @@ def _parse_threshold(text: str, default: Decimal, notes: list[str]) -> Decimal:
         )
         return default
     return value
+
+
+def _parse_area(text: str, area_ids: set[int], notes: list[str]) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if ascii_int(text) in area_ids:
+        return ascii_int(text)
+    notes.append(_("Đơn vị đã chọn không thuộc phạm vi của bạn; đang hiển thị cả phạm vi."))
+    return None
 
 
 def _parse_commune(text: str, commune_ids: set[int], notes: list[str]) -> int | None:

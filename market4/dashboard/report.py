@@ -7,15 +7,18 @@ Every query starts from ``scope.markets_query(viewer)``; filters only narrow it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
 
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.auth.models import User
+from market4.dashboard import drilldown
 from market4.dashboard.breakdown import BankShare, bank_breakdown
+from market4.dashboard.drilldown import AreaRow
 from market4.dashboard.filters import DashboardFilters, apply_filters, parse_filters
 from market4.dashboard.queries import AcceptanceFigures, MarketFigures, figures_for_markets
 from market4.dashboard.trends import TrendPoint, weekly_trend
@@ -48,6 +51,17 @@ class Dashboard:
     trend: list[TrendPoint]
     banks: list[BankShare]
     banks_pooled: bool
+    # The drill-down: where the viewer stands (label, query args; the last is the page
+    # itself) and the figures one level down, each row a link deeper.
+    breadcrumb: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    children: list[AreaRow] = field(default_factory=list)
+    children_level: str | None = None
+
+    def child_args(self, unit: AdminUnit) -> dict[str, str]:
+        """The link of a drill-down row: a commune narrows to it, a larger unit opens it."""
+        if unit.level == "commune":
+            return self.filters.query_args(commune_id=unit.id)
+        return self.filters.query_args(area_id=unit.id, commune_id=None)
 
     @property
     def markets_meeting_threshold(self) -> int:
@@ -82,14 +96,20 @@ def build_dashboard(
     bank breakdown, which the table exports do not need.
     """
     in_scope = scope.markets_query(viewer)
-    communes = _communes_of(in_scope)
+    root = scope.user_area(viewer)
     filters = parse_filters(
         args,
         today=today(),
         default_threshold_percent=Decimal(str(default_threshold)) * 100,
-        commune_ids=set(communes),
+        commune_ids=set(_communes_of(in_scope)),
+        area_ids=_drillable_areas(in_scope, root),
     )
-    shown = apply_filters(in_scope, filters)
+    area = db.session.get(AdminUnit, filters.area_id) if filters.area_id else None
+    in_area = scope.restrict_markets_to_area(in_scope, area)
+    communes = _communes_of(in_area)
+    if filters.commune_id not in communes:
+        filters = replace(filters, commune_id=None)  # a commune outside the area chosen
+    shown = apply_filters(in_area, filters)
     figures = figures_for_markets(shown, on=filters.day)
     rows = _sorted_rows(
         [
@@ -104,9 +124,16 @@ def build_dashboard(
         filters,
     )
     bank_bin = scope.user_bank_bin(viewer) if viewer.role == Role.BANK_PARTNER else None
+    # Drilled down to a commune, the market table is the next level: no area rows.
+    current = area or root
+    drill = viewer.role != Role.MARKET_MANAGER and filters.commune_id is None
+    breadcrumb = _breadcrumb(viewer, filters, root, area, communes.get(filters.commune_id))
     return Dashboard(
         filters=filters,
-        area_label=_area_label(viewer, communes.get(filters.commune_id)),
+        area_label=" › ".join(label for label, _args in breadcrumb),
+        breadcrumb=breadcrumb,
+        children=drilldown.children(figures, current) if drill else [],
+        children_level=drilldown.child_level(current) if drill else None,
         figures=figures,
         rows=rows,
         commune_choices=sorted(communes.items(), key=lambda item: vietnamese_sort_key(item[1])),
@@ -114,6 +141,49 @@ def build_dashboard(
         banks=bank_breakdown(shown, filters.day, only_bank_bin=bank_bin) if with_charts else [],
         banks_pooled=viewer.role == Role.BANK_PARTNER,
     )
+
+
+def _drillable_areas(markets_query: Select, root: AdminUnit | None) -> set[int]:
+    """Provinces (both schemes) and legacy districts holding markets in scope, under
+    the viewer's own area: what ``vung=`` may name."""
+    commune = aliased(AdminUnit)
+    district = aliased(AdminUnit)
+    query = (
+        select(commune.parent_id, district.id, district.parent_id)
+        .select_from(Market)
+        .join(commune, Market.commune_id == commune.id)
+        .outerjoin(district, Market.legacy_district_id == district.id)
+        .where(Market.id.in_(markets_query.with_only_columns(Market.id).order_by(None)))
+        .distinct()
+    )
+    ids = {unit_id for row in db.session.execute(query) for unit_id in row if unit_id is not None}
+    units = db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(ids)))
+    return {
+        unit.id
+        for unit in units
+        if drilldown.within(unit, root) and (root is None or unit.id != root.id)
+    }
+
+
+def _breadcrumb(
+    viewer: User,
+    filters: DashboardFilters,
+    root: AdminUnit | None,
+    area: AdminUnit | None,
+    commune_name: str | None,
+) -> list[tuple[str, dict[str, str]]]:
+    steps = [(_area_label(viewer), filters.query_args(area_id=None, commune_id=None))]
+    for unit in drilldown.path_to(area, root):
+        steps.append((_unit_label(unit), filters.query_args(area_id=unit.id, commune_id=None)))
+    if commune_name and (root is None or root.level != "commune"):
+        steps.append((commune_name, filters.query_args()))
+    return steps
+
+
+def _unit_label(unit: AdminUnit) -> str:
+    if unit.scheme == SCHEME_2008:
+        return _("%(area)s (cũ)", area=f"{unit.division_type} {unit.name}".strip())
+    return f"{unit.division_type} {unit.name}".strip()
 
 
 def _communes_of(markets_query: Select) -> dict[int, str]:
@@ -145,7 +215,7 @@ def _sorted_rows(rows: list[MarketRow], filters: DashboardFilters) -> list[Marke
     return known + unknown
 
 
-def _area_label(viewer: User, commune_name: str | None) -> str:
+def _area_label(viewer: User) -> str:
     area = scope.user_area(viewer)
     if viewer.role == Role.MARKET_MANAGER:
         label = _("Các chợ bạn quản lý")
@@ -155,6 +225,4 @@ def _area_label(viewer: User, commune_name: str | None) -> str:
         label = _("%(area)s (địa giới trước 01/07/2025)", area=area.full_name)
     else:
         label = area.full_name
-    if commune_name and (area is None or area.level != "commune"):
-        label = f"{label} › {commune_name}"
     return label

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from market4.areas.models import SCHEME_2025, AdminUnit
+from market4.extensions import db
 from market4.registry.markets import ACCEPTING
 from market4.registry.stalls import set_stall_status
 from tests import factories
@@ -89,3 +91,37 @@ def test_stats_refuse_areas_outside_scope_and_bad_input(client, staff_for):
     assert problem["errors"][0]["code"] == "unknown_area"
     assert_problem(client.get("/api/v1/stats?area=commune:1", headers=staff.headers), 422)
     assert_problem(client.get("/api/v1/stats?date=2999-01-01", headers=staff.headers), 422)
+
+
+def test_stats_split_an_area_one_level_down(client, staff_for):
+    """A province's figures come with one row per commune that adds up to the total;
+    a commune has no rows below it."""
+    north = factories.commune("Kim Long")
+    south = AdminUnit(
+        scheme=SCHEME_2025,
+        level="commune",
+        code="99901",
+        name="Bình Giã",
+        division_type="Xã",
+        parent_id=north.parent_id,
+    )
+    db.session.add(south)
+    db.session.flush()
+    for home, accepting_count in ((north, 1), (south, 2)):
+        market = factories.market(area=home)
+        for n in range(3):
+            stall = factories.stall(market)
+            if n < accepting_count:
+                set_stall_status(stall, ACCEPTING, reason="verified", on=date(2024, 6, 1))
+    province = north.parent
+    staff = staff_for(province)
+    body = client.get("/api/v1/stats", headers=staff.headers).get_json()
+    rows = {row["area"]["name"]: row for row in body["children"]}
+    assert set(rows) == {north.full_name, south.full_name}
+    assert (rows[south.full_name]["stalls_accepting"], rows[south.full_name]["rate"]) == (2, 0.6667)
+    assert sum(row["stalls_total"] for row in body["children"]) == body["stalls_total"] == 6
+    assert rows[north.full_name]["area"]["level"] == "commune"
+    commune = client.get(
+        f"/api/v1/stats?area=2025/commune/{north.code}", headers=staff.headers
+    ).get_json()
+    assert commune["children"] == [] and commune["stalls_accepting"] == 1

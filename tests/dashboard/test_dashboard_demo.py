@@ -391,3 +391,41 @@ def test_bank_breakdown_adds_up_and_no_account_number_leaks(client, demo, sessio
         leaked = {number for number in numbers if number in everything}
         assert not leaked, (email, sorted(leaked)[:3])
         client.post("/dang-xuat")
+
+
+def test_the_drill_down_goes_country_province_commune_and_back(client, demo):
+    """Admin: a row per province, a row per commune below it, then the commune's markets;
+    the rows add up to the figures above them and the breadcrumb leads back up."""
+    sign_in(client, "admin@demo.market4.vn")
+    country = page(client)
+    assert "Theo tỉnh/thành phố" in country and "Toàn quốc" in country
+    province_link = re.search(
+        r'<a href="/tong-quan/\?(vung=\d+[^"]*)">Thành phố Hồ Chí Minh', country
+    )
+    province = page(client, province_link.group(1).replace("&amp;", "&"))
+    assert "Theo xã/phường" in province
+    assert '<span aria-current="page">Thành phố Hồ Chí Minh</span>' in province
+    areas = re.search(r'aria-labelledby="areas-heading">.*?</section>', province, re.S).group(0)
+    totals = [
+        int(n.replace(".", ""))
+        for n in re.findall(
+            r'<td class="num">([\d.]+)</td>\s*<td class="num">[\d.]+</td>\s*<td class="num">[\d,]+%',
+            areas,
+        )
+    ]
+    assert sum(totals) == 1420  # stall counts per commune add up to the district's
+    commune_link = re.search(r'<a href="/tong-quan/\?([^"]*xa=\d+[^"]*)">Xã Ngãi Giao', province)
+    commune = page(client, commune_link.group(1).replace("&amp;", "&"))
+    assert set(codes_in(commune)) == NGAI_GIAO_CODES
+    assert "areas-heading" not in commune  # the market table is the last level
+    crumbs = re.search(r'<nav class="breadcrumb dash-breadcrumb".*?</nav>', commune, re.S).group(0)
+    assert re.findall(r">([^<>]+)</a>", crumbs) == ["Toàn quốc", "Thành phố Hồ Chí Minh"]
+    assert '<span aria-current="page">Xã Ngãi Giao</span>' in crumbs
+
+
+def test_a_drill_down_outside_the_scope_is_ignored_and_said(client, demo, session):
+    sign_in(client, COMMUNE)
+    province = session.scalar(select(Market.commune_id).where(Market.code == "CD-KIMLONG"))
+    html = page(client, f"vung={province}")
+    assert set(codes_in(html)) == NGAI_GIAO_CODES
+    assert "không thuộc phạm vi của bạn" in html

@@ -1,0 +1,95 @@
+"""The drill-down: the figures of an area split by the areas one level down.
+
+Country → provinces → communes in the 2025 scheme; a legacy (pre-2025) province →
+its districts → the communes of their markets. The split reuses one computation of the
+per-market figures (``figures_for_markets``) and adds them up per child, so each row is
+exactly the sum of its markets, and the rows add up to the area's total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
+
+from market4.areas.models import SCHEME_2008, AdminUnit
+from market4.dashboard.queries import AcceptanceFigures
+from market4.extensions import db
+from market4.formatting import vietnamese_sort_key
+from market4.registry.markets import Market
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    unit: AdminUnit
+    figures: AcceptanceFigures
+
+
+def child_level(area: AdminUnit | None) -> str | None:
+    """The level the rows under ``area`` are at; None when ``area`` is a commune or a
+    legacy district is split by commune (see :func:`children`)."""
+    if area is None:
+        return "province"
+    if area.level == "province":
+        return "district" if area.scheme == SCHEME_2008 else "commune"
+    if area.level == "district":
+        return "commune"
+    return None
+
+
+def children(figures: AcceptanceFigures, area: AdminUnit | None) -> list[AreaRow]:
+    """``figures`` (of the markets in ``area``) split by the units one level down, in
+    Vietnamese alphabetical order; units without a market in ``figures`` are left out."""
+    level = child_level(area)
+    if level is None or not figures.markets:
+        return []
+    market_ids = [m.market_id for m in figures.markets]
+    owner = dict(db.session.execute(_child_of_market(area).where(Market.id.in_(market_ids))).all())
+    units = {
+        unit.id: unit
+        for unit in db.session.scalars(
+            select(AdminUnit).where(AdminUnit.id.in_(set(owner.values()) - {None}))
+        )
+    }
+    rows = [
+        AreaRow(
+            unit,
+            AcceptanceFigures(
+                on=figures.on, markets=[m for m in figures.markets if owner[m.market_id] == id_]
+            ),
+        )
+        for id_, unit in units.items()
+    ]
+    return sorted(rows, key=lambda row: vietnamese_sort_key(row.unit.name))
+
+
+def _child_of_market(area: AdminUnit | None) -> Select:
+    """SELECT (market id, id of the unit one level below ``area`` that holds it)."""
+    commune = aliased(AdminUnit)
+    if area is None:  # 2025 provinces: the parents of the markets' communes
+        return select(Market.id, commune.parent_id).join(commune, Market.commune_id == commune.id)
+    if area.scheme == SCHEME_2008 and area.level == "province":
+        return select(Market.id, Market.legacy_district_id)
+    return select(Market.id, Market.commune_id)
+
+
+def path_to(area: AdminUnit | None, root: AdminUnit | None) -> list[AdminUnit]:
+    """The units from just below ``root`` (the viewer's own area, None for the country)
+    down to ``area``: the clickable steps of the breadcrumb after the root."""
+    steps: list[AdminUnit] = []
+    unit = area
+    while unit is not None and (root is None or unit.id != root.id):
+        steps.append(unit)
+        unit = unit.parent
+    return list(reversed(steps))
+
+
+def within(area: AdminUnit, root: AdminUnit | None) -> bool:
+    """Whether ``area`` is ``root`` or lies under it (a viewer may drill into it)."""
+    unit: AdminUnit | None = area
+    while unit is not None:
+        if root is None or unit.id == root.id:
+            return True
+        unit = unit.parent
+    return False
