@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 
@@ -60,3 +62,28 @@ def seed_command(reset: bool, allow_in_production: bool) -> None:
     click.echo(f"Demo logins (password: {data.DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.email:<36} {login.role:<15} {login.description}")
+
+
+@demo_group.command("national")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.0001, max=1.0),
+    default=1.0,
+    show_default=True,
+    help="Share of the country to build: 1 is ~11,000 markets and ~2,000,000 stalls.",
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Same seed, same country.")
+@ALLOW_IN_PRODUCTION
+@cli_command
+def national_command(scale: float, seed: int, allow_in_production: bool) -> None:
+    """Build a synthetic country into an empty PostgreSQL database (COPY), for load tests."""
+    from market4.demo import national
+
+    check_demo_allowed(allow_in_production)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    summary = national.build(scale=scale, seed=seed)
+    click.echo(
+        f"Country built in {summary.seconds:.0f} s: {summary.markets:,} markets, "
+        f"{summary.stalls:,} stalls, {summary.vendors:,} vendors, "
+        f"{summary.status_changes:,} status changes."
+    )
