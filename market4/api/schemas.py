@@ -406,6 +406,13 @@ class VendorUpdatedSchema(VendorWrittenSchema):
 
 class VendorPageSchema(PageSchema):
     items = fields.List(fields.Nested(VendorSchema), required=True)
+    total = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Vendors matching, over all pages; null on keyset (after=) pages."
+        },
+    )
     next_after = fields.Integer(
         required=True,
         allow_none=True,

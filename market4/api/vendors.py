@@ -297,12 +297,15 @@ def list_vendors(page: int, page_size: int, after: int | None = None, **filters:
     """Your vendors, newest first; filters combine (AND). Page with ``after`` (keyset) or
     ``page`` (offset)."""
     user = current_user()
-    query = _filtered(user, scope.vendors_query(user), filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    query = _filtered(user, scope.vendors_query(user, below_id=after), filters)
     ids = query.with_only_columns(Vendor.id).order_by(Vendor.id.desc())
     if after is not None:
-        page, ids = 1, ids.where(Vendor.id < after)
+        # Counting a big bank's 600,000 vendors costs ten times the page: keyset pages
+        # leave the total out (the first, offset page gives it).
+        page, total = 1, None
     else:
+        subquery = query.order_by(None).subquery()
+        total = db.session.scalar(select(func.count()).select_from(subquery))
         ids = ids.offset((page - 1) * page_size)
     # One more than a page tells whether another page follows.
     vendor_ids = db.session.scalars(ids.limit(page_size + 1)).all()

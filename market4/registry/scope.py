@@ -140,16 +140,23 @@ def account_order(account: Any) -> tuple[bool, bool, int]:
     return (account.status != AccountStatus.ACTIVE, not account.is_on_placard, account.id)
 
 
-def vendors_query(user: User) -> Select:
+def vendors_query(user: User, *, below_id: int | None = None) -> Select:
     """SELECT of the vendors ``user`` may see (a bank partner: those with an account at
-    their bank; others: those who ever traded at a market in scope)."""
+    their bank; others: those who ever traded at a market in scope); with ``below_id``
+    only those with a smaller id (a keyset page)."""
     query = select(Vendor)
+    if below_id is not None:
+        query = query.where(Vendor.id < below_id)
     if user.role == Role.ADMIN:
         return query
     if user.role == Role.BANK_PARTNER:
         mine = select(PaymentAccount.vendor_id).where(
             PaymentAccount.bank_bin == (user_bank_bin(user) or "-")
         )
+        if below_id is not None:
+            # Said on both sides: PostgreSQL does not carry the bound across the join, and
+            # would otherwise read all of a big bank's accounts above it (0.1 s at 600,000).
+            mine = mine.where(PaymentAccount.vendor_id < below_id)
         return query.where(Vendor.id.in_(mine))
     stall_ids = select(Stall.id).where(
         Stall.market_id.in_(markets_query(user).with_only_columns(Market.id))

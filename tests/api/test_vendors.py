@@ -317,7 +317,8 @@ def test_keyset_pages_walk_every_vendor_once(client, partner, body_for):
     while True:
         query = f"market={market.code}&page_size=2" + (f"&after={after}" if after else "")
         page = client.get(f"/api/v1/vendors?{query}", headers=partner.headers).get_json()
-        assert page["total"] == 5 and len(page["items"]) <= 2
+        # The first page is an offset page with the total; keyset pages leave it out.
+        assert page["total"] == (None if after else 5) and len(page["items"]) <= 2
         seen += [item["id"] for item in page["items"]]
         after = page["next_after"]
         if after is None:

@@ -1,0 +1,71 @@
+"""Acceptance figures at national scale: one commune, one province, the whole country.
+
+    MARKET4_DATABASE_URL=postgresql://…/national .venv/bin/python -m benchmarks.bench_national_figures [--runs 3]
+
+Needs a database built by ``market4 demo national`` (about 11,000 markets and 2,000,000
+stalls). Targets (issue 12): a commune ≤ 50 ms, a province ≤ 200 ms, the country ≤ 1 s
+(p95 of the dashboard; here the median of ``--runs`` calls of ``acceptance_figures``, the
+query the dashboard, the API and ``market4 stats`` share). It reads only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from sqlalchemy import func, select
+
+from market4 import create_app
+from market4.areas.models import SCHEME_2025, AdminUnit
+from market4.dashboard.queries import acceptance_figures
+from market4.extensions import db
+from market4.registry.markets import Market
+
+TARGETS_MS = {"commune": 50, "province": 200, "country": 1000}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    app = create_app(
+        {"ENV_NAME": "development", "DATABASE_URL": os.environ["MARKET4_DATABASE_URL"]}
+    )
+    with app.app_context():
+        markets = db.session.scalar(select(func.count()).select_from(Market))
+        commune = db.session.scalar(
+            select(AdminUnit)
+            .join(Market, Market.commune_id == AdminUnit.id)
+            .group_by(AdminUnit.id)
+            .order_by(func.count().desc())
+            .limit(1)
+        )
+        province = db.session.scalar(
+            select(AdminUnit).where(
+                AdminUnit.scheme == SCHEME_2025, AdminUnit.id == commune.parent_id
+            )
+        )
+        print(f"load average {os.getloadavg()[0]:.2f}; {markets:,} markets in the database")
+        for label, area in (("commune", commune), ("province", province), ("country", None)):
+            times = []
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                figures = acceptance_figures(area=area)
+                times.append(time.perf_counter() - start)
+                db.session.rollback()
+            median = statistics.median(times) * 1000
+            verdict = "PASS" if median <= TARGETS_MS[label] else "FAIL"
+            name = area.full_name if area else "Toàn quốc"
+            print(
+                f"  {label:<9} {name:<40} {figures.markets_total:>6,} markets "
+                f"{figures.stalls_total:>10,} stalls  {median:9.0f} ms  "
+                f"(target {TARGETS_MS[label]} ms) {verdict}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
