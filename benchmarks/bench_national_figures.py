@@ -1,20 +1,27 @@
 """Acceptance figures at national scale: one commune, one province, the whole country.
 
-    MARKET4_DATABASE_URL=postgresql://…/national .venv/bin/python -m benchmarks.bench_national_figures [--runs 3]
+    MARKET4_DATABASE_URL=postgresql://…/national .venv/bin/python -m benchmarks.bench_national_figures [--runs 3] [--baseline GIT_REF]
 
 Needs a database built by ``market4 demo national`` (about 11,000 markets and 2,000,000
 stalls). Targets (issue 12): a commune ≤ 50 ms, a province ≤ 200 ms, the country ≤ 1 s
 (p95 of the dashboard; here the median of ``--runs`` calls of ``acceptance_figures``, the
 query the dashboard, the API and ``market4 stats`` share). It reads only.
+``--baseline`` first runs the same measurement with the code of GIT_REF (``git archive``)
+in a separate process, against the same database, and prints the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -30,7 +37,9 @@ TARGETS_MS = {"commune": 50, "province": 200, "country": 1000}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", metavar="GIT_REF")
     args = parser.parse_args(argv)
+    before = _baseline(args.baseline, args.runs) if args.baseline else {}
     app = create_app(
         {"ENV_NAME": "development", "DATABASE_URL": os.environ["MARKET4_DATABASE_URL"]}
     )
@@ -59,12 +68,41 @@ def main(argv: list[str] | None = None) -> int:
             median = statistics.median(times) * 1000
             verdict = "PASS" if median <= TARGETS_MS[label] else "FAIL"
             name = area.full_name if area else "Toàn quốc"
+            ratio = f"  {before[label] / median:5.1f}x {args.baseline}" if label in before else ""
             print(
                 f"  {label:<9} {name:<40} {figures.markets_total:>6,} markets "
                 f"{figures.stalls_total:>10,} stalls  {median:9.0f} ms  "
-                f"(target {TARGETS_MS[label]} ms) {verdict}"
+                f"(target {TARGETS_MS[label]} ms) {verdict}{ratio}"
             )
     return 0
+
+
+def _baseline(ref: str, runs: int) -> dict[str, float]:
+    """Median ms per level with the code of ``ref``, run in its own process."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(tempfile.mkdtemp(prefix="market4-baseline-"))
+    try:
+        archive = subprocess.run(["git", "archive", ref], cwd=root, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+        script = root / "benchmarks" / "bench_national_figures.py"
+        done = subprocess.run(
+            [sys.executable, str(script), "--runs", str(runs)],
+            env={**os.environ, "PYTHONPATH": str(folder)},
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"baseline {ref}:")
+    print("\n".join("  " + line for line in done.stdout.splitlines()))
+    return {
+        match.group(1): float(match.group(2))
+        for match in re.finditer(
+            r"^\s+(commune|province|country) .*?(\d+) ms  \(target", done.stdout, re.M
+        )
+    }
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def _partner_rows(named: list, own_bin: str, total: int) -> list[BankShare]:
 
 
 def _counts_by_bin(market_ids: Select, day: date) -> list[tuple[str | None, str | None, bool, int]]:
-    latest = latest_status_subquery(day)
+    latest = latest_status_subquery(day, of_markets=market_ids)
     occupant, later = aliased(Occupancy), aliased(Occupancy)
     # One occupant per stall even if overlapping tenancies were recorded: the latest one.
     # (NOT EXISTS rather than a ranked subquery: it stays an index probe per stall even

@@ -139,7 +139,7 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
 
 
 def _stall_counts(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:
-    latest = latest_status_subquery(day)
+    latest = latest_status_subquery(day, of_markets=market_ids)
     query = (
         select(
             Stall.market_id,

@@ -24,6 +24,7 @@ from sqlalchemy import Date, Select, func, select
 
 from market4.extensions import db
 from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
+from market4.registry.stalls import narrows, stalls_of_markets
 
 WEEKS_SHOWN = 26
 SUNDAY = 6  # date.weekday()
@@ -85,23 +86,22 @@ def _open_intervals(market_ids: Select, until: date) -> list[Interval]:
 
 def _accepting_intervals(market_ids: Select, until: date) -> list[Interval]:
     """The days each stall was open with "accepting" as its latest status."""
-    history = (
-        select(
-            StallStatusChange.stall_id,
-            StallStatusChange.status,
-            StallStatusChange.effective_on.label("starts"),
-            # A same-day later row wins, so ordering by id too leaves this one an empty interval.
-            # type_: SQLite hands back text unless told the window's result is a date.
-            func.lead(StallStatusChange.effective_on, type_=Date)
-            .over(
-                partition_by=StallStatusChange.stall_id,
-                order_by=(StallStatusChange.effective_on, StallStatusChange.id),
-            )
-            .label("ends"),
+    history = select(
+        StallStatusChange.stall_id,
+        StallStatusChange.status,
+        StallStatusChange.effective_on.label("starts"),
+        # A same-day later row wins, so ordering by id too leaves this one an empty interval.
+        # type_: SQLite hands back text unless told the window's result is a date.
+        func.lead(StallStatusChange.effective_on, type_=Date)
+        .over(
+            partition_by=StallStatusChange.stall_id,
+            order_by=(StallStatusChange.effective_on, StallStatusChange.id),
         )
-        .where(StallStatusChange.effective_on <= until)
-        .subquery("history")
-    )
+        .label("ends"),
+    ).where(StallStatusChange.effective_on <= until)
+    if narrows(market_ids):
+        history = history.where(StallStatusChange.stall_id.in_(stalls_of_markets(market_ids)))
+    history = history.subquery("history")
     query = (
         select(history.c.starts, history.c.ends, Stall.opened_on, Stall.closed_on)
         .join(Stall, Stall.id == history.c.stall_id)

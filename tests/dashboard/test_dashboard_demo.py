@@ -429,3 +429,34 @@ def test_a_drill_down_outside_the_scope_is_ignored_and_said(client, demo, sessio
     html = page(client, f"vung={province}")
     assert set(codes_in(html)) == NGAI_GIAO_CODES
     assert "không thuộc phạm vi của bạn" in html
+
+
+def test_figures_equal_a_recount_from_history_on_random_days_and_areas(demo, session):
+    """The ranked query (narrowed to an area's stalls) against the per-stall rule."""
+    import random
+
+    from market4.areas.models import AdminUnit
+    from market4.registry.scope import restrict_markets_to_area
+    from market4.registry.stalls import statuses_on
+
+    rng = random.Random(12)
+    communes = session.scalars(
+        select(AdminUnit).where(AdminUnit.id.in_(select(Market.commune_id)))
+    ).all()
+    areas = [None, communes[0].parent, *rng.sample(communes, 3)]
+    for _ in range(6):
+        day = STORY_DAY - timedelta(days=rng.randrange(0, 400))
+        for area in areas:
+            figures = acceptance_figures(on=day, area=area)
+            market_ids = session.scalars(restrict_markets_to_area(select(Market.id), area)).all()
+            stalls = [
+                stall
+                for stall in session.scalars(select(Stall).where(Stall.market_id.in_(market_ids)))
+                if stall.is_open_on(day)
+            ]
+            statuses = statuses_on([stall.id for stall in stalls], day)
+            accepting = sum(1 for stall in stalls if statuses.get(stall.id) == ACCEPTING)
+            assert (figures.stalls_total, figures.stalls_accepting) == (len(stalls), accepting), (
+                day,
+                area,
+            )
