@@ -14,7 +14,7 @@ STALLS_PER_PAGE = 100
 
 @dataclass
 class Page:
-    rows: list[Any]
+    items: list[Any]
     total: int
     page: int
     pages: int
@@ -42,5 +42,5 @@ def paginate(items: list[Any], page: int | None, size: int) -> Page:
     pages = max(1, -(-len(items) // size))
     page = min(max(page or 1, 1), pages)
     return Page(
-        rows=items[(page - 1) * size : page * size], total=len(items), page=page, pages=pages
+        items=items[(page - 1) * size : page * size], total=len(items), page=page, pages=pages
     )

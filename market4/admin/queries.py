@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from math import ceil
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -24,48 +23,15 @@ from market4.db import now_utc
 from market4.domain.text import fold_ascii, nfc
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
+from market4.paging import Page, paginate
 from market4.registry.markets import Market
 
 T = TypeVar("T")
 PER_PAGE = 50
 
 
-@dataclass(frozen=True)
-class ListPage(Generic[T]):
-    """One page of an in-memory list, with the attributes of Flask-SQLAlchemy's Pagination
-    that the pagination macro reads."""
-
-    items: Sequence[T]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(ceil(self.total / self.per_page), 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def page_of(items: Sequence[T], page: int, per_page: int = PER_PAGE) -> ListPage[T]:
-    pages = max(ceil(len(items) / per_page), 1)
-    page = min(max(page, 1), pages)
-    start = (page - 1) * per_page
-    return ListPage(items[start : start + per_page], page, per_page, len(items))
+def page_of(items: Sequence[T], page: int, per_page: int = PER_PAGE) -> Page:
+    return paginate(list(items), page, per_page)
 
 
 def folded(text: str | None) -> str:

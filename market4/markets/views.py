@@ -146,7 +146,7 @@ def show(code: str):
     return render_template(
         "markets/show.html",
         market=market,
-        rows=page.rows,
+        rows=page.items,
         page=page,
         figures=figures,
         filters=filters,

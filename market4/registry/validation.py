@@ -542,16 +542,7 @@ def validate_vendor_fields(
             )
         )
     if holder != bank_name:
-        warnings.append(
-            FieldError(
-                "holder_name",
-                _l(
-                    "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
-                    "(mã QR giả thường dùng tên gần giống)."
-                ),
-                "holder_name_differs",
-            )
-        )
+        warnings.append(holder_name_differs())
     return VendorFields(
         display_name=name,
         bank_style_name=bank_name,
@@ -562,4 +553,17 @@ def validate_vendor_fields(
         goods_category=category,
         partner_reference=reference,
         warnings=tuple(warnings),
+    )
+
+
+def holder_name_differs() -> FieldError:
+    """The warning when an account's holder is not the vendor: a fake QR stuck on a stall
+    often pays an account whose name is only close to the vendor's."""
+    return FieldError(
+        "holder_name",
+        _l(
+            "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
+            "(mã QR giả thường dùng tên gần giống)."
+        ),
+        "holder_name_differs",
     )

@@ -355,7 +355,7 @@ def registration_page(
         )
     )
     result = paginate(found, page, PAGE_SIZE)
-    chunk = result.rows
+    chunk = result.items
     accounts = {
         a.id: a
         for a in db.session.scalars(
@@ -390,7 +390,7 @@ def registration_page(
                 wrong_code_on=wrong_codes.get(stall.id) if stall else None,
             )
         )
-    result.rows = rows
+    result.items = rows
     return result
 
 

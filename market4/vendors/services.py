@@ -534,16 +534,7 @@ def add_account(
             )
         )
     if holder != vendor.bank_style_name:
-        warnings.append(
-            FieldError(
-                "holder_name",
-                _l(
-                    "Tên chủ tài khoản khác với tên tiểu thương — kiểm tra lại "
-                    "(mã QR giả thường dùng tên gần giống)."
-                ),
-                "holder_name_differs",
-            )
-        )
+        warnings.append(rules.holder_name_differs())
     audit.record(
         "create",
         account,

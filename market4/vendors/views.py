@@ -120,7 +120,7 @@ def register_start():
             page=page,
             labels=STATUS_LABELS,
             named=presenters.nameable_vendor_ids(
-                current_user, [row.occupant.id for row in page.rows if row.occupant]
+                current_user, [row.occupant.id for row in page.items if row.occupant]
             ),
         )
     markets = presenters.find_markets(current_user, search.q.data or "")
