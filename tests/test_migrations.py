@@ -6,10 +6,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from market4 import PROJECT_ROOT, create_app
+from market4.banks import services as banks
 from market4.database_setup import enable_migrations
+from market4.demo import seed
 from market4.extensions import db
 
 
@@ -49,3 +51,28 @@ def test_downgrade_to_base_and_up_again(new_database):
         upgrade()
         assert "payment_accounts" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_the_rollup_migration_fills_it_as_the_app_would(new_database):
+    """The migration that adds ``market_days`` fills it from the history already there:
+    the same rows as the app's own rebuild, on the demo district."""
+    app = migrations_app(new_database("rollup"))
+    with app.app_context():
+        upgrade()
+        banks.sync_banks()
+        seed.seed()
+        db.session.commit()
+        kept = _market_days()
+        downgrade(revision="-1")
+        upgrade()
+        assert _market_days() == kept != []
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _market_days() -> list[tuple]:
+    with db.engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(text("SELECT * FROM market_days ORDER BY market_id, day"))
+        ]

@@ -2,7 +2,10 @@
 on any date: the one query layer behind ``market4 stats``, the dashboards and the API.
 
 A stall counts on a date when it is open that day; it accepts cashless payment when its
-latest status change effective on or before that day says so.
+latest status change effective on or before that day says so. The counts are read from
+the per-market rollup (:mod:`market4.registry.market_days`, one row per market);
+:func:`counts_from_history` computes the same from the status history and stays as the
+reference the rollup is tested against.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from market4.areas.models import AdminUnit
 from market4.db import today
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.registry.markets import ACCEPTING, Market, Stall
+from market4.registry import market_days
+from market4.registry.markets import ACCEPTING, Market, Stall, in_programme
 from market4.registry.scope import restrict_markets_to_area
-from market4.registry.stalls import latest_status_subquery, open_on
+from market4.registry.stalls import latest_status_subquery, narrows, open_on
 
 
 @dataclass(frozen=True)
@@ -117,10 +121,21 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
     """
     day = on or today()
     market_ids = markets_query.with_only_columns(Market.id).order_by(None)
-    stall_counts = _stall_counts(day, market_ids)
+    stall_counts = market_days.counts_on(day, market_ids if narrows(market_ids) else None)
+    # Columns, not Market objects: the whole country is 11,000 markets.
+    markets = db.session.execute(
+        markets_query.with_only_columns(
+            Market.id,
+            Market.code,
+            Market.name,
+            Market.kind,
+            Market.market_class,
+            Market.commune_id,
+            Market.programme_joined_on,
+        ).order_by(None)
+    ).all()
     figures = []
-    markets = sorted(db.session.scalars(markets_query), key=lambda m: vietnamese_sort_key(m.name))
-    for market in markets:
+    for market in sorted(markets, key=lambda m: vietnamese_sort_key(m.name)):
         total, accepting = stall_counts.get(market.id, (0, 0))
         figures.append(
             MarketFigures(
@@ -130,7 +145,7 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
                 kind=market.kind,
                 market_class=market.market_class,
                 commune_id=market.commune_id,
-                in_programme=market.in_programme_on(day),
+                in_programme=in_programme(market.programme_joined_on, day),
                 stalls_total=total,
                 stalls_accepting=accepting,
             )
@@ -138,7 +153,9 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
     return AcceptanceFigures(on=day, markets=figures)
 
 
-def _stall_counts(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:
+def counts_from_history(day: date, market_ids: Select | None = None) -> dict[int, tuple[int, int]]:
+    """(stalls open, stalls accepting) by market, ranked from the status history itself:
+    what :func:`market_days.counts_on` must always equal."""
     latest = latest_status_subquery(day, of_markets=market_ids)
     query = (
         select(

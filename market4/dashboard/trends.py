@@ -7,10 +7,9 @@ the markets shown when that is later.
 
 Each point equals ``figures_for_markets(..., on=point.day)``: a stall counts when it is
 open that day, and accepts when its latest status change effective that day says so.
-Instead of one query per week, each status change becomes the interval of days it is the
-stall's latest status (``LEAD`` over the stall's history), clipped to the days the stall
-is open; the weeks an interval covers are a contiguous run of week ends, so counting is
-two bisections and a running sum.
+Both read the per-market rollup (:mod:`market4.registry.market_days`): the first point
+is the figure on its day, one row per market, and each later point adds the rollup's
+day-by-day changes up to its week end, so 52 weeks cost two queries, not 52.
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
 
-from sqlalchemy import Date, Select, func, select
+from sqlalchemy import Select
 
-from market4.extensions import db
-from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
-from market4.registry.stalls import narrows, stalls_of_markets
+from market4.registry import market_days
+from market4.registry.markets import Market
+from market4.registry.stalls import narrows
 
 WEEKS_SHOWN = 26
 SUNDAY = 6  # date.weekday()
@@ -55,74 +54,29 @@ def week_ends(until: date, weeks: int = WEEKS_SHOWN) -> list[date]:
 def weekly_trend(markets_query: Select, until: date, weeks: int = WEEKS_SHOWN) -> list[TrendPoint]:
     """Stalls open and accepting at each week end, for the markets ``markets_query`` selects."""
     market_ids = markets_query.with_only_columns(Market.id).order_by(None)
+    if not narrows(market_ids):
+        market_ids = None
     days = week_ends(until, weeks)
-    first_change = db.session.scalar(
-        select(func.min(StallStatusChange.effective_on))
-        .join(Stall, Stall.id == StallStatusChange.stall_id)
-        .where(Stall.market_id.in_(market_ids), StallStatusChange.effective_on <= until)
-    )
+    first_change = market_days.first_status_change(until, market_ids)
     if first_change is None:
         return []
     # Keep one week end before the first change, so the line starts from the baseline.
     first_kept = max(bisect_left(days, first_change) - 1, 0)
     days = days[first_kept:]
-    total = _running_counts(days, _open_intervals(market_ids, until))
-    accepting = _running_counts(days, _accepting_intervals(market_ids, until))
-    return [TrendPoint(day, t, a) for day, t, a in zip(days, total, accepting, strict=True)]
-
-
-Interval = tuple[date, date | None, int]  # [start, end) and how many stalls it stands for
-
-
-def _open_intervals(market_ids: Select, until: date) -> list[Interval]:
-    # Stalls share a handful of opening dates, so group them rather than fetch each one.
-    query = (
-        select(Stall.opened_on, Stall.closed_on, func.count(Stall.id))
-        .where(Stall.market_id.in_(market_ids), Stall.opened_on <= until)
-        .group_by(Stall.opened_on, Stall.closed_on)
-    )
-    return [(opened, closed, count) for opened, closed, count in db.session.execute(query)]
-
-
-def _accepting_intervals(market_ids: Select, until: date) -> list[Interval]:
-    """The days each stall was open with "accepting" as its latest status."""
-    history = select(
-        StallStatusChange.stall_id,
-        StallStatusChange.status,
-        StallStatusChange.effective_on.label("starts"),
-        # A same-day later row wins, so ordering by id too leaves this one an empty interval.
-        # type_: SQLite hands back text unless told the window's result is a date.
-        func.lead(StallStatusChange.effective_on, type_=Date)
-        .over(
-            partition_by=StallStatusChange.stall_id,
-            order_by=(StallStatusChange.effective_on, StallStatusChange.id),
+    counts = market_days.counts_on(days[0], market_ids).values()
+    steps_total = [0] * len(days)
+    steps_accepting = [0] * len(days)
+    steps_total[0] = sum(total for total, _ in counts)
+    steps_accepting[0] = sum(accepting for _, accepting in counts)
+    for day, open_change, accepting_change in market_days.changes_between(
+        days[0], days[-1], market_ids
+    ):
+        week = bisect_left(days, day)  # the first week end on or after the change
+        steps_total[week] += open_change
+        steps_accepting[week] += accepting_change
+    return [
+        TrendPoint(day, total, accepting)
+        for day, total, accepting in zip(
+            days, accumulate(steps_total), accumulate(steps_accepting), strict=True
         )
-        .label("ends"),
-    ).where(StallStatusChange.effective_on <= until)
-    if narrows(market_ids):
-        history = history.where(StallStatusChange.stall_id.in_(stalls_of_markets(market_ids)))
-    history = history.subquery("history")
-    query = (
-        select(history.c.starts, history.c.ends, Stall.opened_on, Stall.closed_on)
-        .join(Stall, Stall.id == history.c.stall_id)
-        .where(history.c.status == ACCEPTING, Stall.market_id.in_(market_ids))
-    )
-    intervals = []
-    for starts, ends, opened, closed in db.session.execute(query):
-        start = max(starts, opened)
-        end = min((d for d in (ends, closed) if d is not None), default=None)
-        if end is None or start < end:
-            intervals.append((start, end, 1))
-    return intervals
-
-
-def _running_counts(days: list[date], intervals: list[Interval]) -> list[int]:
-    """How many interval members cover each day: +n where one starts, -n after it ends."""
-    steps = [0] * (len(days) + 1)
-    for start, end, count in intervals:
-        first = bisect_left(days, start)
-        after = len(days) if end is None else bisect_left(days, end)
-        if first < after:
-            steps[first] += count
-            steps[after] -= count
-    return list(accumulate(steps[:-1]))
+    ]

@@ -67,10 +67,15 @@ class Market(db.Model):
     )
 
     def in_programme_on(self, day: date) -> bool:
-        return self.programme_joined_on is not None and self.programme_joined_on <= day
+        return in_programme(self.programme_joined_on, day)
 
     def __repr__(self) -> str:
         return f"<Market {self.code} {self.name!r}>"
+
+
+def in_programme(joined_on: date | None, day: date) -> bool:
+    """Whether a market that joined chợ 4.0 on ``joined_on`` (None: never) is in it on ``day``."""
+    return joined_on is not None and joined_on <= day
 
 
 class Stall(db.Model):
