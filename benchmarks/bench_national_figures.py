@@ -5,8 +5,9 @@
 Needs a database built by ``market4 demo national`` (about 11,000 markets and 2,000,000
 stalls). Targets (issue 12): a commune ≤ 50 ms, a province ≤ 200 ms, the country ≤ 1 s
 (p95 of the dashboard; here the median of ``--runs`` calls of ``acceptance_figures``, the
-query the dashboard, the API and ``market4 stats`` share), and the 52-week trend
-(``weekly_trend``) within the same budgets. It reads only.
+query the dashboard, the API and ``market4 stats`` share), the 52-week trend
+(``weekly_trend``) and the dashboard's bank chart (``bank_breakdown``) within the same
+budgets. It reads only.
 ``--baseline`` first runs the same measurement with the code of GIT_REF (``git archive``)
 in a separate process, against the same database, and prints the ratios.
 """
@@ -30,6 +31,7 @@ from sqlalchemy import func, select
 
 from market4 import create_app
 from market4.areas.models import SCHEME_2025, AdminUnit
+from market4.dashboard.breakdown import bank_breakdown
 from market4.dashboard.queries import acceptance_figures
 from market4.dashboard.trends import weekly_trend
 from market4.extensions import db
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             measured = (
                 (label, partial(acceptance_figures, area=area)),
                 (f"{label}-trend", partial(weekly_trend, markets_query, today, WEEKS)),
+                (f"{label}-banks", partial(bank_breakdown, markets_query, today)),
             )
             for key, call in measured:
                 times = []
@@ -85,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = f"  {before[key] / median:5.1f}x {args.baseline}" if key in before else ""
                 if key == label:
                     size = f"{result.markets_total:>6,} markets {result.stalls_total:>10,} stalls"
-                else:
+                elif key.endswith("-trend"):
                     size = f"{len(result):>6} weekly points{'':>13}"
+                else:
+                    size = f"{len(result):>6} banks{'':>21}"
                 print(
                     f"  {key:<14} {name:<36} {size}  {median:9.0f} ms  "
                     f"(target {target} ms) {verdict}{ratio}"
@@ -117,7 +122,7 @@ def _baseline(ref: str, runs: int) -> dict[str, float]:
     return {
         match.group(1): float(match.group(2))
         for match in re.finditer(
-            r"^\s+((?:commune|province|country)(?:-trend)?) .*?(\d+) ms  \(target",
+            r"^\s+((?:commune|province|country)(?:-trend|-banks)?) .*?(\d+) ms  \(target",
             done.stdout,
             re.M,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
 from market4.db import VIETNAM_TZ
@@ -35,6 +36,7 @@ def vn_datetime(value: datetime | None) -> str:
     return value.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat across sorts and requests: a country is 11,000
 def vietnamese_sort_key(text: str) -> tuple[str, str]:
     """Order names as a Vietnamese reader expects ("Chợ Đá Bạc" near "Chợ Dương"),
     not by code point, which puts every Đ and lower-case word after Z."""

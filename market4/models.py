@@ -6,7 +6,7 @@ from market4.audit.models import AuditEvent
 from market4.auth.models import LoginAttempt, Organisation, User, user_markets
 from market4.banks.models import Bank
 from market4.registry.imports import ImportBatch, ImportRow
-from market4.registry.market_days import MarketDay
+from market4.registry.market_days import MarketBankDay, MarketDay
 from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
 from market4.registry.placards import Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
@@ -23,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Bank",
     "Market",
+    "MarketBankDay",
     "MarketDay",
     "Occupancy",
     "Organisation",

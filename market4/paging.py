@@ -10,6 +10,9 @@ from typing import Any
 # Stall tables (a market, its placards): a thousand-stall market is ten pages, not one
 # page a phone cannot scroll.
 STALLS_PER_PAGE = 100
+# The dashboard's market table: a province is hundreds of markets, the country 11,000
+# (the drill-down above it and the exports carry the rest).
+MARKETS_PER_PAGE = 100
 
 
 @dataclass

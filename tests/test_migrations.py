@@ -53,26 +53,30 @@ def test_downgrade_to_base_and_up_again(new_database):
         db.engine.dispose()
 
 
-def test_the_rollup_migration_fills_it_as_the_app_would(new_database):
-    """The migration that adds ``market_days`` fills it from the history already there:
-    the same rows as the app's own rebuild, on the demo district."""
+def test_the_rollup_migrations_fill_them_as_the_app_would(new_database):
+    """The migrations that add ``market_days`` and ``market_bank_days`` fill them from the
+    history already there: the same rows as the app's own rebuild, on the demo district."""
     app = migrations_app(new_database("rollup"))
     with app.app_context():
         upgrade()
         banks.sync_banks()
         seed.seed()
         db.session.commit()
-        kept = _market_days()
-        downgrade(revision="-1")
+        kept = _rollups()
+        downgrade(revision=BEFORE_ROLLUPS)
         upgrade()
-        assert _market_days() == kept != []
+        assert _rollups() == kept
+        assert all(kept.values())
         db.session.remove()
         db.engine.dispose()
 
 
-def _market_days() -> list[tuple]:
+BEFORE_ROLLUPS = "1ea2b07b0952"
+
+
+def _rollups() -> dict[str, list[tuple]]:
     with db.engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(text("SELECT * FROM market_days ORDER BY market_id, day"))
-        ]
+        return {
+            table: sorted(tuple(row) for row in connection.execute(text(f"SELECT * FROM {table}")))
+            for table in ("market_days", "market_bank_days")
+        }

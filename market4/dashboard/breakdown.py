@@ -1,10 +1,15 @@
 """Accepting stalls by the bank or wallet on their placard.
 
 A stall accepting on the day is attributed to the bank of its vendor's active
-on-placard account: the vendor is the stall's occupant that day, the account is the one
-on the placard now (accounts keep no history, so for a past date the bank is today's).
-Stalls without an occupant or such an account form their own row, so the rows always
-add up to the accepting total on the headline.
+on-placard account: the vendor is the stall's occupant that day (the latest tenancy
+begun by then, unless it has ended: a new tenancy ends any earlier one), the account is
+the one on the placard now (accounts keep no history, so for a past date the bank is
+today's). Stalls without an occupant or such an account form their own row, so the rows
+always add up to the accepting total on the headline.
+
+The counts come from the per-market, per-bank rollup (``market_days.bank_counts_on``);
+:func:`counts_by_bin_from_history` says the same from the source tables and stays as
+the reference the rollup is tested against.
 
 Only the bank's BIN, names and a count leave the database here: no account number is
 selected, so none can reach a page or an export by mistake.
@@ -25,8 +30,9 @@ from sqlalchemy.orm import aliased
 
 from market4.banks.models import Bank
 from market4.extensions import db
+from market4.registry import market_days
 from market4.registry.markets import ACCEPTING, Market, Stall
-from market4.registry.stalls import latest_status_subquery, open_on
+from market4.registry.stalls import latest_status_subquery, narrows, open_on
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import AccountStatus
 
@@ -51,14 +57,21 @@ class BankShare:
 
 
 def bank_breakdown(
-    markets_query: Select, on: date, *, only_bank_bin: str | None = None
+    markets_query: Select,
+    on: date,
+    *,
+    only_bank_bin: str | None = None,
+    accepting: int | None = None,
 ) -> list[BankShare]:
     """Accepting stalls per bank/wallet on ``on``, largest first, unknown last.
+
+    ``accepting``: the markets' accepting total on ``on``, when the caller has it.
 
     With ``only_bank_bin`` (a bank partner viewing), every other bank is pooled into one
     ``OTHER_BANKS`` row and that bank's own row is present even at zero.
     """
-    counts = _counts_by_bin(markets_query.with_only_columns(Market.id).order_by(None), on)
+    market_ids = markets_query.with_only_columns(Market.id).order_by(None)
+    counts = counts_by_bin(on, market_ids if narrows(market_ids) else None, accepting=accepting)
     total = sum(count for _, _, _, count in counts)
     named = [(bin_, name, is_wallet, count) for bin_, name, is_wallet, count in counts if bin_]
     unknown = sum(count for bin_, _, _, count in counts if not bin_)
@@ -87,15 +100,38 @@ def _partner_rows(named: list, own_bin: str, total: int) -> list[BankShare]:
     return rows
 
 
-def _counts_by_bin(market_ids: Select, day: date) -> list[tuple[str | None, str | None, bool, int]]:
+BinCount = tuple[str | None, str | None, bool, int]  # BIN, short name, is a wallet, stalls
+
+
+def counts_by_bin(
+    day: date, market_ids: Select | None, *, accepting: int | None = None
+) -> list[BinCount]:
+    """Accepting stalls by bank on ``day``, from the rollup; the unknown row has BIN None."""
+    by_bin = market_days.bank_counts_on(day, market_ids)
+    if accepting is None:
+        accepting = sum(a for _, a in market_days.counts_on(day, market_ids).values())
+    banks = db.session.execute(
+        select(Bank.bin, Bank.short_name, Bank.is_wallet).where(Bank.bin.in_(list(by_bin)))
+    )
+    counts: list[BinCount] = [
+        (bin_, name, bool(wallet), by_bin[bin_]) for bin_, name, wallet in banks
+    ]
+    if unknown := accepting - sum(by_bin.values()):
+        counts.append((None, None, False, unknown))
+    return counts
+
+
+def counts_by_bin_from_history(day: date, market_ids: Select) -> list[BinCount]:
+    """:func:`counts_by_bin`, ranked from the status history and the tenancies."""
     latest = latest_status_subquery(day, of_markets=market_ids)
     occupant, later = aliased(Occupancy), aliased(Occupancy)
-    # One occupant per stall even if overlapping tenancies were recorded: the latest one.
+    # One occupant per stall even if overlapping tenancies were recorded: the latest
+    # begun by then, and none if that one has ended.
     # (NOT EXISTS rather than a ranked subquery: it stays an index probe per stall even
     # before PostgreSQL has statistics for the tables.)
     newer_occupant = exists().where(
         later.stall_id == occupant.stall_id,
-        _occupies_on(later, day),
+        later.started_on <= day,
         or_(
             later.started_on > occupant.started_on,
             and_(later.started_on == occupant.started_on, later.id > occupant.id),

@@ -8,6 +8,7 @@ exactly the sum of its markets, and the rows add up to the area's total.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -18,6 +19,10 @@ from market4.dashboard.queries import AcceptanceFigures
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.registry.markets import Market
+
+# Beyond this many markets (a province, the country) reading every market's unit is
+# cheaper than naming each market in an IN list.
+MARKETS_NAMED_IN_SQL = 1000
 
 
 @dataclass(frozen=True)
@@ -44,22 +49,18 @@ def children(figures: AcceptanceFigures, area: AdminUnit | None) -> list[AreaRow
     level = child_level(area)
     if level is None or not figures.markets:
         return []
-    market_ids = [m.market_id for m in figures.markets]
-    owner = dict(db.session.execute(_child_of_market(area).where(Market.id.in_(market_ids))).all())
-    units = {
-        unit.id: unit
-        for unit in db.session.scalars(
-            select(AdminUnit).where(AdminUnit.id.in_(set(owner.values()) - {None}))
-        )
-    }
+    query = _child_of_market(area)
+    if len(figures.markets) <= MARKETS_NAMED_IN_SQL:
+        query = query.where(Market.id.in_([m.market_id for m in figures.markets]))
+    owner = dict(db.session.execute(query).all())
+    markets_of: dict[int, list] = defaultdict(list)
+    for market in figures.markets:
+        markets_of[owner[market.market_id]].append(market)
+    markets_of.pop(None, None)
+    units = db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(list(markets_of))))
     rows = [
-        AreaRow(
-            unit,
-            AcceptanceFigures(
-                on=figures.on, markets=[m for m in figures.markets if owner[m.market_id] == id_]
-            ),
-        )
-        for id_, unit in units.items()
+        AreaRow(unit, AcceptanceFigures(on=figures.on, markets=markets_of[unit.id]))
+        for unit in units
     ]
     return sorted(rows, key=lambda row: vietnamese_sort_key(row.unit.name))
 

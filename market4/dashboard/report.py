@@ -111,12 +111,13 @@ def build_dashboard(
         filters = replace(filters, commune_id=None)  # a commune outside the area chosen
     shown = apply_filters(in_area, filters)
     figures = figures_for_markets(shown, on=filters.day)
+    kind_labels = {kind: str(label) for kind, label in MARKET_KINDS.items()}  # once, not per row
     rows = _sorted_rows(
         [
             MarketRow(
                 figures=m,
                 commune_name=communes.get(m.commune_id, ""),
-                kind_label=str(MARKET_KINDS.get(m.kind, m.kind)),
+                kind_label=kind_labels.get(m.kind, m.kind),
                 meets_threshold=filters.meets_threshold(m.stalls_accepting, m.stalls_total),
             )
             for m in figures.markets
@@ -138,7 +139,13 @@ def build_dashboard(
         rows=rows,
         commune_choices=sorted(communes.items(), key=lambda item: vietnamese_sort_key(item[1])),
         trend=weekly_trend(shown, filters.day) if with_charts else [],
-        banks=bank_breakdown(shown, filters.day, only_bank_bin=bank_bin) if with_charts else [],
+        banks=(
+            bank_breakdown(
+                shown, filters.day, only_bank_bin=bank_bin, accepting=figures.stalls_accepting
+            )
+            if with_charts
+            else []
+        ),
         banks_pooled=viewer.role == Role.BANK_PARTNER,
     )
 
@@ -208,11 +215,12 @@ _SORT_VALUES = {
 def _sorted_rows(rows: list[MarketRow], filters: DashboardFilters) -> list[MarketRow]:
     value = _SORT_VALUES[filters.sort]
     by_name = sorted(rows, key=_SORT_VALUES["ten"])
+    valued = [(value(row), row) for row in by_name]
     # A market without stalls has no rate: it goes last whichever way the column runs.
-    known = [row for row in by_name if value(row) is not None]
-    unknown = [row for row in by_name if value(row) is None]
-    known.sort(key=value, reverse=filters.direction == "desc")
-    return known + unknown
+    known = [pair for pair in valued if pair[0] is not None]
+    unknown = [row for key, row in valued if key is None]
+    known.sort(key=lambda pair: pair[0], reverse=filters.direction == "desc")
+    return [row for _, row in known] + unknown
 
 
 def _area_label(viewer: User) -> str:

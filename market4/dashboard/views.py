@@ -12,6 +12,8 @@ from werkzeug.routing import BuildError
 from market4.dashboard import exports
 from market4.dashboard.charts import rate_charts
 from market4.dashboard.report import Dashboard, build_dashboard
+from market4.paging import MARKETS_PER_PAGE, paginate
+from market4.parsing import ascii_int
 from market4.read_replica import read_from_replica
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tong-quan")
@@ -28,8 +30,13 @@ def index():
         threshold=dashboard.filters.threshold,
         threshold_label=dashboard.filters.threshold_label,
     )
+    markets_page = paginate(dashboard.rows, ascii_int(request.args.get("trang")), MARKETS_PER_PAGE)
     return render_template(
-        "dashboard/index.html", dashboard=dashboard, charts=charts, market_url=_market_url
+        "dashboard/index.html",
+        dashboard=dashboard,
+        charts=charts,
+        markets_page=markets_page,
+        market_url=_market_url,
     )
 
 

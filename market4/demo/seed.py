@@ -23,7 +23,7 @@ from market4.demo import data
 from market4.domain.text import bank_style_name
 from market4.domain.vietqr import Transfer, encode
 from market4.extensions import db
-from market4.registry.market_days import MarketDay
+from market4.registry.market_days import MarketBankDay, MarketDay
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.placards import Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
@@ -73,7 +73,8 @@ def reset() -> None:
         db.session.scalars(select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids)))
     )
     db.session.execute(delete(Placard).where(Placard.stall_id.in_(stall_ids)))
-    db.session.execute(delete(MarketDay).where(MarketDay.market_id.in_(market_ids)))
+    for rollup in (MarketDay, MarketBankDay):
+        db.session.execute(delete(rollup).where(rollup.market_id.in_(market_ids)))
     db.session.execute(delete(StallStatusChange).where(StallStatusChange.stall_id.in_(stall_ids)))
     db.session.execute(delete(Occupancy).where(Occupancy.stall_id.in_(stall_ids)))
     db.session.execute(delete(PaymentAccount).where(PaymentAccount.vendor_id.in_(vendor_ids)))

@@ -31,7 +31,7 @@ from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
 from market4.markets import services as markets
 from market4.placards import services as placards
-from market4.registry import policy
+from market4.registry import market_days, policy
 from market4.registry import validation as rules
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
@@ -928,6 +928,8 @@ def register_vendors_bulk(
             for item, vendor_id in zip(items, vendor_ids, strict=True)
         ],
     )
+    # Rows written around the ORM: the figures' rollup is told by hand.
+    market_days.mark_stalls_changed(db.session, [item.stall.id for item in items])
     _set_goods_categories(items)
     actor_id = getattr(actor, "id", None)
     insert_rows(
@@ -1061,6 +1063,7 @@ def add_accounts_bulk(
     _set_goods_categories([item for _, item in items])
     db.session.flush()
     account_ids = insert_returning_ids(PaymentAccount, rows)
+    market_days.mark_vendors_changed(db.session, {row["vendor_id"] for row in rows})
     actor_id = getattr(actor, "id", None)
     insert_rows(
         AuditEvent,

@@ -1,9 +1,11 @@
-"""The per-market rollup equals the figures ranked from the status history, always.
+"""The per-market rollups equal the figures ranked from the status history, always.
 
 Random stalls open and close, and get status changes out of date order (back-dated,
 same-day repeats, before opening, after closing); after each round of writes the rollup
 (``market_days``) and the from-history computation must agree on random dates and areas,
-and every point of the weekly trend must equal the figure on its day.
+and every point of the weekly trend must equal the figure on its day. Tenancies that
+overlap, accounts that move on and off the placard: the bank chart's rollup must agree
+with the from-history count as well.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 
 from market4.areas.models import SCHEME_2025, AdminUnit
+from market4.dashboard.breakdown import counts_by_bin, counts_by_bin_from_history
 from market4.dashboard.queries import acceptance_figures, counts_from_history
 from market4.dashboard.trends import weekly_trend
 from market4.extensions import db
@@ -21,7 +24,8 @@ from market4.registry import market_days
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, StallStatusChange
 from market4.registry.scope import restrict_markets_to_area
 from market4.registry.stalls import set_stall_status
-from market4.vocabulary import StatusReason
+from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vocabulary import AccountKind, AccountStatus, StatusReason
 from tests import factories
 
 START = date(2025, 1, 1)
@@ -32,6 +36,7 @@ def _day(rng: random.Random, span: int = 400) -> date:
 
 
 def _areas(session) -> list[AdminUnit]:
+    factories.banks()
     first = factories.commune("Xã Một")
     second = AdminUnit(
         scheme=SCHEME_2025,
@@ -60,11 +65,63 @@ def _write_round(rng: random.Random, stalls: list, markets: list[Market]) -> Non
             reason=StatusReason.PLACARD_POSTED,
             on=_day(rng),
         )
+    _tenancies(rng, stalls)
     for stall in rng.sample(stalls, k=min(6, len(stalls))):  # same day: the later row wins
         day = _day(rng)
         for status in rng.sample([ACCEPTING, NOT_ACCEPTING, ACCEPTING], k=3):
             set_stall_status(stall, status, reason=StatusReason.VERIFIED, on=day)
     db.session.flush()
+
+
+BANKS = (factories.VCB, factories.AGRIBANK, factories.MOMO)
+
+
+def _tenancies(rng: random.Random, stalls: list) -> None:
+    """Vendors at random stalls for random spans (some overlapping, some nested, some
+    open), each with accounts at random banks, on or off the placard, active or closed."""
+    for _ in range(15):
+        vendor = Vendor(display_name="Tiểu thương", bank_style_name="TIEU THUONG", is_active=True)
+        db.session.add(vendor)
+        db.session.flush()
+        started = _day(rng)
+        ended = rng.choice([None, started + timedelta(days=rng.randrange(0, 200))])
+        stall = rng.choice(stalls)
+        open_tenancy = db.session.scalar(
+            select(Occupancy).where(Occupancy.stall_id == stall.id, Occupancy.ended_on.is_(None))
+        )
+        if ended is None and open_tenancy is not None:
+            ended = started + timedelta(days=30)  # one open tenancy per stall
+        db.session.add(
+            Occupancy(stall_id=stall.id, vendor_id=vendor.id, started_on=started, ended_on=ended)
+        )
+        bank_bin = rng.choice(BANKS)
+        db.session.add(
+            PaymentAccount(
+                vendor_id=vendor.id,
+                bank_bin=bank_bin,
+                account_number=factories.account_number(bank_bin),
+                holder_name="TIEU THUONG",
+                kind=AccountKind.WALLET if bank_bin == factories.MOMO else AccountKind.BANK,
+                is_on_placard=rng.random() < 0.8,
+                status=rng.choice([AccountStatus.ACTIVE] * 4 + [AccountStatus.CLOSED]),
+            )
+        )
+    db.session.flush()
+    for account in rng.sample(list(db.session.scalars(select(PaymentAccount))), k=3):
+        account.is_on_placard = not account.is_on_placard and _placard_free(account)
+    db.session.flush()
+
+
+def _placard_free(account: PaymentAccount) -> bool:
+    """Whether the vendor has no other active account on the placard (one at most)."""
+    return not db.session.scalar(
+        select(PaymentAccount.id).where(
+            PaymentAccount.vendor_id == account.vendor_id,
+            PaymentAccount.id != account.id,
+            PaymentAccount.is_on_placard.is_(True),
+            PaymentAccount.status == AccountStatus.ACTIVE,
+        )
+    )
 
 
 def _check(rng: random.Random, areas: list[AdminUnit], markets: list[Market]) -> None:
@@ -75,6 +132,9 @@ def _check(rng: random.Random, areas: list[AdminUnit], markets: list[Market]) ->
         for query in queries:
             ids = query.with_only_columns(Market.id).order_by(None)
             assert market_days.counts_on(day, ids) == counts_from_history(day, ids), (day, query)
+            assert sorted(counts_by_bin(day, ids), key=str) == sorted(
+                counts_by_bin_from_history(day, ids), key=str
+            ), (day, query)
     for area in [*areas, None]:
         until = _day(rng, 450)
         query = restrict_markets_to_area(select(Market), area)
@@ -113,6 +173,7 @@ def test_figures_see_a_change_made_in_the_same_transaction(session):
 
 def test_a_rebuild_from_scratch_gives_the_same_rows(session):
     rng = random.Random(7)
+    factories.banks()
     markets = [factories.market() for _ in range(2)]
     stalls: list = []
     _write_round(rng, stalls, markets)
@@ -142,3 +203,16 @@ def _rows(session, market_ids: list[int]) -> list[tuple]:
             .order_by(day.market_id, day.day)
         )
     ]
+
+
+def test_the_bank_chart_follows_an_account_leaving_the_placard(session):
+    factories.banks()
+    registered = factories.registered_vendor(factories.stall(opened_on=date(2025, 1, 1)))
+    stall = registered.occupancy.stall
+    set_stall_status(stall, ACCEPTING, reason=StatusReason.PLACARD_POSTED, on=date(2025, 3, 1))
+    ids = select(Market.id).where(Market.id == stall.market_id)
+    day = registered.occupancy.started_on
+    assert counts_by_bin(day, ids) == [(factories.VCB, "Vietcombank", False, 1)]
+    registered.account.is_on_placard = False  # nothing else changes
+    assert counts_by_bin(day, ids) == [(None, None, False, 1)]
+    assert counts_by_bin(day, ids) == counts_by_bin_from_history(day, ids)
