@@ -7,7 +7,9 @@ stalls). Targets (issue 12): a commune ≤ 50 ms, a province ≤ 200 ms, the cou
 (p95 of the dashboard; here the median of ``--runs`` calls of ``acceptance_figures``, the
 query the dashboard, the API and ``market4 stats`` share), the 52-week trend
 (``weekly_trend``) and the dashboard's bank chart (``bank_breakdown``) within the same
-budgets. It reads only.
+budgets; then the whole dashboard page (``GET /tong-quan/``, through the app's test
+client: the server's work without the network), signed in as an admin it adds once
+(``bench-admin@national.invalid``). Nothing else is written.
 ``--baseline`` first runs the same measurement with the code of GIT_REF (``git archive``)
 in a separate process, against the same database, and prints the ratios.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"load average {os.getloadavg()[0]:.2f}; {markets:,} markets in the database")
         today = date.today()
+        client = _signed_in_client(app)
+        pages = {
+            "commune": f"/tong-quan/?vung={province.id}&xa={commune.id}",
+            "province": f"/tong-quan/?vung={province.id}",
+            "country": "/tong-quan/",
+        }
         for label, area in (("commune", commune), ("province", province), ("country", None)):
             name = area.full_name if area else "Toàn quốc"
             markets_query = restrict_markets_to_area(select(Market), area)
@@ -74,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 (label, partial(acceptance_figures, area=area)),
                 (f"{label}-trend", partial(weekly_trend, markets_query, today, WEEKS)),
                 (f"{label}-banks", partial(bank_breakdown, markets_query, today)),
+                (f"{label}-page", partial(_get, client, pages[label])),
             )
             for key, call in measured:
                 times = []
@@ -88,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = f"  {before[key] / median:5.1f}x {args.baseline}" if key in before else ""
                 if key == label:
                     size = f"{result.markets_total:>6,} markets {result.stalls_total:>10,} stalls"
+                elif key.endswith("-page"):
+                    size = f"{result // 1024:>6,} KB page{'':>17}"
                 elif key.endswith("-trend"):
                     size = f"{len(result):>6} weekly points{'':>13}"
                 else:
@@ -97,6 +109,36 @@ def main(argv: list[str] | None = None) -> int:
                     f"(target {target} ms) {verdict}{ratio}"
                 )
     return 0
+
+
+BENCH_ADMIN = "bench-admin@national.invalid"
+
+
+def _signed_in_client(app):
+    """A test client with an admin's session (the admin is created on the first run)."""
+    from market4.auth import services as auth_services
+    from market4.auth import sessions
+    from market4.auth.models import User
+
+    admin = db.session.scalar(select(User).where(User.email == BENCH_ADMIN))
+    if admin is None:
+        admin = auth_services.create_user(
+            email=BENCH_ADMIN, name="Benchmark", role="admin", password=secrets.token_hex(16)
+        )
+    _, secret = sessions.start(admin, remote_addr="127.0.0.1", user_agent="benchmark")
+    db.session.commit()
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"], cookie["_fresh"] = str(admin.id), True
+        cookie[sessions.SECRET_NAME] = secret
+    return client
+
+
+def _get(client, path: str) -> int:
+    """GET ``path``; the size of the page."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(response.get_data())
 
 
 def _baseline(ref: str, runs: int) -> dict[str, float]:
@@ -122,7 +164,7 @@ def _baseline(ref: str, runs: int) -> dict[str, float]:
     return {
         match.group(1): float(match.group(2))
         for match in re.finditer(
-            r"^\s+((?:commune|province|country)(?:-trend|-banks)?) .*?(\d+) ms  \(target",
+            r"^\s+((?:commune|province|country)(?:-trend|-banks|-page)?) .*?(\d+) ms  \(target",
             done.stdout,
             re.M,
         )

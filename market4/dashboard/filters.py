@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -105,8 +105,8 @@ def parse_filters(
     *,
     today: date,
     default_threshold_percent: Decimal,
-    commune_ids: set[int],
-    area_ids: set[int] = frozenset(),
+    commune_ids: Container[int],
+    area_ids: Container[int] = frozenset(),
 ) -> DashboardFilters:
     """Read the dashboard's query arguments; ``commune_ids`` are the communes in scope,
     ``area_ids`` the provinces and legacy districts the viewer may drill into.
@@ -191,7 +191,7 @@ def _parse_threshold(text: str, default: Decimal, notes: list[str]) -> Decimal:
     return value
 
 
-def _parse_area(text: str, area_ids: set[int], notes: list[str]) -> int | None:
+def _parse_area(text: str, area_ids: Container[int], notes: list[str]) -> int | None:
     text = text.strip()
     if not text:
         return None
@@ -201,7 +201,7 @@ def _parse_area(text: str, area_ids: set[int], notes: list[str]) -> int | None:
     return None
 
 
-def _parse_commune(text: str, commune_ids: set[int], notes: list[str]) -> int | None:
+def _parse_commune(text: str, commune_ids: Container[int], notes: list[str]) -> int | None:
     text = text.strip()
     if not text:
         return None

@@ -6,13 +6,13 @@ Every query starts from ``scope.markets_query(viewer)``; filters only narrow it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import aliased
 
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.auth.models import User
@@ -101,8 +101,8 @@ def build_dashboard(
         args,
         today=today(),
         default_threshold_percent=Decimal(str(default_threshold)) * 100,
-        commune_ids=set(_communes_of(in_scope)),
-        area_ids=_drillable_areas(in_scope, root),
+        commune_ids=_Membership(partial(_commune_in_scope, in_scope)),
+        area_ids=_Membership(partial(_may_drill_into, in_scope, root)),
     )
     area = db.session.get(AdminUnit, filters.area_id) if filters.area_id else None
     in_area = scope.restrict_markets_to_area(in_scope, area)
@@ -138,7 +138,15 @@ def build_dashboard(
         figures=figures,
         rows=rows,
         commune_choices=sorted(communes.items(), key=lambda item: vietnamese_sort_key(item[1])),
-        trend=weekly_trend(shown, filters.day) if with_charts else [],
+        trend=(
+            weekly_trend(
+                shown,
+                filters.day,
+                totals_on_until=(figures.stalls_total, figures.stalls_accepting),
+            )
+            if with_charts
+            else []
+        ),
         banks=(
             bank_breakdown(
                 shown, filters.day, only_bank_bin=bank_bin, accepting=figures.stalls_accepting
@@ -150,26 +158,38 @@ def build_dashboard(
     )
 
 
-def _drillable_areas(markets_query: Select, root: AdminUnit | None) -> set[int]:
-    """Provinces (both schemes) and legacy districts holding markets in scope, under
-    the viewer's own area: what ``vung=`` may name."""
-    commune = aliased(AdminUnit)
-    district = aliased(AdminUnit)
-    query = (
-        select(commune.parent_id, district.id, district.parent_id)
-        .select_from(Market)
-        .join(commune, Market.commune_id == commune.id)
-        .outerjoin(district, Market.legacy_district_id == district.id)
-        .where(Market.id.in_(markets_query.with_only_columns(Market.id).order_by(None)))
-        .distinct()
+class _Membership:
+    """``unit_id in …`` answered by one query for the id asked about, where building
+    the whole set (every commune of the country, for an admin) cost more than the page."""
+
+    def __init__(self, contains: Callable[[int], bool]) -> None:
+        self._contains = contains
+
+    def __contains__(self, unit_id: object) -> bool:
+        return isinstance(unit_id, int) and self._contains(unit_id)
+
+
+def _commune_in_scope(markets_query: Select, commune_id: int) -> bool:
+    """Whether a market in scope lies in the commune."""
+    return _any_market(markets_query.where(Market.commune_id == commune_id))
+
+
+def _may_drill_into(markets_query: Select, root: AdminUnit | None, unit_id: int) -> bool:
+    """Whether ``vung=`` may name the unit: a province (either scheme) or legacy district
+    under the viewer's own area, holding markets in scope."""
+    unit = db.session.get(AdminUnit, unit_id)
+    if unit is None or unit.level not in ("province", "district"):
+        return False
+    if not drilldown.within(unit, root) or (root is not None and unit.id == root.id):
+        return False
+    return _any_market(scope.restrict_markets_to_area(markets_query, unit))
+
+
+def _any_market(markets_query: Select) -> bool:
+    return (
+        db.session.scalar(markets_query.with_only_columns(Market.id).order_by(None).limit(1))
+        is not None
     )
-    ids = {unit_id for row in db.session.execute(query) for unit_id in row if unit_id is not None}
-    units = db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(ids)))
-    return {
-        unit.id
-        for unit in units
-        if drilldown.within(unit, root) and (root is None or unit.id != root.id)
-    }
 
 
 def _breadcrumb(

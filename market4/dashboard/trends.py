@@ -8,8 +8,9 @@ the markets shown when that is later.
 Each point equals ``figures_for_markets(..., on=point.day)``: a stall counts when it is
 open that day, and accepts when its latest status change effective that day says so.
 Both read the per-market rollup (:mod:`market4.registry.market_days`): the first point
-is the figure on its day, one row per market, and each later point adds the rollup's
-day-by-day changes up to its week end, so 52 weeks cost two queries, not 52.
+is the figure on its day, one row per market (or the last point's figure less every
+change after the first week end), and each later point adds the rollup's day-by-day
+changes up to its week end, so 52 weeks cost two queries, not 52.
 """
 
 from __future__ import annotations
@@ -51,8 +52,18 @@ def week_ends(until: date, weeks: int = WEEKS_SHOWN) -> list[date]:
     return sorted(days)
 
 
-def weekly_trend(markets_query: Select, until: date, weeks: int = WEEKS_SHOWN) -> list[TrendPoint]:
-    """Stalls open and accepting at each week end, for the markets ``markets_query`` selects."""
+def weekly_trend(
+    markets_query: Select,
+    until: date,
+    weeks: int = WEEKS_SHOWN,
+    *,
+    totals_on_until: tuple[int, int] | None = None,
+) -> list[TrendPoint]:
+    """Stalls open and accepting at each week end, for the markets ``markets_query`` selects.
+
+    ``totals_on_until``: (open, accepting) on ``until`` when the caller has them (the
+    dashboard's headline): the series is then counted back from them, one query fewer.
+    """
     market_ids = markets_query.with_only_columns(Market.id).order_by(None)
     if not narrows(market_ids):
         market_ids = None
@@ -63,17 +74,20 @@ def weekly_trend(markets_query: Select, until: date, weeks: int = WEEKS_SHOWN) -
     # Keep one week end before the first change, so the line starts from the baseline.
     first_kept = max(bisect_left(days, first_change) - 1, 0)
     days = days[first_kept:]
-    counts = market_days.counts_on(days[0], market_ids).values()
+    changes = market_days.changes_between(days[0], days[-1], market_ids)
     steps_total = [0] * len(days)
     steps_accepting = [0] * len(days)
-    steps_total[0] = sum(total for total, _ in counts)
-    steps_accepting[0] = sum(accepting for _, accepting in counts)
-    for day, open_change, accepting_change in market_days.changes_between(
-        days[0], days[-1], market_ids
-    ):
+    for day, open_change, accepting_change in changes:
         week = bisect_left(days, day)  # the first week end on or after the change
         steps_total[week] += open_change
         steps_accepting[week] += accepting_change
+    if totals_on_until is None:
+        counts = market_days.counts_on(days[0], market_ids).values()
+        steps_total[0] += sum(total for total, _ in counts)
+        steps_accepting[0] += sum(accepting for _, accepting in counts)
+    else:  # the first week end is the last one less everything that changed after it
+        steps_total[0] += totals_on_until[0] - sum(steps_total)
+        steps_accepting[0] += totals_on_until[1] - sum(steps_accepting)
     return [
         TrendPoint(day, total, accepting)
         for day, total, accepting in zip(

@@ -460,3 +460,18 @@ def test_figures_equal_a_recount_from_history_on_random_days_and_areas(demo, ses
                 day,
                 area,
             )
+
+
+def test_the_market_table_is_paged_in_sorted_order_with_the_filters_kept(client, demo, monkeypatch):
+    monkeypatch.setattr("market4.dashboard.views.MARKETS_PER_PAGE", 6)
+    sign_in(client, PROVINCE)
+    everything, _ = csv_rows(client, "sap_xep=ty_le&chieu=desc")
+    in_order = [row[0] for row in csv.reader(io.StringIO(everything.decode("utf-8-sig")))][1:]
+    pages = [page(client, f"sap_xep=ty_le&chieu=desc&trang={n}") for n in (1, 2, 3)]
+    assert [len(codes_in(html)) for html in pages] == [6, 6, 3]
+    assert sum((codes_in(html) for html in pages), []) == [
+        code for code in in_order if code.startswith("CD-")
+    ]
+    assert "Trang 2 / 3" in pages[1] and "1.066/1.420 tiểu thương" in pages[1]  # totals: all
+    assert re.search(r'href="[^"]*sap_xep=ty_le[^"]*trang=3', pages[1])
+    assert codes_in(page(client, "trang=99")) == codes_in(page(client, "trang=3"))

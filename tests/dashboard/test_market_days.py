@@ -139,7 +139,11 @@ def _check(rng: random.Random, areas: list[AdminUnit], markets: list[Market]) ->
         until = _day(rng, 450)
         query = restrict_markets_to_area(select(Market), area)
         ids = query.with_only_columns(Market.id).order_by(None)
-        for point in weekly_trend(query, until, weeks=60):
+        on_until = counts_from_history(until, ids).values()
+        totals = (sum(t for t, _ in on_until), sum(a for _, a in on_until))
+        trend = weekly_trend(query, until, weeks=60)
+        assert weekly_trend(query, until, weeks=60, totals_on_until=totals) == trend
+        for point in trend:
             counts = counts_from_history(point.day, ids).values()
             assert point.stalls_total == sum(total for total, _ in counts), point
             assert point.stalls_accepting == sum(accepting for _, accepting in counts), point
