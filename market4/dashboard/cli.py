@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 
 import click
 
 from market4.dashboard.queries import acceptance_figures
 from market4.formatting import vn_date, vn_percent
+from market4.registry import market_days
+from market4.unit_of_work import cli_command
 
 
-@click.command("stats")
+@click.group("stats", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--date",
@@ -19,8 +22,11 @@ from market4.formatting import vn_date, vn_percent
     type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
     help="Figures as they stood on this date (default: today).",
 )
-def stats_command(as_json: bool, on) -> None:
+@click.pass_context
+def stats_command(ctx: click.Context, as_json: bool, on) -> None:
     """Markets, stalls and how many accept cashless payment."""
+    if ctx.invoked_subcommand is not None:
+        return
     figures = acceptance_figures(on=on.date() if on else None)
     if as_json:
         click.echo(json.dumps(figures.as_dict(), ensure_ascii=False, indent=2))
@@ -29,6 +35,19 @@ def stats_command(as_json: bool, on) -> None:
     if figures.markets:
         click.echo()
         click.echo(_market_table(figures))
+
+
+@stats_command.command("rebuild")
+@cli_command
+def rebuild_command() -> None:
+    """Recompute the figures' rollup tables from the stalls and their history.
+
+    The app keeps them in step itself; this is for rows written around it (SQL by hand,
+    a COPY), after which the figures would otherwise be stale.
+    """
+    started = time.monotonic()
+    market_days.rebuild()
+    click.echo(f"Figures rebuilt from the history in {time.monotonic() - started:.1f} s.")
 
 
 def _summary(day: date, figures) -> str:

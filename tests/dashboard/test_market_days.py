@@ -220,3 +220,18 @@ def test_the_bank_chart_follows_an_account_leaving_the_placard(session):
     registered.account.is_on_placard = False  # nothing else changes
     assert counts_by_bin(day, ids) == [(None, None, False, 1)]
     assert counts_by_bin(day, ids) == counts_by_bin_from_history(day, ids)
+
+
+def test_market4_stats_rebuild_repairs_rows_written_around_the_app(session, runner):
+    stall = factories.stall(opened_on=date(2025, 1, 1))
+    set_stall_status(stall, ACCEPTING, reason=StatusReason.PLACARD_POSTED, on=date(2025, 3, 1))
+    ids = [stall.market_id]
+    kept = _rows(session, ids)
+    session.execute(delete(market_days.MarketDay))  # as SQL by hand would
+    assert market_days.counts_on(date(2025, 6, 1), ids) == {}
+    result = runner.invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt" in result.output
+    assert _rows(session, ids) == kept
+    assert market_days.counts_on(date(2025, 6, 1), ids) == {stall.market_id: (1, 1)}
+    assert runner.invoke(args=["stats", "--json"]).exit_code == 0
