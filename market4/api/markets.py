@@ -117,7 +117,10 @@ def _statuses(stall_ids: list[int]) -> dict[int, str]:
     """Today's status of each stall, in one query (the dashboard's rule)."""
     if not stall_ids:
         return {}
-    latest = latest_status_subquery(today())
+    # Ranked within these stalls' markets only: PostgreSQL does not push the IN below
+    # into the window, and the whole country's history is millions of rows.
+    markets = select(Stall.market_id).where(Stall.id.in_(stall_ids))
+    latest = latest_status_subquery(today(), of_markets=markets)
     rows = db.session.execute(
         select(latest.c.stall_id, latest.c.status).where(
             latest.c.rank == 1, latest.c.stall_id.in_(stall_ids)

@@ -40,6 +40,7 @@ STALL_FILTERS = {
     StallStatus.ACCEPTING: STALL_STATUS_LABELS[StallStatus.ACCEPTING],
     StallStatus.NOT_ACCEPTING: STALL_STATUS_LABELS[StallStatus.NOT_ACCEPTING],
     "reprint": _l("Cần in lại bảng mã"),
+    "visit": _l("Cần đến kiểm tra"),
     "vacant": _l("Sạp trống"),
     "closed": _l("Sạp đã đóng"),
 }

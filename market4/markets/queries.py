@@ -15,7 +15,7 @@ from market4.placards.services import needs_reprint
 from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
 from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
-from market4.registry.stalls import latest_status_subquery
+from market4.registry.stalls import last_visits, latest_status_subquery, needs_visit
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vocabulary import AccountStatus
 
@@ -32,6 +32,8 @@ class StallRow:
     account: PaymentAccount | None  # the occupant's active on-placard account
     placard: Placard | None  # the newest live (issued/posted) placard
     needs_reprint: bool
+    last_visit: VerificationVisit | None = None
+    needs_visit: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -65,7 +67,10 @@ def stall_rows(market: Market) -> list[StallRow]:
     if not stalls:
         return []
     ids = [stall.id for stall in stalls]
-    latest = latest_status_subquery(today())
+    # Ranked within this market only: PostgreSQL does not push the IN below into the window.
+    latest = latest_status_subquery(
+        today(), of_markets=select(Market.id).where(Market.id == market.id)
+    )
     statuses = dict(
         db.session.execute(
             select(latest.c.stall_id, latest.c.status).where(
@@ -100,17 +105,22 @@ def stall_rows(market: Market) -> list[StallRow]:
     ):
         placards[placard.stall_id] = placard  # the newest wins
     reprint = {stall.id for stall in needs_reprint(market)}
+    visits = last_visits(ids)
+    day = today()
     rows = []
     for stall in stalls:
         vendor = occupants.get(stall.id)
+        placard = placards.get(stall.id)
         rows.append(
             StallRow(
                 stall=stall,
                 status=statuses.get(stall.id),
                 vendor=vendor,
                 account=accounts.get(vendor.id) if vendor else None,
-                placard=placards.get(stall.id),
+                placard=placard,
                 needs_reprint=stall.id in reprint,
+                last_visit=visits.get(stall.id),
+                needs_visit=needs_visit(placard is not None, visits.get(stall.id), day),
             )
         )
     return rows

@@ -152,6 +152,7 @@ def show(code: str):
         filters=filters,
         named=named,
         reprint_count=sum(row.needs_reprint for row in rows),
+        visit_count=sum(row.needs_visit for row in rows if row.is_open),
     )
 
 
@@ -172,6 +173,8 @@ def _filter_rows(
         ):
             continue
         if (status == "reprint" and not row.needs_reprint) or (status == "vacant" and row.vendor):
+            continue
+        if status == "visit" and not row.needs_visit:
             continue
         # Only what the viewer can read is searched, so a hidden name cannot be probed.
         name = row.vendor.display_name if row.vendor and row.vendor.id in named else ""

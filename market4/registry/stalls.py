@@ -9,7 +9,7 @@ dashboards all read these, so they cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -24,15 +24,19 @@ from market4.registry.markets import (
     Market,
     Stall,
     StallStatusChange,
+    VerificationVisit,
 )
 from market4.registry.ordering import sorted_stalls
 from market4.registry.vendors import Occupancy, Vendor
+from market4.vocabulary import CheckResult, VisitOutcome
 
 __all__ = [
     "current_occupancy",
     "current_occupant",
     "current_status",
+    "last_visits",
     "latest_status_subquery",
+    "needs_visit",
     "narrows",
     "stalls_of_markets",
     "open_on",
@@ -167,6 +171,48 @@ def current_occupant(stall: Stall) -> Vendor | None:
     """The vendor trading at ``stall`` now, or None when it is vacant."""
     occupancy = current_occupancy(stall)
     return occupancy.vendor if occupancy is not None else None
+
+
+# --- visits ---------------------------------------------------------------------------
+
+# How long a posted placard may go unchecked: a stuck-on fake over it is found within a
+# quarter (the programme's teams walk each market about that often).
+VISIT_INTERVAL = timedelta(days=90)
+# What a visit found that calls for another one: the placard gone, swapped or stale.
+PROBLEM_OUTCOMES = frozenset(
+    {
+        VisitOutcome.PLACARD_MISSING,
+        VisitOutcome.PLACARD_SWAPPED,
+        CheckResult.CODE_OTHER_STALL,
+        CheckResult.CODE_OUTDATED,
+        CheckResult.CODE_UNREGISTERED,
+    }
+)
+
+
+def last_visits(stall_ids: Collection[int]) -> dict[int, VerificationVisit]:
+    """Each stall's latest visit (by day, then by insertion), for the stalls that had one."""
+    latest: dict[int, VerificationVisit] = {}
+    if not stall_ids:
+        return latest
+    for visit in db.session.scalars(
+        select(VerificationVisit)
+        .where(VerificationVisit.stall_id.in_(stall_ids))
+        .order_by(VerificationVisit.visited_on, VerificationVisit.id)
+    ):
+        latest[visit.stall_id] = visit  # the last one wins
+    return latest
+
+
+def needs_visit(has_live_placard: bool, last_visit: VerificationVisit | None, day: date) -> bool:
+    """Whether a stall should be checked: its placard was never checked, not checked for
+    :data:`VISIT_INTERVAL`, or the last check found a problem. Without a live placard
+    there is nothing to check (printing comes first)."""
+    if not has_live_placard:
+        return False
+    if last_visit is None or last_visit.outcome in PROBLEM_OUTCOMES:
+        return True
+    return last_visit.visited_on <= day - VISIT_INTERVAL
 
 
 # --- finding a stall by its code ------------------------------------------------------

@@ -318,3 +318,39 @@ def test_a_new_person_starts_at_a_stall_without_an_account(session):
         services.add_new_vendor(
             stall, display_name="Lê Văn Khác", phone="0912000778", consent_given=True, actor=manager
         )
+
+
+# --- which stalls need a visit ------------------------------------------------------------
+
+
+def test_needs_a_visit_when_never_checked_long_ago_or_a_problem_was_found(session):
+    from market4.markets.queries import stall_rows
+
+    market = f.market()
+    stalls = {name: f.stall(market, code=name) for name in "ABCDE"}
+    for name in "ABCD":
+        vendor_with_placard(stalls[name])
+    services.record_visit(stalls["B"], "placard_posted", actor=None)  # checked today
+    services.record_visit(
+        stalls["C"], "placard_posted", actor=None, on=today() - timedelta(days=90)
+    )
+    services.record_visit(stalls["D"], "placard_posted", actor=None)
+    session.add(VerificationVisit(stall_id=stalls["D"].id, outcome="code_other_stall"))
+    session.flush()
+    f.registered_vendor(stalls["E"])  # no placard yet: print first, nothing to check
+    needing = {row.stall.code for row in stall_rows(market) if row.needs_visit}
+    assert needing == {"A", "C", "D"}
+
+
+def test_the_market_page_filters_the_stalls_that_need_a_visit(client, session):
+    from tests.clients import sign_in_directly
+
+    market = f.market()
+    checked, unchecked = f.stall(market, code="Sạp 1"), f.stall(market, code="Sạp 2")
+    for stall in (checked, unchecked):
+        vendor_with_placard(stall)
+    services.record_visit(checked, "placard_posted", actor=None)
+    sign_in_directly(client, f.user(role="admin"))
+    html = client.get(f"/cho/{market.code}?status=visit").get_data(as_text=True)
+    assert "Sạp 2" in html and "Sạp 1" not in html.split("Danh sách sạp")[1]
+    assert "Cần đến kiểm tra <strong>1</strong>" in html
