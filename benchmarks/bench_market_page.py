@@ -117,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     args = parser.parse_args(argv)
-    paths = [f"/cho/{MARKET}", f"/cho/{MARKET}?status=not_accepting", f"/bang-ma/cho/{MARKET}"]
+    paths = [
+        f"/cho/{MARKET}",
+        f"/cho/{MARKET}?status=not_accepting",
+        f"/bang-ma/cho/{MARKET}",
+        f"/cho/{MARKET}?status=reprint",
+        f"/cho/{MARKET}?status=visit",
+    ]
     folder = Path(tempfile.mkdtemp(prefix="market4-market-page-"))
     try:
         url = build_database(folder, args.stalls)
@@ -131,15 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, result in results.items():
         for path, figures in result.items():
             print(f"  {name:<10} {path:<42} {figures['ms']:7.1f} ms  {figures['bytes']:>9,} bytes")
-    current = results["current"][paths[0]]["ms"]
+    current = max(results["current"][path]["ms"] for path in paths if path.startswith("/cho/"))
     if args.baseline:
         before = results[args.baseline][paths[0]]["ms"]
-        print(f"market page: {before / current:.1f}x faster than {args.baseline}")
+        after = results["current"][paths[0]]["ms"]
+        print(f"market page: {before / after:.1f}x faster than {args.baseline}")
         placards = results[args.baseline][paths[2]]["ms"] / results["current"][paths[2]]["ms"]
         print(f"placard page: {placards:.1f}x faster than {args.baseline}")
     verdict = "PASS" if current <= TARGET_MS else "FAIL"
     print(
-        f"market page with {args.stalls} stalls: {current:.0f} ms (target <= {TARGET_MS:.0f}) {verdict}"
+        f"market page with {args.stalls} stalls, slowest filter: {current:.0f} ms "
+        f"(target <= {TARGET_MS:.0f}) {verdict}"
     )
     return 1 if args.check and current > TARGET_MS else 0
 
