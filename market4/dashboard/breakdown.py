@@ -32,7 +32,7 @@ from market4.banks.models import Bank
 from market4.extensions import db
 from market4.registry import market_days
 from market4.registry.markets import ACCEPTING, Market, Stall
-from market4.registry.stalls import latest_status_subquery, narrows, open_on
+from market4.registry.stalls import latest_status_subquery, open_on
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import AccountStatus
 
@@ -71,7 +71,7 @@ def bank_breakdown(
     ``OTHER_BANKS`` row and that bank's own row is present even at zero.
     """
     market_ids = markets_query.with_only_columns(Market.id).order_by(None)
-    counts = counts_by_bin(on, market_ids if narrows(market_ids) else None, accepting=accepting)
+    counts = counts_by_bin(on, market_ids, accepting=accepting)
     total = sum(count for _, _, _, count in counts)
     named = [(bin_, name, is_wallet, count) for bin_, name, is_wallet, count in counts if bin_]
     unknown = sum(count for bin_, _, _, count in counts if not bin_)

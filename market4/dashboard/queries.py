@@ -22,7 +22,7 @@ from market4.formatting import vietnamese_sort_key
 from market4.registry import market_days
 from market4.registry.markets import ACCEPTING, Market, Stall, in_programme
 from market4.registry.scope import restrict_markets_to_area
-from market4.registry.stalls import latest_status_subquery, narrows, open_on
+from market4.registry.stalls import latest_status_subquery, open_on
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
     """
     day = on or today()
     market_ids = markets_query.with_only_columns(Market.id).order_by(None)
-    stall_counts = market_days.counts_on(day, market_ids if narrows(market_ids) else None)
+    stall_counts = market_days.counts_on(day, market_ids)
     # Columns, not Market objects: the whole country is 11,000 markets.
     markets = db.session.execute(
         markets_query.with_only_columns(

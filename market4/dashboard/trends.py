@@ -24,7 +24,6 @@ from sqlalchemy import Select
 
 from market4.registry import market_days
 from market4.registry.markets import Market
-from market4.registry.stalls import narrows
 
 WEEKS_SHOWN = 26
 SUNDAY = 6  # date.weekday()
@@ -65,8 +64,6 @@ def weekly_trend(
     dashboard's headline): the series is then counted back from them, one query fewer.
     """
     market_ids = markets_query.with_only_columns(Market.id).order_by(None)
-    if not narrows(market_ids):
-        market_ids = None
     days = week_ends(until, weeks)
     first_change = market_days.first_status_change(until, market_ids)
     if first_change is None:

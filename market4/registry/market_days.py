@@ -39,6 +39,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     and_,
     case,
@@ -57,6 +58,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market4.extensions import db
 from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
+from market4.registry.stalls import narrows
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import AccountStatus
 
@@ -131,10 +133,11 @@ def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
         .correlate(Market)
         .scalar_subquery()
     )
-    latest = select(Market.id.label("market_id"), latest_day.label("day"))
-    if market_ids is not None:
-        latest = latest.where(Market.id.in_(market_ids))
-    latest = latest.subquery("latest_day")
+    latest = (
+        select(Market.id.label("market_id"), latest_day.label("day"))
+        .where(*_in(Market.id, market_ids))
+        .subquery("latest_day")
+    )
     rows = db.session.execute(
         select(MarketDay.market_id, MarketDay.stalls_open, MarketDay.stalls_accepting)
         .join(
@@ -155,12 +158,10 @@ def changes_between(after: date, until: date, market_ids: Any = None) -> list[tu
             func.sum(MarketDay.open_change),
             func.sum(MarketDay.accepting_change),
         )
-        .where(MarketDay.day > after, MarketDay.day <= until)
+        .where(MarketDay.day > after, MarketDay.day <= until, *_in(MarketDay.market_id, market_ids))
         .group_by(MarketDay.day)
         .order_by(MarketDay.day)
     )
-    if market_ids is not None:
-        query = query.where(MarketDay.market_id.in_(market_ids))
     return [tuple(row) for row in db.session.execute(query)]
 
 
@@ -184,10 +185,10 @@ def first_status_change(until: date, market_ids: Any = None) -> date | None:
     """The first day on or before ``until`` with a status change in the markets."""
     refresh_pending(db.session)
     query = select(func.min(MarketDay.day)).where(
-        MarketDay.status_changes > 0, MarketDay.day <= until
+        MarketDay.status_changes > 0,
+        MarketDay.day <= until,
+        *_in(MarketDay.market_id, market_ids),
     )
-    if market_ids is not None:
-        query = query.where(MarketDay.market_id.in_(market_ids))
     return db.session.scalar(query)
 
 
@@ -312,7 +313,11 @@ def _refresh_before_commit(session: Session) -> None:
 
 
 def _in(column: Any, market_ids: Any) -> list[Any]:
-    return [] if market_ids is None else [column.in_(market_ids)]
+    """``column IN market_ids``, left out when the ids are None or a SELECT of every
+    market (the whole country: the filter would only cost time)."""
+    if market_ids is None or (isinstance(market_ids, Select) and not narrows(market_ids)):
+        return []
+    return [column.in_(market_ids)]
 
 
 def _later(a: Any, b: Any) -> Any:
