@@ -8,9 +8,11 @@ catalogue; ``tests/test_translations.py`` fails on any validator without one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import AnyOf, DataRequired, Email, Length
+from wtforms import SelectField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, ValidationError
 
 REQUIRED = _l("Vui lòng điền mục này.")
 INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
@@ -30,3 +32,19 @@ def email() -> Email:
 
 def one_of(values: Sequence[str]) -> AnyOf:
     return AnyOf(values, message=INVALID_CHOICE)
+
+
+class ChoiceField(SelectField):
+    """A select whose own errors are in Vietnamese (WTForms ships no catalogue for them)."""
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as error:
+            raise ValidationError(str(INVALID_CHOICE)) from error
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(INVALID_CHOICE)) from error

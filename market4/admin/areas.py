@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from market4.areas.models import LEVELS, SCHEME_2008, SCHEME_2025, AdminUnit
-from market4.domain.text import fold_ascii, nfc
+from market4.domain.text import nfc, search_key
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 
@@ -54,11 +54,6 @@ class _IndexedUnit:
 _INDEX: dict[str, tuple[tuple, list[_IndexedUnit]]] = {}
 
 
-def _fold(text: str) -> str:
-    """Lower-case ASCII words, so "Ngãi  Giao" and "ngai giao" compare equal."""
-    return " ".join(fold_ascii(nfc(text)).casefold().split())
-
-
 def _index() -> list[_IndexedUnit]:
     database = str(db.session.get_bind().engine.url)
     fingerprint = tuple(
@@ -86,8 +81,8 @@ def _index() -> list[_IndexedUnit]:
                 scheme=scheme,
                 level=level,
                 code=code,
-                folded_name=_fold(name),
-                folded_full_name=_fold(full_name),
+                folded_name=search_key(name),
+                folded_full_name=search_key(full_name),
                 spelled=" ".join(nfc(full_name).casefold().split()),
                 order=(LEVELS.index(level), scheme != SCHEME_2025, vietnamese_sort_key(name), id_),
             )
@@ -132,7 +127,7 @@ def search_units(
     prefer the spelling typed with its diacritics, then higher levels, the 2025 scheme,
     and the name in Vietnamese order. A number matches codes by prefix.
     """
-    query = _fold(text)
+    query = search_key(text)
     if not query:
         return []
     wanted = " ".join(nfc(text).casefold().split())
@@ -204,7 +199,9 @@ def resolve_area(
         if chosen is not None and (text == unit_label(chosen) or chosen in candidates):
             return chosen
     exact = [
-        unit for unit in candidates if _fold(text) in (_fold(unit.name), _fold(unit.full_name))
+        unit
+        for unit in candidates
+        if search_key(text) in (search_key(unit.name), search_key(unit.full_name))
     ]
     if len(exact) == 1:
         return exact[0]

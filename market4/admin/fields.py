@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, SelectMultipleField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
@@ -30,20 +30,6 @@ def optional_int(value: Any) -> int | None:
     if number is None:
         raise ValueError(f"not an id: {str(value)[:20]!r}")
     return number
-
-
-class ChoiceField(SelectField):
-    def pre_validate(self, form: Any) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError as error:
-            raise ValidationError(str(INVALID_CHOICE)) from error
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(INVALID_CHOICE)) from error
 
 
 class CheckboxListField(SelectMultipleField):

@@ -20,7 +20,7 @@ from market4.audit.models import AuditEvent
 from market4.auth.models import Organisation, User
 from market4.banks.models import Bank
 from market4.db import now_utc
-from market4.domain.text import fold_ascii, nfc
+from market4.domain.text import search_key
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.paging import Page, paginate
@@ -34,14 +34,10 @@ def page_of(items: Sequence[T], page: int, per_page: int = PER_PAGE) -> Page:
     return paginate(list(items), page, per_page)
 
 
-def folded(text: str | None) -> str:
-    return " ".join(fold_ascii(nfc(text or "")).casefold().split())
-
-
 def matches(query: str, *texts: str | None) -> bool:
     """True when every word of ``query`` occurs in one of ``texts``, ignoring diacritics."""
-    haystack = " | ".join(folded(text) for text in texts)
-    return all(word in haystack for word in folded(query).split())
+    haystack = " | ".join(search_key(text) for text in texts)
+    return all(word in haystack for word in search_key(query).split())
 
 
 # --- overview ---------------------------------------------------------------------------

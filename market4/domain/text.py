@@ -95,6 +95,12 @@ def fold_ascii(text: str) -> str:
     return "".join(folded)
 
 
+def search_key(text: str | None) -> str:
+    """Text as searches compare it: no case, diacritics or extra spaces, so "thi  dao"
+    finds "Thị Đào" and "Ngãi Giao" equals "ngai giao"."""
+    return " ".join(fold_ascii(nfc(text or "")).casefold().split())
+
+
 def fold_bank_text(text: str) -> str:
     r"""Fold free text to what VietQR fields 59/60/62 may carry (docs/vietqr.md §5).
 

@@ -12,13 +12,14 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms import BooleanField, DateField, HiddenField, StringField
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import TextInput
 
+from market4 import stall_filters
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
-from market4.form_rules import INVALID_CHOICE, max_length
+from market4.form_rules import ChoiceField, max_length
 from market4.registry.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 from market4.vocabulary import (
     CHECK_RESULT_LABELS,
@@ -45,16 +46,6 @@ STALL_FILTERS = {
     "closed": _l("Sạp đã đóng"),
 }
 REVOKE_REASONS = REVOKE_REASON_LABELS
-
-
-class ChoiceField(SelectField):
-    """A select whose own errors are in Vietnamese (WTForms ships no catalogue for them)."""
-
-    def pre_validate(self, form: Any) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError as error:
-            raise ValidationError(str(INVALID_CHOICE)) from error
 
 
 class VietnameseDateField(DateField):
@@ -177,22 +168,11 @@ class EndOccupancyForm(FlaskForm):
     ended_on = VietnameseDateField(_l("Ngày rời sạp"), validators=[DataRequired(REQUIRED)])
 
 
-class StallFilterForm(FlaskForm):
+class StallFilterForm(stall_filters.StallFilterForm):
     """The market page's stall filter (GET)."""
 
-    class Meta:
-        csrf = False
-
-    q = StringField(_l("Tìm sạp hoặc tiểu thương"), validators=[Optional(), max_length(80)])
-    zone = ChoiceField(_l("Khu"), validators=[Optional()])
-    row = ChoiceField(_l("Dãy"), validators=[Optional()])
-    status = ChoiceField(_l("Trạng thái"), validators=[Optional()])
-
-    def __init__(self, *args: Any, zones: list[str], rows: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.zone.choices = [("", _("Tất cả khu")), *((zone, zone) for zone in zones)]
-        self.row.choices = [("", _("Tất cả dãy")), *((row, row) for row in rows)]
-        self.status.choices = choices(STALL_FILTERS, _("Mọi sạp đang mở"))
+    STATUSES = STALL_FILTERS
+    ALL_LABEL = _l("Mọi sạp đang mở")
 
 
 class MarketSearchForm(FlaskForm):

@@ -21,7 +21,6 @@ from market4 import unit_of_work
 from market4.auth.access import role_required
 from market4.dashboard.queries import figures_for_markets
 from market4.db import today
-from market4.domain.text import fold_ascii
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.markets import forms, queries, services
@@ -134,9 +133,7 @@ def index():
 def show(code: str):
     market = scope.get_market_or_404(current_user, code)
     rows = queries.stall_rows(market)
-    zones = sorted({row.stall.zone for row in rows if row.stall.zone}, key=services.natural_key)
-    lines = sorted({row.stall.row for row in rows if row.stall.row}, key=services.natural_key)
-    filters = forms.StallFilterForm(request.args, zones=zones, rows=lines)
+    filters = forms.StallFilterForm(request.args, stalls=[row.stall for row in rows])
     named = visible_vendor_ids([row.vendor for row in rows if row.vendor])
     shown = (
         _filter_rows(rows, filters, named) if filters.validate() else [r for r in rows if r.is_open]
@@ -159,13 +156,10 @@ def show(code: str):
 def _filter_rows(
     rows: list[queries.StallRow], filters: forms.StallFilterForm, named: set[int]
 ) -> list[queries.StallRow]:
-    status, zone, line = filters.status.data, filters.zone.data, filters.row.data
-    words = _folded(filters.q.data or "")
+    status = filters.status.data
     kept = []
     for row in rows:
-        if (status == "closed") == row.is_open or (zone and row.stall.zone != zone):
-            continue
-        if line and row.stall.row != line:
+        if (status == "closed") == row.is_open:
             continue
         if (
             status in (ACCEPTING, StallStatus.NOT_ACCEPTING)
@@ -176,17 +170,11 @@ def _filter_rows(
             continue
         if status == "visit" and not row.needs_visit:
             continue
-        # Only what the viewer can read is searched, so a hidden name cannot be probed.
-        name = row.vendor.display_name if row.vendor and row.vendor.id in named else ""
-        if words and words not in _folded(f"{row.stall.code} {name}"):
-            continue
-        kept.append(row)
+        if filters.keeps(
+            row.stall, row.vendor.display_name if row.vendor and row.vendor.id in named else ""
+        ):
+            kept.append(row)
     return kept
-
-
-def _folded(text: str) -> str:
-    """Search text without case, diacritics or extra spaces ("thi dao" finds "Thị Đào")."""
-    return " ".join(fold_ascii(text).casefold().split())
 
 
 @bp.get("/<code>/sap/<int:stall_id>")

@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
+from market4 import stall_filters
 from market4.form_rules import max_length
 from market4.parsing import ascii_int
 from market4.vocabulary import PLACARD_LAYOUT_LABELS, REVOKE_REASON_LABELS, PlacardLayout
@@ -30,6 +31,22 @@ PRINT_SCOPES = {
     "needed": _l("Chỉ các sạp cần in: chưa có bảng, bảng cũ hoặc bị mất"),
     "all": _l("Tất cả sạp có tài khoản (in lại cả bảng đang dán)"),
 }
+
+
+# The placard page's stall filter: what a market board asks before a print run or a walk.
+PLACARD_FILTERS = {
+    "reprint": _l("Cần in (mới hoặc in lại)"),
+    "issued": _l("Đã in, chưa dán"),
+    "posted": _l("Đã dán tại sạp"),
+    "visit": _l("Cần đến kiểm tra"),
+    "no_account": _l("Chưa có tài khoản để in"),
+}
+
+
+class PlacardFilterForm(stall_filters.StallFilterForm):
+    """The placard page's stall filter (GET)."""
+
+    STATUSES = PLACARD_FILTERS
 
 
 class PrintForm(FlaskForm):

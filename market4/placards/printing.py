@@ -58,6 +58,7 @@ from market4.registry.markets import Market, Stall
 from market4.registry.ordering import stall_sort_key
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
+from market4.registry.stalls import last_visits, needs_visit
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vocabulary import SINGLE_LAYOUTS, AccountStatus, PlacardLayout, PlacardStatus
 
@@ -552,6 +553,7 @@ class StallRow:
     account: PaymentAccount | None
     live: Placard | None
     reprint_reason: str | None
+    needs_visit: bool = False
 
 
 def market_overview(market: Market) -> list[StallRow]:
@@ -585,6 +587,8 @@ def market_overview(market: Market) -> list[StallRow]:
         if placard.status in (PlacardStatus.ISSUED, PlacardStatus.POSTED):
             live[placard.stall_id] = placard
     needing = {stall.id for stall in services.needs_reprint(market)}
+    visited = last_visits(list(live))  # only a live placard can need a visit
+    today_ = today()
     rows = []
     for stall in stall_order(stalls):
         reason = None
@@ -604,6 +608,7 @@ def market_overview(market: Market) -> list[StallRow]:
                 accounts.get(stall.id),
                 live.get(stall.id),
                 reason,
+                needs_visit(stall.id in live, visited.get(stall.id), today_),
             )
         )
     return rows

@@ -30,6 +30,7 @@ from market4.placards.forms import (
     REVOKE_REASONS,
     InspectForm,
     MarketSettingsForm,
+    PlacardFilterForm,
     PrintForm,
     RevokeForm,
     StallCheckForm,
@@ -67,24 +68,48 @@ def _overview(
 ):
     rows = printing.market_overview(market)
     single = next((row for row in rows if row.stall.id == form.single_stall_id), None)
+    filters = PlacardFilterForm(request.args, stalls=[row.stall for row in rows])
+    shown = _filter_rows(rows, filters) if filters.validate() else rows
     return render_template(
         "placards/market.html",
         market=market,
         rows=rows,
-        # The summary counts every stall; the table shows a hundred at a time.
-        stall_page=paginate(rows, request.args.get("trang", type=int_arg), STALLS_PER_PAGE),
+        # The summary counts every stall; the table shows the filtered ones, 100 a page.
+        stall_page=paginate(shown, request.args.get("trang", type=int_arg), STALLS_PER_PAGE),
+        filters=filters,
         form=form,
         single=single,
         settings=settings
         or MarketSettingsForm(formdata=None, mask_account=market.mask_account_on_placards),
         may_configure=policy.may(Action.STALLS, current_user, market=market),
         reprint=[row for row in rows if row.reprint_reason],
+        to_visit=sum(row.needs_visit for row in rows),
         posted_with_account=sum(
             1
             for row in rows
             if row.account and row.live and row.live.status == PlacardStatus.POSTED
         ),
     ), status
+
+
+def _filter_rows(
+    rows: list[printing.StallRow], filters: PlacardFilterForm
+) -> list[printing.StallRow]:
+    status = filters.status.data
+    wanted = {
+        "": lambda row: True,
+        "reprint": lambda row: row.reprint_reason is not None,
+        "issued": lambda row: row.live is not None and row.live.status == PlacardStatus.ISSUED,
+        "posted": lambda row: row.live is not None and row.live.status == PlacardStatus.POSTED,
+        "visit": lambda row: row.needs_visit,
+        "no_account": lambda row: row.account is None,
+    }[status or ""]
+    # Printers see every vendor name of their market, so the name is searchable.
+    return [
+        row
+        for row in rows
+        if wanted(row) and filters.keeps(row.stall, row.vendor.display_name if row.vendor else "")
+    ]
 
 
 @bp.get("/cho/<market_code>")

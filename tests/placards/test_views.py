@@ -15,6 +15,7 @@ from market4.auth.models import Organisation, User
 from market4.auth.services import create_user
 from market4.db import today
 from market4.domain.vietqr import Transfer, encode
+from market4.markets import services as market_services
 from market4.placards import services
 from market4.registry.markets import Market
 from market4.registry.placards import Placard
@@ -309,3 +310,39 @@ def test_a_refusal_is_flashed_in_english_after_the_language_switch(manager_clien
     page = response.get_data(as_text=True)
     assert "There are no stalls to print placards for." in page
     assert "Không có sạp nào để in bảng mã." not in page
+
+
+def test_the_stall_table_filters_by_zone_row_text_and_placard_state(manager_client, world):
+    market = world.market
+    places = [("Nhà lồng A", "Dãy 1"), ("Nhà lồng A", "Dãy 2"), ("Khu B", "Dãy 1")]
+    kiosks = [f.stall(market, f"Ki-ốt {n}", zone=z, row=r) for n, (z, r) in enumerate(places)]
+    issued = f.registered_vendor(kiosks[0], display_name="Trần Văn Bình")
+    posted = f.registered_vendor(kiosks[1], display_name="Lê Thị Hoa")
+    services.issue_placard(kiosks[0], issued.account, actor=None)
+    services.issue_placard(kiosks[1], posted.account, actor=None)
+    market_services.record_visit(kiosks[1], "placard_posted", actor=None)  # checked today
+    url = f"/bang-ma/cho/{market.code}"
+
+    def stalls(query: str) -> set[str]:
+        page = manager_client.get(f"{url}?{query}").get_data(as_text=True)
+        return set(re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', page))
+
+    assert stalls("") == {"Sạp 1", "Sạp 2", "Ki-ốt 0", "Ki-ốt 1", "Ki-ốt 2"}
+    assert stalls("zone=Nhà+lồng+A") == {"Ki-ốt 0", "Ki-ốt 1"}
+    assert stalls("zone=Nhà+lồng+A&row=Dãy+2") == {"Ki-ốt 1"}
+    assert stalls("q=binh") == {"Ki-ốt 0"}  # the vendor's name, without diacritics
+    assert stalls("q=KI-OT+2") == {"Ki-ốt 2"}
+    assert stalls("status=issued") == {"Ki-ốt 0"}
+    assert stalls("status=posted") == {"Ki-ốt 1"}
+    assert stalls("status=visit") == {"Ki-ốt 0"}  # printed, never checked at the stall
+    assert stalls("status=no_account") == {"Sạp 2", "Ki-ốt 2"}
+    assert stalls("status=reprint") == {"Sạp 1"}
+    assert stalls("status=reprint&zone=Khu+B") == set()
+
+    page = manager_client.get(f"{url}?status=nonsense").get_data(as_text=True)
+    assert "Lựa chọn không hợp lệ." in page and page.count('<tr id="sap-') == 5
+    assert "Không có sạp nào khớp bộ lọc." in manager_client.get(f"{url}?q=zzz").text
+    summary = manager_client.get(f"{url}?status=posted").get_data(as_text=True)
+    # The summary still counts the whole market, with a link to each list.
+    assert re.search(r"<strong>5</strong>\s*sạp", summary)
+    assert "status=visit" in summary and "status=reprint" in summary
