@@ -28,6 +28,7 @@ APP_COMMANDS = {
     "demo": "Demo data for trying market4 out.",
     "openapi": "OpenAPI commands.",
     "placards": "VietQR placards: print from the registry, reprint list, revoke.",
+    "print-jobs": "Print jobs: many markets' placards in one resumable run (a ZIP of PDFs).",
     "setup": "Migrate the schema, sync the bank directory, load administrative units.",
     "stats": "Markets, stalls and how many accept cashless payment.",
     "tokens": "API tokens of users (the partner API at /api/v1).",

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     from market4.demo.cli import demo_group
     from market4.imports.cli import import_command
     from market4.placards.cli import placards_group
+    from market4.placards.jobs_cli import print_jobs_group
     from market4.setup_cli import setup_command
     from market4.vendors.cli import vendors_group
 
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
         users_group,
         vietqr_group,
         placards_group,
+        print_jobs_group,
         tokens_group,
         vendors_group,
     ):

@@ -30,6 +30,9 @@ class Config:
     # None keeps them in each process's memory (market4.shared_state).
     REDIS_URL: str | None = None
     REDIS_KEY_PREFIX = "market4"
+    # Where print jobs write their PDFs and ZIPs (market4.placards.jobs); None: the
+    # instance folder's print-jobs/. Every web and worker process must see the same disk.
+    PRINT_JOBS_DIR: str | None = None
     BABEL_DEFAULT_LOCALE = "vi"
     # The language of the CLI's messages (outside a request): "vi" or "en".
     CLI_LOCALE = "vi"

@@ -9,6 +9,7 @@ from market4.registry.imports import ImportBatch, ImportRow
 from market4.registry.market_days import MarketBankDay, MarketDay
 from market4.registry.markets import Market, Stall, StallStatusChange, VerificationVisit
 from market4.registry.placards import Placard
+from market4.registry.print_jobs import PrintJob
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Organisation",
     "PaymentAccount",
     "Placard",
+    "PrintJob",
     "Stall",
     "StallStatusChange",
     "User",

@@ -59,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 _DISCARD = "_unit_of_work_discard"
 _KEEP = "_unit_of_work_keep"
+_AFTER_COMMIT = "_unit_of_work_after_commit"
 
 
 def discard() -> None:
@@ -77,6 +78,33 @@ def keep_despite_refusal() -> None:
     g.setdefault(_KEEP, True)
 
 
+def after_commit(action: Callable[[], Any]) -> None:
+    """Run ``action`` once this request's (or CLI command's) writes are committed, and
+    never if they are not: for telling another process about rows it must be able to
+    read, such as a print job handed to a worker (``placards.jobs``)."""
+    g.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def _run_after_commit() -> None:
+    for action in g.pop(_AFTER_COMMIT, []):
+        action()
+
+
+def commit_job_step() -> None:
+    """Commit one step of a long job (``placards.jobs``): one market's placards together
+    with the job's progress, so a job stopped anywhere resumes where it stood.
+
+    The one commit outside a request's or a command's end. A job run inline by a request
+    or a command commits its steps here and the request or command commits the rest.
+    """
+    db.session.commit()
+
+
+def abandon_job_step() -> None:
+    """Drop what a failed step of a long job flushed; the steps committed before stay."""
+    db.session.rollback()
+
+
 def succeeded(response: Response) -> bool:
     if g.get(_DISCARD):
         return False
@@ -87,12 +115,15 @@ def finish(response: Response) -> Response:
     """``after_request``: commit a successful request, roll back any other."""
     if not succeeded(response):
         db.session.rollback()
+        g.pop(_AFTER_COMMIT, None)
         return response
     try:
         db.session.commit()
     except DBAPIError as error:
         db.session.rollback()
+        g.pop(_AFTER_COMMIT, None)
         return _commit_failed(error)
+    _run_after_commit()
     return response
 
 
@@ -137,6 +168,7 @@ def cli_command(command: Callable[P, R]) -> Callable[P, R]:
         # The app context (and so ``g``) may outlive one command (tests, ``market4 shell``).
         g.pop(_DISCARD, None)
         g.pop(_KEEP, None)
+        g.pop(_AFTER_COMMIT, None)
         try:
             result = command(*args, **kwargs)
         except DomainError as error:
@@ -162,14 +194,17 @@ def _exit_status(stop: SystemExit | click.exceptions.Exit) -> Any:
 def _end_cli(keep: bool) -> None:
     if not keep or g.get(_DISCARD):
         db.session.rollback()
+        g.pop(_AFTER_COMMIT, None)
         return
     try:
         db.session.commit()
     except DBAPIError as error:
         db.session.rollback()
+        g.pop(_AFTER_COMMIT, None)
         if isinstance(error, IntegrityError):
             raise click.ClickException(
                 "a concurrent change touched the same data; nothing was saved, run it again"
             ) from None
         reason = str(error.orig or error).strip().splitlines()[0]
         raise click.ClickException(f"nothing was saved: {reason}") from None
+    _run_after_commit()

@@ -174,6 +174,23 @@ PLACARD_STATUS_LABELS = {
 }
 
 
+class PrintJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+PRINT_JOB_STATUS_LABELS = {
+    PrintJobStatus.QUEUED: _l("Đang chờ"),
+    PrintJobStatus.RUNNING: _l("Đang in"),
+    PrintJobStatus.DONE: _l("Xong"),
+    PrintJobStatus.CANCELLED: _l("Đã dừng"),
+    PrintJobStatus.FAILED: _l("Lỗi"),
+}
+
+
 class RevokeReason(StrEnum):
     """Why a placard was revoked; the stored reason is the value (plus the note for OTHER)."""
 
@@ -268,6 +285,7 @@ ENUMS: tuple[type[StrEnum], ...] = (
     VisitOutcome,
     CheckResult,
     PlacardStatus,
+    PrintJobStatus,
     RevokeReason,
     PlacardLayout,
     AccountKind,

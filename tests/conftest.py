@@ -267,14 +267,19 @@ def database_url(new_database) -> str:
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     """The app inside one outer transaction that is rolled back after the test.
 
     The app's own commits become savepoint releases, so tests see real commit/rollback
-    behaviour and still leave nothing behind.
+    behaviour and still leave nothing behind (print jobs write under the test's tmp_path).
     """
     app = create_app(
-        {"ENV_NAME": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "PRINT_JOBS_DIR": str(tmp_path / "print-jobs"),
+        }
     )
     with app.app_context():
         engines = db.engines

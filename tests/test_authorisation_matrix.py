@@ -19,6 +19,7 @@ from market4.audit.models import AuditEvent
 from market4.auth.models import Organisation, User
 from market4.demo import seed as demo
 from market4.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+from market4.placards import jobs
 from market4.registry.imports import ImportBatch
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
@@ -63,6 +64,13 @@ POLICY: dict[str, tuple[str, set]] = {
     "placards.stall_png": ("GET", {ADMIN, MANAGER}),
     "placards.revoke": ("GET", {ADMIN, MANAGER}),
     "placards.inspect": ("GET", SIGNED_IN),
+    "placards.print_jobs": ("GET", {ADMIN, MANAGER}),
+    "placards.start_print_job": ("POST", {ADMIN, MANAGER}),
+    # A job is followed by whoever started it, and by admins (others: 404).
+    "placards.print_job": ("GET", {ADMIN, MANAGER}),
+    "placards.download_print_job": ("GET", {ADMIN, MANAGER}),
+    "placards.cancel_print_job": ("POST", {ADMIN, MANAGER}),
+    "placards.resume_print_job": ("POST", {ADMIN, MANAGER}),
     # Everyone in scope may check a stall's code; only writers' checks are recorded.
     "placards.check_stall": ("GET", SIGNED_IN),
     "vendors.index": ("GET", {ADMIN, PARTNER, MANAGER}),
@@ -142,6 +150,11 @@ def demo_objects(app, session):
     session.add(batch)
     session.flush()
     token = create_token(partner, "matrix", actor=partner).token
+    manager = session.scalar(select(User).where(User.email == f"quanlycho@{DEMO_EMAIL_DOMAIN}"))
+    job = jobs.create_job([market], actor=manager, title=market.name)
+    session.flush()
+    jobs.zip_path(job).parent.mkdir(parents=True)
+    jobs.zip_path(job).write_bytes(b"PK\x05\x06" + bytes(18))  # an empty ZIP
     session.flush()
     values = {
         "code": market.code,
@@ -160,6 +173,7 @@ def demo_objects(app, session):
         "keep_id": placard.payment_account.vendor_id,
         "duplicate_id": placard.payment_account.vendor_id + 1,
         "request_id": 1,
+        "job_id": job.id,
     }
     session.commit()
     return values

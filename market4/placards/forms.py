@@ -7,12 +7,18 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from market4 import stall_filters
-from market4.form_rules import max_length
+from market4.form_rules import ChoiceField, max_length
 from market4.parsing import ascii_int
 from market4.vocabulary import PLACARD_LAYOUT_LABELS, REVOKE_REASON_LABELS, PlacardLayout
 
@@ -69,6 +75,34 @@ class PrintForm(FlaskForm):
     @property
     def confirmed(self) -> int:
         return ascii_int(self.confirm_superseding.data) or 0
+
+
+class PrintJobForm(FlaskForm):
+    """Start a print job: every market of the user's scope, or of one province."""
+
+    area = ChoiceField(_l("Các chợ"), default="")
+    layout = RadioField(_l("Khổ giấy"), choices=_choices(LAYOUT_LABELS), default=PlacardLayout.A4X4)
+    scope = RadioField(
+        _l("In cho"), choices=_choices(PRINT_SCOPES), default="needed", validate_choice=False
+    )
+    confirm_current = BooleanField(
+        _l("Tôi hiểu: mọi bảng mã đang dán tại các sạp này sẽ hết hiệu lực khi in lại")
+    )
+    cover_page = BooleanField(_l("Mỗi chợ kèm trang danh sách để ký nhận khi dán"), default=True)
+
+    def __init__(self, *args: Any, areas: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.area.choices = areas
+
+    @property
+    def include_current(self) -> bool:
+        return self.scope.data == "all"
+
+    def validate_confirm_current(self, field: BooleanField) -> None:
+        if self.include_current and not field.data:
+            raise ValidationError(
+                _l("In lại cả bảng đang dán cần xác nhận: đánh dấu ô này, hoặc chỉ in sạp cần in.")
+            )
 
 
 class MarketSettingsForm(FlaskForm):

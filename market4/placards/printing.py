@@ -362,6 +362,7 @@ def print_stalls(
     title: str | None = None,
     group_by_market: bool = False,
     confirm_superseding: int = 0,
+    supersede_posted: bool = False,
 ) -> PrintResult:
     """Issue a new placard for each printable stall and render them all as one PDF.
 
@@ -369,7 +370,9 @@ def print_stalls(
     printed, outdated or lost); ``group_by_market`` orders by market name first. A run
     that would supersede placards already *posted* on stalls needs
     ``confirm_superseding`` equal to their number (the caller showed it to a person):
-    otherwise Conflict "confirm_superseding" with ``details["posted"]``. Raises
+    otherwise Conflict "confirm_superseding" with ``details["posted"]``; a print job
+    whose person agreed, for every market, before it started passes ``supersede_posted``
+    instead (``placards.jobs``). Raises
     PermissionDenied (``auth.policy``), PlacardLayoutError (layout or EC level refused),
     Conflict "nothing_to_print", PayloadMismatch; the database is then unchanged.
     """
@@ -383,7 +386,11 @@ def print_stalls(
     if not pairs:
         raise _nothing_to_print(skipped)
     policy.check(Action.PRINT, actor, pairs=pairs)
-    if selection.posted_superseded and confirm_superseding != selection.posted_superseded:
+    if (
+        selection.posted_superseded
+        and not supersede_posted
+        and confirm_superseding != selection.posted_superseded
+    ):
         raise Conflict(
             _l(
                 "In lại sẽ làm %(posted_superseded)s bảng mã đang dán tại sạp hết hiệu lực; cần "

@@ -9,13 +9,26 @@ every signed-in user but shows a placard's details only inside the user's scope.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market4 import unit_of_work
+from market4.areas.models import AdminUnit
 from market4.auth.access import role_required
 from market4.db import today
 from market4.domain import banks as directory
@@ -23,15 +36,17 @@ from market4.domain.placard_layout import PlacardLayoutError
 from market4.domain.qr_scan import MAX_PHOTO_BYTES, QrPhotoError, read_qr_texts
 from market4.errors import DomainError, NotFound
 from market4.extensions import db
+from market4.formatting import vn_number
 from market4.paging import STALLS_PER_PAGE, paginate
 from market4.parsing import int_arg
-from market4.placards import checks, printing, services
+from market4.placards import checks, jobs, printing, services
 from market4.placards.forms import (
     REVOKE_REASONS,
     InspectForm,
     MarketSettingsForm,
     PlacardFilterForm,
     PrintForm,
+    PrintJobForm,
     RevokeForm,
     StallCheckForm,
 )
@@ -39,12 +54,33 @@ from market4.registry import policy
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
-from market4.registry.scope import can_see_account_number, get_market_or_404, market_ids
-from market4.vocabulary import PlacardStatus, Role
+from market4.registry.print_jobs import PrintJob
+from market4.registry.scope import (
+    can_see_account_number,
+    get_market_or_404,
+    market_ids,
+    markets_query,
+    restrict_markets_to_area,
+)
+from market4.vocabulary import (
+    PLACARD_LAYOUT_LABELS,
+    PRINT_JOB_STATUS_LABELS,
+    PlacardStatus,
+    PrintJobStatus,
+    Role,
+)
 
 bp = Blueprint("placards", __name__, url_prefix="/bang-ma")
 
 PRINTERS = (Role.ADMIN, Role.MARKET_MANAGER)
+
+
+@bp.context_processor
+def labels() -> dict[str, object]:
+    return {
+        "PRINT_JOB_STATUS_LABELS": PRINT_JOB_STATUS_LABELS,
+        "PLACARD_LAYOUT_LABELS": PLACARD_LAYOUT_LABELS,
+    }
 
 
 def _pdf_response(pdf: bytes, name: str, *, attachment: bool = True):
@@ -343,3 +379,127 @@ def check_stall(stall_id: int):
         if result and result.placard and result.placard.stall_id == stall.id
         else False,
     ), status
+
+
+# --- print jobs: many markets in one run ------------------------------------------------
+
+
+def _job_areas() -> list[tuple[str, str]]:
+    """The form's choice of markets: the whole scope, or one province of it."""
+    scope_query = markets_query(current_user)
+    everything = _("Mọi chợ bạn được in (%(n)s chợ)", n=_count(scope_query))
+    provinces = jobs.provinces_with_markets(scope_query)
+    return [("", everything), *((str(unit.id), unit.full_name) for unit in provinces)]
+
+
+def _count(query) -> str:
+    return vn_number(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _jobs_page(form: PrintJobForm, status: int = 200):
+    return render_template(
+        "placards/jobs.html", form=form, jobs=jobs.visible_jobs(current_user)
+    ), status
+
+
+@bp.get("/in-lo")
+@role_required(*PRINTERS)
+def print_jobs():
+    return _jobs_page(PrintJobForm(formdata=None, areas=_job_areas()))
+
+
+@bp.post("/in-lo")
+@role_required(*PRINTERS)
+def start_print_job():
+    form = PrintJobForm(areas=_job_areas())
+    if not form.validate_on_submit():
+        return _jobs_page(form, 400)
+    query = markets_query(current_user)
+    title = _("Mọi chợ")
+    if form.area.data:
+        area = db.get_or_404(AdminUnit, int_arg(form.area.data))
+        query, title = restrict_markets_to_area(query, area), area.full_name
+    try:
+        job = jobs.create_job(
+            jobs.markets_in_order(query),
+            actor=current_user,
+            title=title,
+            layout=form.layout.data,
+            cover_page=form.cover_page.data,
+            include_current=form.include_current,
+        )
+        queued = jobs.dispatch(job)
+    except DomainError as error:
+        unit_of_work.discard()
+        flash(_(error.message), "error")
+        return redirect(url_for("placards.print_jobs"))
+    if queued:
+        flash(_("Đã xếp lượt in vào hàng chờ; trang này tự cập nhật tiến độ."), "success")
+    return redirect(url_for("placards.print_job", job_id=job.id), 303)
+
+
+def _job_of_user(job_id: int) -> PrintJob:
+    job = db.get_or_404(PrintJob, job_id)
+    if not jobs.may_follow(current_user, job):
+        abort(404)
+    return job
+
+
+@bp.get("/in-lo/<int:job_id>")
+@role_required(*PRINTERS)
+def print_job(job_id: int):
+    job = _job_of_user(job_id)
+    return render_template(
+        "placards/job.html",
+        job=job,
+        has_zip=jobs.zip_path(job).is_file(),
+        running=job.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
+        and not job.is_stale(),
+    )
+
+
+@bp.post("/in-lo/<int:job_id>/dung")
+@role_required(*PRINTERS)
+def cancel_print_job(job_id: int):
+    job = _job_of_user(job_id)
+    try:
+        jobs.cancel(job)
+    except DomainError as error:
+        unit_of_work.discard()
+        flash(_(error.message), "error")
+    else:
+        flash(_("Lượt in sẽ dừng sau chợ đang in; các chợ đã in vẫn tải về được."), "success")
+    return redirect(url_for("placards.print_job", job_id=job_id), 303)
+
+
+@bp.post("/in-lo/<int:job_id>/tiep-tuc")
+@role_required(*PRINTERS)
+def resume_print_job(job_id: int):
+    job = _job_of_user(job_id)
+    try:
+        jobs.prepare_resume(job)
+        jobs.dispatch(job)
+    except DomainError as error:
+        unit_of_work.discard()
+        flash(_(error.message), "error")
+    return redirect(url_for("placards.print_job", job_id=job_id), 303)
+
+
+@bp.get("/in-lo/<int:job_id>/tai-ve")
+@role_required(*PRINTERS)
+def download_print_job(job_id: int):
+    job = _job_of_user(job_id)
+    path = jobs.zip_path(job)
+    if not path.is_file():
+        abort(404)
+    # Streamed from disk in chunks: a province's ZIP is hundreds of megabytes.
+    response = Response(_chunks(path), mimetype="application/zip")
+    response.headers.set("Content-Disposition", "attachment", filename=jobs.download_name(job))
+    response.headers["Content-Length"] = str(path.stat().st_size)
+    return response
+
+
+def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    with path.open("rb") as file:  # opened only when the body is sent
+        while chunk := file.read(size):
+            yield chunk

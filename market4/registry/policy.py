@@ -334,12 +334,14 @@ def _check_print(
     *,
     pairs: Iterable[tuple[Stall, PaymentAccount]] = (),
     stalls: Iterable[Stall] = (),
+    market_ids: Iterable[int] = (),
 ) -> None:
     """Issue placards for ``(stall, account)`` pairs: a bank only for its own accounts, on
     stalls that show no other bank's live placard. ``stalls`` alone asks about the
-    stalls chosen before it is known which of them can be printed."""
+    stalls chosen before it is known which of them can be printed; ``market_ids`` about
+    whole markets (a print job, before it loads any stall)."""
     _writer(principal)
-    _ensure_markets(principal, {stall.market_id for stall in stalls})
+    _ensure_markets(principal, {stall.market_id for stall in stalls} | set(market_ids))
     pairs = list(pairs)
     if principal.role == Role.BANK_PARTNER:
         for stall, account in pairs:

@@ -73,7 +73,12 @@ def live_app(tmp_path_factory) -> Iterator:
 
     path = tmp_path_factory.mktemp("live") / "market4.db"
     app = create_app(
-        {"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}", "WTF_CSRF_ENABLED": True}
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": f"sqlite:///{path}",
+            "WTF_CSRF_ENABLED": True,
+            "PRINT_JOBS_DIR": str(path.parent / "print-jobs"),
+        }
     )
     with app.app_context():
         upgrade_schema()

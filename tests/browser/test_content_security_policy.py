@@ -55,7 +55,7 @@ def pages_for(role: str, places: dict[str, str]) -> list[str]:
             "/mat-khau",
         ],
         "agribank": [*common, "/tieu-thuong/", "/tieu-thuong/dang-ky", "/nhap-excel/"],
-        "quanlycho": [*common, f"/bang-ma/cho/{market}", "/bang-ma/kiem-tra"],
+        "quanlycho": [*common, f"/bang-ma/cho/{market}", "/bang-ma/kiem-tra", "/bang-ma/in-lo"],
         "huyenchauduc": common,
     }[role]
 
