@@ -14,7 +14,7 @@ from market4.auth.services import create_user
 from market4.errors import PermissionDenied
 from market4.extensions import db
 from market4.placards import jobs, printing
-from market4.registry.markets import Stall
+from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
 from market4.registry.print_jobs import PrintJob
 from market4.vocabulary import PrintJobStatus
@@ -240,6 +240,7 @@ def test_another_users_job_is_not_found(client, markets, session, job_files):
 def test_with_redis_the_page_queues_the_job_and_the_worker_runs_it(
     app, manager_client, markets, job_files, redis_settings
 ):
+    """The page queues; ``market4 print-jobs worker --burst`` runs it and exits."""
     app.config.update(redis_settings)
     response = manager_client.post(
         "/bang-ma/in-lo", data={"area": "", "layout": "a4x4", "scope": "needed"}
@@ -250,12 +251,14 @@ def test_with_redis_the_page_queues_the_job_and_the_worker_runs_it(
     assert "Đang chờ" in page and 'http-equiv="refresh"' in page and "Dừng" in page
 
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     connection = Redis.from_url(redis_settings["REDIS_URL"])
     queue = Queue(jobs.queue_name_for(app), connection=connection)
     assert queue.count == 1
-    SimpleWorker([queue], connection=connection).work(burst=True)
+    worked = app.test_cli_runner().invoke(args=["print-jobs", "worker", "--burst"])
+    assert worked.exit_code == 0, worked.output
+    assert queue.count == 0
     db.session.expire_all()
     job = db.session.get(PrintJob, job.id)
     assert job.status == PrintJobStatus.DONE and job.placards == 4
@@ -281,3 +284,25 @@ def test_the_cli_prints_a_job_inline_and_downloads_its_zip(runner, markets, job_
     assert refused.exit_code == 2 and "--confirm-superseding" in refused.output
     unknown = runner.invoke(args=["print-jobs", "start", "--market", "KHONG-CO"])
     assert unknown.exit_code == 2 and "unknown market 'KHONG-CO'" in unknown.output
+
+
+def test_the_cli_queues_with_redis_and_a_queued_job_can_be_cancelled(
+    app, runner, markets, job_files, redis_settings
+):
+    app.config.update(redis_settings)
+    market_id = markets[0].id  # the worker ends its session: fixtures are detached after it
+    queued = runner.invoke(args=["print-jobs", "start", "--market", markets[0].code, "--detach"])
+    assert queued.exit_code == 0, queued.output
+    assert "queued; follow with: market4 print-jobs show" in queued.output
+    job = db.session.scalars(select(PrintJob)).one()
+    assert job.status == PrintJobStatus.QUEUED
+    cancelled = runner.invoke(args=["print-jobs", "cancel", str(job.id)])
+    assert cancelled.exit_code == 0 and "cancelled" in cancelled.output
+    # The worker then finds it cancelled and prints nothing.
+    assert runner.invoke(args=["print-jobs", "worker", "--burst"]).exit_code == 0
+    db.session.expire_all()
+    job_id = queued.output.split("show ")[-1].strip()
+    assert db.session.get(PrintJob, int(job_id)).status == PrintJobStatus.CANCELLED
+    assert placards_of(db.session.get(Market, market_id)) == 0
+    shown = runner.invoke(args=["print-jobs", "show", job_id])
+    assert f"#{job_id} cancelled" in shown.output
