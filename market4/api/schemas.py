@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, current_app
 from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
@@ -54,17 +55,21 @@ class UtcDateTime(fields.DateTime):
         return None if value is None else utc_iso(value)
 
 
-def lean_dump(value: Any) -> Any:
-    """What a schema of plain fields would dump, for answers already built as dicts of
-    the schema's keys: only the dates and times need writing out. A list of 50 vendors
-    costs a fraction of marshmallow's walk (tests compare the two)."""
-    if isinstance(value, dict):
-        return {key: lean_dump(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [lean_dump(item) for item in value]
+def lean_json(value: Any) -> Response:
+    """A JSON answer for ``value``, a dict already built with its schema's keys: written
+    as ``jsonify`` writes (same key order and escaping) without marshmallow's walk, only
+    the dates and times given as :func:`utc_iso` writes them (tests compare the two)."""
+    app = current_app
+    return app.response_class(
+        app.json.dumps(value, default=_json_value, separators=(",", ":")) + "\n",
+        mimetype=app.json.mimetype,
+    )
+
+
+def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc_iso(value)
-    return value
+    return current_app.json.default(value)  # type: ignore[attr-defined]
 
 
 def text(

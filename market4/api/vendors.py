@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from io import BytesIO
 from typing import Any
 
-from flask import jsonify, send_file, url_for
+from flask import send_file, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -27,7 +27,7 @@ from market4.api.schemas import (
     VendorUpdatedSchema,
     VendorUpdateSchema,
     VendorWrittenSchema,
-    lean_dump,
+    lean_json,
 )
 from market4.auth.models import User
 from market4.banks.models import Bank
@@ -42,6 +42,7 @@ from market4.registry import validation as rules
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.sql import any_id
 from market4.vendors import services
 from market4.vocabulary import AccountStatus, Role
 
@@ -55,16 +56,17 @@ BINARY = {"type": "string", "format": "binary"}  # documents a file body; views 
 # --- representation --------------------------------------------------------------------
 
 
-def account_dict(user: User, account: Any) -> dict[str, Any]:
-    """An account as the API shows it: a PaymentAccount, or a row of the same columns."""
+def account_dict(user: User, account: Any, number_shown: bool | None = None) -> dict[str, Any]:
+    """An account as the API shows it: a PaymentAccount, or a row of the same columns;
+    ``number_shown``, when the caller knows it, saves asking the scope again."""
+    if number_shown is None:
+        number_shown = scope.can_see_account_number(user, account)
     return {
         "id": account.id,
         "bank_bin": account.bank_bin,
         "bank_name": account.bank_name,
         "kind": account.kind,
-        "account_number": account.account_number
-        if scope.can_see_account_number(user, account)
-        else None,
+        "account_number": account.account_number if number_shown else None,
         "account_number_masked": mask_account_number(account.account_number),
         "is_card": account.is_card,
         "holder_name": account.holder_name,
@@ -91,32 +93,37 @@ ACCOUNT_COLUMNS = (
 )
 
 
-def vendor_dicts(user: User, vendor_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The API view of the vendors ``vendor_ids``, in that order: four column queries
-    whatever their number (vendors, visible accounts, stalls, live placards), no ORM
+VENDOR_COLUMNS = (
+    Vendor.id,
+    Vendor.display_name,
+    Vendor.bank_style_name,
+    Vendor.phone_e164,
+    Vendor.is_active,
+    Vendor.consent_at,
+    Vendor.created_at,
+)
+
+
+def vendor_dicts(
+    user: User, vendor_ids: Sequence[int], vendor_rows: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """The API view of the vendors ``vendor_ids``, in that order: three column queries
+    whatever their number (vendors unless ``vendor_rows`` already holds their
+    ``VENDOR_COLUMNS``, visible accounts, stalls with their live placards), no ORM
     objects, because a page of 50 vendors is the partner API's hottest path."""
     if not vendor_ids:
         return []
-    vendors = {
-        row.id: row
-        for row in db.session.execute(
-            select(
-                Vendor.id,
-                Vendor.display_name,
-                Vendor.bank_style_name,
-                Vendor.phone_e164,
-                Vendor.is_active,
-                Vendor.consent_at,
-                Vendor.created_at,
-            ).where(Vendor.id.in_(vendor_ids))
-        )
-    }
+    if vendor_rows is None:
+        vendor_rows = db.session.execute(
+            select(*VENDOR_COLUMNS).where(any_id(Vendor.id, vendor_ids))
+        ).all()
+    vendors = {row.id: row for row in vendor_rows}
     accounts: dict[int, list[Any]] = {vendor_id: [] for vendor_id in vendor_ids}
     for row in db.session.execute(
         scope.accounts_query(user)
         .with_only_columns(*ACCOUNT_COLUMNS)
         .join(Bank, Bank.bin == PaymentAccount.bank_bin)
-        .where(PaymentAccount.vendor_id.in_(vendor_ids))
+        .where(any_id(PaymentAccount.vendor_id, vendor_ids))
     ):
         accounts[row.vendor_id].append(row)
     stalls = {
@@ -128,39 +135,30 @@ def vendor_dicts(user: User, vendor_ids: Sequence[int]) -> list[dict[str, Any]]:
                 Stall.code,
                 Market.code.label("market_code"),
                 Market.name.label("market_name"),
+                Placard.serial,
+                Placard.status,
+                Placard.version,
+                Placard.payment_account_id,
             )
             .join(Stall, Stall.id == Occupancy.stall_id)
             .join(Market, Market.id == Stall.market_id)
-            .where(Occupancy.vendor_id.in_(vendor_ids), Occupancy.ended_on.is_(None))
+            .outerjoin(Placard, (Placard.stall_id == Stall.id) & Placard.status.in_(LIVE_STATUSES))
+            .where(any_id(Occupancy.vendor_id, vendor_ids), Occupancy.ended_on.is_(None))
         )
     }
-    placards = (
-        {
-            row.stall_id: row
-            for row in db.session.execute(
-                select(
-                    Placard.stall_id,
-                    Placard.serial,
-                    Placard.status,
-                    Placard.version,
-                    Placard.payment_account_id,
-                ).where(
-                    Placard.stall_id.in_([row.id for row in stalls.values()]),
-                    Placard.status.in_(LIVE_STATUSES),
-                )
-            )
-        }
-        if stalls
-        else {}
-    )
+    # Whether the caller reads an account's number depends only on its bank.
+    number_shown: dict[str, bool] = {}
     result = []
     for vendor_id in vendor_ids:
         vendor = vendors[vendor_id]
         visible = sorted(accounts[vendor_id], key=scope.account_order)
         stall = stalls.get(vendor_id)
-        placard = placards.get(stall.id) if stall else None
+        placard = stall if stall is not None and stall.serial is not None else None
         if placard is not None and placard.payment_account_id not in {a.id for a in visible}:
             placard = None  # another bank's placard: not the caller's business
+        for account in visible:
+            if account.bank_bin not in number_shown:
+                number_shown[account.bank_bin] = scope.can_see_account_number(user, account)
         result.append(
             {
                 "id": vendor.id,
@@ -185,7 +183,10 @@ def vendor_dicts(user: User, vendor_ids: Sequence[int]) -> list[dict[str, Any]]:
                 }
                 if placard
                 else None,
-                "accounts": [account_dict(user, account) for account in visible],
+                "accounts": [
+                    account_dict(user, account, number_shown[account.bank_bin])
+                    for account in visible
+                ],
             }
         )
     return result
@@ -298,29 +299,35 @@ def list_vendors(page: int, page_size: int, after: int | None = None, **filters:
     ``page`` (offset)."""
     user = current_user()
     query = _filtered(user, scope.vendors_query(user, below_id=after), filters)
-    ids = query.with_only_columns(Vendor.id).order_by(Vendor.id.desc())
+    columns = list(VENDOR_COLUMNS)
+    if after is None:
+        # The total rides on the page's own query (a window over the whole filtered set,
+        # counted before LIMIT): one round trip less than a separate count. Keyset pages
+        # leave it out: counting a big bank's 600,000 vendors costs ten times the page.
+        columns.append(func.count().over().label("total"))
+    rows = db.session.execute(
+        query.with_only_columns(*columns)
+        .order_by(Vendor.id.desc())
+        .offset(0 if after is not None else (page - 1) * page_size)
+        .limit(page_size + 1)  # one more than a page tells whether another follows
+    ).all()
     if after is not None:
-        # Counting a big bank's 600,000 vendors costs ten times the page: keyset pages
-        # leave the total out (the first, offset page gives it).
         page, total = 1, None
-    else:
-        subquery = query.order_by(None).subquery()
-        total = db.session.scalar(select(func.count()).select_from(subquery))
-        ids = ids.offset((page - 1) * page_size)
-    # One more than a page tells whether another page follows.
-    vendor_ids = db.session.scalars(ids.limit(page_size + 1)).all()
-    more, vendor_ids = len(vendor_ids) > page_size, vendor_ids[:page_size]
+    elif rows:
+        total = rows[0].total
+    else:  # past the last page: no row carries the total
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    more, rows = len(rows) > page_size, rows[:page_size]
+    vendor_ids = [row.id for row in rows]
     # Built as VendorPageSchema's keys, so written out without marshmallow's walk.
-    return jsonify(
-        lean_dump(
-            {
-                "items": vendor_dicts(user, vendor_ids),
-                "page": page,
-                "page_size": page_size,
-                "total": total,
-                "next_after": vendor_ids[-1] if more else None,
-            }
-        )
+    return lean_json(
+        {
+            "items": vendor_dicts(user, vendor_ids, rows),
+            "page": page,
+            "page_size": page_size,
+            "total": total,
+            "next_after": vendor_ids[-1] if more else None,
+        }
     )
 
 
