@@ -34,17 +34,22 @@ def one_of(values: Sequence[str]) -> AnyOf:
     return AnyOf(values, message=INVALID_CHOICE)
 
 
-class ChoiceField(SelectField):
-    """A select whose own errors are in Vietnamese (WTForms ships no catalogue for them)."""
+class ChoiceErrors:
+    """Mixed into a choice field: its own errors (a value not offered, one that does not
+    convert) in our words, since WTForms ships no Vietnamese catalogue for them."""
 
     def pre_validate(self, form: Any) -> None:
         try:
-            super().pre_validate(form)
+            super().pre_validate(form)  # type: ignore[misc]
         except ValidationError as error:
             raise ValidationError(str(INVALID_CHOICE)) from error
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
-            super().process_formdata(valuelist)
+            super().process_formdata(valuelist)  # type: ignore[misc]
         except ValueError as error:
             raise ValueError(str(INVALID_CHOICE)) from error
+
+
+class ChoiceField(ChoiceErrors, SelectField):
+    """A select whose own errors are in Vietnamese."""

@@ -18,7 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from market4.admin.areas import AreaLookupError, Level, resolve_area, unit_label
 from market4.areas.models import AdminUnit
-from market4.form_rules import INVALID_CHOICE
+from market4.form_rules import ChoiceErrors
 from market4.parsing import ascii_int
 
 
@@ -32,23 +32,11 @@ def optional_int(value: Any) -> int | None:
     return number
 
 
-class CheckboxListField(SelectMultipleField):
+class CheckboxListField(ChoiceErrors, SelectMultipleField):
     """Several choices as checkboxes: easier than a multi-select on a phone."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-    def pre_validate(self, form: Any) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError as error:
-            raise ValidationError(str(INVALID_CHOICE)) from error
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(INVALID_CHOICE)) from error
 
 
 class VietnameseDateField(DateField):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -41,6 +42,20 @@ def markets(session):
         made.append(market)
     session.flush()
     return made
+
+
+def market_manager(email: str, markets) -> Any:
+    """A market board's manager of ``markets``, who signs in with PASSWORD."""
+    manager = create_user(
+        email=email,
+        name="Quản lý",
+        role="market_manager",
+        password=PASSWORD,
+        organisation=f.organisation(kind="market_board", bank_bin=None),
+    )
+    manager.markets = list(markets)
+    db.session.flush()
+    return manager
 
 
 def placards_of(market) -> int:
@@ -147,16 +162,7 @@ def test_a_pdf_written_just_before_the_run_stopped_is_kept_only_if_committed(mar
 
 
 def test_a_job_is_refused_outside_the_actors_markets_and_with_a_bad_layout(markets, session):
-    board = f.organisation(kind="market_board", bank_bin=None)
-    manager = create_user(
-        email="ql@example.vn",
-        name="Quản lý",
-        role="market_manager",
-        password=PASSWORD,
-        organisation=board,
-    )
-    manager.markets = [markets[0]]
-    session.flush()
+    manager = market_manager("ql@example.vn", [markets[0]])
     with pytest.raises(PermissionDenied):
         jobs.create_job(markets, actor=manager, title="Thử")
     with pytest.raises(Exception, match="a9"):
@@ -169,16 +175,7 @@ def test_a_job_is_refused_outside_the_actors_markets_and_with_a_bad_layout(marke
 
 @pytest.fixture
 def manager_client(client, markets, session):
-    board = f.organisation(kind="market_board", bank_bin=None)
-    manager = create_user(
-        email="quanly@example.vn",
-        name="Quản lý",
-        role="market_manager",
-        password=PASSWORD,
-        organisation=board,
-    )
-    manager.markets = markets[:2]
-    session.flush()
+    manager = market_manager("quanly@example.vn", markets[:2])
     response = client.post("/dang-nhap", data={"email": manager.email, "password": PASSWORD})
     assert response.status_code == 302
     return client
@@ -218,16 +215,7 @@ def test_reprinting_posted_placards_must_be_confirmed(manager_client, job_files)
 def test_another_users_job_is_not_found(client, markets, session, job_files):
     job = jobs.create_job(markets, actor=None, title="Thử")
     session.flush()
-    board = f.organisation(kind="market_board", bank_bin=None)
-    other = create_user(
-        email="khac@example.vn",
-        name="Khác",
-        role="market_manager",
-        password=PASSWORD,
-        organisation=board,
-    )
-    other.markets = markets
-    session.flush()
+    other = market_manager("khac@example.vn", markets)
     client.post("/dang-nhap", data={"email": other.email, "password": PASSWORD})
     for url in (f"/bang-ma/in-lo/{job.id}", f"/bang-ma/in-lo/{job.id}/tai-ve"):
         assert client.get(url).status_code == 404
