@@ -31,6 +31,23 @@ MENU = (
 )
 
 
+# Where each role works: the page it lands on after signing in.
+HOME_BY_ROLE = {
+    Role.ADMIN: "dashboard.index",
+    Role.AREA_STAFF: "dashboard.index",
+    Role.MARKET_MANAGER: "markets.index",
+    Role.BANK_PARTNER: "vendors.index",
+}
+
+
+def home_for(user: object) -> str:
+    """The URL of the page ``user`` works on (the home page when its feature is off)."""
+    endpoint = HOME_BY_ROLE.get(getattr(user, "role", None), "home.index")
+    if endpoint not in current_app.view_functions:
+        endpoint = "home.index"
+    return url_for(endpoint)
+
+
 def menu() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
@@ -42,4 +59,4 @@ def menu() -> list[tuple[str, str]]:
 
 
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"main_menu": menu})
+    app.context_processor(lambda: {"main_menu": menu, "home_for": home_for})

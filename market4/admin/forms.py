@@ -103,7 +103,8 @@ class UserCreateForm(FlaskForm):
         ],
     )
     name = StringField(_l("Họ tên"), validators=[DataRequired(REQUIRED), max_length(120)])
-    role = ChoiceField(_l("Vai trò"))
+    # No role is preselected: an admin account is never what a hurried click creates.
+    role = ChoiceField(_l("Vai trò"), validators=[DataRequired(_l("Chọn vai trò."))], default="")
     organisation_id = ChoiceField(_l("Đơn vị"), coerce=optional_int)
     password = PasswordField(
         _l("Mật khẩu ban đầu"),
@@ -120,6 +121,7 @@ class UserCreateForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _role_and_organisation(self)
+        self.role.choices = [("", _("— Chọn vai trò —")), *self.role.choices]
 
     @property
     def organisation(self) -> Organisation | None:

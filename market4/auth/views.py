@@ -15,6 +15,7 @@ from market4.auth.forms import PasswordForm, SignInForm, SignOutOthersForm
 from market4.errors import ValidationFailed
 from market4.formatting import vn_datetime
 from market4.i18n import LOCALES
+from market4.navigation import home_for
 from market4.proxies import client_address
 
 bp = Blueprint("auth", __name__)
@@ -23,7 +24,7 @@ bp = Blueprint("auth", __name__)
 @bp.route("/dang-nhap", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
+        return redirect(home_for(current_user))
     form = SignInForm()
     status, headers = 200, {}
     if form.validate_on_submit():
@@ -53,7 +54,7 @@ def login():
                 user, remote_addr=address, user_agent=request.user_agent.string
             )
             _begin_session(user, row, secret)
-            response = redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            response = redirect(_safe_next(request.args.get("next")) or home_for(user))
             devices.remember(response, email, known)
             return response
     return render_template("auth/login.html", form=form), status, headers

@@ -118,6 +118,8 @@ class RevokeForm(FlaskForm):
         validators=[DataRequired(_l("Chọn lý do thu hồi."))],
     )
     note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(200)])
+    # "stall": the form was sent from the stall's page, which the user returns to.
+    back = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

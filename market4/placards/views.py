@@ -254,6 +254,8 @@ def revoke(placard_id: int):
     placard = db.get_or_404(Placard, placard_id)
     market = get_market_or_404(current_user, placard.stall.market.code)
     form = RevokeForm()
+    if not form.is_submitted() and request.args.get("back") == "stall":
+        form.back.data = "stall"  # opened from the stall's check: return there
     if form.validate_on_submit():
         try:
             services.revoke_placard(
@@ -270,6 +272,8 @@ def revoke(placard_id: int):
                 ),
                 "success",
             )
+        if form.back.data == "stall":
+            return redirect(url_for("markets.stall", code=market.code, stall_id=placard.stall_id))
         return redirect(url_for("placards.market", market_code=market.code))
     status = 400 if request.method == "POST" else 200
     return render_template(

@@ -214,3 +214,22 @@ def test_list_filters_and_search_ignore_diacritics(admin_client, board, make_use
     assert "hong@example.vn" in page and "tai@example.vn" not in page
     page = admin_client.get("/quan-tri/tai-khoan?active=0").get_data(as_text=True)
     assert "hong@example.vn" not in page
+
+
+def test_the_new_user_form_preselects_no_role(admin_client, error_next_to):
+    page = admin_client.get("/quan-tri/tai-khoan/moi").get_data(as_text=True)
+    role_select = page[page.index('id="role"') : page.index("</select>", page.index('id="role"'))]
+    assert '<option selected value="">— Chọn vai trò —</option>' in role_select
+    assert "selected" not in role_select.replace('<option selected value="">', "")
+    page = admin_client.post(
+        "/quan-tri/tai-khoan/moi",
+        data={
+            "email": "moi@example.vn",
+            "name": "Người mới",
+            "role": "",
+            "organisation_id": "",
+            "password": "đủ mười ký tự",
+            "confirm": "đủ mười ký tự",
+        },
+    ).get_data(as_text=True)
+    assert error_next_to(page, "role") == "Chọn vai trò."

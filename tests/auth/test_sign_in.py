@@ -6,8 +6,10 @@ import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from market4.auth.models import User
+from tests import factories
 
 PASSWORD = "correct horse battery"
 
@@ -46,7 +48,27 @@ def test_open_redirect_after_sign_in_is_ignored(client, user):
         "/dang-nhap?next=https://evil.example/",
         data={"email": "lan@example.vn", "password": PASSWORD},
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == LANDING[user.role]
+
+
+# Each role lands where it works (when no page asked for the sign-in).
+LANDING = {
+    "admin": "/tong-quan/",
+    "area_staff": "/tong-quan/",
+    "market_manager": "/cho/",
+    "bank_partner": "/tieu-thuong/",
+}
+
+
+@pytest.mark.parametrize("role", sorted(LANDING))
+def test_each_role_lands_on_the_page_it_works_on(client, session, role):
+    person = factories.user(role=role)
+    person.password_hash = generate_password_hash(PASSWORD)
+    session.flush()
+    response = client.post("/dang-nhap", data={"email": person.email, "password": PASSWORD})
+    assert response.headers["Location"] == LANDING[role]
+    # Already signed in, the sign-in page sends them there too; a ?next= page wins.
+    assert client.get("/dang-nhap").headers["Location"] == LANDING[role]
 
 
 def test_change_password(client, user):

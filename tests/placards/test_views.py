@@ -17,9 +17,10 @@ from market4.db import today
 from market4.domain.vietqr import Transfer, encode
 from market4.markets import services as market_services
 from market4.placards import services
-from market4.registry.markets import Market
+from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
 from market4.registry.stalls import current_occupant
+from market4.registry.vendors import PaymentAccount
 from tests import factories as f
 
 PASSWORD = "mật khẩu đủ dài"
@@ -346,3 +347,26 @@ def test_the_stall_table_filters_by_zone_row_text_and_placard_state(manager_clie
     # The summary still counts the whole market, with a link to each list.
     assert re.search(r"<strong>5</strong>\s*sạp", summary)
     assert "status=visit" in summary and "status=reprint" in summary
+
+
+def test_revoking_from_the_stall_page_returns_to_the_stall(manager_client, world, session):
+    stall = session.get(Stall, world.stall_id)
+    account = session.get(PaymentAccount, world.account_id)
+    placard = services.issue_placard(stall, account, actor=None)
+    session.commit()
+    stall_url = f"/cho/{world.market.code}/sap/{stall.id}"
+    assert 'name="back" value="stall"' in manager_client.get(stall_url).get_data(as_text=True)
+    # Opened from the stall's code check, the revoke page carries the way back too.
+    page = manager_client.get(f"/bang-ma/{placard.id}/thu-hoi?back=stall").get_data(as_text=True)
+    assert re.search(r'name="back"[^>]*value="stall"', page)
+    done = manager_client.post(
+        f"/bang-ma/{placard.id}/thu-hoi", data={"reason": "lost", "back": "stall"}
+    )
+    assert done.status_code == 302 and done.headers["Location"] == stall_url
+    # Anything else (or nothing) goes to the market's placards, never somewhere given.
+    other = services.issue_placard(stall, account, actor=None)
+    session.commit()
+    done = manager_client.post(
+        f"/bang-ma/{other.id}/thu-hoi", data={"reason": "lost", "back": "https://evil.example/"}
+    )
+    assert done.headers["Location"] == f"/bang-ma/cho/{world.market.code}"
