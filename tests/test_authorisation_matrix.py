@@ -36,6 +36,8 @@ LOGINS = {ADMIN: "admin", PARTNER: "agribank", MANAGER: "quanlycho", STAFF: "xan
 POLICY: dict[str, tuple[str, set]] = {
     "home.index": ("GET", EVERYONE),
     "home.healthz": ("GET", EVERYONE),
+    "home.manifest": ("GET", EVERYONE),
+    "home.favicon": ("GET", EVERYONE),
     "auth.login": ("GET", EVERYONE),
     "auth.logout": ("POST", SIGNED_IN),
     "auth.password": ("GET", SIGNED_IN),

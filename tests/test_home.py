@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from market4 import create_app
 
 
@@ -34,3 +36,32 @@ def test_home_page_is_vietnamese_with_sign_in_link(client):
     assert 'lang="vi"' in page
     assert "Đăng nhập" in page
     assert "chợ 4.0" in page.lower() or "Chợ 4.0" in page
+
+
+def test_the_app_can_be_installed_on_a_phone(client):
+    """A web-app manifest with icons the app serves itself, a favicon and a theme colour."""
+    import json
+
+    from PIL import Image
+
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page
+    assert 'rel="icon"' in page and 'name="theme-color"' in page
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.get_data(as_text=True))
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    assert manifest["short_name"] == "market4" and manifest["lang"] == "vi"
+    sizes = set()
+    for icon in manifest["icons"]:
+        served = client.get(icon["src"])
+        assert served.status_code == 200, icon["src"]
+        if icon["type"] == "image/png":
+            with Image.open(io.BytesIO(served.data)) as image:
+                assert f"{image.width}x{image.height}" == icon["sizes"]
+                sizes.add(image.width)
+        served.close()
+    assert {192, 512} <= sizes  # what browsers require to offer "install"
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 200 and favicon.data[:4] == b"\x00\x00\x01\x00"
+    favicon.close()
