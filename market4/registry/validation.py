@@ -224,17 +224,59 @@ def clean_phone(value: Any, *, numeric_cell: bool = False, field_name: str = "ph
             "phone_old_format",
             _l("Số di động 11 số (đầu 01…) đã chuyển sang 10 số từ năm 2018 — nhập số mới."),
         )
+    national = _national_digits(compact, digits)
     try:
         number = phonenumbers.parse(compact, "VN")
     except phonenumbers.NumberParseException:
-        raise _fail(field_name, "invalid_phone", _l("Số điện thoại không hợp lệ.")) from None
-    if number.country_code != 84:
+        number = None
+    if number is not None and number.country_code != 84:
         raise _fail(field_name, "phone_not_vietnamese", _l("Cần số di động Việt Nam (+84)."))
-    if not phonenumbers.is_valid_number(number):
-        raise _fail(field_name, "invalid_phone", _l("Số điện thoại không hợp lệ."))
-    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+    valid = number is not None and phonenumbers.is_valid_number(number)
+    kind = phonenumbers.number_type(number) if valid else None
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
         raise _fail(field_name, "phone_not_mobile", _l("Cần số di động, không dùng số máy bàn."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # Say which rule the number breaks, with its own digits: the count, else the prefix.
+    if national is None:
+        raise _fail(field_name, "invalid_phone", _l("Số điện thoại không hợp lệ."))
+    if len(national) != 10:
+        raise _fail(
+            field_name,
+            "phone_length",
+            _l(
+                "%(count)s chữ số — số di động cần 10 (ví dụ 0912 345 678).",
+                count=len(national),
+            ),
+        )
+    if not _MOBILE_PREFIX.match(national):
+        raise _fail(
+            field_name,
+            "phone_bad_prefix",
+            _l("Đầu số %(prefix)s không phải đầu số di động Việt Nam.", prefix=national[:3]),
+        )
+    raise _fail(
+        field_name,
+        "phone_unassigned",
+        _l(
+            "Số %(number)s chưa được cấp cho mạng di động nào; kiểm tra lại từng số.",
+            number=f"{national[:4]} {national[4:7]} {national[7:]}",
+        ),
+    )
+
+
+# The three-digit mobile prefixes of Vietnam's networks since the 2018 change to ten
+# digits (docs/domain.md): only to word the message; libphonenumber decides validity.
+_MOBILE_PREFIX = re.compile(r"0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9[0-46-9])")
+
+
+def _national_digits(compact: str, digits: str) -> str | None:
+    """The number as dialled inside Vietnam ("0912345678"), when it is written as a
+    Vietnamese number (0…, 84…, +84…, 0084…); None for anything else."""
+    for international in ("+84", "0084", "84"):
+        if compact.startswith(international) and not (international == "84" and len(digits) < 11):
+            return "0" + compact[len(international) :]
+    return digits if digits.startswith("0") else None
 
 
 def _is_vn_mobile(national: str) -> bool:

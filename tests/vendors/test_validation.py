@@ -119,12 +119,14 @@ def test_nine_digits_from_a_numeric_cell_are_always_a_lost_zero():
         ("", "required"),
         (None, "required"),
         ("abc", "invalid_phone"),
-        ("0912", "invalid_phone"),
+        ("0912", "phone_length"),
+        ("+84 912 345", "phone_length"),
+        ("0741234567", "phone_bad_prefix"),
         ("01234567890", "phone_old_format"),
         ("02838123456", "phone_not_mobile"),
         ("+14155552671", "phone_not_vietnamese"),
         ("9.12346E+08", "phone_scientific_notation"),
-        ("0891234567", "invalid_phone"),
+        ("0891234567", "phone_unassigned"),
         (True, "invalid"),
         (912345678.5, "decimal_number"),
     ],
@@ -132,6 +134,16 @@ def test_nine_digits_from_a_numeric_cell_are_always_a_lost_zero():
 def test_phone_refusals(value, code):
     error = failure(v.clean_phone, value)
     assert (error.field, error.code) == ("phone", code)
+
+
+def test_phone_refusals_name_the_value_and_the_rule():
+    assert str(failure(v.clean_phone, "0741234567").message) == (
+        "Đầu số 074 không phải đầu số di động Việt Nam."
+    )
+    assert str(failure(v.clean_phone, "091234567 8 9").message) == (
+        "11 chữ số — số di động cần 10 (ví dụ 0912 345 678)."
+    )
+    assert "0891 234 567" in str(failure(v.clean_phone, "0891234567").message)
 
 
 def test_phone_error_can_name_the_callers_field():
