@@ -12,7 +12,7 @@ a lazy catalogue string, with its parameters, and the code::
 
     from flask_babel import lazy_gettext as _l
 
-    raise Conflict(_l("Sạp %(code)s đã có người.", code=stall.code), code="stall_taken")
+    raise Conflict(_l("%(stall)s đã có người.", stall=stall_name(stall.code)), code="stall_taken")
     FieldError("phone", _l("Số điện thoại không hợp lệ."), "invalid_phone")
 
 ``error.message`` (and ``FieldError.message``) is then ``gettext(template) % params`` in

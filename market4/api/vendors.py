@@ -41,6 +41,7 @@ from market4.registry import scope
 from market4.registry import validation as rules
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.stalls import stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.sql import any_id
 from market4.vendors import services
@@ -493,7 +494,10 @@ def placard_png(vendor_id: int):
     placard = live_placard(stall)
     if placard is None or placard.payment_account.vendor_id != vendor.id:
         raise NotFound(
-            _l("Sạp %(code)s chưa có bảng mã còn hiệu lực của tiểu thương này.", code=stall.code),
+            _l(
+                "%(stall)s chưa có bảng mã còn hiệu lực của tiểu thương này.",
+                stall=stall_name(stall.code),
+            ),
             code="no_live_placard",
         )
     return send_file(

@@ -32,6 +32,7 @@ from market4.registry.imports import ImportRow
 from market4.registry.markets import Market, Stall
 from market4.registry.policy import acts_for_one_bank
 from market4.registry.scope import restrict_markets_to_area
+from market4.registry.stalls import stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import duplicates
 from market4.vocabulary import AccountStatus
@@ -345,7 +346,7 @@ class RowPlanner:
             return plan.refuse(
                 "invalid",
                 "stall_code",
-                _l("Sạp %(stall)s đã đóng.", stall=stall.code),
+                _l("%(stall)s đã đóng.", stall=stall_name(stall.code)),
                 "stall_closed",
             )
         plan.stall = stall
@@ -400,7 +401,11 @@ class RowPlanner:
             return plan.refuse(
                 "invalid",
                 "stall_code",
-                _l("Sạp %(stall)s đã có ở dòng %(row)s của tệp.", stall=stall.code, row=claimed),
+                _l(
+                    "%(stall)s đã có ở dòng %(row)s của tệp.",
+                    stall=stall_name(stall.code),
+                    row=claimed,
+                ),
                 "stall_taken_in_file",
             )
         self._phone_warning(plan)
@@ -421,9 +426,9 @@ class RowPlanner:
                 "invalid",
                 "stall_code",
                 _l(
-                    "Sạp %(stall)s đang có tiểu thương khác (họ tên hoặc số điện thoại không "
+                    "%(stall)s đang có tiểu thương khác (họ tên hoặc số điện thoại không "
                     "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.",
-                    stall=stall.code,
+                    stall=stall_name(stall.code),
                 ),
                 "stall_occupied",
             )

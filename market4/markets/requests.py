@@ -21,6 +21,7 @@ from market4.extensions import db
 from market4.registry import policy
 from market4.registry.markets import Stall, StallRequest
 from market4.registry.policy import Action
+from market4.registry.stalls import stall_name
 from market4.registry.validation import clean_text
 from market4.vocabulary import StallRequestStatus
 
@@ -61,7 +62,7 @@ def request_stall_change(
             ]
         )
     if stall.closed_on is not None:
-        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
+        raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
     request = StallRequest(
         stall_id=stall.id,
         message=text,

@@ -41,6 +41,7 @@ from market4.registry.stalls import (
     find_stall,
     set_stall_status,
     stall_code_key,
+    stall_name,
     stalls_in_order,
 )
 from market4.registry.validation import (
@@ -231,7 +232,7 @@ def close_stall(stall: Stall, *, on: date | None = None, actor: Any, channel: st
     policy.check(Action.STALLS, actor, market=stall.market)
     day = on or today()
     if stall.closed_on is not None:
-        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
+        raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
     if day < stall.opened_on:
         raise ValidationFailed(
             [FieldError("on", _l("Ngày đóng sạp trước ngày mở sạp."), "invalid_date")]
@@ -263,7 +264,7 @@ def ensure_can_assign(
     """
     day = on or today()
     if not stall.is_open_on(day):
-        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
+        raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
     if vendor is not None and not vendor.is_active:
         raise Conflict(_l("Tiểu thương đã ngừng hoạt động."), code="vendor_inactive")
     occupant = current_occupant(stall)
@@ -272,8 +273,8 @@ def ensure_can_assign(
     if occupant.is_active and not replace_occupant:
         raise Conflict(
             _l(
-                "Sạp %(code)s đang có tiểu thương %(display_name)s.",
-                code=stall.code,
+                "%(stall)s đang có tiểu thương %(display_name)s.",
+                stall=stall_name(stall.code),
                 display_name=occupant.display_name,
             ),
             code="stall_occupied",
@@ -526,7 +527,7 @@ def record_visit(
         )
     day = on or today()
     if not stall.is_open_on(day):
-        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
+        raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
     note = clean_text(note)[:255] or None
     status, reason = _VISIT_STATUS[outcome]
     placard = None
@@ -579,7 +580,7 @@ def _placard_account_at(stall: Stall) -> PaymentAccount:
     vendor = current_occupant(stall)
     if vendor is None:
         raise Conflict(
-            _l("Sạp %(code)s chưa có tiểu thương.", code=stall.code), code="stall_vacant"
+            _l("%(stall)s chưa có tiểu thương.", stall=stall_name(stall.code)), code="stall_vacant"
         )
     account = vendor.placard_account
     if account is None:

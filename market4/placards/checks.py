@@ -40,7 +40,7 @@ from market4.registry import policy
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Stall, VerificationVisit
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
-from market4.registry.stalls import current_occupant, current_status, set_stall_status
+from market4.registry.stalls import current_occupant, current_status, set_stall_status, stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import AccountStatus, PlacardStatus, StatusReason
 
@@ -201,7 +201,7 @@ def check_posted_code(
         policy.check(Action.CHECK_CODE, actor, stall=stall)
     day = on or today()
     if record and not stall.is_open_on(day):
-        raise Conflict(_l("Sạp %(code)s đã đóng.", code=stall.code), code="stall_closed")
+        raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
     # Only the ends are trimmed: spaces inside a payload (a name in 59) are part of its CRC.
     payload = str(text or "").strip()[: PAYLOAD_MAX + 1]
     try:

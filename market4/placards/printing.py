@@ -58,7 +58,7 @@ from market4.registry.markets import Market, Stall
 from market4.registry.ordering import stall_sort_key
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
-from market4.registry.stalls import last_visits, needs_visit
+from market4.registry.stalls import last_visits, needs_visit, stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vocabulary import SINGLE_LAYOUTS, AccountStatus, PlacardLayout, PlacardStatus
 
@@ -523,7 +523,7 @@ def png_for_stall(stall: Stall) -> bytes:
     placard = services.live_placard(stall)
     if placard is None:
         raise NotFound(
-            _l("Sạp %(code)s chưa có bảng mã còn hiệu lực.", code=stall.code),
+            _l("%(stall)s chưa có bảng mã còn hiệu lực.", stall=stall_name(stall.code)),
             code="no_live_placard",
         )
     account = placard.payment_account

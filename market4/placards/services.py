@@ -41,7 +41,7 @@ from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
 from market4.registry.ordering import sorted_stalls
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
-from market4.registry.stalls import current_occupant, current_status, set_stall_status
+from market4.registry.stalls import current_occupant, current_status, set_stall_status, stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vocabulary import AccountStatus, PlacardStatus, StatusReason
 
@@ -425,27 +425,27 @@ def plan_placards(
     for offset, (stall, account) in enumerate(pairs):
         if not stall.is_open_on(day):
             raise Conflict(
-                _l("Sạp %(stall)s: sạp đã đóng, không in bảng mã.", stall=stall.code),
+                _l("%(stall)s: sạp đã đóng, không in bảng mã.", stall=stall_name(stall.code)),
                 code="stall_closed",
             )
         if account.status != AccountStatus.ACTIVE:
             raise Conflict(
-                _l("Sạp %(stall)s: tài khoản đã đóng, không in bảng mã.", stall=stall.code),
+                _l("%(stall)s: tài khoản đã đóng, không in bảng mã.", stall=stall_name(stall.code)),
                 code="account_closed",
             )
         if not account.is_on_placard:
             raise Conflict(
                 _l(
-                    "Sạp %(stall)s: tài khoản này không được chọn để in lên bảng mã.",
-                    stall=stall.code,
+                    "%(stall)s: tài khoản này không được chọn để in lên bảng mã.",
+                    stall=stall_name(stall.code),
                 ),
                 code="account_not_on_placard",
             )
         if occupants.get(stall.id) != account.vendor_id:
             raise Conflict(
                 _l(
-                    "Sạp %(stall)s: chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
-                    stall=stall.code,
+                    "%(stall)s: chủ tài khoản không phải tiểu thương đang kinh doanh tại sạp.",
+                    stall=stall_name(stall.code),
                 ),
                 code="account_not_at_stall",
             )
@@ -457,8 +457,8 @@ def plan_placards(
                     FieldError(
                         "account_number",
                         _l(
-                            "Sạp %(stall)s: không tạo được mã VietQR: %(rule)s",
-                            stall=stall.code,
+                            "%(stall)s: không tạo được mã VietQR: %(rule)s",
+                            stall=stall_name(stall.code),
                             rule=error.rule,
                         ),
                         "invalid_for_vietqr",

@@ -8,14 +8,16 @@ dashboards all read these, so they cannot disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from market4.db import today
-from market4.domain.text import clean_text
+from market4.domain.text import clean_text, search_key
 from market4.extensions import db
 from market4.registry.markets import (
     ACCEPTING,
@@ -216,6 +218,19 @@ def needs_visit(has_live_placard: bool, last_visit: VerificationVisit | None, da
 
 
 # --- finding a stall by its code ------------------------------------------------------
+
+
+# Words a stall's code may already start with ("Sạp 12", "Ki-ốt 7", "Quầy 3"), folded.
+_STALL_WORDS = frozenset({"sap", "ki-ot", "kiot", "kiosk", "ki", "quay", "gian", "lo", "o"})
+
+
+def stall_name(code: str) -> Any:
+    """How messages name a stall: its code when that already says what it is ("Sạp 12",
+    "Ki-ốt 7"), else "Sạp A12"; never "Sạp Sạp 12"."""
+    word = re.match(r"[a-z-]*", search_key(code))  # "Sạp12" starts with "sap" too
+    if word and word.group() in _STALL_WORDS:
+        return code
+    return _l("Sạp %(code)s", code=code)
 
 
 def stall_code_key(code: str) -> str:

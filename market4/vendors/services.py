@@ -36,7 +36,7 @@ from market4.registry import validation as rules
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.policy import Action
-from market4.registry.stalls import find_stall, statuses_on
+from market4.registry.stalls import find_stall, stall_name, statuses_on
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
 from market4.vendors.access import visible_accounts_query
@@ -323,9 +323,9 @@ def _ensure_stall_free(
             raise
         raise Conflict(
             _l(
-                "Sạp %(code)s đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
+                "%(stall)s đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
                 "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
-                code=stall.code,
+                stall=stall_name(stall.code),
             ),
             code="stall_occupied",
             details={"stall_id": stall.id},

@@ -354,3 +354,24 @@ def test_the_market_page_filters_the_stalls_that_need_a_visit(client, session):
     html = client.get(f"/cho/{market.code}?status=visit").get_data(as_text=True)
     assert "Sạp 2" in html and "Sạp 1" not in html.split("Danh sách sạp")[1]
     assert "Cần đến kiểm tra <strong>1</strong>" in html
+
+
+def test_messages_name_a_stall_without_doubling_its_word(app):
+    from market4.registry.stalls import stall_name
+
+    with app.test_request_context():
+        assert str(stall_name("Sạp 12")) == "Sạp 12"
+        assert str(stall_name("Ki-ốt 7")) == "Ki-ốt 7"
+        assert str(stall_name("quầy 3")) == "quầy 3"
+        assert str(stall_name("A12")) == "Sạp A12"
+        assert str(stall_name("Sạp12")) == "Sạp12"
+        assert str(stall_name("Kim 3")) == "Sạp Kim 3"  # "Ki…" alone is not "Ki-ốt"
+
+
+def test_a_closed_stall_is_named_once_in_the_refusal(session):
+    market = f.market()
+    stall = f.stall(market, code="Sạp 1")
+    services.close_stall(stall, on=today(), actor=None)
+    with pytest.raises(Conflict) as refused:
+        services.close_stall(stall, on=today(), actor=None)
+    assert "Sạp Sạp" not in str(refused.value.message)
