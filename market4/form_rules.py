@@ -8,14 +8,17 @@ catalogue; ``tests/test_translations.py`` fails on any validator without one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
-from wtforms.validators import AnyOf, DataRequired, Email, Length, ValidationError
+from wtforms import DateField, SelectField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, StopValidation, ValidationError
+from wtforms.widgets import TextInput
 
 REQUIRED = _l("Vui lòng điền mục này.")
 INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
+INVALID_DATE = _l("Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026).")
 
 
 def required(message: object = REQUIRED) -> DataRequired:
@@ -53,3 +56,47 @@ class ChoiceErrors:
 
 class ChoiceField(ChoiceErrors, SelectField):
     """A select whose own errors are in Vietnamese."""
+
+
+class VietnameseDateField(DateField):
+    """A date typed as dd/mm/yyyy (what Vietnamese paperwork says; yyyy-mm-dd accepted).
+
+    A text input, not ``type=date``: browsers show that in the device's locale and send
+    ISO dates, so the page would not say what the hint and the log say. Empty is no date
+    (a required field says to fill it in); anything else that is not a date says it is
+    invalid, and only that.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
+        render_kw = {
+            "placeholder": "dd/mm/yyyy",
+            "inputmode": "numeric",
+            **kwargs.pop("render_kw", {}),
+        }
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%d/%m/%Y") if self.data else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = " ".join(valuelist).strip()
+        self.data = None
+        if not text:
+            return
+        for date_format in self.strptime_format:
+            try:
+                self.data = datetime.strptime(text, date_format).date()
+                return
+            except ValueError:
+                continue
+        raise ValueError(str(INVALID_DATE))
+
+    def pre_validate(self, form: Any) -> None:
+        # A date that could not be read was not left empty: say only that it is invalid.
+        if self.process_errors:
+            raise StopValidation()

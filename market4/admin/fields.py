@@ -7,14 +7,13 @@ own ("Not a valid choice", "Not a valid date value") is replaced here.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectMultipleField, StringField
+from wtforms import SelectMultipleField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from market4.admin.areas import AreaLookupError, Level, resolve_area, unit_label
 from market4.areas.models import AdminUnit
@@ -37,44 +36,6 @@ class CheckboxListField(ChoiceErrors, SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-class VietnameseDateField(DateField):
-    """A date typed as dd/mm/yyyy (what Vietnamese forms use); yyyy-mm-dd also accepted.
-
-    A text input, not ``type=date``: browsers show that in the device's locale and
-    send ISO dates, so the page would not say what the hint and the log say.
-    """
-
-    widget = TextInput()
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
-        render_kw = {
-            "placeholder": "dd/mm/yyyy",
-            "inputmode": "numeric",
-            **kwargs.pop("render_kw", {}),
-        }
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.strftime("%d/%m/%Y") if self.data else ""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = " ".join(valuelist).strip()
-        if not text:
-            self.data = None
-            return
-        for date_format in self.strptime_format:
-            try:
-                self.data = datetime.strptime(text, date_format).date()
-                return
-            except ValueError:
-                continue
-        self.data = None
-        raise ValueError(str(_l("Ngày không hợp lệ, hãy nhập theo dạng dd/mm/yyyy.")))
 
 
 class AreaField(StringField):

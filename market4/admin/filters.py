@@ -16,9 +16,9 @@ from wtforms import SearchField, SelectField, StringField
 
 from market4.admin import audit_log, queries
 from market4.admin.audit_log import AuditFilters
-from market4.admin.fields import VietnameseDateField
 from market4.admin.forms import translated
 from market4.auth.models import ORGANISATION_KINDS, ROLES
+from market4.form_rules import VietnameseDateField
 from market4.parsing import ascii_int
 from market4.registry.markets import MARKET_KINDS
 

@@ -21,7 +21,6 @@ from market4.admin import queries
 from market4.admin.fields import (
     AreaField,
     CheckboxListField,
-    VietnameseDateField,
     optional_int,
 )
 from market4.admin.market_services import MARKET_CODE_MAX, MarketData
@@ -31,7 +30,7 @@ from market4.auth.models import ORGANISATION_KINDS, ROLES, Organisation
 from market4.auth.services import MIN_PASSWORD_LENGTH
 from market4.errors import DomainError, Duplicate, ValidationFailed
 from market4.extensions import db
-from market4.form_rules import REQUIRED, ChoiceField, max_length, one_of
+from market4.form_rules import REQUIRED, ChoiceField, VietnameseDateField, max_length, one_of
 from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 
 PASSWORD_TOO_SHORT = _l("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH)

@@ -12,11 +12,10 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Optional
-from wtforms.widgets import TextInput
 
-from market4 import stall_filters
+from market4 import form_rules, stall_filters
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
 from market4.form_rules import ChoiceField, max_length
@@ -31,7 +30,6 @@ from market4.vocabulary import (
 )
 
 REQUIRED = _l("Vui lòng điền mục này.")
-INVALID_DATE = _l("Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026).")
 
 VISIT_LABELS = VISIT_OUTCOME_LABELS
 CHECK_LABELS = CHECK_RESULT_LABELS
@@ -48,35 +46,12 @@ STALL_FILTERS = {
 REVOKE_REASONS = REVOKE_REASON_LABELS
 
 
-class VietnameseDateField(DateField):
-    """A date typed as dd/mm/yyyy (yyyy-mm-dd accepted), defaulting to today in Vietnam.
-
-    A text input rather than ``type=date``: browsers render that in the device's locale,
-    while Vietnamese paperwork says 22/11/2026.
-    """
-
-    widget = TextInput()
+class VietnameseDateField(form_rules.VietnameseDateField):
+    """A dd/mm/yyyy date that starts as today in Vietnam (a visit, a move, a closing)."""
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
         kwargs.setdefault("default", today)
-        render_kw = {
-            "placeholder": "dd/mm/yyyy",
-            "inputmode": "numeric",
-            **kwargs.pop("render_kw", {}),
-        }
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.strftime("%d/%m/%Y") if self.data else ""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(INVALID_DATE)) from error
+        super().__init__(label, validators, **kwargs)
 
 
 def goods_choices() -> list[tuple[str, str]]:

@@ -71,7 +71,10 @@ def test_time_is_shown_in_vietnam_time_and_dates_filter_by_vietnamese_days(admin
 
 def test_a_mistyped_date_is_pointed_out_in_vietnamese(admin_client, error_next_to):
     page = admin_client.get("/quan-tri/nhat-ky?date_from=2026-13-45").get_data(as_text=True)
-    assert error_next_to(page, "date_from") == "Ngày không hợp lệ, hãy nhập theo dạng dd/mm/yyyy."
+    assert (
+        error_next_to(page, "date_from")
+        == "Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026)."
+    )
 
 
 def test_account_numbers_are_masked_and_only_changed_keys_shown(admin_client, session):

@@ -83,7 +83,7 @@ def test_dates_are_dd_mm_yyyy_with_a_vietnamese_error(admin_client, areas, error
     ).get_data(as_text=True)
     assert (
         error_next_to(page, "programme_joined_on")
-        == "Ngày không hợp lệ, hãy nhập theo dạng dd/mm/yyyy."
+        == "Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm (vd. 22/11/2026)."
     )
 
 

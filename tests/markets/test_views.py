@@ -201,6 +201,12 @@ def test_closing_a_stall_takes_it_out_of_the_counts(client, session, world):
     assert figures(world.market) == (2, 1)
     url = f"/cho/{world.market.code}/sap/{world.stall.id}/dong"
     assert client.post(url, data={"closed_on": "1/1/2020"}).status_code == 422  # before it opened
+    # A date that is no date says so, and only so (not "please fill this in").
+    invalid = client.post(url, data={"closed_on": "31/02/2026"})
+    assert invalid.status_code in (400, 422)
+    assert "Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm" in invalid.text
+    assert "Vui lòng điền mục này." not in invalid.text
+    assert "Vui lòng điền mục này." in client.post(url, data={"closed_on": ""}).text
     assert client.post(url, data={"closed_on": TODAY()}).status_code == 302
     assert world.stall.closed_on == today()
     assert services.current_occupant(world.stall) is None
