@@ -170,6 +170,8 @@ def redis_settings(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
         client.delete(key)
     for key in client.scan_iter(f"LIMITS:{prefix}*"):
         client.delete(key)
+    for key in client.scan_iter(f"rq:*{prefix}*"):  # the print jobs' queue (RQ's own keys)
+        client.delete(key)
     client.close()
 
 

@@ -162,6 +162,7 @@ def prepare_resume(job: PrintJob) -> PrintJob:
     if not job.may_resume:
         raise Conflict(_l("Chỉ tiếp tục được lượt in đã dừng hoặc bị lỗi."), code="not_resumable")
     job.status = PrintJobStatus.QUEUED
+    job.updated_at = now_utc()  # counts as a fresh start for is_stale
     job.cancel_requested = False
     job.error = None
     job.run_token = None
@@ -189,13 +190,22 @@ def queue_name_for(app: Any) -> str:
 
 def _enqueue(url: str, queue_name: str, job_id: int) -> None:
     from redis import Redis
+    from redis.exceptions import RedisError
     from rq import Queue
 
-    queue = Queue(queue_name, connection=Redis.from_url(url))
+    queue = Queue(queue_name, connection=Redis.from_url(url, socket_connect_timeout=5))
+    try:
+        _send(queue, job_id)
+    except RedisError:
+        # The job is saved as queued: its page offers Resume once it is stale.
+        logger.exception("Print job %s could not be queued", job_id)
+
+
+def _send(queue: Any, job_id: int) -> None:
     queue.enqueue(
         run_queued,
         job_id,
-        job_id=f"{queue_name}-{job_id}-{uuid.uuid4().hex[:8]}",
+        job_id=f"{queue.name}-{job_id}-{uuid.uuid4().hex[:8]}",
         job_timeout=JOB_TIMEOUT_SECONDS,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,

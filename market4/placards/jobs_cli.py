@@ -315,6 +315,18 @@ def worker_command(burst: bool) -> None:
         _fail("print jobs need MARKET4_REDIS_URL; without it they run inline")
     connection = Redis.from_url(url)
     queue = Queue(queue_name_for(current_app), connection=connection)
+
     # One process, no fork per job: the app context and its database engine stay as
     # they are, and each job's memory is bounded by its largest market (placards.jobs).
-    SimpleWorker([queue], connection=connection).work(burst=burst)
+    class PrintWorker(SimpleWorker):
+        """Without RQ's command channel: a print job is stopped through its row (cancel,
+        between markets), and the channel's listener thread could hold the worker's
+        shutdown for its one-minute poll."""
+
+        def subscribe(self) -> None:
+            pass
+
+        def unsubscribe(self) -> None:
+            pass
+
+    PrintWorker([queue], connection=connection).work(burst=burst)

@@ -69,9 +69,11 @@ class PrintJob(db.Model):
         return int(100 * self.done_stalls / self.total_stalls) if self.total_stalls else 0
 
     def is_stale(self, now: datetime | None = None) -> bool:
-        """A running job that has not written for :data:`STALE_AFTER`: its worker is gone."""
+        """A job queued or running that has not moved for :data:`STALE_AFTER`: its worker
+        is gone, or the queue lost it (Redis restarted, unreachable when it was sent)."""
         last = self.updated_at or self.started_at or self.created_at
-        return self.status == PrintJobStatus.RUNNING and (now or now_utc()) - last > STALE_AFTER
+        waiting = self.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
+        return waiting and (now or now_utc()) - last > STALE_AFTER
 
     @property
     def may_cancel(self) -> bool:

@@ -294,3 +294,28 @@ def test_the_cli_queues_with_redis_and_a_queued_job_can_be_cancelled(
     assert placards_of(db.session.get(Market, market_id)) == 0
     shown = runner.invoke(args=["print-jobs", "show", job_id])
     assert f"#{job_id} cancelled" in shown.output
+
+
+def test_a_job_the_queue_lost_can_be_resumed_once_stale(app, manager_client, job_files):
+    """Redis unreachable when the job is sent: the page still answers, the job waits as
+    queued, and once it has not moved for STALE_AFTER its page offers Resume."""
+    from datetime import timedelta
+
+    from market4.db import now_utc
+    from market4.registry.print_jobs import STALE_AFTER
+
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0")
+    response = manager_client.post(
+        "/bang-ma/in-lo", data={"area": "", "layout": "a4x4", "scope": "needed"}
+    )
+    assert response.status_code == 303
+    job = db.session.scalars(select(PrintJob)).one()
+    assert job.status == PrintJobStatus.QUEUED and not job.may_resume
+    job.created_at = job.updated_at = now_utc() - STALE_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    page = manager_client.get(f"/bang-ma/in-lo/{job.id}").get_data(as_text=True)
+    assert "Tiếp tục" in page and 'http-equiv="refresh"' not in page
+    app.config.update(REDIS_URL=None)  # Redis gone for good: resume runs it here
+    manager_client.post(f"/bang-ma/in-lo/{job.id}/tiep-tuc")
+    db.session.expire_all()
+    assert db.session.get(PrintJob, job.id).status == PrintJobStatus.DONE
