@@ -12,6 +12,7 @@ def all_blueprints() -> list[Blueprint]:
     from market4.dashboard.views import bp as dashboard
     from market4.home.views import bp as home
     from market4.imports.views import bp as imports
+    from market4.markets import walk  # noqa: F401 - walk mode's routes, on the markets blueprint
     from market4.markets.views import bp as markets
     from market4.placards.views import bp as placards
     from market4.vendors.views import bp as vendors

@@ -96,6 +96,9 @@ class VisitForm(FlaskForm):
     outcome = ChoiceField(_l("Kết quả kiểm tra"), validators=[DataRequired(REQUIRED)])
     visited_on = VietnameseDateField(_l("Ngày kiểm tra"), validators=[DataRequired(REQUIRED)])
     note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(255)])
+    # "walk": sent from walk mode, which goes on to the next stall of list ``walk_list``.
+    back = HiddenField()
+    walk_list = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -491,6 +491,12 @@ def visit(code: str, stall_id: int):
         ),
         "success",
     )
+    if form.back.data == "walk":  # walk mode: straight on to the next stall
+        return redirect(
+            url_for(
+                "markets.walk_next", code=market.code, stall_id=stall.id, ds=form.walk_list.data
+            )
+        )
     return redirect(
         url_for("markets.stall", code=market.code, stall_id=stall.id, _anchor="kiem-tra")
     )

@@ -55,7 +55,14 @@ def pages_for(role: str, places: dict[str, str]) -> list[str]:
             "/mat-khau",
         ],
         "agribank": [*common, "/tieu-thuong/", "/tieu-thuong/dang-ky", "/nhap-excel/"],
-        "quanlycho": [*common, f"/bang-ma/cho/{market}", "/bang-ma/kiem-tra", "/bang-ma/in-lo"],
+        "quanlycho": [
+            *common,
+            f"/bang-ma/cho/{market}",
+            "/bang-ma/kiem-tra",
+            "/bang-ma/in-lo",
+            f"/cho/{market}/di-kiem-tra",
+            f"/cho/{market}/di-kiem-tra/{stall}",
+        ],
         "huyenchauduc": common,
     }[role]
 

@@ -7,7 +7,7 @@ import pytest
 
 PAGES = {
     "xangaigiao": ["/tong-quan/", "/cho/"],
-    "quanlycho": ["/cho/", "/tong-quan/"],
+    "quanlycho": ["/cho/", "/tong-quan/", "/cho/CD-NGAIGIAO/di-kiem-tra?ds=all"],
     "agribank": ["/tieu-thuong/", "/tong-quan/"],
     "admin": ["/tong-quan/", "/cho/", "/quan-tri/"],
 }
