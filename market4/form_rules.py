@@ -84,6 +84,8 @@ class VietnameseDateField(DateField):
         return self.data.strftime("%d/%m/%Y") if self.data else ""
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return  # not sent at all: the default stands (today, on the market forms)
         text = " ".join(valuelist).strip()
         self.data = None
         if not text:

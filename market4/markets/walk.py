@@ -24,6 +24,7 @@ from market4.markets.views import WRITERS, bp
 from market4.registry import scope
 from market4.registry.markets import Market
 from market4.registry.stalls import PROBLEM_OUTCOMES, VISIT_INTERVAL
+from market4.vocabulary import PlacardStatus
 
 # Which stalls a round walks to, and what each list is called.
 WALK_LISTS: dict[str, object] = {
@@ -41,7 +42,8 @@ def _keeps(which: str) -> Callable[[queries.StallRow], bool]:
     return {
         "visit": lambda row: row.needs_visit,
         "placard": lambda row: (
-            row.needs_reprint or (row.placard is not None and row.placard.status == "issued")
+            row.needs_reprint
+            or (row.placard is not None and row.placard.status == PlacardStatus.ISSUED)
         ),
         "problem": lambda row: (
             row.last_visit is not None and row.last_visit.outcome in PROBLEM_OUTCOMES
