@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -133,20 +134,69 @@ def decode_command(payload: str, as_json: bool, strict: bool) -> None:
         decoded = vietqr.decode(payload, strict=strict)
     except vietqr.VietQRError as error:
         _fail(str(error))
-    description = _describe(decoded)
     if as_json:
-        description["warnings"] = [
-            {"tag": warning.tag, "code": warning.code, "rule": warning.rule}
-            for warning in decoded.warnings
-        ]
-        click.echo(json.dumps(description, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_as_json(decoded), ensure_ascii=False, indent=2))
         return
+    _print_decoded(decoded)
+
+
+def _as_json(decoded: vietqr.DecodedPayload) -> dict[str, object]:
+    description = _describe(decoded)
+    description["warnings"] = [
+        {"tag": warning.tag, "code": warning.code, "rule": warning.rule}
+        for warning in decoded.warnings
+    ]
+    return description
+
+
+def _print_decoded(decoded: vietqr.DecodedPayload) -> None:
+    description = _describe(decoded)
     for warning in decoded.warnings:
         click.echo(f"warning: {warning}", err=True)
     width = max(len(key) for key in description)
     for key, value in description.items():
         if value is not None and value != []:
             click.echo(f"{key:<{width}}  {value}")
+
+
+@vietqr_group.command("scan")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per code.")
+@click.option(
+    "--strict", is_flag=True, help="Refuse every departure from the spec instead of warning."
+)
+def scan_command(image: Path, as_json: bool, strict: bool) -> None:
+    """Read the QR codes in a photo (JPEG or PNG) and check each VietQR one.
+
+    Exit 2 when the image cannot be read, holds no QR code, or holds no valid VietQR
+    payload; other codes in the picture (a shop's website, a wallet's own code) are
+    listed and skipped.
+    """
+    from market4.domain.qr_scan import QrPhotoError, read_qr_texts
+
+    try:
+        texts = read_qr_texts(image.read_bytes())
+    except QrPhotoError as error:
+        _fail(f"{image}: {error}")
+    if not texts:
+        _fail(f"{image}: no QR code found (closer, sharper, without glare)")
+    found = []
+    for text in texts:
+        try:
+            found.append((text, vietqr.decode(text, strict=strict)))
+        except vietqr.VietQRError as error:
+            click.echo(f"skipped, not a valid VietQR payload ({error}): {text[:80]}", err=True)
+    if not found:
+        _fail(f"{image}: no valid VietQR payload among {len(texts)} QR code(s)")
+    if as_json:
+        listed = [{"payload": text, **_as_json(decoded)} for text, decoded in found]
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    for number, (text, decoded) in enumerate(found):
+        if number:
+            click.echo("")
+        click.echo(f"payload  {text}")
+        _print_decoded(decoded)
 
 
 _COLUMNS = (

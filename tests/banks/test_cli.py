@@ -280,3 +280,37 @@ def test_banks_search_without_match(runner):
     result = runner.invoke(banks_command, ["--search", "zzzz"])
     assert result.exit_code == 1
     assert result.stderr == "no bank matches 'zzzz'\n"
+
+
+def test_scan_reads_the_vietqr_code_in_a_photo(runner, tmp_path):
+    """``market4 vietqr scan IMAGE``: a placard photographed (here: drawn) is read back."""
+    import io
+
+    from PIL import Image
+
+    from market4.domain.placard_png import render_qr_png
+    from market4.domain.vietqr import Transfer, encode
+
+    payload = encode(Transfer(bin="970405", account="1234567890123"))
+    # A photo is a bigger, greyer picture with the code somewhere in it.
+    code = Image.open(io.BytesIO(render_qr_png(payload, module_px=6))).convert("L")
+    photo = Image.new("L", (code.width + 300, code.height + 200), 200)
+    photo.paste(code, (180, 90))
+    path = tmp_path / "sap-12.jpg"
+    photo.save(path, quality=85)
+
+    result = runner.invoke(vietqr_group, ["scan", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"payload  {payload}" in result.stdout and "1234567890123" in result.stdout
+    listed = json.loads(runner.invoke(vietqr_group, ["scan", str(path), "--json"]).stdout)
+    assert [item["payload"] for item in listed] == [payload]
+    assert listed[0]["bin"] == "970405" and listed[0]["bank"] == "Agribank"
+
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 200), 255).save(blank)
+    refused = runner.invoke(vietqr_group, ["scan", str(blank)])
+    assert refused.exit_code == 2 and "no QR code found" in refused.output
+    not_an_image = tmp_path / "note.txt"
+    not_an_image.write_text("hello")
+    refused = runner.invoke(vietqr_group, ["scan", str(not_an_image)])
+    assert refused.exit_code == 2 and "note.txt" in refused.output
