@@ -56,10 +56,6 @@ class StallFilterForm(FlaskForm):
         self._words = search_key(self.q.data) if valid else ""
         return valid
 
-    @property
-    def is_narrowed(self) -> bool:
-        return bool(self._words or self.zone.data or self.row.data or self.status.data)
-
     def keeps(self, stall: Stall, searchable_name: str = "") -> bool:
         """Whether ``stall`` passes the text, zone and row filters; the caller passes only
         the vendor name the viewer may read, so a hidden name cannot be probed."""

@@ -15,7 +15,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market4.admin.areas import AreaLookupError, Level, resolve_area, unit_label
+from market4.areas.lookup import AreaLookupError, Level, resolve_area, unit_label
 from market4.areas.models import AdminUnit
 from market4.form_rules import ChoiceErrors
 from market4.parsing import ascii_int

@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from market4.admin.areas import unit_key
+from market4.areas.lookup import unit_key
 from market4.areas.models import SCHEME_2008, SCHEME_2025, AdminUnit
 from market4.audit import services as audit
 from market4.auth.models import User

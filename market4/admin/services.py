@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from market4.admin.areas import unit_key
+from market4.areas.lookup import unit_key
 from market4.areas.models import SCHEME_2008, SCHEME_2025, AdminUnit
 from market4.audit import services as audit
 from market4.auth import sessions

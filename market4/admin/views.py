@@ -21,7 +21,6 @@ from flask_login import current_user
 
 from market4 import unit_of_work
 from market4.admin import audit_log, market_services, queries, services
-from market4.admin.areas import as_json, search_units, unit_label
 from market4.admin.filters import AuditFilterForm, MarketFilter, OrganisationFilter, UserFilter
 from market4.admin.forms import (
     ConfirmForm,
@@ -33,6 +32,7 @@ from market4.admin.forms import (
     UserEditForm,
     show_errors,
 )
+from market4.areas.lookup import as_json, search_units, unit_label
 from market4.auth import sessions
 from market4.auth.access import role_required
 from market4.auth.models import ORGANISATION_KINDS, ROLES, Organisation, User

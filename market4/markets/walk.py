@@ -66,13 +66,20 @@ def walk(market: Market, which: str) -> tuple[list[queries.StallRow], list[queri
     return everything, [row for row in everything if _keeps(which)(row)]
 
 
-def next_on_list(market: Market, which: str, after_stall_id: int) -> int | None:
-    """The stall of list ``which`` that comes after ``after_stall_id`` in walk order
-    (whether or not that stall is still on the list once visited); None at the end."""
-    everything, listed = walk(market, which)
+def _after(
+    everything: list[queries.StallRow], listed: list[queries.StallRow], stall_id: int
+) -> int | None:
+    """The stall of ``listed`` that comes after ``stall_id`` in walk order (whether or not
+    that stall is still on the list once visited); None at the end."""
     order = {row.stall.id: position for position, row in enumerate(everything)}
-    here = order.get(after_stall_id, -1)
+    here = order.get(stall_id, -1)
     return next((row.stall.id for row in listed if order[row.stall.id] > here), None)
+
+
+def _step_url(code: str, stall_id: int | None, which: str) -> str | None:
+    if stall_id is None:
+        return None
+    return url_for("markets.walk_stall", code=code, stall_id=stall_id, ds=which)
 
 
 @bp.get("/<code>/di-kiem-tra")
@@ -96,8 +103,6 @@ def walk_stall(code: str, stall_id: int):
     row = next((row for row in everything if row.stall.id == stall.id), None)
     order = [row.stall.id for row in listed]
     position = order.index(stall.id) if stall.id in order else None
-    following = next_on_list(market, which, stall.id)
-    previous = order[position - 1] if position else None
     return render_template(
         "markets/walk_stall.html",
         market=market,
@@ -107,12 +112,8 @@ def walk_stall(code: str, stall_id: int):
         lists=WALK_LISTS,
         position=position,
         count=len(order),
-        next_url=url_for("markets.walk_stall", code=code, stall_id=following, ds=which)
-        if following
-        else None,
-        previous_url=url_for("markets.walk_stall", code=code, stall_id=previous, ds=which)
-        if previous
-        else None,
+        next_url=_step_url(code, _after(everything, listed, stall.id), which),
+        previous_url=_step_url(code, order[position - 1] if position else None, which),
         visit_form=forms.VisitForm(formdata=None),
     )
 
@@ -124,8 +125,8 @@ def walk_next(code: str, stall_id: int):
     itself (done) after the last one."""
     market = scope.get_market_or_404(current_user, code)
     which = chosen_list(request.args.get("ds"))
-    following = next_on_list(market, which, stall_id)
+    following = _after(*walk(market, which), stall_id)
     if following is None:
         flash(_("Hết danh sách “%(name)s” của chợ này.", name=WALK_LISTS[which]), "success")
         return redirect(url_for("markets.walk_list", code=code, ds=which))
-    return redirect(url_for("markets.walk_stall", code=code, stall_id=following, ds=which))
+    return redirect(_step_url(code, following, which))

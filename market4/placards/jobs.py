@@ -23,7 +23,6 @@ never half printed.
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 import zipfile
 from collections.abc import Callable, Sequence
@@ -195,21 +194,17 @@ def _enqueue(url: str, queue_name: str, job_id: int) -> None:
 
     queue = Queue(queue_name, connection=Redis.from_url(url, socket_connect_timeout=5))
     try:
-        _send(queue, job_id)
+        queue.enqueue(
+            run_queued,
+            job_id,
+            job_id=f"{queue_name}-{job_id}-{uuid.uuid4().hex[:8]}",
+            job_timeout=JOB_TIMEOUT_SECONDS,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
     except RedisError:
         # The job is saved as queued: its page offers Resume once it is stale.
         logger.exception("Print job %s could not be queued", job_id)
-
-
-def _send(queue: Any, job_id: int) -> None:
-    queue.enqueue(
-        run_queued,
-        job_id,
-        job_id=f"{queue.name}-{job_id}-{uuid.uuid4().hex[:8]}",
-        job_timeout=JOB_TIMEOUT_SECONDS,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-    )
 
 
 def run_queued(job_id: int) -> None:
@@ -347,10 +342,6 @@ def _pack(job: PrintJob) -> None:
         for pdf in pdfs:
             archive.write(pdf, arcname=pdf.name)
     temporary.replace(target)
-
-
-def delete_files(job: PrintJob) -> None:
-    shutil.rmtree(job_dir(job), ignore_errors=True)
 
 
 def visible_jobs(user: User, limit: int = 50) -> list[PrintJob]:

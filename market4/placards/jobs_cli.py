@@ -23,7 +23,9 @@ from typing import Any, NoReturn
 
 import click
 
+from market4.domain.placard_layout import PRINT_EC_LEVEL
 from market4.unit_of_work import cli_command
+from market4.vocabulary import PlacardLayout
 
 INVALID_INPUT_EXIT = 2
 POLL_SECONDS = 2.0
@@ -59,8 +61,8 @@ def _line(job: Any) -> str:
 def _markets(province: str | None, market_codes: tuple[str, ...], all_markets: bool):
     from sqlalchemy import select
 
-    from market4.areas.models import SCHEME_2025, AdminUnit
-    from market4.domain.text import search_key
+    from market4.areas.lookup import AreaLookupError, resolve_area
+    from market4.areas.models import SCHEME_2025
     from market4.extensions import db
     from market4.placards import jobs
     from market4.registry.markets import Market
@@ -80,17 +82,10 @@ def _markets(province: str | None, market_codes: tuple[str, ...], all_markets: b
         if missing:
             _fail(f"unknown market {missing[0]!r}")
         return [found[code] for code in dict.fromkeys(market_codes)], ", ".join(found)
-    wanted = search_key(province)
-    provinces = [
-        unit
-        for unit in db.session.scalars(
-            select(AdminUnit).where(AdminUnit.scheme == SCHEME_2025, AdminUnit.level == "province")
-        )
-        if wanted in (search_key(unit.name), search_key(unit.full_name))
-    ]
-    if len(provinces) != 1:
-        _fail(f"no province (2025 scheme) is named {province!r}")
-    [area] = provinces
+    try:
+        area = resolve_area(province, None, levels={(SCHEME_2025, "province")})
+    except AreaLookupError as error:
+        _fail(f"{error} ({province!r}: a province of the 2025 scheme)")
     return jobs.markets_in_order(restrict_markets_to_area(query, area)), area.full_name
 
 
@@ -127,11 +122,11 @@ def _create(
 
 
 @cli_command
-def _resume(job_id: int, progress: _Progress | None) -> bool:
+def _resume(job_id: int, progress: _Progress | None) -> tuple[int, bool]:
     from market4.placards import jobs
 
     job = jobs.prepare_resume(_job(job_id))
-    return jobs.dispatch(job, progress=progress)
+    return job.id, jobs.dispatch(job, progress=progress)
 
 
 def _follow(job_id: int, progress: _Progress) -> None:
@@ -151,12 +146,11 @@ def _follow(job_id: int, progress: _Progress) -> None:
         click.echo(f"\nstopped following; the job goes on (market4 print-jobs show {job_id})")
 
 
-def _run(start: Any, job_id_of: Any, detach: bool) -> None:
+def _run(start: Any, detach: bool) -> None:
+    """``start(progress)`` creates or resumes a job and returns (job id, queued)."""
     progress = None if detach else _Progress()
     try:
-        outcome = start(progress)
-        job_id = job_id_of(outcome)
-        queued = outcome[1] if isinstance(outcome, tuple) else outcome
+        job_id, queued = start(progress)
         if queued and progress is not None:
             _follow(job_id, progress)
     finally:
@@ -189,7 +183,7 @@ def _report(job_id: int, queued: bool) -> None:
 @click.option("--all", "all_markets", is_flag=True, help="Every market.")
 @click.option(
     "--layout",
-    type=click.Choice(["a6", "a5", "a4", "a4x2", "a4x4"]),
+    type=click.Choice([layout.value for layout in PlacardLayout]),
     default="a4x4",
     show_default=True,
 )
@@ -205,7 +199,12 @@ def _report(job_id: int, queued: bool) -> None:
     help="With --include-current: you agree that placards posted on stalls stop working.",
 )
 @click.option(
-    "--ec", "ec_level", type=click.Choice(["M", "Q", "H"]), default="Q", show_default=True
+    "--ec",
+    "ec_level",
+    type=click.Choice(["M", "Q", "H"]),
+    default=PRINT_EC_LEVEL,
+    show_default=True,
+    help="QR error-correction level.",
 )
 @click.option("--detach", is_flag=True, help="With Redis: queue it and return.")
 def start_command(
@@ -229,7 +228,7 @@ def start_command(
     options = dict(
         layout=layout, cover_page=cover, include_current=include_current, ec_level=ec_level
     )
-    _run(lambda progress: _create(markets, title, options, progress), lambda out: out[0], detach)
+    _run(lambda progress: _create(markets, title, options, progress), detach)
 
 
 @print_jobs_group.command("resume")
@@ -237,7 +236,7 @@ def start_command(
 @click.option("--detach", is_flag=True, help="With Redis: queue it and return.")
 def resume_command(job_id: int, detach: bool) -> None:
     """Go on with a stopped, failed or abandoned job from its first unfinished market."""
-    _run(lambda progress: _resume(job_id, progress), lambda out: job_id, detach)
+    _run(lambda progress: _resume(job_id, progress), detach)
 
 
 @print_jobs_group.command("cancel")

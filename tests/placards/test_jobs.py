@@ -272,6 +272,8 @@ def test_the_cli_prints_a_job_inline_and_downloads_its_zip(runner, markets, job_
     assert refused.exit_code == 2 and "--confirm-superseding" in refused.output
     unknown = runner.invoke(args=["print-jobs", "start", "--market", "KHONG-CO"])
     assert unknown.exit_code == 2 and "unknown market 'KHONG-CO'" in unknown.output
+    nowhere = runner.invoke(args=["print-jobs", "start", "--province", "Không Có Tỉnh Này"])
+    assert nowhere.exit_code == 2 and "a province of the 2025 scheme" in nowhere.output
 
 
 def test_the_cli_queues_with_redis_and_a_queued_job_can_be_cancelled(
