@@ -39,11 +39,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite keeps them naive, in UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def instant_from_json(text: str | None) -> datetime | None:
+    """An instant the database wrote into JSON (ISO 8601; SQLite's without an offset)."""
+    return None if text is None else as_utc(datetime.fromisoformat(text))
 
 
 class Base(DeclarativeBase):

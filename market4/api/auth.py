@@ -21,11 +21,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy import select, text
+from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.orm import joinedload
 
 from market4 import shared_state
@@ -83,14 +83,21 @@ def bearer_secret() -> str:
     return secret.strip()
 
 
+@cache
+def token_by_hash() -> Select:
+    """The token with its user and organisation, by ``token_hash``: built once (after the
+    models are all mapped), because building it cost as much as running it."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+        .options(joinedload(ApiToken.user).joinedload(User.organisation))
+    )
+
+
 def authenticate() -> Caller:
     """The caller of this request, or ApiProblem 401; also counts the rate limit."""
     secret = bearer_secret()
-    token = db.session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == hash_secret(secret))
-        .options(joinedload(ApiToken.user).joinedload(User.organisation))
-    )
+    token = db.session.scalar(token_by_hash(), {"token_hash": hash_secret(secret)})
     if token is None or token.revoked_at is not None:
         raise _unauthenticated("The API token is unknown or has been revoked.")
     if not token.user.is_active:

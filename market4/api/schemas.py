@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Response, current_app
 from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
@@ -57,12 +58,19 @@ class UtcDateTime(fields.DateTime):
 
 def lean_json(value: Any) -> Response:
     """A JSON answer for ``value``, a dict already built with its schema's keys: written
-    as ``jsonify`` writes (same key order and escaping) without marshmallow's walk, only
-    the dates and times given as :func:`utc_iso` writes them (tests compare the two)."""
-    app = current_app
-    return app.response_class(
-        app.json.dumps(value, default=_json_value, separators=(",", ":")) + "\n",
-        mimetype=app.json.mimetype,
+    by orjson without marshmallow's walk, keys sorted as ``jsonify`` sorts them and the
+    dates and times given as :func:`utc_iso` writes them (tests compare the two). Text
+    stays UTF-8 where ``jsonify`` would escape it: the same JSON, a third shorter for
+    Vietnamese names."""
+    return current_app.response_class(
+        orjson.dumps(
+            value,
+            default=_json_value,
+            option=orjson.OPT_SORT_KEYS
+            | orjson.OPT_PASSTHROUGH_DATETIME
+            | orjson.OPT_APPEND_NEWLINE,
+        ),
+        mimetype=current_app.json.mimetype,
     )
 
 
