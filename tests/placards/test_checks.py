@@ -4,6 +4,7 @@ an unregistered (stuck-on) code; recorded as a visit, and what each viewer may r
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from PIL import Image
@@ -239,6 +240,35 @@ def test_a_photo_of_the_posted_code_is_read_on_the_server(app, session, people):
         data={"photo": (io.BytesIO(b"not an image"), "anh.jpg")},
     )
     assert blank.status_code == 422 and "Không mở được ảnh" in blank.get_data(as_text=True)
+
+
+def test_a_phone_sized_photo_is_not_refused_for_its_size(app, session, people):
+    """A phone camera's JPEG is several MB, far above the 1 MB other forms accept."""
+    stall = people["agri"].occupancy.stall
+    qr = Image.open(io.BytesIO(render_qr_png(people["agri_placard"].payload, module_px=12)))
+    grain = Image.frombytes("L", (2400, 1800), os.urandom(2400 * 1800)).convert("RGB")
+    grain.paste(qr.convert("RGB"), (800, 500))
+    buffer = io.BytesIO()
+    grain.save(buffer, "JPEG", quality=95)
+    assert buffer.tell() > 2 * 1024 * 1024
+    # Encoded here: the test client would spool a big upload to a temporary file it never
+    # closes.
+    boundary = "market4-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
+            f'filename="anh.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + buffer.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = signed_in(app, people["manager"]).post(
+        f"/bang-ma/sap/{stall.id}/kiem-tra",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 200
+    assert "KHỚP với Sạp 12" in response.get_data(as_text=True)
 
 
 def test_area_staff_see_the_answer_without_recording_it(app, session, people):
