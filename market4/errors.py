@@ -31,6 +31,9 @@ catalogue is not loaded and messages read in Vietnamese.
 "Invalid" and "duplicate" are deliberately different classes: an import report and a
 registration form must tell "this row is wrong" from "this already exists"
 (docs/domain.md, “Duplicates”), and a duplicate carries the ids of what it collides with.
+A check that finds several refusals at once (a registration at an occupied stall with a
+phone and an account that are someone else's) raises them together as :class:`Problems`
+through :func:`raise_all`, each still its own class with its own code.
 """
 
 from __future__ import annotations
@@ -53,8 +56,11 @@ __all__ = [
     "FieldError",
     "NotFound",
     "PermissionDenied",
+    "Problems",
     "Text",
     "ValidationFailed",
+    "field_errors",
+    "raise_all",
 ]
 
 
@@ -69,6 +75,9 @@ class DomainError(Exception):
     status: int = 400
     default_code: str = "domain_error"
     default_message: Text = N_("Yêu cầu không thực hiện được.")
+    #: Non-blocking findings of the refused request (a phone seen on another vendor…),
+    #: so that a refusal still tells everything a success would have said.
+    warnings: tuple[FieldError, ...] = ()
 
     def __init__(
         self,
@@ -251,3 +260,53 @@ class PermissionDenied(DomainError):
     status = 403
     default_code = "permission_denied"
     default_message = N_("Bạn không có quyền thực hiện thao tác này.")
+
+
+class Problems(DomainError):
+    """Every reason one request is refused, found together so the user fixes them in one
+    go instead of discovering them one submission at a time.
+
+    ``problems`` are the refusals as raised (a :class:`Duplicate` keeps its ids, a
+    :class:`Conflict` its code); ``errors`` lists each of them as a :class:`FieldError`
+    (a refusal without a field gets ``"_request"``), for a form's fields, problem+json's
+    ``errors`` and an import's report. The status is 422 when a field is invalid (the
+    request must change), else 409 (it clashes with what exists), and so is the code.
+    """
+
+    def __init__(self, problems: Iterable[DomainError]) -> None:
+        self.problems: list[DomainError] = list(problems)
+        if len(self.problems) < 2:
+            raise ValueError("Problems needs at least two refusals; raise a single one as it is")
+        invalid = any(isinstance(problem, ValidationFailed) for problem in self.problems)
+        self.status = 422 if invalid else 409
+        self.errors: list[FieldError] = [
+            error for problem in self.problems for error in field_errors(problem)
+        ]
+        super().__init__(code="validation_failed" if invalid else "conflict")
+
+    @property
+    def message(self) -> str:
+        return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "errors": [error.as_dict() for error in self.errors]}
+
+
+def field_errors(error: DomainError) -> list[FieldError]:
+    """``error`` as field errors: its own list, or one error at its ``field`` detail."""
+    if isinstance(error, ValidationFailed | Problems):
+        return list(error.errors)
+    field = error.details.get("field") or "_request"
+    return [FieldError(str(field), error.message, error.code)]
+
+
+def raise_all(problems: Iterable[DomainError], *, warnings: Iterable[FieldError] = ()) -> None:
+    """Raise nothing when ``problems`` is empty, its only refusal as it is (so a caller
+    that handles one kind keeps working), several as one :class:`Problems`; the
+    request's ``warnings`` go with the refusal."""
+    found = list(problems)
+    if not found:
+        return
+    error = found[0] if len(found) == 1 else Problems(found)
+    error.warnings = tuple(warnings)
+    raise error

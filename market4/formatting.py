@@ -1,4 +1,5 @@
-"""Numbers and dates the way Vietnamese reports write them: 1.066; 75,1%; 22/11/2026."""
+"""Numbers, dates and phones the way Vietnamese reports write them: 1.066; 75,1%;
+22/11/2026; 11/2026; 0912 345 678."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ def vn_number(value: int | float | None, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def vn_phone(phone_e164: str | None) -> str:
+    """ "+84912345678" → "0912 345 678", as people read and say their number."""
+    if phone_e164 and phone_e164.startswith("+84") and len(phone_e164) == 12:
+        national = "0" + phone_e164[3:]
+        return f"{national[:4]} {national[4:7]} {national[7:]}"
+    return phone_e164 or "–"
+
+
 def vn_percent(ratio: float | None, decimals: int = 1) -> str:
     """``0.7507`` → ``"75,1%"``; ``None`` (nothing to divide) → ``"–"``."""
     if ratio is None:
@@ -27,6 +36,16 @@ def vn_date(value: date | datetime | None) -> str:
     if value is None:
         return "–"
     return value.strftime("%d/%m/%Y")
+
+
+def vn_month(value: date | str | None) -> str:
+    """A month as reports write it: ``10/2026``, from a date in it or from ``2026-10``."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        year, _, month = value.partition("-")
+        return f"{month}/{year}" if year.isdigit() and month.isdigit() else value
+    return value.strftime("%m/%Y")
 
 
 def vn_datetime(value: datetime | None) -> str:

@@ -19,6 +19,7 @@ from market4.auth.access import role_required
 from market4.errors import DomainError
 from market4.extensions import db
 from market4.parsing import int_arg
+from market4.registry.ordering import sorted_stalls
 from market4.registry.vendors import Vendor
 from market4.vendors import merging
 from market4.vendors.presenters import national_phone
@@ -63,7 +64,8 @@ def vendor_merge(keep_id: int, duplicate_id: int):
             "success",
         )
         if result.superseded:
-            codes = ", ".join(sorted({placard.stall.code for placard in result.superseded}))
+            stalls = sorted_stalls({placard.stall for placard in result.superseded})
+            codes = ", ".join(stall.code for stall in stalls)
             flash(
                 _(
                     "Bảng mã QR cũ của sạp %(codes)s không còn đúng — cần in lại và dán bảng mới.",

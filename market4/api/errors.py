@@ -24,7 +24,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from market4.errors import DomainError, FieldError, ValidationFailed
+from market4.errors import DomainError, FieldError, Problems, ValidationFailed
 from market4.problem_json import (
     is_api_path,
     problem,
@@ -53,14 +53,16 @@ class ApiProblem(Exception):
 
 def from_domain_error(error: DomainError) -> Response:
     # No rollback here: every 4xx/5xx answer is rolled back by market4.unit_of_work.
-    errors = error.errors if isinstance(error, ValidationFailed) else []
+    errors = error.errors if isinstance(error, ValidationFailed | Problems) else []
     extensions = {
         key: value
         for key, value in error.details.items()
-        if key not in {"type", "title", "status", "detail", "errors"}
+        if key not in {"type", "title", "status", "detail", "errors", "warnings"}
     }
     if not errors and "field" in extensions:
         errors = [FieldError(str(extensions["field"]), error.message, error.code)]
+    if error.warnings:  # what a success would have said too (a phone seen elsewhere…)
+        extensions["warnings"] = [warning.as_dict() for warning in error.warnings]
     return problem(error.status, error.code, error.message, errors=errors, **extensions)
 
 

@@ -66,7 +66,8 @@ def list_markets(page: int, page_size: int):
 def list_stalls(
     code: str, page: int, page_size: int, vacant: bool | None = None, stall_code: str | None = None
 ):
-    """The market's stalls by zone, row and code, with who (if anyone) trades there.
+    """The market's stalls by code in natural order ("Sạp 2" before "Sạp 10"), with who
+    (if anyone) trades there.
 
     ``vendor_id`` is given only for vendors you may see; for others ``occupied`` says
     the stall is taken.

@@ -316,7 +316,11 @@ def create_vendor(payload: dict[str, Any]):
     already registered to someone else (``duplicate``, with ``object_ids``), a closed
     stall, or another vendor at the stall (``stall_occupied``: ask the market board);
     403 for another bank's BIN, a market outside your area, or a market-manager token
-    (managers never write account numbers). Findings come back in ``warnings``.
+    (managers never write account numbers). Every problem found is in one answer: with
+    several, ``errors`` lists each (``field``, ``code``, ``message``), the status is 422
+    when any field is invalid and 409 (``conflict``) otherwise, and nothing is written.
+    Findings (a phone another vendor uses: relatives share phones) come back in
+    ``warnings``, on a refusal too.
     """
     user = current_user()
     market = db.session.scalar(

@@ -35,6 +35,7 @@ from market4.registry.scope import restrict_markets_to_area
 from market4.registry.stalls import stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import duplicates
+from market4.vendors.conflicts import STALL_FIELD, is_the_occupant, stall_conflict
 from market4.vocabulary import AccountStatus
 
 __all__ = ["Plan", "RowPlanner"]
@@ -83,7 +84,10 @@ class Plan:
         )
 
     def refuse(self, outcome: str, column: str, message: Text, code: str) -> None:
-        self.outcome = outcome
+        """A reason the row is not written: the first decides its outcome, the others
+        are listed with it."""
+        if self.outcome == PENDING:
+            self.outcome = outcome
         self.add(column, message, code)
 
 
@@ -297,11 +301,15 @@ class RowPlanner:
                 self.vendor_stalls.setdefault(vendor_id, set()).add(stall_id)
 
     # --- pass 2: each row against the database and the rows before it ----------------
+    #
+    # Every reason a row cannot be written is listed, not only the first (a stall taken
+    # by someone else *and* an account registered at another stall), so the file is
+    # fixed in one go; the first reason decides the row's outcome.
 
     def _classify(
         self, plan: Plan, seen_numbers: dict[str, int], seen_references: dict[str, int]
     ) -> None:
-        fields, values = plan.fields, plan.values
+        fields = plan.fields
         assert fields is not None
         number, reference = fields.account_number, fields.partner_reference
         earlier = seen_numbers.setdefault(number, plan.row_number)
@@ -309,30 +317,57 @@ class RowPlanner:
             seen_references.setdefault(reference, plan.row_number) if reference else plan.row_number
         )
         if earlier != plan.row_number:
-            return plan.refuse(
+            plan.refuse(
                 "duplicate",
                 "account_number",
                 _l("Trùng số tài khoản với dòng %(row)s.", row=earlier),
                 "duplicate_in_file",
             )
         if earlier_reference != plan.row_number:
-            return plan.refuse(
+            plan.refuse(
                 "duplicate",
                 "partner_reference",
                 _l("Trùng mã tham chiếu với dòng %(row)s.", row=earlier_reference),
                 "duplicate_in_file",
             )
+        repeats_a_row = plan.outcome != PENDING  # its account is that row's business
+        stall = self._stall_of(plan)
+        account = None if repeats_a_row else self._matched_account(plan)
+        occupant = self.occupants.get(stall.id) if stall is not None else None
+        vendor = self._vendor_of(plan, occupant, account)
+        if stall is not None:
+            self._check_stall(plan, stall, occupant, vendor)
+        if account is not None:
+            self._check_account(plan, stall, account)
+        self._phone_warning(plan, vendor, claims=plan.outcome == PENDING)
+        if plan.outcome != PENDING:
+            return
+        assert stall is not None
+        plan.stall = stall
+        if account is not None:
+            return self._plan_update(plan, stall, account)
+        if occupant is not None:
+            plan.vendor_id = occupant.id
+            plan.outcome = "add_account"
+            return
+        self._claimed[stall.id] = plan.row_number
+        plan.outcome = "create"
+
+    def _stall_of(self, plan: Plan) -> Stall | None:
+        """The row's stall, or None with the reason (unknown market or stall)."""
+        values = plan.values
         market = self.markets.get(values["market_code"])
         if market is None:
-            return plan.refuse(
+            plan.refuse(
                 "invalid",
                 "market_code",
                 _l("Không có chợ mã “%(code)s” trong phạm vi của bạn.", code=values["market_code"]),
                 "unknown_market",
             )
+            return None
         stall = self.stalls.get((market.id, stall_code_key(values["stall_code"])))
         if stall is None:
-            return plan.refuse(
+            plan.refuse(
                 "invalid",
                 "stall_code",
                 _l(
@@ -342,25 +377,26 @@ class RowPlanner:
                 ),
                 "unknown_stall",
             )
-        if not stall.is_open_on(self.day):
-            return plan.refuse(
-                "invalid",
-                "stall_code",
-                _l("%(stall)s đã đóng.", stall=stall_name(stall.code)),
-                "stall_closed",
-            )
-        plan.stall = stall
+        return stall
+
+    def _matched_account(self, plan: Plan) -> PaymentAccount | None:
+        """The existing account this row is about (by the partner's reference, else by
+        number), or None: a new one, or a match that cannot be (with its reason)."""
+        fields = plan.fields
+        assert fields is not None
+        reference = fields.partner_reference
         by_reference = self.by_reference.get(reference) if reference else None
-        by_number = self.by_number.get(number)
+        by_number = self.by_number.get(fields.account_number)
         if by_reference is not None and by_reference.bank_bin != self.bank.bin:
-            return plan.refuse(
+            plan.refuse(
                 "duplicate",
                 "partner_reference",
                 _l("Mã tham chiếu này đã dùng cho một tài khoản ở ngân hàng khác."),
                 "reference_taken",
             )
+            return None
         if by_reference is not None and by_number is not None and by_reference is not by_number:
-            return plan.refuse(
+            plan.refuse(
                 "duplicate",
                 "account_number",
                 _l(
@@ -369,19 +405,87 @@ class RowPlanner:
                 ),
                 "duplicate_account",
             )
-        account = by_reference or by_number
-        if account is None:
-            return self._plan_create(plan, stall)
-        return self._plan_update(
-            plan, stall, account, matched_by_reference=by_reference is not None
-        )
+            return None
+        return by_reference or by_number
 
-    def _phone_warning(self, plan: Plan, vendor_id: int | None = None) -> None:
-        phone = plan.fields.phone_e164 if plan.fields else None
-        if not phone:
+    def _vendor_of(self, plan: Plan, occupant: Any, account: PaymentAccount | None) -> Any:
+        """The registered vendor this row is about (a Vendor or an occupant row): the
+        matched account's, else the stall's active occupant when the row names them
+        (same folded name and phone); None for a new person."""
+        if account is not None:
+            return self.vendors[account.vendor_id]
+        fields = plan.fields
+        assert fields is not None
+        if (
+            occupant is not None
+            and occupant.is_active
+            and is_the_occupant(
+                occupant, bank_style_name=fields.bank_style_name, phone_e164=fields.phone_e164
+            )
+        ):
+            return occupant
+        return None
+
+    def _check_stall(self, plan: Plan, stall: Stall, occupant: Any, vendor: Any) -> None:
+        """The registration rule of the stall (``vendors.conflicts``), then the file's own:
+        a vacant stall goes to the first row that takes it."""
+        # An import never ends anyone's stay, a deactivated occupant's included.
+        refusal = stall_conflict(
+            stall,
+            is_open=stall.is_open_on(self.day),
+            occupant=occupant,
+            is_occupant=occupant is not None and vendor is not None and occupant.id == vendor.id,
+            ends_inactive_stay=False,
+        )
+        if refusal is not None:
+            plan.refuse("invalid", STALL_FIELD, refusal.message, refusal.code)
             return
-        owners = self.phone_owners.get(phone, set()) - {vendor_id}
-        earlier = self._phones_in_file.setdefault(phone, plan.row_number)
+        claimed = self._claimed.get(stall.id)
+        if occupant is None and vendor is None and claimed is not None:
+            plan.refuse(
+                "invalid",
+                STALL_FIELD,
+                _l(
+                    "%(stall)s đã có ở dòng %(row)s của tệp.",
+                    stall=stall_name(stall.code),
+                    row=claimed,
+                ),
+                "stall_taken_in_file",
+            )
+
+    def _check_account(self, plan: Plan, stall: Stall | None, account: PaymentAccount) -> None:
+        """A matched account is updated only while open (a closed one is reopened, not
+        imported over) and at this row's stall."""
+        vendor = self.vendors[account.vendor_id]
+        plan.vendor_id, plan.account_id = vendor.id, account.id
+        if account.status != AccountStatus.ACTIVE:
+            refusal = duplicates.DuplicateReport(accounts=(account,)).account_error()
+            plan.refuse("duplicate", "account_number", refusal.message, refusal.code)
+            return
+        if stall is not None and stall.id not in self.vendor_stalls.get(vendor.id, set()):
+            plan.refuse(
+                "invalid",
+                STALL_FIELD,
+                _l(
+                    "Tài khoản này thuộc tiểu thương %(vendor)s, không ở sạp %(stall)s — đổi sạp "
+                    "ở trang tiểu thương, không qua nhập tệp.",
+                    vendor=vendor.display_name,
+                    stall=stall.code,
+                ),
+                "stall_differs",
+            )
+
+    def _phone_warning(self, plan: Plan, vendor: Any, *, claims: bool) -> None:
+        """A phone new to its vendor that another vendor, or an earlier row, has: a
+        warning, never a refusal. A row that will not be written (``claims`` False) is
+        no "earlier row" for the next ones."""
+        phone = plan.fields.phone_e164 if plan.fields else None
+        if not phone or (vendor is not None and vendor.phone_e164 == phone):
+            return
+        owners = self.phone_owners.get(phone, set()) - {getattr(vendor, "id", None)}
+        earlier = self._phones_in_file.get(phone, plan.row_number)
+        if claims:
+            self._phones_in_file.setdefault(phone, plan.row_number)
         if owners or earlier != plan.row_number:
             message = _l("Số điện thoại đã được đăng ký cho tiểu thương khác — kiểm tra lại.")
             if earlier != plan.row_number:
@@ -392,85 +496,23 @@ class RowPlanner:
                 )
             plan.add("phone", message, "duplicate_phone", severity="warning")
 
-    def _plan_create(self, plan: Plan, stall: Stall) -> None:
-        occupant = self.occupants.get(stall.id)
-        if occupant is not None:
-            return self._plan_for_occupant(plan, stall, occupant)
-        claimed = self._claimed.setdefault(stall.id, plan.row_number)
-        if claimed != plan.row_number:
-            return plan.refuse(
-                "invalid",
-                "stall_code",
-                _l(
-                    "%(stall)s đã có ở dòng %(row)s của tệp.",
-                    stall=stall_name(stall.code),
-                    row=claimed,
-                ),
-                "stall_taken_in_file",
-            )
-        self._phone_warning(plan)
-        plan.outcome = "create"
-
-    def _plan_for_occupant(self, plan: Plan, stall: Stall, occupant: Any) -> None:
-        """A row at an occupied stall: the occupant's own new account, or a refusal that
-        names no one (the occupant may be another bank's customer)."""
-        fields = plan.fields
-        assert fields is not None
-        if not (
-            occupant.is_active
-            and duplicates.same_person(
-                occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name
-            )
-        ):
-            return plan.refuse(
-                "invalid",
-                "stall_code",
-                _l(
-                    "%(stall)s đang có tiểu thương khác (họ tên hoặc số điện thoại không "
-                    "khớp) — chỉ ban quản lý chợ đổi người kinh doanh tại sạp.",
-                    stall=stall_name(stall.code),
-                ),
-                "stall_occupied",
-            )
-        plan.vendor_id = occupant.id
-        plan.outcome = "add_account"
-
-    def _plan_update(
-        self, plan: Plan, stall: Stall, account: PaymentAccount, *, matched_by_reference: bool
-    ) -> None:
+    def _plan_update(self, plan: Plan, stall: Stall, account: PaymentAccount) -> None:
         fields = plan.fields
         assert fields is not None
         vendor = self.vendors[account.vendor_id]
-        plan.vendor_id, plan.account_id = vendor.id, account.id
-        if account.status != AccountStatus.ACTIVE:
-            return plan.refuse(
-                "duplicate",
-                "account_number",
-                _l("Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ."),
-                "duplicate_account",
-            )
-        if stall.id not in self.vendor_stalls.get(vendor.id, set()):
-            return plan.refuse(
-                "invalid",
-                "stall_code",
-                _l(
-                    "Tài khoản này thuộc tiểu thương %(vendor)s, không ở sạp %(stall)s — đổi sạp "
-                    "ở trang tiểu thương, không qua nhập tệp.",
-                    vendor=vendor.display_name,
-                    stall=stall.code,
-                ),
-                "stall_differs",
-            )
         changes: dict[str, Any] = {}
         if _renames(vendor.display_name, fields.display_name):
             changes["display_name"] = fields.display_name
         if fields.phone_e164 != vendor.phone_e164:
             changes["phone"] = fields.phone_e164
-            self._phone_warning(plan, vendor.id)
         if plan.holder_given and fields.holder_name != account.holder_name:
             changes["holder_name"] = fields.holder_name
         if fields.partner_reference and fields.partner_reference != account.partner_reference:
             changes["partner_reference"] = fields.partner_reference
+        matched_by_reference = (
+            fields.partner_reference is not None
+            and self.by_reference.get(fields.partner_reference) is account
+        )
         if matched_by_reference and fields.account_number != account.account_number:
             changes["account_number"] = fields.account_number
         if fields.goods_category and stall.goods_category != fields.goods_category:

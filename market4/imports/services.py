@@ -51,6 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from market4.audit import services as audit
 from market4.auth.models import Organisation
 from market4.banks.models import Bank
+from market4.bulk import insert_rows, update_rows
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
@@ -61,6 +62,7 @@ from market4.registry import policy
 from market4.registry.imports import ROW_OUTCOMES, WRITABLE_OUTCOMES, ImportBatch, ImportRow
 from market4.registry.policy import Action
 from market4.registry.vendors import PaymentAccount
+from market4.vendors import bulk as bulk_registration
 from market4.vendors import services as vendors
 from market4.vocabulary import BatchStatus
 
@@ -136,7 +138,7 @@ def import_vendors(
     if not dry_run:
         # Rows are stored after the write, with the ids it produced (or none if it failed).
         _write(batch, plans, bank=bank, organisation=organisation, actor=actor, channel=channel)
-    vendors.insert_rows(
+    insert_rows(
         ImportRow,
         [
             {
@@ -205,7 +207,7 @@ def commit_batch(
             stored[plan.import_row_id].values,
         )
     ]
-    vendors.update_rows(
+    update_rows(
         ImportRow,
         [
             {
@@ -220,7 +222,7 @@ def commit_batch(
         ],
     )
     changed_ids = {plan.import_row_id for plan in changed}
-    vendors.update_rows(
+    update_rows(
         ImportRow,
         [
             {
@@ -257,9 +259,9 @@ def _write(
     updates = [plan for plan in plans if plan.outcome == "update"]
     try:
         with db.session.begin_nested():
-            created = vendors.register_vendors_bulk(
+            created = bulk_registration.register_vendors_bulk(
                 [
-                    vendors.BulkRegistration(fields=plan.fields, stall=plan.stall)
+                    bulk_registration.BulkRegistration(fields=plan.fields, stall=plan.stall)
                     for plan in creates
                 ],
                 bank=bank,
@@ -270,9 +272,12 @@ def _write(
             )
             for plan, (vendor_id, account_id) in zip(creates, created, strict=True):
                 plan.vendor_id, plan.account_id = vendor_id, account_id
-            added = vendors.add_accounts_bulk(
+            added = bulk_registration.add_accounts_bulk(
                 [
-                    (plan.vendor_id, vendors.BulkRegistration(fields=plan.fields, stall=plan.stall))
+                    (
+                        plan.vendor_id,
+                        bulk_registration.BulkRegistration(fields=plan.fields, stall=plan.stall),
+                    )
                     for plan in additions
                 ],
                 bank=bank,

@@ -61,7 +61,7 @@ def search_markets(markets_query: Select, text: str) -> Select:
 
 
 def stall_rows(market: Market) -> list[StallRow]:
-    """Every stall of ``market`` (closed ones too) in zone/row/code order, with today's
+    """Every stall of ``market`` (closed ones too) in natural code order, with today's
     status, occupant, placard account and live placard: five queries whatever the size."""
     stalls = sorted_stalls(db.session.scalars(select(Stall).where(Stall.market_id == market.id)))
     if not stalls:
@@ -150,7 +150,7 @@ def stall_history(
 
 
 def occupant_stalls(vendor_ids: Iterable[int], market: Market) -> dict[int, list[Stall]]:
-    """The stalls of ``market`` each vendor currently occupies."""
+    """The stalls of ``market`` each vendor currently occupies, in stall order."""
     ids = list(vendor_ids)
     if not ids:
         return {}
@@ -163,7 +163,7 @@ def occupant_stalls(vendor_ids: Iterable[int], market: Market) -> dict[int, list
         )
     ):
         found.setdefault(vendor_id, []).append(stall)
-    return found
+    return {vendor_id: sorted_stalls(stalls) for vendor_id, stalls in found.items()}
 
 
 def search_vendors(vendors_query: Select, text: str, *, limit: int = 20) -> list[Vendor]:

@@ -23,9 +23,12 @@ never half printed.
 from __future__ import annotations
 
 import logging
+import shutil
 import uuid
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +43,12 @@ from market4.db import now_utc
 from market4.domain.placard_layout import PlacardLayoutError, check_print_ec_level, sheet_layout
 from market4.errors import Conflict, DomainError
 from market4.extensions import db
-from market4.formatting import vietnamese_sort_key
+from market4.formatting import vietnamese_sort_key, vn_datetime
 from market4.placards import printing
 from market4.registry import policy
 from market4.registry.markets import Market, Stall
 from market4.registry.policy import Action
-from market4.registry.print_jobs import PrintJob
+from market4.registry.print_jobs import FINISHED, PrintJob
 from market4.shared_state import key_prefix, redis_url
 from market4.vocabulary import PrintJobStatus, Role
 
@@ -160,6 +163,10 @@ def prepare_resume(job: PrintJob) -> PrintJob:
     """Queue a cancelled, failed or abandoned job again, from its first unfinished market."""
     if not job.may_resume:
         raise Conflict(_l("Chỉ tiếp tục được lượt in đã dừng hoặc bị lỗi."), code="not_resumable")
+    if files_removed(job):
+        raise Conflict(
+            _l("Tệp của lượt in này đã được dọn: hãy tạo một lượt in mới."), code="files_removed"
+        )
     job.status = PrintJobStatus.QUEUED
     job.updated_at = now_utc()  # counts as a fresh start for is_stale
     job.cancel_requested = False
@@ -342,6 +349,82 @@ def _pack(job: PrintJob) -> None:
         for pdf in pdfs:
             archive.write(pdf, arcname=pdf.name)
     temporary.replace(target)
+
+
+# --- removing old files ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrunedJob:
+    """A job whose folder ``prune`` removed (or would remove, on a dry run)."""
+
+    job_id: int
+    status: str
+    title: str
+    last_activity: datetime
+    folder: Path
+    size: int  # bytes
+    abandoned: bool  # queued or running with nobody at it: marked failed first
+
+
+def last_activity(job: PrintJob) -> datetime:
+    return job.finished_at or job.updated_at or job.started_at or job.created_at
+
+
+def files_removed(job: PrintJob) -> bool:
+    """Whether a job that printed placards has lost its files (``prune``, or a disk
+    cleaned by hand): its page says so instead of offering a download, and it can no
+    longer be resumed, whose ZIP would miss the markets printed before."""
+    return job.status in FINISHED and job.placards > 0 and not job_dir(job).is_dir()
+
+
+def prune(
+    older_than: timedelta, *, dry_run: bool = False, now: datetime | None = None
+) -> list[PrunedJob]:
+    """Remove the folders (PDFs and ZIP) of jobs that ended longer than ``older_than``
+    ago: done, cancelled or failed. A queued or running job is never touched while
+    anyone may still be at it; one that has not moved for ``older_than`` (its worker
+    and its queue entry long gone) is marked failed first, so that nobody resumes it
+    into a ZIP missing what it printed before.
+
+    The database keeps every job and its placards; the folders go once the caller's
+    writes are committed (``unit_of_work.after_commit``), so an abandoned job is never
+    left "running" without its files. ``dry_run`` changes nothing and says what would go.
+    """
+    now = now or now_utc()
+    cutoff = now - older_than
+    pruned: list[PrunedJob] = []
+    for job in db.session.scalars(select(PrintJob).order_by(PrintJob.id)):
+        folder = job_dir(job)
+        if not folder.is_dir() or last_activity(job) >= cutoff:
+            continue
+        abandoned = job.status not in FINISHED
+        if abandoned and not job.is_stale(now):
+            continue
+        pruned.append(
+            PrunedJob(
+                job_id=job.id,
+                status=PrintJobStatus.FAILED if abandoned else job.status,
+                title=job.title,
+                last_activity=last_activity(job),
+                folder=folder,
+                size=sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()),
+                abandoned=abandoned,
+            )
+        )
+        if dry_run:
+            continue
+        if abandoned:
+            job.error = str(
+                _l(
+                    "Bỏ dở: không có tiến triển từ %(when)s, tệp đã được dọn.",
+                    when=vn_datetime(last_activity(job)),
+                )
+            )
+            _finish(job, PrintJobStatus.FAILED)
+        unit_of_work.after_commit(lambda folder=folder: shutil.rmtree(folder, ignore_errors=True))
+    db.session.flush()
+    return pruned
 
 
 def visible_jobs(user: User, limit: int = 50) -> list[PrintJob]:

@@ -6,6 +6,7 @@
     market4 print-jobs start --all
     market4 print-jobs list | show ID | cancel ID | resume ID [--detach]
     market4 print-jobs download ID -o bang-ma.zip
+    market4 print-jobs prune [--older-than 30d] [--dry-run]
     market4 print-jobs worker [--burst]
 
 With ``MARKET4_REDIS_URL`` a job is queued for ``market4 print-jobs worker`` and
@@ -16,8 +17,10 @@ the same progress bar. The services are those of the web page (``placards.jobs``
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -277,6 +280,8 @@ def show_command(job_id: int) -> None:
         click.echo(f"error: {job.error}")
     if jobs.zip_path(job).is_file():
         click.echo(f"ZIP: {jobs.zip_path(job)}")
+    elif jobs.files_removed(job):
+        click.echo("files removed (market4 print-jobs prune); start a new job to print again")
 
 
 @print_jobs_group.command("download")
@@ -291,11 +296,62 @@ def download_command(job_id: int, output: Path) -> None:
     """Copy the job's ZIP (one PDF per market) to OUTPUT."""
     from market4.placards import jobs
 
-    source = jobs.zip_path(_job(job_id))
+    job = _job(job_id)
+    source = jobs.zip_path(job)
+    if jobs.files_removed(job):
+        _fail(f"the files of print job {job_id} were removed; start a new job to print again", 1)
     if not source.is_file():
         _fail(f"print job {job_id} has no ZIP yet (nothing printed, or still running)", 1)
     shutil.copyfile(source, output)
     click.echo(f"{output}")
+
+
+class Age(click.ParamType):
+    """An age as "30d", "12h" or "90m" (days, hours, minutes); a bare number is days."""
+
+    name = "age"
+    _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        found = re.fullmatch(r"\s*(\d{1,5})\s*([dhm]?)\s*", str(value).lower())
+        if found is None:
+            self.fail(f"{value!r} is not an age such as 30d, 12h or 90m", param, ctx)
+        number, unit = found.groups()
+        return timedelta(**{self._UNITS[unit or "d"]: int(number)})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB".replace(",", " ")
+
+
+@print_jobs_group.command("prune")
+@click.option(
+    "--older-than",
+    type=Age(),
+    default="30d",
+    show_default=True,
+    help="Remove the files of jobs that ended this long ago (30d, 12h, 90m).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@cli_command
+def prune_command(older_than: timedelta, dry_run: bool) -> None:
+    """Remove the PDFs and ZIP of print jobs that ended long ago (done, cancelled, failed;
+    a queued or running one only when abandoned that long, which is marked failed). The
+    jobs and their placards stay; a job's page then says its files were removed."""
+    from market4.placards import jobs
+
+    pruned = jobs.prune(older_than, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for job in pruned:
+        note = " (abandoned: marked failed)" if job.abandoned else ""
+        click.echo(
+            f"#{job.job_id} {job.status:<9} last activity {job.last_activity:%Y-%m-%d %H:%M} UTC"
+            f"  {verb} {job.folder} ({_megabytes(job.size)}){note}  {job.title}"
+        )
+    total = sum(job.size for job in pruned)
+    click.echo(f"{verb} the files of {len(pruned)} print job(s), {_megabytes(total)}")
 
 
 @print_jobs_group.command("worker")

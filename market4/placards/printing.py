@@ -3,7 +3,7 @@
 One code path serves the CLI (``market4 placards render``), the web (``/bang-ma``) and
 the benchmark. A print run:
 
-1. orders the stalls by zone, row and stall code (natural order, ``sorted_stalls``);
+1. orders the stalls by code in natural order ("Sạp 2" before "Sạp 10", ``sorted_stalls``);
 2. picks, for each stall, the active on-placard account of its current vendor — stalls
    without one are skipped with a reason the user sees;
 3. plans one new placard per stall through the lifecycle service (serial, version and
@@ -55,7 +55,7 @@ from market4.i18n import N_
 from market4.placards import services
 from market4.registry import policy
 from market4.registry.markets import Market, Stall
-from market4.registry.ordering import stall_sort_key
+from market4.registry.ordering import sorted_stalls, stall_sort_key
 from market4.registry.placards import Placard
 from market4.registry.policy import Action
 from market4.registry.stalls import last_visits, needs_visit, stall_name
@@ -597,7 +597,7 @@ def market_overview(market: Market) -> list[StallRow]:
     visited = last_visits(list(live))  # only a live placard can need a visit
     today_ = today()
     rows = []
-    for stall in stall_order(stalls):
+    for stall in sorted_stalls(stalls):
         reason = None
         if stall.id in needing:
             previous = last.get(stall.id)
@@ -619,10 +619,6 @@ def market_overview(market: Market) -> list[StallRow]:
             )
         )
     return rows
-
-
-def stall_order(stalls: Iterable[Stall]) -> list[Stall]:
-    return sorted(stalls, key=stall_sort_key)
 
 
 @dataclass(frozen=True)

@@ -335,7 +335,7 @@ def mark_posted(
 def needs_reprint(market: Market) -> list[Stall]:
     """Open stalls whose current vendor has an active on-placard account but no live
     placard carrying exactly that account's payload: never printed, outdated
-    (superseded) or lost (revoked). Ordered by zone, row and code."""
+    (superseded) or lost (revoked). In natural code order (``registry.ordering``)."""
     day = today()
     in_market = db.session.scalars(select(Stall).where(Stall.market_id == market.id))
     stalls = {stall.id: stall for stall in in_market if stall.is_open_on(day)}

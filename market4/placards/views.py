@@ -457,6 +457,7 @@ def print_job(job_id: int):
         "placards/job.html",
         job=job,
         has_zip=jobs.zip_path(job).is_file(),
+        files_removed=jobs.files_removed(job),
         running=job.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
         and not job.is_stale(),
     )

@@ -250,5 +250,5 @@ def find_stall(market: Market, code: str) -> Stall | None:
 
 
 def stalls_in_order(market: Market) -> list[Stall]:
-    """The market's stalls by zone, row and code, in natural order ("Sạp 2" < "Sạp 10")."""
+    """The market's stalls in natural code order ("Sạp 2" < "Sạp 10"), ``registry.ordering``."""
     return sorted_stalls(stalls_of(market))

@@ -17,8 +17,11 @@ from sqlalchemy import ColumnElement, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 
+from market4.domain import banks as bank_directory
+from market4.domain.placard_layout import group_account_number
 from market4.errors import Duplicate, FieldError, ValidationFailed
 from market4.extensions import db
+from market4.formatting import vn_phone
 from market4.registry.policy import acts_for_one_bank
 from market4.registry.validation import clean_account_number, clean_phone
 from market4.registry.vendors import PaymentAccount, Vendor
@@ -84,13 +87,40 @@ class DuplicateReport:
             ),
         )
 
+    def own_account(self, vendor_id: int) -> PaymentAccount | None:
+        """``vendor_id``'s own active account among the matches: theirs to update."""
+        return next(
+            (
+                account
+                for account in self.accounts
+                if account.vendor_id == vendor_id and account.status == AccountStatus.ACTIVE
+            ),
+            None,
+        )
+
+    def for_vendor(self, vendor_id: int) -> DuplicateReport:
+        """The report for ``vendor_id`` registering again: their own active account and
+        their own phone are not someone else's."""
+        return replace(
+            self,
+            accounts=() if self.own_account(vendor_id) is not None else self.accounts,
+            phone_vendors=tuple(v for v in self.phone_vendors if v.id != vendor_id),
+        )
+
     def account_error(self) -> Duplicate:
         """The error to raise for an account duplicate (ids of the existing account rows)."""
         closed = all(account.status == AccountStatus.CLOSED for account in self.accounts)
+        first = self.accounts[0]
+        bank = bank_directory.by_bin(first.bank_bin)
+        bank_name = bank.short_name if bank is not None else "BIN " + first.bank_bin
         message = (
             _l("Tài khoản này đã được đăng ký trước đây và đã đóng — hãy mở lại bản ghi cũ.")
             if closed
-            else _l("Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương.")
+            else _l(
+                "Tài khoản ngân hàng này đã được đăng ký cho một tiểu thương: %(bank)s %(number)s.",
+                bank=bank_name,
+                number=group_account_number(first.account_number),
+            )
         )
         return Duplicate(
             message,
@@ -110,7 +140,10 @@ class DuplicateReport:
 
     def phone_error(self) -> Duplicate:
         return Duplicate(
-            _l("Số điện thoại đã được đăng ký cho tiểu thương khác."),
+            _l(
+                "Số điện thoại đã được đăng ký cho tiểu thương khác: %(phone)s.",
+                phone=vn_phone(self.phone_vendors[0].phone_e164),
+            ),
             field="phone",
             object_type="Vendor",
             object_ids=self.phone_vendor_ids,

@@ -12,35 +12,33 @@ for the stall's current occupant; a market manager never writes an account numbe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from market4.audit import services as audit
-from market4.audit.models import AuditEvent
 from market4.auth.models import Organisation
 from market4.banks.models import Bank
-from market4.bulk import insert_returning_ids, insert_rows, update_rows
 from market4.db import now_utc, today
-from market4.errors import Conflict, FieldError, ValidationFailed
+from market4.errors import Conflict, DomainError, FieldError, ValidationFailed, raise_all
 from market4.extensions import db
 from market4.markets import services as markets
 from market4.placards import services as placards
-from market4.registry import market_days, policy
+from market4.registry import policy
 from market4.registry import validation as rules
-from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall
-from market4.registry.placards import LIVE_STATUSES, Placard
+from market4.registry.markets import NOT_ACCEPTING, Market, Stall
+from market4.registry.placards import Placard
 from market4.registry.policy import Action
-from market4.registry.stalls import find_stall, stall_name, statuses_on
+from market4.registry.stalls import find_stall
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from market4.vendors import access
 from market4.vendors.access import visible_accounts_query
-from market4.vendors.duplicates import DuplicateReport, find_duplicates, matching_any, same_person
+from market4.vendors.conflicts import is_the_occupant, stall_conflict
+from market4.vendors.duplicates import DuplicateReport, find_duplicates
 from market4.vocabulary import AccountStatus, StatusReason
 
 __all__ = [
@@ -50,17 +48,14 @@ __all__ = [
     "UNCHANGED",
     "AccountData",
     "AccountResult",
-    "BulkRegistration",
     "DuplicateReport",
     "RegistrationResult",
     "UpdateResult",
     "VendorRegistration",
     "add_account",
-    "add_accounts_bulk",
     "deactivate_registration",
     "find_duplicates",
     "register_vendor",
-    "register_vendors_bulk",
     "update_registration",
     "visible_accounts_query",
 ]
@@ -189,14 +184,17 @@ def register_vendor(
     and folded name are those of the vendor already trading there — an account for that
     occupant, without a second person record (``outcome`` says which).
 
-    Raises, before writing anything: PermissionDenied (``auth.policy``: a market
-    manager, a bank partner at another bank's BIN or outside its area); ValidationFailed
-    listing every bad field (including unknown bank or stall, an account number that
-    breaks its bank's rules, and missing consent); Duplicate for a bank account already
-    registered to someone else, or — with ``strict_phone`` — a phone on another active
-    vendor (otherwise a warning in the result); Conflict when the stall is closed or
-    another vendor trades there. ``replace_occupant`` (admin and system only: occupancy
-    is the market board's) ends that vendor's occupancy and supersedes the stall's placards.
+    Raises PermissionDenied at once (``auth.policy``: a market manager, a bank partner
+    at another bank's BIN or outside its area, a bank asking to replace the occupant).
+    Every other refusal is found before anything is written and reported together
+    (:func:`~market4.errors.raise_all`: one refusal as its own class, several as
+    :class:`~market4.errors.Problems`): ValidationFailed listing every bad field
+    (including unknown bank or stall, an account number that breaks its bank's rules,
+    and missing consent); Conflict when the stall is closed or another vendor trades
+    there (``vendors.conflicts``); Duplicate for a bank account already registered to
+    someone else and — with ``strict_phone`` — a phone on another active vendor
+    (otherwise a warning). ``replace_occupant`` (admin and system only: occupancy is the
+    market board's) ends that vendor's occupancy and supersedes the stall's placards.
     """
     policy.check(Action.REGISTER, actor, organisation=organisation)
     errors: list[FieldError] = []
@@ -223,37 +221,55 @@ def register_vendor(
     stall = _resolve_stall(data, errors)
     if not data.consent_given:
         errors.append(rules.CONSENT_REQUIRED)
-    if errors:
-        raise ValidationFailed(errors)
-    assert fields is not None and bank is not None and stall is not None
-    policy.check(Action.REGISTER, actor, organisation=organisation, stall=stall, bank_bin=bank.bin)
-    day = on or today()
-
-    occupant = markets.current_occupant(stall) if stall.is_open_on(day) else None
-    if (
-        occupant is not None
-        and occupant.is_active
-        and same_person(
-            occupant, phone_e164=fields.phone_e164, bank_style_name=fields.bank_style_name
+    if stall is not None and bank is not None:
+        # Before looking at who trades there: a stall outside the caller's area is not theirs.
+        policy.check(
+            Action.REGISTER, actor, organisation=organisation, stall=stall, bank_bin=bank.bin
         )
-    ):
+    day = on or today()
+    is_open = stall is not None and stall.is_open_on(day)
+    occupant = markets.current_occupant(stall) if is_open else None
+    name, phone = _typed_person(data, fields)
+    is_occupant = (
+        is_the_occupant(occupant, bank_style_name=name, phone_e164=phone)
+        if occupant is not None and occupant.is_active
+        else False
+    )
+    if is_occupant and not errors:
+        assert fields is not None and bank is not None and stall is not None
         return _register_for_occupant(
             occupant, stall, fields, bank, organisation=organisation, actor=actor, channel=channel
         )
+    if replace_occupant and occupant is not None and not is_occupant:
+        policy.check(Action.OCCUPANCY, actor, organisation=organisation, stalls=[stall])
 
-    duplicates = find_duplicates(bank.bin, fields.account_number, fields.phone_e164).as_seen_by(
-        organisation
-    )
-    if duplicates.has_account_duplicate:
-        raise duplicates.account_error()
-    warnings = list(fields.warnings)
-    if duplicates.has_phone_duplicate:
-        if strict_phone:
-            raise duplicates.phone_error()
-        warnings.append(duplicates.phone_warning())
-    _ensure_stall_free(
-        stall, day, replace_occupant=replace_occupant, actor=actor, organisation=organisation
-    )
+    problems: list[DomainError] = [ValidationFailed(errors)] if errors else []
+    if stall is not None:
+        refusal = stall_conflict(
+            stall,
+            is_open=is_open,
+            occupant=occupant,
+            is_occupant=is_occupant,
+            replace_occupant=replace_occupant,
+        )
+        problems.extend([refusal] if refusal is not None else [])
+    warnings = list(fields.warnings) if fields is not None else []
+    if bank is not None:
+        number = fields.account_number if fields is not None else data.account_number
+        duplicates = find_duplicates(bank.bin, number, phone)
+        # The stall's own vendor (registering with a field still to fix) is not "someone
+        # else": neither their accounts nor their phone are duplicates.
+        if is_occupant:
+            duplicates = duplicates.for_vendor(occupant.id)
+        duplicates = duplicates.as_seen_by(organisation)
+        if duplicates.has_account_duplicate:
+            problems.append(duplicates.account_error())
+        if duplicates.has_phone_duplicate and strict_phone:
+            problems.append(duplicates.phone_error())
+        elif duplicates.has_phone_duplicate:
+            warnings.append(duplicates.phone_warning())
+    raise_all(problems, warnings=warnings)
+    assert fields is not None and bank is not None and stall is not None
 
     # Every check passed: from here on nothing refuses.
     vendor = Vendor(
@@ -303,35 +319,26 @@ def register_vendor(
     )
 
 
-def _ensure_stall_free(
-    stall: Stall,
-    day: date,
-    *,
-    replace_occupant: bool,
-    actor: Any,
-    organisation: Organisation | None,
-) -> None:
-    """Conflict unless the stall is open and vacant, or the principal may replace its vendor.
+def _typed_person(
+    data: VendorRegistration, fields: rules.VendorFields | None
+) -> tuple[str | None, str | None]:
+    """The folded name and E.164 phone typed, each None when it fails its rules, so
+    that another field's mistake does not hide whether this is the stall's vendor."""
+    if fields is not None:
+        return fields.bank_style_name, fields.phone_e164
 
-    The refusal names no one: the caller may be a bank that must not learn another
-    bank's customers (it can ask the market board instead, see ``request_stall_change``).
-    """
-    try:
-        markets.ensure_can_assign(stall, on=day, replace_occupant=replace_occupant)
-    except Conflict as conflict:
-        if conflict.code != "stall_occupied":
-            raise
-        raise Conflict(
-            _l(
-                "%(stall)s đang có tiểu thương khác. Chỉ ban quản lý chợ đổi người kinh doanh "
-                "tại sạp; nếu đúng là người này, hãy nhập đúng tên và số điện thoại của họ.",
-                stall=stall_name(stall.code),
-            ),
-            code="stall_occupied",
-            details={"stall_id": stall.id},
-        ) from None
-    if replace_occupant and markets.current_occupant(stall) is not None:
-        policy.check(Action.OCCUPANCY, actor, organisation=organisation, stalls=[stall])
+    def cleaned(rule: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return rule(*args, **kwargs)
+        except ValidationFailed:
+            return None
+
+    display_name = cleaned(rules.clean_display_name, data.display_name)
+    name = None
+    if display_name is not None or rules.clean_text(data.bank_style_name):
+        name = cleaned(rules.clean_bank_style_name, data.bank_style_name, display_name=display_name)
+    phone = cleaned(rules.clean_phone, data.phone, numeric_cell=data.phone_numeric_cell)
+    return name, phone
 
 
 def _account_rule_errors(number: str, is_card: bool, bank_bin: str) -> list[FieldError]:
@@ -478,14 +485,10 @@ def add_account(
         raise Conflict(_l("Tiểu thương đã ngừng hoạt động."), code="vendor_inactive")
     warnings = list(number.warnings)
     duplicates = find_duplicates(bank.bin, number.number, None)
-    mine = [
-        a
-        for a in duplicates.accounts
-        if a.vendor_id == vendor.id and a.status == AccountStatus.ACTIVE
-    ]
-    if duplicates.has_account_duplicate and not mine:
+    mine = duplicates.own_account(vendor.id)
+    if duplicates.for_vendor(vendor.id).has_account_duplicate:
         raise duplicates.account_error()
-    if mine:
+    if mine is not None:
         changes = {
             key: value
             for key, value in (
@@ -496,13 +499,13 @@ def add_account(
         }
         updated = (
             update_registration(
-                mine[0], changes, organisation=organisation, actor=actor, channel=channel
+                mine, changes, organisation=organisation, actor=actor, channel=channel
             )
             if changes
             else None
         )
         outcome = ACCOUNT_UPDATED if updated is not None and updated.changed else UNCHANGED
-        return AccountResult(mine[0], outcome, tuple(warnings))
+        return AccountResult(mine, outcome, tuple(warnings))
 
     on_placard = vendor.placard_account is None
     account = _new_account(
@@ -549,7 +552,8 @@ def add_account(
 # --- changes -----------------------------------------------------------------------------
 
 
-def _mask(number: str) -> str:
+def audit_mask(number: str) -> str:
+    """An account number as audit records keep it: the last four digits."""
     return f"…{number[-4:]}"
 
 
@@ -557,7 +561,7 @@ def account_snapshot(account: PaymentAccount) -> dict[str, Any]:
     """Audit view of an account: the number masked (bank data is sensitive, Law 91/2025)."""
     return {
         "bank_bin": account.bank_bin,
-        "account_number": _mask(account.account_number),
+        "account_number": audit_mask(account.account_number),
         "is_card": account.is_card,
         "holder_name": account.holder_name,
         "kind": account.kind,
@@ -752,7 +756,7 @@ def update_registration(
         **{k: v for k, v in account_changes.items() if k != "account_number"},
     }
     if "account_number" in account_changes:
-        changed["account_number"] = _mask(account_changes["account_number"])
+        changed["account_number"] = audit_mask(account_changes["account_number"])
     return UpdateResult(
         vendor=vendor,
         account=account,
@@ -820,272 +824,3 @@ def deactivate_registration(
     )
     db.session.flush()
     return account
-
-
-# --- many at once (imports) ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BulkRegistration:
-    """One registration already checked by the caller, for :func:`register_vendors_bulk`."""
-
-    fields: rules.VendorFields
-    stall: Stall
-
-
-def _stall_leftovers(stalls: Sequence[Stall], day: date) -> tuple[set[int], set[int]]:
-    """Ids of the stalls that still carry live placards, and of those still accepting."""
-    with_placards: set[int] = set()
-    latest: dict[int, str] = {}
-    ids = [stall.id for stall in stalls]
-    for condition in matching_any(Placard.stall_id, ids):
-        with_placards.update(
-            db.session.scalars(
-                select(Placard.stall_id).where(condition, Placard.status.in_(LIVE_STATUSES))
-            )
-        )
-    latest.update(statuses_on(ids, day, conditions=matching_any))
-    return with_placards, {stall_id for stall_id, status in latest.items() if status == ACCEPTING}
-
-
-def register_vendors_bulk(
-    items: Sequence[BulkRegistration],
-    *,
-    bank: Bank,
-    organisation: Organisation | None,
-    actor: Any,
-    channel: str = "import",
-    audit_extra: Mapping[str, Any] | None = None,
-    on: date | None = None,
-) -> list[tuple[int, int]]:
-    """Register many vendors with a handful of bulk INSERTs; returns (vendor_id, account_id) per item.
-
-    The same outcome as :func:`register_vendor` for each item, at a cost that lets an
-    import of 10,000 rows finish in seconds. The caller has already checked, for every
-    item, what ``register_vendor`` checks per call: valid fields, no existing account
-    with the same bank + number, an open and vacant stall, the vendor's consent; this
-    function re-checks only the organisation and the bank. Audit: one "register" event
-    per vendor (with the stall, the masked account and ``audit_extra``), bulk-inserted.
-    """
-    policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
-    if not items:
-        return []
-    day, now = on or today(), now_utc()
-    org_id = getattr(organisation, "id", None)
-    vendor_ids = insert_returning_ids(
-        Vendor,
-        [
-            {
-                "display_name": item.fields.display_name,
-                "bank_style_name": item.fields.bank_style_name,
-                "phone_e164": item.fields.phone_e164,
-                "consent_at": now,
-                "is_active": True,
-                "created_at": now,
-                "registered_by_org_id": org_id,
-            }
-            for item in items
-        ],
-    )
-    verified = access.verified_at(organisation, bank.bin)
-    kind = "wallet" if bank.is_wallet else "bank"
-    account_ids = insert_returning_ids(
-        PaymentAccount,
-        [
-            {
-                "vendor_id": vendor_id,
-                "bank_bin": bank.bin,
-                "account_number": item.fields.account_number,
-                "is_card": item.fields.is_card,
-                "holder_name": item.fields.holder_name,
-                "kind": kind,
-                "is_on_placard": True,
-                "status": "active",
-                "registered_by_org_id": org_id,
-                "partner_reference": item.fields.partner_reference,
-                "verified_at": verified,
-                "created_at": now,
-            }
-            for item, vendor_id in zip(items, vendor_ids, strict=True)
-        ],
-    )
-    # A vacant stall may still carry the last vendor's placards or status: end them the
-    # way assign_vendor does (rare, so per stall).
-    with_placards, accepting = _stall_leftovers([item.stall for item in items], day)
-    for item in items:
-        if item.stall.id in with_placards:
-            placards.supersede_placards(
-                item.stall, reason="vendor changed", actor=actor, channel=channel
-            )
-        if item.stall.id in accepting:
-            markets.set_stall_status(
-                item.stall, NOT_ACCEPTING, reason=StatusReason.VENDOR_LEFT, on=day, actor=actor
-            )
-    insert_rows(
-        Occupancy,
-        [
-            {"stall_id": item.stall.id, "vendor_id": vendor_id, "started_on": day}
-            for item, vendor_id in zip(items, vendor_ids, strict=True)
-        ],
-    )
-    # Rows written around the ORM: the figures' rollup is told by hand.
-    market_days.mark_stalls_changed(db.session, [item.stall.id for item in items])
-    _set_goods_categories(items)
-    actor_id = getattr(actor, "id", None)
-    insert_rows(
-        AuditEvent,
-        [
-            {
-                "at": now,
-                "action": "register",
-                "object_type": "Vendor",
-                "object_id": str(vendor_id),
-                "actor_id": actor_id,
-                "channel": channel,
-                "after": {
-                    "display_name": item.fields.display_name,
-                    "bank_style_name": item.fields.bank_style_name,
-                    "phone": item.fields.phone_e164,
-                    "stall_id": item.stall.id,
-                    "consent": True,
-                    "account_id": account_id,
-                    "bank_bin": bank.bin,
-                    "account_number": _mask(item.fields.account_number),
-                    **(audit_extra or {}),
-                },
-            }
-            for item, vendor_id, account_id in zip(items, vendor_ids, account_ids, strict=True)
-        ],
-    )
-    db.session.flush()
-    return list(zip(vendor_ids, account_ids, strict=True))
-
-
-def _set_goods_categories(items: Sequence[BulkRegistration]) -> None:
-    """What each stall sells, as the rows say, in one UPDATE statement."""
-    categories = {
-        item.stall.id: item.fields.goods_category
-        for item in items
-        if item.fields.goods_category and item.stall.goods_category != item.fields.goods_category
-    }
-    if not categories:
-        return
-    update_rows(
-        Stall,
-        [{"id": stall_id, "goods_category": category} for stall_id, category in categories.items()],
-    )
-    for item in items:  # keep the loaded objects in step with the rows, without a second UPDATE
-        if item.stall.id in categories:
-            set_committed_value(item.stall, "goods_category", categories[item.stall.id])
-
-
-def add_accounts_bulk(
-    items: Sequence[tuple[int, BulkRegistration]],
-    *,
-    bank: Bank,
-    organisation: Organisation | None,
-    actor: Any,
-    channel: str = "import",
-    audit_extra: Mapping[str, Any] | None = None,
-) -> list[int]:
-    """Add one account per ``(vendor_id, registration)`` — the vendor trading at the
-    registration's stall, already matched and checked by the caller (an import's
-    planner) — in a few bulk statements.
-
-    The same rules as :func:`add_account`: an account goes on the placard only when its
-    vendor has no active placard account (nor got one earlier in ``items``); a vendor
-    without a phone or consent gets the row's; the stall's goods category is the row's.
-    Returns the new account ids, in order.
-    """
-    policy.check(Action.IMPORT, actor, organisation=organisation, bank_bin=bank.bin)
-    if not items:
-        return []
-    now = now_utc()
-    vendor_ids = {vendor_id for vendor_id, _ in items}
-    # Only the (rare) vendors missing a phone or consent are read, as plain rows.
-    incomplete: dict[int, Any] = {}
-    with_placard: set[int] = set()
-    for condition in matching_any(Vendor.id, vendor_ids):
-        incomplete.update(
-            (row.id, row)
-            for row in db.session.execute(
-                select(Vendor.id, Vendor.phone_e164, Vendor.consent_at).where(
-                    condition, or_(Vendor.phone_e164.is_(None), Vendor.consent_at.is_(None))
-                )
-            )
-        )
-    for condition in matching_any(PaymentAccount.vendor_id, vendor_ids):
-        with_placard.update(
-            db.session.scalars(
-                select(PaymentAccount.vendor_id).where(
-                    condition,
-                    PaymentAccount.is_on_placard.is_(True),
-                    PaymentAccount.status == AccountStatus.ACTIVE,
-                )
-            )
-        )
-    org_id = getattr(organisation, "id", None)
-    verified = access.verified_at(organisation, bank.bin)
-    kind = "wallet" if bank.is_wallet else "bank"
-    rows, completed = [], {}
-    for vendor_id, item in items:
-        fields = item.fields
-        on_placard = vendor_id not in with_placard
-        with_placard.add(vendor_id)
-        rows.append(
-            {
-                "vendor_id": vendor_id,
-                "bank_bin": bank.bin,
-                "account_number": fields.account_number,
-                "is_card": fields.is_card,
-                "holder_name": fields.holder_name,
-                "kind": kind,
-                "is_on_placard": on_placard,
-                "status": "active",
-                "registered_by_org_id": org_id,
-                "partner_reference": fields.partner_reference,
-                "verified_at": verified,
-                "created_at": now,
-            }
-        )
-        if vendor_id in incomplete and vendor_id not in completed:
-            row = incomplete[vendor_id]
-            completed[vendor_id] = {
-                "id": vendor_id,
-                "phone_e164": row.phone_e164 or fields.phone_e164,
-                "consent_at": row.consent_at or now,
-            }
-    if completed:
-        update_rows(Vendor, list(completed.values()))
-        for loaded in list(db.session.identity_map.values()):  # the UPDATE went around the ORM
-            if isinstance(loaded, Vendor) and loaded.id in completed:
-                db.session.expire(loaded)
-    _set_goods_categories([item for _, item in items])
-    db.session.flush()
-    account_ids = insert_returning_ids(PaymentAccount, rows)
-    market_days.mark_vendors_changed(db.session, {row["vendor_id"] for row in rows})
-    actor_id = getattr(actor, "id", None)
-    insert_rows(
-        AuditEvent,
-        [
-            {
-                "at": now,
-                "action": "create",
-                "object_type": "PaymentAccount",
-                "object_id": str(account_id),
-                "actor_id": actor_id,
-                "channel": channel,
-                "after": {
-                    "vendor_id": row["vendor_id"],
-                    "bank_bin": bank.bin,
-                    "account_number": _mask(row["account_number"]),
-                    "holder_name": row["holder_name"],
-                    "on_placard": row["is_on_placard"],
-                    **(audit_extra or {}),
-                },
-            }
-            for row, account_id in zip(rows, account_ids, strict=True)
-        ],
-    )
-    db.session.flush()
-    return account_ids

@@ -106,6 +106,54 @@ def test_occupied_stall_is_409_and_only_an_admin_replaces(
     assert replaced.status_code == 201
 
 
+def test_every_problem_of_a_registration_is_in_one_answer(
+    client, partner, stall, body_for, session
+):
+    def registered(at, **fields):
+        response = client.post(
+            "/api/v1/vendors", headers=partner.headers, json=body_for(at, **fields)
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    registered(stall, display_name="Lê Thị Hạnh")
+    phone_owner = registered(factories.stall(stall.market), display_name="Phạm Văn Sáu")
+    account_owner = registered(factories.stall(stall.market), display_name="Đỗ Thị Lan")
+    body = body_for(
+        stall,
+        display_name="Trần Văn Ơn",
+        phone="0" + phone_owner["phone"][3:],
+        account_number=account_owner["accounts"][0]["account_number"],
+    )
+    before = vendor_count(session)
+
+    problem = assert_problem(
+        client.post("/api/v1/vendors", headers=partner.headers, json=body), 409, "conflict"
+    )
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [
+        ("stall_code", "stall_occupied"),
+        ("account_number", "duplicate_account"),
+    ]
+    # A shared phone never refuses over the API (relatives share phones); it is said anyway.
+    assert [(w["field"], w["code"]) for w in problem["warnings"]] == [("phone", "duplicate_phone")]
+    assert all(e["message"] for e in problem["errors"] + problem["warnings"])
+    text = json.dumps(problem, ensure_ascii=False)
+    assert "Phạm Văn Sáu" not in text and "Đỗ Thị Lan" not in text and "Lê Thị Hạnh" not in text
+
+    # With a field to fix too: 422, every problem still listed.
+    problem = assert_problem(
+        client.post("/api/v1/vendors", headers=partner.headers, json={**body, "consent": False}),
+        422,
+        "validation_failed",
+    )
+    assert [e["code"] for e in problem["errors"]] == [
+        "consent_required",
+        "stall_occupied",
+        "duplicate_account",
+    ]
+    assert vendor_count(session) == before
+
+
 def test_another_banks_bin_is_403(client, partner, stall, body_for):
     response = client.post(
         "/api/v1/vendors",

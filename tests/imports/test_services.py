@@ -12,6 +12,7 @@ from market4.imports.reading import ImportFileError
 from market4.markets import services as markets
 from market4.registry.imports import ImportBatch, ImportRow
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
+from market4.vendors import bulk as bulk_registration
 from market4.vendors import services as vendor_services
 from tests import factories as f
 from tests.imports.conftest import to_csv, xlsx
@@ -400,7 +401,7 @@ def test_failure_in_the_bulk_insert_rolls_back_too(session, world, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("mất kết nối")
 
-    monkeypatch.setattr(vendor_services, "register_vendors_bulk", broken)
+    monkeypatch.setattr(bulk_registration, "register_vendors_bulk", broken)
     batch = run(world, [world.row(0), world.row(1)], dry_run=False)
     assert batch.status == "failed" and counts(session) == before
     assert session.get(ImportBatch, batch.id) is batch

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from market4.auth.services import create_user
-from market4.errors import PermissionDenied
+from market4.db import now_utc
+from market4.errors import Conflict, PermissionDenied
 from market4.extensions import db
 from market4.placards import jobs, printing
 from market4.registry.markets import Market, Stall
@@ -321,3 +323,101 @@ def test_a_job_the_queue_lost_can_be_resumed_once_stale(app, manager_client, job
     manager_client.post(f"/bang-ma/in-lo/{job.id}/tiep-tuc")
     db.session.expire_all()
     assert db.session.get(PrintJob, job.id).status == PrintJobStatus.DONE
+
+
+# --- removing old files --------------------------------------------------------------------
+
+
+def printed_job(markets, *, days_ago: int, status=PrintJobStatus.DONE, actor=None) -> PrintJob:
+    """A job that printed its markets (again: it re-issues current placards), ended
+    ``days_ago`` days ago with ``status``, its files on disk."""
+    job = jobs.create_job(markets, actor=actor, title="Cũ", include_current=True)
+    jobs.dispatch(job)
+    job = db.session.get(PrintJob, job.id)
+    assert job.placards > 0 and jobs.job_dir(job).is_dir()
+    job.status = status
+    job.finished_at = job.updated_at = now_utc() - timedelta(days=days_ago)
+    db.session.flush()
+    return job
+
+
+def abandoned_job(markets, *, minutes_ago: int) -> PrintJob:
+    """A job left running by a worker that stopped ``minutes_ago`` minutes ago, one PDF
+    written."""
+    job = jobs.create_job(markets, actor=None, title="Bỏ dở")
+    job.status = PrintJobStatus.RUNNING
+    job.started_at = job.updated_at = now_utc() - timedelta(minutes=minutes_ago)
+    (jobs.job_dir(job) / "parts").mkdir(parents=True)
+    (jobs.job_dir(job) / "parts" / "00001-A.pdf").write_bytes(b"%PDF")
+    db.session.flush()
+    return job
+
+
+def test_prune_removes_only_the_files_of_jobs_over_long_ago(runner, markets, job_files):
+    old = printed_job(markets[:1], days_ago=40)
+    old_failed = printed_job(markets[1:2], days_ago=31, status=PrintJobStatus.FAILED)
+    recent = printed_job(markets[2:], days_ago=2, status=PrintJobStatus.CANCELLED)
+    abandoned = abandoned_job(markets, minutes_ago=40 * 24 * 60)
+    moving = abandoned_job(markets, minutes_ago=10)  # not stale: its worker may be at it
+    ids = [job.id for job in (old, old_failed, recent, abandoned, moving)]
+
+    dry = runner.invoke(args=["print-jobs", "prune", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove the files of 3 print job(s)" in dry.output
+    assert all(jobs.job_dir(db.session.get(PrintJob, i)).is_dir() for i in ids)
+    assert db.session.get(PrintJob, abandoned.id).status == PrintJobStatus.RUNNING
+
+    result = runner.invoke(args=["print-jobs", "prune"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    removed = [old.id, old_failed.id, abandoned.id]
+    assert [line.split()[0] for line in lines[:-1]] == [f"#{i}" for i in removed]
+    assert "(abandoned: marked failed)" in lines[2]
+    assert lines[-1].startswith("removed the files of 3 print job(s),")
+    db.session.expire_all()
+    job = {i: db.session.get(PrintJob, i) for i in ids}
+    assert {i for i in ids if jobs.job_dir(job[i]).is_dir()} == {recent.id, moving.id}
+    assert job[abandoned.id].status == PrintJobStatus.FAILED
+    assert "tệp đã được dọn" in job[abandoned.id].error
+    assert job[moving.id].status == PrintJobStatus.RUNNING
+    # The jobs and their placards stay; only the files went. A job that printed nothing
+    # lost nothing.
+    assert all(placards_of(market) == 2 for market in markets)
+    assert [i for i in ids if jobs.files_removed(job[i])] == [old.id, old_failed.id]
+    # A short age never reaches a job that may still be moving (10 minutes without news).
+    short = jobs.prune(timedelta(minutes=5), dry_run=True)
+    assert [pruned.job_id for pruned in short] == [recent.id]
+
+    # Nothing to download, nothing to resume into a ZIP that would miss what was printed.
+    shown = runner.invoke(args=["print-jobs", "show", str(old.id)])
+    assert "files removed" in shown.output and "ZIP:" not in shown.output
+    download = runner.invoke(args=["print-jobs", "download", str(old.id), "-o", "x.zip"])
+    assert download.exit_code == 1 and "were removed" in download.output
+    with pytest.raises(Conflict) as refused:
+        jobs.prepare_resume(job[old_failed.id])
+    assert refused.value.code == "files_removed"
+    again = runner.invoke(args=["print-jobs", "prune"])
+    assert again.output.strip() == "removed the files of 0 print job(s), 0.0 MB"
+
+
+def test_prune_reads_its_age_and_refuses_a_bad_one(runner, markets, job_files):
+    printed_job(markets[:1], days_ago=3)
+    assert "of 0 print job(s)" in runner.invoke(args=["print-jobs", "prune"]).output
+    shorter = runner.invoke(args=["print-jobs", "prune", "--older-than", "48h"])
+    assert "of 1 print job(s)" in shorter.output
+    bad = runner.invoke(args=["print-jobs", "prune", "--older-than", "a month"])
+    assert bad.exit_code == 2 and "is not an age such as 30d, 12h or 90m" in bad.output
+
+
+def test_the_page_of_a_pruned_job_says_its_files_were_removed(runner, client, markets, job_files):
+    manager = market_manager("dondep@example.vn", markets[:2])
+    job = printed_job(markets[:2], days_ago=60, actor=manager)
+    response = client.post("/dang-nhap", data={"email": manager.email, "password": PASSWORD})
+    assert response.status_code == 302
+    before = client.get(f"/bang-ma/in-lo/{job.id}").get_data(as_text=True)
+    assert "/tai-ve" in before and 'id="files-removed"' not in before
+    assert runner.invoke(args=["print-jobs", "prune"]).exit_code == 0
+    page = client.get(f"/bang-ma/in-lo/{job.id}").get_data(as_text=True)
+    assert 'id="files-removed"' in page and "đã được dọn khỏi máy chủ" in page
+    assert "/tai-ve" not in page and "/tiep-tuc" not in page
+    assert client.get(f"/bang-ma/in-lo/{job.id}/tai-ve").status_code == 404

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func, select
 
 from market4.audit.models import AuditEvent
 from market4.dashboard.queries import acceptance_figures
 from market4.domain.vietqr import decode
-from market4.errors import Conflict, Duplicate, PermissionDenied, ValidationFailed
+from market4.errors import Conflict, Duplicate, PermissionDenied, Problems, ValidationFailed
 from market4.markets import services as markets
 from market4.placards import services as placards
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, StallStatusChange
@@ -262,6 +264,102 @@ def test_a_closed_stall_cannot_be_registered(session):
     with pytest.raises(Conflict) as info:
         services.register_vendor(f.registration(stall), organisation=f.organisation(), actor=None)
     assert info.value.code == "stall_closed"
+
+
+def national(phone_e164: str) -> str:
+    return "0" + phone_e164[3:]
+
+
+def three_conflicts(bank):
+    """A registration at an occupied stall with another vendor's phone and another
+    vendor's bank account (all three at ``bank``, so a branch of it may be told)."""
+    occupant = f.registered_vendor(org=bank, display_name="Lê Thị Hạnh")
+    phone_owner = f.registered_vendor(org=bank, display_name="Phạm Văn Sáu")
+    account_owner = f.registered_vendor(org=bank, display_name="Đỗ Thị Lan")
+    data = f.registration(
+        occupant.occupancy.stall,
+        display_name="Trần Văn Ơn",
+        phone=national(phone_owner.vendor.phone_e164),
+        account_number=account_owner.account.account_number,
+    )
+    return data, (occupant, phone_owner, account_owner)
+
+
+def test_every_reason_to_refuse_a_registration_is_reported_at_once(session):
+    bank = f.organisation()
+    data, others = three_conflicts(bank)
+    before = row_counts(session)
+
+    with pytest.raises(Problems) as info:
+        services.register_vendor(data, organisation=bank, actor=None, strict_phone=True)
+    refused = info.value
+    assert (refused.status, refused.code) == (409, "conflict")
+    assert [(e.field, e.code) for e in refused.errors] == [
+        ("stall_code", "stall_occupied"),
+        ("account_number", "duplicate_account"),
+        ("phone", "duplicate_phone"),
+    ]
+    stall, phone_owner, account_owner = others[0].occupancy.stall, others[1], others[2]
+    by_code = {e.code: e.message for e in refused.errors}
+    # Each names the value and the rule, never the other person.
+    assert by_code["stall_occupied"].startswith(f"{stall.code} đang có tiểu thương khác")
+    assert national(phone_owner.vendor.phone_e164)[:4] in by_code["duplicate_phone"]
+    assert account_owner.account.account_number in by_code["duplicate_account"].replace(" ", "")
+    assert not any(
+        other.vendor.display_name in message for other in others for message in by_code.values()
+    )
+    assert row_counts(session) == before
+
+    # Without strictness (the API, an acknowledged form) the phone only warns, and the
+    # warning goes with the refusal.
+    with pytest.raises(Problems) as info:
+        services.register_vendor(data, organisation=bank, actor=None)
+    assert [e.code for e in info.value.errors] == ["stall_occupied", "duplicate_account"]
+    assert [w.code for w in info.value.warnings] == ["duplicate_phone"]
+
+    # A field to fix as well: 422, with the conflicts still listed.
+    with pytest.raises(Problems) as info:
+        services.register_vendor(
+            replace(data, consent_given=False), organisation=bank, actor=None, strict_phone=True
+        )
+    assert (info.value.status, info.value.code) == (422, "validation_failed")
+    assert [e.code for e in info.value.errors] == [
+        "consent_required",
+        "stall_occupied",
+        "duplicate_account",
+        "duplicate_phone",
+    ]
+    assert row_counts(session) == before
+
+
+def test_a_field_to_fix_does_not_hide_whether_it_is_the_stalls_vendor(session):
+    bank = f.organisation()
+    occupant = f.registered_vendor(org=bank, display_name="Lê Thị Hạnh")
+    stall, phone = occupant.occupancy.stall, national(occupant.vendor.phone_e164)
+    # The occupant's own name and phone, a bad account number: only the number is wrong.
+    with pytest.raises(ValidationFailed) as info:
+        services.register_vendor(
+            f.registration(stall, display_name="Lê Thị Hạnh", phone=phone, account_number="1.2E+9"),
+            organisation=bank,
+            actor=None,
+            strict_phone=True,
+        )
+    assert info.value.codes == {"account_number_scientific"}
+    # Someone else's name with a broken phone: the stall is someone else's all the same.
+    with pytest.raises(Problems) as info:
+        services.register_vendor(
+            f.registration(stall, display_name="Trần Văn Ơn", phone="0912"),
+            organisation=bank,
+            actor=None,
+        )
+    assert [e.code for e in info.value.errors] == ["phone_length", "stall_occupied"]
+    # The occupant's name with a broken phone: whether it is them cannot be told yet.
+    with pytest.raises(ValidationFailed):
+        services.register_vendor(
+            f.registration(stall, display_name="Lê Thị Hạnh", phone="0912"),
+            organisation=bank,
+            actor=None,
+        )
 
 
 # --- changes ---------------------------------------------------------------------------
