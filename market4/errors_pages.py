@@ -16,15 +16,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_ex
 from market4 import unit_of_work
 from market4.errors import DomainError
 from market4.formatting import vn_number
+from market4.problem_json import wants_json
 from market4.security.input_guard import UnreadableInput
-
-
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return request.path.startswith("/api/") or (
-        best == "application/json"
-        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""problem+json (RFC 9457), the answer of every API refusal, and where the API lives.
+"""problem+json (RFC 9457), the answer of every API refusal, where the API lives, and
+whether a request asks for JSON.
 
 A base module rather than part of ``api/``: the request's unit of work and the input
 guard answer API requests in this format too, without depending on the API package.
@@ -63,3 +64,13 @@ def problem(
 
 def is_api_path() -> bool:
     return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def wants_json() -> bool:
+    """Whether the client asks for JSON rather than a page: the API, or an ``Accept``
+    preferring JSON (a page's script, e.g. the offline walk's queue)."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith("/api/") or (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )

@@ -1,16 +1,20 @@
-"""Partner API credentials and the replay store behind ``Idempotency-Key``."""
+"""Partner API credentials (the replay store behind ``Idempotency-Key`` is shared with the
+web pages and lives in ``market4.idempotency``; it is re-exported here)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market4.auth.models import User
 from market4.db import now_utc
 from market4.extensions import db
+from market4.idempotency import IdempotencyRecord
+
+__all__ = ["ApiToken", "IdempotencyRecord"]
 
 
 class ApiToken(db.Model):
@@ -29,18 +33,3 @@ class ApiToken(db.Model):
     revoked_at: Mapped[Optional[datetime]]
 
     user: Mapped[User] = relationship()
-
-
-class IdempotencyRecord(db.Model):
-    """The first response to a POST with a given key, replayed for retries."""
-
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    key: Mapped[str] = mapped_column(String(255))
-    request_fingerprint: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int]
-    response_body: Mapped[Any] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=now_utc)

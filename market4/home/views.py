@@ -74,6 +74,14 @@ def manifest():
     return response
 
 
+@bp.get("/sw.js")
+def service_worker():
+    """The offline walk's service worker (docs/offline.md), served from the site's root so
+    its scope is the whole site; the file itself is static/js/service-worker.js."""
+    script = Path(current_app.static_folder or "static") / "js" / "service-worker.js"
+    return Response(script.read_bytes(), mimetype="text/javascript")
+
+
 @bp.get("/favicon.ico")
 def favicon():
     # Browsers ask for it at the root whatever the page says. 4 KB: read, not streamed.

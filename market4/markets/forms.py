@@ -7,18 +7,20 @@ stall opened) live in ``markets.services`` so the CLI and the API share them;
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from market4 import form_rules, stall_filters
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
 from market4.form_rules import ChoiceField, max_length
+from market4.parsing import ascii_int
 from market4.registry.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 from market4.vocabulary import (
     CHECK_RESULT_LABELS,
@@ -90,8 +92,30 @@ class CloseStallForm(FlaskForm):
     closed_on = VietnameseDateField(_l("Ngày đóng sạp"), validators=[DataRequired(REQUIRED)])
 
 
+class InstantField(StringField):
+    """A moment as ISO 8601 with its offset ("2026-11-22T03:04:05.678Z", what a browser's
+    ``Date.toISOString`` gives), read as UTC; empty is none."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            message = _("Thời điểm ghi nhận không đọc được: %(value)s", value=text[:40])
+            raise ValueError(message) from None
+        # A moment without an offset is kept as sent: the service says what is missing.
+        self.data = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+
+
 class VisitForm(FlaskForm):
-    """A verification visit: the outcome comes from the button pressed."""
+    """A verification visit: the outcome comes from the button pressed.
+
+    The pages also send the live placard they showed (``placard_id``, empty for none),
+    and a visit queued on a phone the moment it was recorded (``observed_at``): see
+    ``services.record_visit``."""
 
     outcome = ChoiceField(_l("Kết quả kiểm tra"), validators=[DataRequired(REQUIRED)])
     visited_on = VietnameseDateField(_l("Ngày kiểm tra"), validators=[DataRequired(REQUIRED)])
@@ -99,10 +123,27 @@ class VisitForm(FlaskForm):
     # "walk": sent from walk mode, which goes on to the next stall of list ``walk_list``.
     back = HiddenField()
     walk_list = HiddenField()
+    placard_id = HiddenField()
+    observed_at = InstantField(_l("Thời điểm ghi nhận"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.outcome.choices = [(key, str(VISIT_LABELS[key])) for key in VisitOutcome]
+
+    def validate_placard_id(self, field: HiddenField) -> None:
+        if field.data and ascii_int(field.data) is None:
+            raise ValidationError(_("Mã bảng đã xem không hợp lệ."))
+
+    def visit_arguments(self) -> dict[str, Any]:
+        """``services.record_visit``'s keyword arguments from the validated form."""
+        arguments: dict[str, Any] = {
+            "on": self.visited_on.data,
+            "note": self.note.data,
+            "observed_at": self.observed_at.data,
+        }
+        if self.placard_id.data is not None:  # sent, even empty: the page said what it showed
+            arguments["seen_placard_id"] = ascii_int(self.placard_id.data)
+        return arguments
 
 
 class VendorSearchForm(FlaskForm):

@@ -12,16 +12,17 @@ each public function asks it first (occupancy and stalls are the market board's)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from market4.audit import services as audit
-from market4.db import now_utc, today
+from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, Text, ValidationFailed
 from market4.extensions import db
+from market4.markets import observations
 from market4.placards import services as placards
 from market4.registry import policy
 from market4.registry.markets import (
@@ -88,7 +89,8 @@ class _Unchanged:
         return "UNCHANGED"
 
 
-#: Default of :func:`update_stall` arguments: "leave as is" (None means "clear").
+#: Default of :func:`update_stall` arguments: "leave as is" (None means "clear"); of
+#: :func:`record_visit`'s ``seen_placard_id``: "not said" (None means "none shown").
 UNCHANGED: Any = _Unchanged()
 
 
@@ -502,8 +504,17 @@ def record_visit(
     on: date | None = None,
     note: str | None = None,
     channel: str = "web",
+    observed_at: datetime | None = None,
+    seen_placard_id: int | None = UNCHANGED,
 ) -> VerificationVisit:
     """Record what a market manager saw at ``stall`` and move its acceptance status.
+
+    A visit sent later from a phone (docs/offline.md) says when it was ``observed_at``
+    (kept as the visit's ``recorded_at``; the day defaults to that day in Vietnam) and
+    which live placard the page showed (``seen_placard_id``, None for none): both are
+    checked by ``markets.observations`` first, so a stall closed or a placard
+    superseded or revoked since refuses the visit instead of recording it on a stall
+    that has changed. UNCHANGED (the default) skips the placard check.
 
     - placard_posted: the stall's live placard for the vendor's current account becomes
       "posted" and the stall accepting; refused (Conflict) without a vendor, an active
@@ -525,9 +536,13 @@ def record_visit(
                 )
             ]
         )
-    day = on or today()
+    day = on or (observed_at.astimezone(VIETNAM_TZ).date() if observed_at else today())
+    if observed_at is not None:
+        observations.check_observed_at(observed_at, day)
     if not stall.is_open_on(day):
         raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
+    if seen_placard_id is not UNCHANGED:
+        observations.check_placard_seen(stall, seen_placard_id)
     note = clean_text(note)[:255] or None
     status, reason = _VISIT_STATUS[outcome]
     placard = None
@@ -563,16 +578,14 @@ def record_visit(
         visited_on=day,
         note=note,
         recorded_by_id=getattr(actor, "id", None),
+        recorded_at=observed_at or now_utc(),
     )
     db.session.add(visit)
     db.session.flush()
-    audit.record(
-        "visit",
-        visit,
-        actor=actor,
-        channel=channel,
-        after={"stall_id": stall.id, "outcome": outcome, "visited_on": day.isoformat()},
-    )
+    after = {"stall_id": stall.id, "outcome": outcome, "visited_on": day.isoformat()}
+    if observed_at is not None:  # the event's own time is when the server received it
+        after["observed_at"] = observed_at.isoformat()
+    audit.record("visit", visit, actor=actor, channel=channel, after=after)
     return visit
 
 

@@ -1,11 +1,13 @@
 """Walk mode: a market's stalls one after another, in the order the aisles run.
 
 A field team or a market board walks a market to check the posted codes. The walk list
-shows the stalls a round is about ("needs a visit" by default), in zone, row and code
-order; each stall's step page has the outcome as big buttons, and recording one goes
-straight to the next stall of the same list (``markets.views.visit`` with
-``back=walk``). The rules of which stall needs what are the registry's
-(``registry.stalls``), read through ``markets.queries.stall_rows``.
+shows the stalls a round is about ("needs a visit" by default), in natural stall-code
+order (``registry.ordering``); each stall's step page has the outcome as big buttons,
+and recording one goes straight to the next stall of the same list
+(``markets.visits.visit`` with ``back=walk``). The rules of which stall needs what are the registry's
+(``registry.stalls``), read through ``markets.queries.stall_rows``. Each page names the
+next steps for the phone to keep, so the walk goes on without a network
+(docs/offline.md).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ WALK_LISTS: dict[str, object] = {
     "all": _l("Mọi sạp đang mở"),
 }
 DEFAULT_LIST = "visit"
+#: How many stalls of the list a walk page asks the phone to keep ahead of the one shown.
+KEEP_AHEAD = 30
 
 
 def _keeps(which: str) -> Callable[[queries.StallRow], bool]:
@@ -66,14 +70,26 @@ def walk(market: Market, which: str) -> tuple[list[queries.StallRow], list[queri
     return everything, [row for row in everything if _keeps(which)(row)]
 
 
+def _ahead(
+    everything: list[queries.StallRow], listed: list[queries.StallRow], stall_id: int
+) -> list[int]:
+    """The stalls of ``listed`` that come after ``stall_id`` in walk order (whether or not
+    that stall is still on the list once visited)."""
+    order = {row.stall.id: position for position, row in enumerate(everything)}
+    here = order.get(stall_id, -1)
+    return [row.stall.id for row in listed if order[row.stall.id] > here]
+
+
 def _after(
     everything: list[queries.StallRow], listed: list[queries.StallRow], stall_id: int
 ) -> int | None:
-    """The stall of ``listed`` that comes after ``stall_id`` in walk order (whether or not
-    that stall is still on the list once visited); None at the end."""
-    order = {row.stall.id: position for position, row in enumerate(everything)}
-    here = order.get(stall_id, -1)
-    return next((row.stall.id for row in listed if order[row.stall.id] > here), None)
+    """The stall of ``listed`` that comes after ``stall_id`` in walk order; None at the end."""
+    return next(iter(_ahead(everything, listed, stall_id)), None)
+
+
+def _kept_ahead(code: str, stall_ids: list[int], which: str) -> list[str]:
+    """The next steps a phone keeps for walking on offline (docs/offline.md)."""
+    return [_step_url(code, stall_id, which) for stall_id in stall_ids[:KEEP_AHEAD]]
 
 
 def _step_url(code: str, stall_id: int | None, which: str) -> str | None:
@@ -89,7 +105,12 @@ def walk_list(code: str):
     which = chosen_list(request.args.get("ds"))
     _, rows = walk(market, which)
     return render_template(
-        "markets/walk.html", market=market, rows=rows, which=which, lists=WALK_LISTS
+        "markets/walk.html",
+        market=market,
+        rows=rows,
+        which=which,
+        lists=WALK_LISTS,
+        kept_ahead=_kept_ahead(code, [row.stall.id for row in rows], which),
     )
 
 
@@ -103,6 +124,7 @@ def walk_stall(code: str, stall_id: int):
     row = next((row for row in everything if row.stall.id == stall.id), None)
     order = [row.stall.id for row in listed]
     position = order.index(stall.id) if stall.id in order else None
+    ahead = _ahead(everything, listed, stall.id)
     return render_template(
         "markets/walk_stall.html",
         market=market,
@@ -112,7 +134,8 @@ def walk_stall(code: str, stall_id: int):
         lists=WALK_LISTS,
         position=position,
         count=len(order),
-        next_url=_step_url(code, _after(everything, listed, stall.id), which),
+        next_url=_step_url(code, next(iter(ahead), None), which),
+        kept_ahead=_kept_ahead(code, ahead, which),
         previous_url=_step_url(code, order[position - 1] if position else None, which),
         visit_form=forms.VisitForm(formdata=None),
     )

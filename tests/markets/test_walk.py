@@ -52,23 +52,23 @@ def listed(client, market, which: str | None = None) -> list[str]:
 
 def test_each_list_holds_its_stalls_in_aisle_order(client, market):
     sign_in_directly(client, f.user(role="admin"))
-    # Khu A before Khu B; Sạp 2 before Sạp 10 (natural order), not as text.
-    assert listed(client, market, "all") == ["Sạp 2", "Sạp 10", "Sạp 1", "Sạp 3", "Sạp 4"]
-    assert listed(client, market) == ["Sạp 10", "Sạp 1", "Sạp 3"]  # needs a visit (default)
+    # By stall number across zones; Sạp 2 before Sạp 10 (natural order), not as text.
+    assert listed(client, market, "all") == ["Sạp 1", "Sạp 2", "Sạp 3", "Sạp 4", "Sạp 10"]
+    assert listed(client, market) == ["Sạp 1", "Sạp 3", "Sạp 10"]  # needs a visit (default)
     assert listed(client, market, "problem") == ["Sạp 3"]
-    assert listed(client, market, "stale") == ["Sạp 10", "Sạp 1", "Sạp 4"]
+    assert listed(client, market, "stale") == ["Sạp 1", "Sạp 4", "Sạp 10"]
     assert "Sạp 4" in listed(client, market, "placard")
 
 
 def test_an_outcome_goes_on_to_the_next_stall_and_the_end_says_so(client, market, session):
     sign_in_directly(client, f.user(role="admin"))
     stalls = market.walk_stalls
-    step = client.get(f"/cho/{market.code}/di-kiem-tra/{stalls['Sạp 10'].id}?ds=visit")
+    step = client.get(f"/cho/{market.code}/di-kiem-tra/{stalls['Sạp 1'].id}?ds=visit")
     page = step.get_data(as_text=True)
     assert "sạp 1 / 3 của danh sách" in page and 'name="back" value="walk"' in page
-    assert f"/di-kiem-tra/{stalls['Sạp 1'].id}?ds=visit" in page  # skip to the next
+    assert f"/di-kiem-tra/{stalls['Sạp 3'].id}?ds=visit" in page  # skip to the next
     done = client.post(
-        f"/cho/{market.code}/sap/{stalls['Sạp 10'].id}/kiem-tra",
+        f"/cho/{market.code}/sap/{stalls['Sạp 1'].id}/kiem-tra",
         data={
             "outcome": "placard_posted",
             "visited_on": today().strftime("%d/%m/%Y"),
@@ -78,9 +78,9 @@ def test_an_outcome_goes_on_to_the_next_stall_and_the_end_says_so(client, market
     )
     assert done.status_code == 302
     following = client.get(done.headers["Location"])
-    assert following.headers["Location"].endswith(f"/di-kiem-tra/{stalls['Sạp 1'].id}?ds=visit")
-    assert listed(client, market) == ["Sạp 1", "Sạp 3"]  # Sạp 10 is checked now
+    assert following.headers["Location"].endswith(f"/di-kiem-tra/{stalls['Sạp 3'].id}?ds=visit")
+    assert listed(client, market) == ["Sạp 3", "Sạp 10"]  # Sạp 1 is checked now
     # After the last stall of the list: back to the list, with a word that it is done.
-    end = client.get(f"/cho/{market.code}/di-kiem-tra/sau/{stalls['Sạp 3'].id}?ds=visit")
+    end = client.get(f"/cho/{market.code}/di-kiem-tra/sau/{stalls['Sạp 10'].id}?ds=visit")
     assert end.headers["Location"].endswith(f"/cho/{market.code}/di-kiem-tra?ds=visit")
     assert "Hết danh sách" in client.get(end.headers["Location"]).get_data(as_text=True)
