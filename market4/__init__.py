@@ -117,6 +117,7 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(formatting.vn_number, "vn_number")
     app.add_template_filter(formatting.vn_percent, "vn_percent")
     app.add_template_filter(formatting.vn_date, "vn_date")
+    app.add_template_filter(formatting.vn_month, "vn_month")
     app.add_template_filter(formatting.vn_datetime, "vn_datetime")
     app.add_template_filter(formatting.percent_class, "percent_class")
     # Templates compare with the vocabulary's members (``Role.ADMIN``), never bare codes.

@@ -22,6 +22,7 @@ from market4.config import ConfigError
 # command still builds the app and takes the command from ``app.cli``;
 # tests/test_cli.py keeps this table equal to what the app registers.
 APP_COMMANDS = {
+    "activity": "Banks' monthly QR payment reports: import a CSV or XLSX file.",
     "areas": "Administrative units (2008 and 2025 schemes).",
     "banks": "List the bank directory (BIN, NAPAS code, short name, VietQR status, name).",
     "db": "Perform database migrations.",

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from market4.activity.cli import activity_group
     from market4.admin.cli import users_group
     from market4.api.cli import tokens_group
     from market4.areas.cli import areas_group
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
 
     vendors_group.add_command(import_command)
     for command in (
+        activity_group,
         areas_group,
         banks_command,
         demo_group,

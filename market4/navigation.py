@@ -22,6 +22,7 @@ MENU = (
     ),
     ("vendors.index", _l("Tiểu thương"), {Role.ADMIN, Role.BANK_PARTNER, Role.MARKET_MANAGER}),
     ("imports.index", _l("Nhập từ Excel"), {Role.ADMIN, Role.BANK_PARTNER}),
+    ("activity.index", _l("Báo cáo QR"), {Role.ADMIN, Role.BANK_PARTNER}),
     (
         "tokens.index",
         _l("Khóa API"),

@@ -251,6 +251,42 @@ class BatchStatus(StrEnum):
     FAILED = "failed"
 
 
+class QrCountBand(StrEnum):
+    """How many QR payments an account received in a month, as its bank reports it.
+
+    A band, never the exact count and never an amount: the programme asks whether vendors
+    are paid through their QR, and a band answers that without anyone's turnover.
+    """
+
+    NONE = "0"
+    FROM_1 = "1-9"
+    FROM_10 = "10-49"
+    FROM_50 = "50-199"
+    FROM_200 = "200+"
+
+
+QR_COUNT_BAND_LABELS = {
+    QrCountBand.NONE: _l("Không có giao dịch QR"),
+    QrCountBand.FROM_1: _l("1–9 giao dịch"),
+    QrCountBand.FROM_10: _l("10–49 giao dịch"),
+    QrCountBand.FROM_50: _l("50–199 giao dịch"),
+    QrCountBand.FROM_200: _l("Từ 200 giao dịch"),
+}
+
+
+class ActivitySource(StrEnum):
+    """How a bank's monthly QR payment report arrived."""
+
+    API = "api"
+    CSV = "csv"
+
+
+ACTIVITY_SOURCE_LABELS = {
+    ActivitySource.API: _l("API"),
+    ActivitySource.CSV: _l("Tệp CSV"),
+}
+
+
 class SessionEndReason(StrEnum):
     """Why a signed-in session ended."""
 
@@ -293,4 +329,6 @@ ENUMS: tuple[type[StrEnum], ...] = (
     StallRequestStatus,
     BatchStatus,
     SessionEndReason,
+    QrCountBand,
+    ActivitySource,
 )

@@ -29,6 +29,7 @@ AGGREGATORS = {
 CORE = "market4.registry"
 # Packages the core may stand on: infrastructure, pure code and the accounts of users.
 FEATURES = {
+    "market4.activity",
     "market4.admin",
     "market4.api",
     "market4.dashboard",

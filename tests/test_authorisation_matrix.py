@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from market4.activity.models import ActivityUpload
 from market4.api.models import ApiToken
 from market4.api.tokens import create_token
 from market4.audit.models import AuditEvent
@@ -20,6 +21,7 @@ from market4.auth.models import Organisation, User
 from market4.demo import seed as demo
 from market4.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from market4.placards import jobs
+from market4.registry.activity import PaymentActivity
 from market4.registry.imports import ImportBatch
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
@@ -38,6 +40,7 @@ POLICY: dict[str, tuple[str, set]] = {
     "home.healthz": ("GET", EVERYONE),
     "home.manifest": ("GET", EVERYONE),
     "home.favicon": ("GET", EVERYONE),
+    "home.service_worker": ("GET", EVERYONE),
     "auth.login": ("GET", EVERYONE),
     "auth.logout": ("POST", SIGNED_IN),
     "auth.password": ("GET", SIGNED_IN),
@@ -63,6 +66,8 @@ POLICY: dict[str, tuple[str, set]] = {
     "markets.walk_list": ("GET", {ADMIN, MANAGER}),
     "markets.walk_stall": ("GET", {ADMIN, MANAGER}),
     "markets.walk_next": ("GET", {ADMIN, MANAGER}),
+    # The offline queue's CSRF token and owner, before it sends visits recorded offline.
+    "markets.offline_session": ("GET", {ADMIN, MANAGER}),
     "placards.market": ("GET", {ADMIN, MANAGER}),
     "placards.market_sheet": ("POST", {ADMIN, MANAGER}),
     "placards.market_settings": ("POST", {ADMIN, MANAGER}),
@@ -91,6 +96,11 @@ POLICY: dict[str, tuple[str, set]] = {
     "imports.report_download": ("GET", {ADMIN, PARTNER}),
     "imports.commit": ("POST", {ADMIN, PARTNER}),
     "imports.template_download": ("GET", {ADMIN, PARTNER}),
+    # The banks' monthly QR payment reports: a bank's own, or an admin's.
+    "activity.index": ("GET", {ADMIN, PARTNER}),
+    "activity.preview": ("GET", {ADMIN, PARTNER}),
+    "activity.commit": ("POST", {ADMIN, PARTNER}),
+    "activity.template_download": ("GET", {ADMIN, PARTNER}),
     "tokens.index": ("GET", SIGNED_IN),
     "tokens.create": ("POST", SIGNED_IN),
     "tokens.revoke": ("POST", SIGNED_IN),
@@ -153,6 +163,16 @@ def demo_objects(app, session):
         summary={},
     )
     session.add(batch)
+    upload = ActivityUpload(
+        organisation_id=partner.organisation_id,
+        user_id=partner.id,
+        filename="bao-cao.csv",
+        file_sha256="0" * 64,
+        file_format="csv-utf-8",
+        summary={"rows": 0, "invalid": 0},
+        rows=[],
+    )
+    session.add(upload)
     session.flush()
     token = create_token(partner, "matrix", actor=partner).token
     manager = session.scalar(select(User).where(User.email == f"quanlycho@{DEMO_EMAIL_DOMAIN}"))
@@ -169,6 +189,7 @@ def demo_objects(app, session):
         "account_id": placard.payment_account_id,
         "placard_id": placard.id,
         "batch_id": batch.id,
+        "upload_id": upload.id,
         "extension": "csv",
         "locale": "en",
         "token_id": token.id,
@@ -227,6 +248,7 @@ def state_fingerprint(session):
             Organisation,
             User,
             ApiToken,
+            PaymentActivity,
         )
     )
 

@@ -15,10 +15,12 @@ from market4.extensions import db
 from market4.vocabulary import (
     AccountKind,
     AccountStatus,
+    ActivitySource,
     BatchStatus,
     MarketKind,
     OrganisationKind,
     PlacardStatus,
+    QrCountBand,
     Role,
     StallRequestStatus,
     StallStatus,
@@ -38,6 +40,9 @@ CONSTRAINED = {
     ("payment_accounts", "kind"): AccountKind,
     ("payment_accounts", "status"): AccountStatus,
     ("import_batches", "status"): BatchStatus,
+    ("payment_activity", "count_band"): QrCountBand,
+    ("payment_activity", "source"): ActivitySource,
+    ("activity_uploads", "status"): BatchStatus,
 }
 
 
@@ -78,6 +83,8 @@ def test_every_label_table_names_each_member_once():
         vocabulary.RevokeReason: vocabulary.REVOKE_REASON_LABELS,
         vocabulary.PlacardLayout: vocabulary.PLACARD_LAYOUT_LABELS,
         vocabulary.SessionEndReason: vocabulary.SESSION_END_REASON_LABELS,
+        vocabulary.QrCountBand: vocabulary.QR_COUNT_BAND_LABELS,
+        vocabulary.ActivitySource: vocabulary.ACTIVITY_SOURCE_LABELS,
     }
     for enum, labels in tables.items():
         assert set(labels) == set(enum), enum

@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "resolve": _l("Xử lý đề nghị"),
     "merge": _l("Gộp hồ sơ tiểu thương"),
     "choose_placard_account": _l("Chọn tài khoản in trên bảng mã"),
+    "report_activity": _l("Báo cáo nhận tiền qua QR"),
+    "replace_activity_report": _l("Thay báo cáo nhận tiền qua QR"),
 }
 OBJECT_LABELS = {
     "Organisation": _l("Đơn vị"),
@@ -69,6 +71,7 @@ OBJECT_LABELS = {
     "VerificationVisit": _l("Lần kiểm tra sạp"),
     "Occupancy": _l("Kinh doanh tại sạp"),
     "StallRequest": _l("Đề nghị"),
+    "PaymentActivity": _l("Báo cáo nhận tiền qua QR"),
 }
 CHANNEL_LABELS = {
     "web": _l("Web"),
@@ -131,6 +134,11 @@ FIELD_LABELS = {
     "visited_on": _l("Ngày kiểm tra"),
     "sessions": _l("Số phiên"),
     "reason": _l("Lý do"),
+    "month": _l("Tháng"),
+    "months": _l("Tháng"),
+    "received": _l("Có nhận tiền qua QR"),
+    "count_band": _l("Số giao dịch QR"),
+    "payment_account_id": _l("Tài khoản nhận tiền"),
 }
 
 

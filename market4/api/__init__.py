@@ -18,7 +18,8 @@ from market4.problem_json import API_PREFIX
 
 DESCRIPTION = """\
 The market4 partner API: find markets and stalls, register vendors with the account their
-VietQR placard pays into, fetch placards, import files, and read the acceptance figures.
+VietQR placard pays into, fetch placards, import files, report each account's monthly QR
+payments, and read the acceptance figures.
 
 **Authentication**: `Authorization: Bearer <token>`; create tokens on the "Khóa API" page
 or with `market4 tokens create`. Bank-partner tokens see and write only their bank's
@@ -101,12 +102,12 @@ def new_blueprint(name: str, description: str) -> Blueprint:
 
 def init_app(app: Flask) -> None:
     """Register the API, its resources and its docs page on ``app``."""
-    from market4.api import accounts, docs, imports, markets, stats, vendors
+    from market4.api import accounts, activity, docs, imports, markets, stats, vendors
 
     for key, value in CONFIG.items():
         app.config.setdefault(key, value)
     api = PartnerApi(app)
-    for module in (markets, vendors, accounts, imports, stats):
+    for module in (markets, vendors, accounts, imports, stats, activity):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs.bp)
     app.extensions["market4-api"] = api

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
 from market4.api.markets import area_dict
-from market4.api.schemas import StatsArgs, StatsSchema
+from market4.api.schemas import StatsArgs
+from market4.api.stats_activity import StatsWithPaidSchema, with_paid_by_qr
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.dashboard import drilldown
 from market4.dashboard.queries import figures_for_markets
@@ -78,9 +79,10 @@ def _outside_scope(user: Any, area: AdminUnit) -> bool:
 @blp.route("/stats")
 @roles_allowed(*STATS_ROLES)
 @blp.arguments(StatsArgs, location="query", as_kwargs=True)
-@blp.response(200, StatsSchema)
+@blp.response(200, StatsWithPaidSchema)
 def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 - the query's name
-    """Markets, stalls and the share accepting cashless payment on a day.
+    """Markets, stalls and the share accepting cashless payment on a day, and beside them
+    the stalls paid by QR in the latest month the banks reported on (``paid_by_qr_*``).
 
     Without ``area`` the figures cover every market you may see. An area with markets
     outside your scope answers 404, like any object that is not yours.
@@ -100,16 +102,16 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
             )
         markets = restrict_markets_to_area(markets, unit)
     figures = figures_for_markets(markets, on=day)
-    children = [
-        {"area": area_dict(row.unit), **_totals(row.figures.as_dict())}
-        for row in drilldown.children(figures, unit or scope.user_area(user))
-    ]
-    return {
+    rows = drilldown.children(figures, unit or scope.user_area(user))
+    children = [{"area": area_dict(row.unit), **_totals(row.figures.as_dict())} for row in rows]
+    answer = {
         **figures.as_dict(),
         "date": figures.on,
         "area": area_dict(unit) if unit else None,
         "children": children,
     }
+    # "Paid by QR" beside "has QR": its own module, additive to the answer above.
+    return with_paid_by_qr(answer, markets, figures, rows, day)
 
 
 def _totals(figures: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,10 @@
 """Server-rendered SVG charts: no script, no outside assets, black and grey so they
 print well on an office laser printer and read the same on screen.
 
+The rate chart has the weekly "has QR" rate as its black line (round dots) and, when
+banks have reported, the monthly "paid by QR" rate as a grey line (square dots) at each
+month's last day; the page names both in a legend under the chart.
+
 The chart is a picture (``role="img"``) with a title and a one-sentence description;
 the page puts the same numbers in a table next to it for anyone who cannot see it.
 """
@@ -13,8 +17,9 @@ from fractions import Fraction
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from market4.dashboard.activity import MonthPoint
 from market4.dashboard.trends import TrendPoint
-from market4.formatting import vn_date, vn_number, vn_percent
+from market4.formatting import vn_date, vn_month, vn_number, vn_percent
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,11 @@ class RateCharts:
 
 
 def rate_charts(
-    points: list[TrendPoint], *, threshold: Fraction, threshold_label: str
+    points: list[TrendPoint],
+    *,
+    threshold: Fraction,
+    threshold_label: str,
+    months: list[MonthPoint] | None = None,
 ) -> RateCharts:
     """The weekly rate chart drawn for a wide screen (and paper) and for a phone."""
     return RateCharts(
@@ -65,6 +74,7 @@ def rate_charts(
             threshold_label=threshold_label,
             element_id="trend-wide",
             box=WIDE,
+            months=months,
         ),
         narrow=rate_chart_svg(
             points,
@@ -72,6 +82,7 @@ def rate_charts(
             threshold_label=threshold_label,
             element_id="trend-narrow",
             box=NARROW,
+            months=months,
         ),
     )
 
@@ -83,29 +94,33 @@ def rate_chart_svg(
     threshold_label: str,
     element_id: str = "trend",
     box: ChartBox = WIDE,
+    months: list[MonthPoint] | None = None,
 ) -> Markup:
-    """A line of the acceptance rate at each week end, with the threshold as a dashed line."""
+    """A line of the acceptance rate at each week end, with the threshold as a dashed line,
+    and the months' "paid by QR" rate that fall within the weeks shown."""
     if not points:
         return Markup("")
+    shown_months = [m for m in months or () if points[0].day <= m.day <= points[-1].day]
     title_id, desc_id = f"{element_id}-title", f"{element_id}-desc"
     parts = [
         f'<svg class="chart {element_id}" id="{element_id}" viewBox="0 0 {box.width} {box.height}" '
         f'role="img" aria-labelledby="{title_id} {desc_id}" '
         f'xmlns="http://www.w3.org/2000/svg" font-size="{box.font_size}">',
         f'<title id="{title_id}">{escape(_("Tỉ lệ tiểu thương chấp nhận TTKDTM theo tuần"))}</title>',
-        f'<desc id="{desc_id}">{escape(_describe(points))}</desc>',
+        f'<desc id="{desc_id}">{escape(_describe(points, shown_months))}</desc>',
         *_y_axis(box),
         *_x_axis(points, box),
         *_threshold_line(float(threshold), threshold_label, box),
+        *_paid_line(shown_months, points, box),
         *_rate_line(points, box),
         "</svg>",
     ]
     return Markup("\n".join(parts))
 
 
-def _describe(points: list[TrendPoint]) -> str:
+def _describe(points: list[TrendPoint], months: list[MonthPoint]) -> str:
     first, last = points[0], points[-1]
-    return _(
+    weeks = _(
         "Từ %(start)s đến %(end)s, tỉ lệ đi từ %(from_rate)s lên %(to_rate)s "
         "(%(accepting)s/%(total)s tiểu thương).",
         start=vn_date(first.day),
@@ -114,6 +129,20 @@ def _describe(points: list[TrendPoint]) -> str:
         to_rate=vn_percent(last.rate),
         accepting=vn_number(last.stalls_accepting),
         total=vn_number(last.stalls_total),
+    )
+    if not months:
+        return weeks
+    paid = months[-1]
+    return (
+        weeks
+        + " "
+        + _(
+            "Nhận tiền qua QR tháng %(month)s: %(rate)s (%(paid)s/%(total)s tiểu thương).",
+            month=vn_month(paid.month),
+            rate=vn_percent(paid.paid_rate),
+            paid=vn_number(paid.stalls_paid),
+            total=vn_number(paid.stalls_total),
+        )
     )
 
 
@@ -207,4 +236,35 @@ def _rate_line(points: list[TrendPoint], box: ChartBox) -> list[str]:
         f'<text x="{x + 8:.1f}" y="{y + 4:.1f}" font-weight="700" '
         f'fill="#000">{escape(vn_percent(last.rate))}</text>'
     )
+    return shapes
+
+
+def _paid_line(months: list[MonthPoint], points: list[TrendPoint], box: ChartBox) -> list[str]:
+    """The months' "paid by QR" rate: a grey line with square dots, under the black one."""
+    if not months:
+        return []
+    start = points[0].day
+    span = (points[-1].day - start).days
+    coordinates = [
+        (_x((m.day - start).days, span, box), _y(m.paid_rate or 0.0, box), m) for m in months
+    ]
+    shapes = []
+    if len(coordinates) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coordinates)
+        shapes.append(
+            f'<polyline points="{path}" fill="none" stroke="#555" stroke-width="2" '
+            f'stroke-linejoin="round"/>'
+        )
+    for x, y, month in coordinates:
+        tip = _(
+            "Tháng %(month)s: %(rate)s nhận tiền qua QR (%(paid)s/%(total)s)",
+            month=vn_month(month.month),
+            rate=vn_percent(month.paid_rate),
+            paid=vn_number(month.stalls_paid),
+            total=vn_number(month.stalls_total),
+        )
+        shapes.append(
+            f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="#555">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
     return shapes

@@ -22,14 +22,19 @@ from flask_babel import gettext as _
 
 from market4.dashboard.report import Dashboard
 from market4.db import VIETNAM_TZ, now_utc
+from market4.registry.activity import month_text
 from market4.registry.markets import MARKET_KINDS
 from market4.spreadsheets import safe_cell, safe_row
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Column widths in characters, in the order of ``_headers()``.
-_WIDTHS = (22, 34, 22, 28, 7, 9, 10, 16, 11, 11)
-_RATE_COLUMN = 9  # 1-based: "Tỉ lệ (%)"
+_WIDTHS = (22, 34, 22, 28, 7, 9, 10, 16, 11, 14, 14, 12, 11)
+# 1-based: "Tỉ lệ (%)", and beside it "paid by QR" (dashboard.activity) and its month.
+_RATE_COLUMN = 9
+_PAID_RATE_COLUMN = 11
+_PAID_MONTH_COLUMN = 12
+_RATE_COLUMNS = (_RATE_COLUMN, _PAID_RATE_COLUMN)
 
 
 def filename(dashboard: Dashboard, extension: str) -> str:
@@ -48,6 +53,9 @@ def _headers() -> list[str]:
         _("Số sạp"),
         _("Số sạp chấp nhận TTKDTM"),
         _("Tỉ lệ (%)"),
+        _("Số sạp nhận tiền qua QR"),
+        _("Tỉ lệ nhận tiền qua QR (%)"),
+        _("Tháng nhận tiền qua QR"),
         _("Đạt ngưỡng"),
     ]
 
@@ -57,7 +65,9 @@ def _yes_no(value: bool) -> str:
 
 
 def _rows(dashboard: Dashboard) -> Iterator[list]:
-    """Market rows as typed values; the rate is a share (0.751) or None."""
+    """Market rows as typed values; the rates are shares (0.751) or None, the month of
+    "paid by QR" a date (its first day) or None before any bank has reported."""
+    month = dashboard.paid.month
     for row in dashboard.rows:
         m = row.figures
         yield [
@@ -70,6 +80,9 @@ def _rows(dashboard: Dashboard) -> Iterator[list]:
             m.stalls_total,
             m.stalls_accepting,
             m.rate,
+            row.stalls_paid,
+            row.paid_rate,
+            month,
             _yes_no(row.meets_threshold),
         ]
 
@@ -87,6 +100,9 @@ def _totals(dashboard: Dashboard) -> list:
         figures.stalls_total,
         figures.stalls_accepting,
         figures.rate,
+        dashboard.paid.stalls_paid,
+        dashboard.paid_rate,
+        dashboard.paid.month,
         dashboard.markets_meeting_threshold,
     ]
 
@@ -103,8 +119,10 @@ def market_table_csv(dashboard: Dashboard) -> bytes:
 def _csv_value(value: object, column: int) -> str:
     if value is None:
         return ""
-    if column == _RATE_COLUMN:
+    if column in _RATE_COLUMNS:
         return f"{value * 100:.1f}"
+    if column == _PAID_MONTH_COLUMN:
+        return month_text(value)
     return str(safe_cell(value))
 
 
@@ -135,11 +153,16 @@ def _write_table(sheet, dashboard: Dashboard) -> None:
     _append(sheet, _totals(dashboard))
     for cell in sheet[sheet.max_row]:
         cell.font = bold
-    for column in (7, 8, 10):
+    for column in (7, 8, 10, len(_WIDTHS)):
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = "#,##0"
-    for (cell,) in sheet.iter_rows(min_row=2, min_col=_RATE_COLUMN, max_col=_RATE_COLUMN):
-        cell.number_format = "0.0%"
+    for column in _RATE_COLUMNS:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = "0.0%"
+    for (cell,) in sheet.iter_rows(
+        min_row=2, min_col=_PAID_MONTH_COLUMN, max_col=_PAID_MONTH_COLUMN
+    ):
+        cell.number_format = "mm/yyyy"
     for index, width in enumerate(_WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
@@ -186,6 +209,14 @@ def _write_about(sheet, dashboard: Dashboard) -> None:
         (_("Hạng chợ"), filters.market_class or all_label),
         (_("Xuất lúc"), now_utc().astimezone(VIETNAM_TZ).replace(tzinfo=None)),
         (_("Nguồn"), "market4"),
+        (
+            _("Nhận tiền qua QR"),
+            _(
+                "Sạp có tài khoản được ngân hàng báo cáo có nhận tiền qua QR trong tháng; "
+                "tỉ lệ trên số sạp của ngày số liệu."
+            ),
+        ),
+        (_("Tháng nhận tiền qua QR"), dashboard.paid.month or _("Chưa có báo cáo")),
     ]
     for row in rows:
         _append(sheet, list(row))
@@ -193,6 +224,7 @@ def _write_about(sheet, dashboard: Dashboard) -> None:
     sheet["B3"].number_format = "dd/mm/yyyy"
     sheet["B4"].number_format = "0.0%"
     sheet["B8"].number_format = "dd/mm/yyyy hh:mm"
+    sheet["B11"].number_format = "mm/yyyy"
     for cell in sheet["B"]:
         cell.alignment = Alignment(horizontal="left")
     sheet.column_dimensions["A"].width = 34

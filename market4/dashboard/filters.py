@@ -23,9 +23,16 @@ from market4.parsing import ascii_int
 from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 
 # Query-argument spellings, kept Vietnamese like the rest of the URLs.
-SORT_KEYS = ("ten", "xa", "sap", "qr", "ty_le")
+SORT_KEYS = ("ten", "xa", "sap", "qr", "ty_le", "nhan_qr")
 # Words read best A→Z; numbers are usually wanted largest first.
-DEFAULT_DIRECTION = {"ten": "asc", "xa": "asc", "sap": "desc", "qr": "desc", "ty_le": "desc"}
+DEFAULT_DIRECTION = {
+    "ten": "asc",
+    "xa": "asc",
+    "sap": "desc",
+    "qr": "desc",
+    "ty_le": "desc",
+    "nhan_qr": "desc",
+}
 DIRECTIONS = ("asc", "desc")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
 _THRESHOLD_TEXT = re.compile(r"^\s*(\d{1,3}(?:[.,]\d{1,2})?)\s*%?\s*$")

@@ -17,6 +17,8 @@ from sqlalchemy import Select, select
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.auth.models import User
 from market4.dashboard import drilldown
+from market4.dashboard.activity import MonthPoint, PaidByQr, monthly_trend, paid_by_qr
+from market4.dashboard.activity import rate as paid_share  # "rate" is the accepting share here
 from market4.dashboard.breakdown import BankShare, bank_breakdown
 from market4.dashboard.drilldown import AreaRow
 from market4.dashboard.filters import DashboardFilters, apply_filters, parse_filters
@@ -38,6 +40,12 @@ class MarketRow:
     commune_name: str
     kind_label: str
     meets_threshold: bool
+    # Stalls paid by QR in the dashboard's reference month (None: no report yet).
+    stalls_paid: int | None = None
+
+    @property
+    def paid_rate(self) -> float | None:
+        return paid_share(self.stalls_paid, self.figures.stalls_total)
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,13 @@ class Dashboard:
     breadcrumb: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     children: list[AreaRow] = field(default_factory=list)
     children_level: str | None = None
+    # "Paid by QR" beside "has QR" (dashboard.activity), and its monthly trend.
+    paid: PaidByQr = field(default_factory=lambda: PaidByQr(None))
+    paid_trend: list[MonthPoint] = field(default_factory=list)
+
+    @property
+    def paid_rate(self) -> float | None:
+        return paid_share(self.paid.stalls_paid, self.figures.stalls_total)
 
     def child_args(self, unit: AdminUnit) -> dict[str, str]:
         """The link of a drill-down row: a commune narrows to it, a larger unit opens it."""
@@ -111,6 +126,7 @@ def build_dashboard(
         filters = replace(filters, commune_id=None)  # a commune outside the area chosen
     shown = apply_filters(in_area, filters)
     figures = figures_for_markets(shown, on=filters.day)
+    paid = paid_by_qr(shown, on=filters.day)
     kind_labels = {kind: str(label) for kind, label in MARKET_KINDS.items()}  # once, not per row
     rows = _sorted_rows(
         [
@@ -119,6 +135,7 @@ def build_dashboard(
                 commune_name=communes.get(m.commune_id, ""),
                 kind_label=kind_labels.get(m.kind, m.kind),
                 meets_threshold=filters.meets_threshold(m.stalls_accepting, m.stalls_total),
+                stalls_paid=paid.for_market(m.market_id),
             )
             for m in figures.markets
         ],
@@ -129,6 +146,13 @@ def build_dashboard(
     current = area or root
     drill = viewer.role != Role.MARKET_MANAGER and filters.commune_id is None
     breadcrumb = _breadcrumb(viewer, filters, root, area, communes.get(filters.commune_id))
+    trend = (
+        weekly_trend(
+            shown, filters.day, totals_on_until=(figures.stalls_total, figures.stalls_accepting)
+        )
+        if with_charts
+        else []
+    )
     return Dashboard(
         filters=filters,
         area_label=" › ".join(label for label, _args in breadcrumb),
@@ -138,13 +162,16 @@ def build_dashboard(
         figures=figures,
         rows=rows,
         commune_choices=sorted(communes.items(), key=lambda item: vietnamese_sort_key(item[1])),
-        trend=(
-            weekly_trend(
+        trend=trend,
+        paid=paid,
+        paid_trend=(
+            monthly_trend(
                 shown,
-                filters.day,
-                totals_on_until=(figures.stalls_total, figures.stalls_accepting),
+                since=trend[0].day if trend else filters.day,
+                until_month=paid.month,
+                totals_on=(filters.day, figures.stalls_total, figures.stalls_accepting),
             )
-            if with_charts
+            if with_charts and paid.month is not None
             else []
         ),
         banks=(
@@ -229,6 +256,7 @@ _SORT_VALUES = {
     "sap": lambda row: row.figures.stalls_total,
     "qr": lambda row: row.figures.stalls_accepting,
     "ty_le": lambda row: row.figures.rate,
+    "nhan_qr": lambda row: row.stalls_paid,
 }
 
 

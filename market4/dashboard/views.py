@@ -29,6 +29,7 @@ def index():
         dashboard.trend,
         threshold=dashboard.filters.threshold,
         threshold_label=dashboard.filters.threshold_label,
+        months=dashboard.paid_trend,
     )
     markets_page = paginate(dashboard.rows, ascii_int(request.args.get("trang")), MARKETS_PER_PAGE)
     return render_template(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import phonenumbers
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from werkzeug.security import generate_password_hash
 
 from market4.areas import services as area_services
@@ -23,11 +23,13 @@ from market4.demo import data
 from market4.domain.text import bank_style_name
 from market4.domain.vietqr import Transfer, encode
 from market4.extensions import db
+from market4.registry import activity
+from market4.registry.activity import MarketActivityMonth, PaymentActivity
 from market4.registry.market_days import MarketBankDay, MarketDay
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.placards import Placard
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.vocabulary import PlacardStatus
+from market4.vocabulary import ActivitySource, PlacardStatus, QrCountBand
 
 DEMO_PROVINCE_2025 = "Hồ Chí Minh"
 DEMO_PROVINCE_2008 = "Bà Rịa - Vũng Tàu"
@@ -61,6 +63,7 @@ def seed() -> list[DemoLogin]:
         builder.populate(market, spec)
     logins = _create_users(orgs, markets)
     db.session.flush()
+    _report_qr_payments(orgs, [market.id for market in markets])
     return logins
 
 
@@ -73,7 +76,14 @@ def reset() -> None:
         db.session.scalars(select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids)))
     )
     db.session.execute(delete(Placard).where(Placard.stall_id.in_(stall_ids)))
-    for rollup in (MarketDay, MarketBankDay):
+    db.session.execute(
+        delete(PaymentActivity).where(
+            PaymentActivity.payment_account_id.in_(
+                select(PaymentAccount.id).where(PaymentAccount.vendor_id.in_(vendor_ids))
+            )
+        )
+    )
+    for rollup in (MarketDay, MarketBankDay, MarketActivityMonth):
         db.session.execute(delete(rollup).where(rollup.market_id.in_(market_ids)))
     db.session.execute(delete(StallStatusChange).where(StallStatusChange.stall_id.in_(stall_ids)))
     db.session.execute(delete(Occupancy).where(Occupancy.stall_id.in_(stall_ids)))
@@ -397,3 +407,59 @@ def _history(stall: Stall, status: str, reason: str, day: date) -> None:
 
 def _payload(account: PaymentAccount) -> str:
     return encode(Transfer(bin=account.bank_bin, account=account.account_number))
+
+
+# --- the banks' monthly QR payment reports ------------------------------------------------
+
+# Reports run to the last month finished before the story's "today" (20/11/2026).
+LAST_REPORTED_MONTH = date(2026, 10, 1)
+# The share of posted placards whose account receives QR payments, by months since the
+# placard went up: shoppers take a while to start scanning, then about three in four do.
+PAID_SHARE_BY_AGE = (0.5, 0.68, 0.75, 0.8)
+# How many QR payments a paid account received in a month, and how often.
+PAID_BANDS = (QrCountBand.FROM_1, QrCountBand.FROM_10, QrCountBand.FROM_50, QrCountBand.FROM_200)
+PAID_BAND_WEIGHTS = (30, 42, 22, 6)
+# Wallets send their reports by API, banks as a monthly CSV file.
+REPORTED_BY_API = data.WALLET_BINS
+
+
+def _report_qr_payments(orgs: dict[str, Organisation], market_ids: list[int]) -> None:
+    """Each bank's report, month by month since the placard was posted, on the accounts
+    of the posted placards: whether shoppers paid into them by QR, and how often."""
+    rng = random.Random(42)  # its own sequence: the stalls above stay as they were
+    placards = db.session.execute(
+        select(Placard.payment_account_id, Placard.posted_at, PaymentAccount.bank_bin)
+        .join(PaymentAccount, PaymentAccount.id == Placard.payment_account_id)
+        .join(Stall, Stall.id == Placard.stall_id)
+        .where(Stall.market_id.in_(market_ids), Placard.status == PlacardStatus.POSTED)
+        .order_by(Placard.id)
+    ).all()
+    rows = []
+    for account_id, posted_at, bank_bin in placards:
+        month = activity.first_of_month(posted_at.astimezone(VIETNAM_TZ).date())
+        age = 0
+        while month <= LAST_REPORTED_MONTH:
+            paid = rng.random() < PAID_SHARE_BY_AGE[min(age, len(PAID_SHARE_BY_AGE) - 1)]
+            band = rng.choices(PAID_BANDS, PAID_BAND_WEIGHTS)[0] if paid else QrCountBand.NONE
+            rows.append(
+                {
+                    "payment_account_id": account_id,
+                    "month": month,
+                    "received": paid,
+                    "count_band": str(band),
+                    "source": str(
+                        ActivitySource.API if bank_bin in REPORTED_BY_API else ActivitySource.CSV
+                    ),
+                    "organisation_id": orgs[bank_bin].id,
+                    "reported_by_id": None,
+                    "reported_at": datetime.combine(
+                        activity.next_month(month) + timedelta(days=4),
+                        time(8, 0),
+                        tzinfo=VIETNAM_TZ,
+                    ),
+                }
+            )
+            month, age = activity.next_month(month), age + 1
+    db.session.execute(insert(PaymentActivity), rows)
+    activity.rebuild_months(market_ids)
+    db.session.flush()

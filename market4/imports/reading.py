@@ -43,6 +43,8 @@ __all__ = [
     "ImportFileError",
     "RawRow",
     "SheetData",
+    "TableLayout",
+    "read_table",
     "read_vendor_file",
 ]
 
@@ -214,10 +216,32 @@ def header_key(text: Any) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
 
 
-_HEADER_LOOKUP: dict[str, str] = {}
-for _key, _aliases in _HEADER_ALIASES.items():
-    for _alias in (header_key(COLUMN_LABELS[_key]), header_key(_key), *_aliases):
-        _HEADER_LOOKUP[_alias] = _key
+@dataclass(frozen=True)
+class TableLayout:
+    """The columns one kind of file has: key -> header of the template, the keys that
+    must be there, and other spellings of each header (already folded by ``header_key``).
+
+    The vendor list is :data:`VENDOR_LAYOUT`; other uploads (the banks' monthly QR
+    payment reports) bring their own and are read by :func:`read_table` the same way.
+    """
+
+    labels: dict[str, str]
+    required: tuple[str, ...]
+    aliases: dict[str, tuple[str, ...]]
+
+    def key_of(self, header: str) -> str | None:
+        """The column key a header in the file names, or None."""
+        return self._lookup().get(header_key(header))
+
+    def _lookup(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for key, label in self.labels.items():
+            for alias in (header_key(label), header_key(key), *self.aliases.get(key, ())):
+                found[alias] = key
+        return found
+
+
+VENDOR_LAYOUT = TableLayout(COLUMN_LABELS, REQUIRED_COLUMNS, _HEADER_ALIASES)
 
 
 def _refuse(code: str, message: str) -> ImportFileError:
@@ -226,6 +250,11 @@ def _refuse(code: str, message: str) -> ImportFileError:
 
 def read_vendor_file(content: bytes, filename: str = "") -> SheetData:
     """Decode ``content`` into rows keyed by column; raise :class:`ImportFileError` if refused."""
+    return read_table(content, filename, VENDOR_LAYOUT)
+
+
+def read_table(content: bytes, filename: str, layout: TableLayout) -> SheetData:
+    """:func:`read_vendor_file` for a file whose columns ``layout`` describes."""
     if not content:
         raise _refuse("empty_file", _l("Tệp trống, không có dữ liệu."))
     if len(content) > MAX_BYTES:
@@ -238,9 +267,9 @@ def read_vendor_file(content: bytes, filename: str = "") -> SheetData:
         )
     kind = _sniff(content, filename)
     if kind == "xlsx":
-        return _read_xlsx(content)
+        return _read_xlsx(content, layout)
     text, file_format = _decode_text(content)
-    return _read_csv(text, file_format)
+    return _read_csv(text, file_format, layout)
 
 
 # --- sniffing ---------------------------------------------------------------------------
@@ -368,7 +397,9 @@ def _control_share(text: str) -> float:
 # --- rows --------------------------------------------------------------------------------
 
 
-def _map_headers(headers: list[Any]) -> tuple[dict[int, str], dict[str, str], tuple[str, ...]]:
+def _map_headers(
+    headers: list[Any], layout: TableLayout
+) -> tuple[dict[int, str], dict[str, str], tuple[str, ...]]:
     """Column index -> key; key -> header as written; headers we did not recognise."""
     by_index: dict[int, str] = {}
     written: dict[str, str] = {}
@@ -377,13 +408,13 @@ def _map_headers(headers: list[Any]) -> tuple[dict[int, str], dict[str, str], tu
         text = " ".join(str(header or "").split())
         if not text:
             continue
-        key = _HEADER_LOOKUP.get(header_key(text))
+        key = layout.key_of(text)
         if key is None or key in written:
             ignored.append(text)
             continue
         by_index[index] = key
         written[key] = text
-    missing = [COLUMN_LABELS[key] for key in REQUIRED_COLUMNS if key not in written]
+    missing = [layout.labels[key] for key in layout.required if key not in written]
     if missing:
         raise _refuse(
             "missing_columns",
@@ -400,7 +431,10 @@ def _is_blank(values: Iterable[Any]) -> bool:
 
 
 def _build(
-    numbered_rows: Iterator[tuple[int, list[Any]]], file_format: str, typed: bool
+    numbered_rows: Iterator[tuple[int, list[Any]]],
+    file_format: str,
+    typed: bool,
+    layout: TableLayout = VENDOR_LAYOUT,
 ) -> SheetData:
     header: list[Any] | None = None
     rows: list[RawRow] = []
@@ -412,7 +446,7 @@ def _build(
             continue
         if header is None:
             header = cells
-            by_index, written, ignored = _map_headers(cells)
+            by_index, written, ignored = _map_headers(cells, layout)
             continue
         if len(rows) >= MAX_ROWS:
             raise _refuse(
@@ -452,7 +486,7 @@ def _cell_value(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _read_xlsx(content: bytes) -> SheetData:
+def _read_xlsx(content: bytes, layout: TableLayout) -> SheetData:
     import openpyxl  # imported here: the CSV path and the app start do not need it
 
     deadline = time.monotonic() + XLSX_DEADLINE_SECONDS
@@ -478,7 +512,7 @@ def _read_xlsx(content: bytes) -> SheetData:
         # and no padding to a declared last row ("A1:I1048576"), which only adds blanks.
         width = declared or MAX_COLUMNS + 1
         sheet.reset_dimensions()
-        return _build(_xlsx_rows(sheet, width, deadline), "xlsx", typed=True)
+        return _build(_xlsx_rows(sheet, width, deadline), "xlsx", typed=True, layout=layout)
     finally:
         workbook.close()
 
@@ -850,14 +884,14 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def _read_csv(text: str, file_format: str) -> SheetData:
+def _read_csv(text: str, file_format: str, layout: TableLayout) -> SheetData:
     first_line = text.split("\n", 1)[0]
     # Excel writes ";" where the list separator is ",", and tabs in "Unicode Text".
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # Records, not physical lines: Excel shows a quoted multi-line cell as one row.
-        return _build(enumerate(reader, start=1), file_format, typed=False)
+        return _build(enumerate(reader, start=1), file_format, typed=False, layout=layout)
     except csv.Error as error:
         raise _refuse(
             "damaged_csv",

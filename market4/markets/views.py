@@ -28,7 +28,7 @@ from market4.markets import requests as stall_requests
 from market4.paging import STALLS_PER_PAGE, paginate
 from market4.parsing import ascii_int
 from market4.placards import services as placard_services
-from market4.registry import policy, scope
+from market4.registry import activity, policy, scope
 from market4.registry.markets import (
     ACCEPTING,
     MARKET_KINDS,
@@ -207,6 +207,7 @@ def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: An
         "accounts": accounts,
         "vendor_named": bool(vendor) and vendor.id in visible_vendor_ids([vendor]),
         "status": services.current_status(stall),
+        "last_paid_month": activity.last_paid_month(stall),
         "changes": changes,
         "visits": visits,
         "placards": placards,
@@ -215,6 +216,8 @@ def _stall_page(market: Market, stall: Stall, status: int = 200, **overrides: An
         "found": found,
         "found_at": queries.occupant_stalls([v.id for v in found], market),
         "visit_form": forms.VisitForm(formdata=None),
+        # What the visit form says it showed: a visit sent later is refused if it changed.
+        "seen_placard": placard_services.live_placard(stall),
         "assign_form": forms.AssignForm(formdata=None),
         "new_vendor_form": forms.NewVendorForm(formdata=None),
         "move_form": move,
@@ -460,46 +463,7 @@ def _back_to(market: Market, stall: Stall):
     return redirect(url_for("markets.stall", code=market.code, stall_id=stall.id))
 
 
-# --- verification visits ---------------------------------------------------------------
-
-
-@bp.post("/<code>/sap/<int:stall_id>/kiem-tra")
-@role_required(*WRITERS)
-def visit(code: str, stall_id: int):
-    market = scope.get_market_or_404(current_user, code)
-    stall = scope.get_stall_or_404(current_user, market, stall_id)
-    form = forms.VisitForm()
-    if not form.validate_on_submit():
-        return _stall_page(market, stall, 422, visit_form=form)
-    try:
-        services.record_visit(
-            stall,
-            form.outcome.data,
-            actor=current_user,
-            on=form.visited_on.data,
-            note=form.note.data,
-        )
-    except DomainError as error:
-        loose = forms.show_errors(form, error, {"on": "visited_on"})
-        return _stall_page(market, stall, error.status, visit_form=form, visit_errors=loose)
-    status = services.current_status(stall)
-    flash(
-        _(
-            "Đã ghi nhận “%(outcome)s”. Trạng thái sạp: %(status)s.",
-            outcome=forms.VISIT_LABELS[form.outcome.data],
-            status=STATUS_LABELS[status],
-        ),
-        "success",
-    )
-    if form.back.data == "walk":  # walk mode: straight on to the next stall
-        return redirect(
-            url_for(
-                "markets.walk_next", code=market.code, stall_id=stall.id, ds=form.walk_list.data
-            )
-        )
-    return redirect(
-        url_for("markets.stall", code=market.code, stall_id=stall.id, _anchor="kiem-tra")
-    )
+# Verification visits (the form on this page and in walk mode): markets/visits.py.
 
 
 # --- stall requests: a bank asks the market board to change who trades here -------------

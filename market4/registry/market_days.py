@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market4.extensions import db
+from market4.registry import activity
 from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.stalls import narrows
 from market4.registry.vendors import Occupancy, PaymentAccount
@@ -196,7 +197,10 @@ def first_status_change(until: date, market_ids: Any = None) -> date | None:
 
 
 def rebuild(market_ids: Any = None) -> None:
-    """Recompute the rows of the markets a SELECT (or list) of ids names; None: all."""
+    """Recompute the rows of the markets a SELECT (or list) of ids names; None: all.
+
+    Their "paid by QR" months too (:mod:`market4.registry.activity`): they depend on the
+    same stalls and tenancies."""
     db.session.execute(delete(MarketDay).where(*_in(MarketDay.market_id, market_ids)))
     db.session.execute(delete(MarketBankDay).where(*_in(MarketBankDay.market_id, market_ids)))
     accepting = _accepting_spans(market_ids)
@@ -220,6 +224,8 @@ def rebuild(market_ids: Any = None) -> None:
             _bank_steps(market_ids, _accepting_spans(market_ids)),
         )
     )
+    # Who traded at which open stall decides the "paid by QR" months too.
+    activity.rebuild_months(market_ids)
 
 
 def mark_markets_changed(session: Session, market_ids: Iterable[int]) -> None:

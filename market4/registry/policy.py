@@ -12,7 +12,8 @@ The rules (docs/permissions.md has the table and the reasons):
   stall is at a market inside its branch's area; registers a vendor on a *vacant* stall
   or adds an account for the stall's *current* occupant; never ends an occupancy, never
   supersedes or revokes another bank's placard. It may ask the market board to change
-  who trades at a stall (a stall request). It prints placards for its own accounts.
+  who trades at a stall (a stall request). It prints placards for its own accounts, and
+  reports whether its own accounts were paid by QR each month.
 - market_manager: occupancy (assign, move, left), stalls, visits, code checks, printing
   and revoking, in the markets assigned to it; never writes an account number or a
   holder name.
@@ -79,6 +80,7 @@ class Action(StrEnum):
     REQUEST = "request"  # ask the market board to change who trades at a stall
     IMPORT = "import"  # bulk registration from a file
     MERGE = "merge"  # merge duplicated person records
+    REPORT_ACTIVITY = "report_activity"  # whether an account was paid by QR in a month
 
 
 # Why each refusal happened, for people (translated where shown) and for machines (code).
@@ -368,6 +370,14 @@ def _check_import(principal: Principal, *, bank_bin: str | None = None) -> None:
     _own_bank(principal, bank_bin)
 
 
+def _check_report_activity(principal: Principal, *, bank_bin: str | None = None) -> None:
+    """Only the bank holding an account sees whether shoppers paid into it by QR."""
+    _writer(principal)
+    if principal.role == Role.MARKET_MANAGER:
+        raise _deny("role")
+    _own_bank(principal, bank_bin)
+
+
 def _check_merge(principal: Principal) -> None:
     if not principal.is_unrestricted:
         raise _deny("admin_only")
@@ -388,6 +398,7 @@ _RULES = {
     Action.REQUEST: _check_request,
     Action.IMPORT: _check_import,
     Action.MERGE: _check_merge,
+    Action.REPORT_ACTIVITY: _check_report_activity,
 }
 
 

@@ -18,12 +18,21 @@ from flask_login import current_user
 from market4 import unit_of_work
 from market4.auth.access import role_required
 from market4.banks.models import Bank
-from market4.errors import Conflict, Duplicate, FieldError, PermissionDenied, ValidationFailed
+from market4.errors import (
+    Conflict,
+    DomainError,
+    Duplicate,
+    FieldError,
+    PermissionDenied,
+    Problems,
+    ValidationFailed,
+)
 from market4.extensions import db
 from market4.paging import paginate
 from market4.parsing import ascii_int, int_arg
-from market4.registry import policy, scope
+from market4.registry import activity, policy, scope
 from market4.registry.markets import Stall
+from market4.registry.ordering import sorted_stalls
 from market4.registry.policy import Action, acts_for_one_bank
 from market4.registry.stalls import current_occupant
 from market4.vendors import presenters, services
@@ -172,7 +181,7 @@ def register(market_code: str, stall_id: int):
 
 
 def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> Any:
-    """Call the service; on refusal put its reasons on the form and return None."""
+    """Call the service; on refusal put every reason on the form and return None."""
     try:
         return services.register_vendor(
             form.to_registration(stall, fixed_bin),
@@ -182,33 +191,46 @@ def _register(form: RegistrationForm, stall: Stall, fixed_bin: str | None) -> An
             strict_phone=not form.acknowledge_phone.data,
             replace_occupant=bool(form.replace_occupant.data),
         )
-    except ValidationFailed as failure:
-        form.show_problems(failure.errors)
-    except Duplicate as duplicate:
-        _show_duplicate(form, duplicate)
-    except Conflict as conflict:
-        # An occupied stall gets its own panel with the way out (replace the vendor).
-        form.stall_occupied = conflict.code == "stall_occupied"
-        if not form.stall_occupied:
-            form.top_errors.append(conflict.message)
     except PermissionDenied as denied:
         form.top_errors.append(_(denied.message))
+    except DomainError as refused:
+        _show_refusal(form, refused)
     unit_of_work.discard()
     return None
 
 
+def _show_refusal(form: RegistrationForm | EditForm, refused: DomainError) -> None:
+    """Each reason of a refusal next to the field it is about (``Problems``: all of them)."""
+    for problem in refused.problems if isinstance(refused, Problems) else [refused]:
+        if isinstance(problem, ValidationFailed):
+            form.show_problems(problem.errors)
+        elif isinstance(problem, Duplicate):
+            _show_duplicate(form, problem)
+        elif problem.code == "stall_occupied":
+            # The stall is chosen already; what the user can change here is who they
+            # typed (the occupant's own name and phone), and the panel under the stall
+            # offers the rest of the way out (replace, or ask the market board).
+            form.stall_occupied = True
+            form.show_problems([FieldError("display_name", problem.message, problem.code)])
+        else:
+            form.top_errors.append(problem.message)
+    # What a success would have said too (a phone already acknowledged, names that differ).
+    form.show_problems(refused.warnings, as_warnings=True)
+
+
 def _show_duplicate(form: RegistrationForm | EditForm, duplicate: Duplicate) -> None:
-    """Same phone: a warning to acknowledge. Same bank + account: an error at the account
-    field, linking to the existing vendor only when the viewer may open them."""
+    """Same phone: an error until acknowledged (the box to tick comes with it). Same
+    bank + account: an error at the account field, linking to the existing vendor only
+    when the viewer may open them."""
     if duplicate.field == "phone":
         form.phone_duplicate = True
-        form.show_problems([FieldError("phone", duplicate.message)], as_warnings=True)
+        form.show_problems([FieldError("phone", duplicate.message, duplicate.code)])
         return
     vendor_ids = duplicate.details.get("vendor_ids", [])
     form.duplicate_vendor_ids = presenters.openable_vendor_ids(current_user, vendor_ids)
     # Same bank + number: for a bank partner that is always their own bank, so the
     # message and the link (when given) reveal nothing about other banks.
-    form.show_problems([FieldError(duplicate.field, duplicate.message)])
+    form.show_problems([FieldError(duplicate.field, duplicate.message, duplicate.code)])
 
 
 @bp.post("/kiem-tra")
@@ -286,6 +308,7 @@ def _show_page(
         numbers={a.id: presenters.shown_account_number(current_user, a) for a in accounts},
         history=presenters.status_history(vendor),
         placards=presenters.placards_of(accounts),
+        last_received=activity.last_received_month(account.id for account in accounts),
         deactivate_forms=forms,
         may_change=may_change,
         placard_labels=PLACARD_LABELS,
@@ -319,10 +342,8 @@ def edit(vendor_id: int):
                 channel="web",
                 strict_phone=not form.acknowledge_phone.data,
             )
-        except ValidationFailed as failure:
-            form.show_problems(failure.errors)
-        except Duplicate as duplicate:
-            _show_duplicate(form, duplicate)
+        except (ValidationFailed, Duplicate, Problems) as refused:
+            _show_refusal(form, refused)
         except (Conflict, PermissionDenied) as refused:
             form.top_errors.append(refused.message)
         else:
@@ -330,7 +351,9 @@ def edit(vendor_id: int):
             for warning in result.warnings:
                 flash(warning.message, "warning")
             if result.superseded:
-                codes = ", ".join(sorted({p.stall.code for p in result.superseded}))
+                codes = ", ".join(
+                    s.code for s in sorted_stalls({p.stall for p in result.superseded})
+                )
                 flash(
                     _(
                         "Bảng mã QR cũ của sạp %(codes)s không còn đúng — cần in lại và dán bảng mới.",

@@ -47,6 +47,7 @@ def pages_for(role: str, places: dict[str, str]) -> list[str]:
             f"/tieu-thuong/{vendor}",
             f"/bang-ma/cho/{market}",
             "/nhap-excel/",
+            "/bao-cao-qr/",
             "/khoa-api/",
             "/api/v1/docs",
             "/quan-tri/",
@@ -54,7 +55,13 @@ def pages_for(role: str, places: dict[str, str]) -> list[str]:
             "/quan-tri/nhat-ky",
             "/mat-khau",
         ],
-        "agribank": [*common, "/tieu-thuong/", "/tieu-thuong/dang-ky", "/nhap-excel/"],
+        "agribank": [
+            *common,
+            "/tieu-thuong/",
+            "/tieu-thuong/dang-ky",
+            "/nhap-excel/",
+            "/bao-cao-qr/",
+        ],
         "quanlycho": [
             *common,
             f"/bang-ma/cho/{market}",

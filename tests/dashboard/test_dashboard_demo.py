@@ -22,6 +22,7 @@ from market4.dashboard.breakdown import OTHER_BANKS, bank_breakdown
 from market4.dashboard.queries import acceptance_figures
 from market4.dashboard.trends import weekly_trend
 from market4.demo.seed import seed
+from market4.registry.activity import paid_in
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.vendors import PaymentAccount
 
@@ -70,6 +71,12 @@ def demo(app, session, monkeypatch):
         # What autovacuum does in production: without statistics the planner takes the
         # fresh tables for empty and picks nested loops that make every page take ~0.5 s.
         session.execute(text("ANALYZE"))
+
+
+def market_id(code: str) -> int:
+    from market4.extensions import db
+
+    return db.session.scalar(select(Market.id).where(Market.code == code))
 
 
 def sign_in(client, email: str) -> None:
@@ -310,9 +317,15 @@ def test_csv_export(client, demo):
         "Số sạp",
         "Số sạp chấp nhận TTKDTM",
         "Tỉ lệ (%)",
+        "Số sạp nhận tiền qua QR",
+        "Tỉ lệ nhận tiền qua QR (%)",
+        "Tháng nhận tiền qua QR",
         "Đạt ngưỡng",
     ]
     assert len(rows) == 1 + 15 + 1
+    # "Paid by QR" in October, the last month the demo banks reported before 23/11.
+    paid = paid_in(date(2026, 10, 1))
+    night_paid = paid[market_id("CD-DEM-NGAIGIAO")]
     assert rows[1] == [
         "CD-DEM-NGAIGIAO",
         "Chợ đêm Ngãi Giao",
@@ -323,10 +336,24 @@ def test_csv_export(client, demo):
         "120",
         "120",
         "100.0",
+        str(night_paid),
+        f"{night_paid / 120 * 100:.1f}",
+        "2026-10",
         "Có",
     ]
     assert rows[-1][1] == "Tổng cộng (15 chợ)"
-    assert rows[-1][5:] == ["10", "1420", "1066", "75.1", "5"]
+    total_paid = sum(paid.values())
+    assert rows[-1][5:] == [
+        "10",
+        "1420",
+        "1066",
+        "75.1",
+        str(total_paid),
+        f"{total_paid / 1420 * 100:.1f}",
+        "2026-10",
+        "5",
+    ]
+    assert sum(int(row[9]) for row in rows[1:-1]) == total_paid
     assert sum(int(row[7]) for row in rows[1:-1]) == 1066
     filtered = csv_rows(client, "loai=street")[1]
     assert [row[0] for row in filtered[1:-1]] == ["CD-PHO-HUNGVUONG"]
@@ -354,7 +381,11 @@ def test_xlsx_export(client, demo):
     assert totals[1] == "Tổng cộng (15 chợ)"
     assert totals[5:8] == [10, 1420, 1066]
     assert totals[8] == pytest.approx(1066 / 1420)
-    assert totals[9] == 10  # markets at or above 75%
+    assert totals[9] == sum(paid_in(date(2026, 10, 1)).values())
+    assert totals[10] == pytest.approx(totals[9] / 1420)
+    assert totals[11].date() == date(2026, 10, 1)
+    assert table.cell(row=table.max_row, column=12).number_format == "mm/yyyy"
+    assert totals[12] == 10  # markets at or above 75%
     about = {row[0]: row[1] for row in workbook.worksheets[1].iter_rows(values_only=True)}
     assert about["Số liệu ngày"].date() == date(2026, 11, 23)
     assert about["Ngưỡng đạt (tỉ lệ sạp chấp nhận)"] == 0.75

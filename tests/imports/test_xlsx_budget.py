@@ -410,9 +410,9 @@ def test_the_clock_is_checked_while_the_rows_are_read(monkeypatch):
     monkeypatch.setattr(reading.time, "monotonic", lambda: now[0])
     build = reading._build
 
-    def slow_rows(rows, file_format, typed):
+    def slow_rows(rows, file_format, typed, **layout):
         now[0] = 1_000.0  # the file passed every check; then the rows take too long
-        return build(rows, file_format, typed)
+        return build(rows, file_format, typed, **layout)
 
     monkeypatch.setattr(reading, "_build", slow_rows)
     assert refusal(xlsx([ROW])).code == "xlsx_too_slow"

@@ -1,0 +1,146 @@
+""" "Paid by QR" beside "has QR": the dashboard, its exports, ``GET /api/v1/stats`` and
+``market4 stats`` read the second figure here.
+
+- **Has QR** (:mod:`market4.dashboard.queries`): stalls accepting cashless payment on
+  the day (a placard posted, a test payment that went through).
+- **Paid by QR**: stalls paid by QR (:mod:`market4.registry.activity`: open on the
+  month's last day, a vendor trading there that month whose account a bank reported as
+  having received QR payments) in the **reference month**: the latest finished month,
+  before the day's own, with any report on the markets shown. Its rate is over the
+  stalls of the day, so both rates share one denominator, "1.066 có QR — 812 đang nhận
+  tiền qua QR" out of 1.420.
+
+Both come from rollups (one row per market), never from the reports themselves. The
+monthly trend takes each month's stall count on its last day from the same rollup as
+the weekly trend, counted back from the headline's totals as the weekly trend is: two
+queries for any number of months.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select
+
+from market4.registry import activity, market_days
+from market4.registry.activity import first_of_month, last_day_of_month
+from market4.registry.markets import Market
+
+
+@dataclass(frozen=True)
+class PaidByQr:
+    """Stalls paid by QR in ``month`` (None: no report yet) per market id."""
+
+    month: date | None
+    by_market: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def reported(self) -> bool:
+        return self.month is not None
+
+    @property
+    def stalls_paid(self) -> int | None:
+        return sum(self.by_market.values()) if self.reported else None
+
+    def for_market(self, market_id: int) -> int | None:
+        return self.by_market.get(market_id, 0) if self.reported else None
+
+
+def rate(paid: int | None, total: int) -> float | None:
+    """The share paid by QR, None when there is no report or no stall."""
+    return paid / total if paid is not None and total else None
+
+
+def paid_by_qr(markets_query: Select, *, on: date) -> PaidByQr:
+    """Stalls paid by QR in the reference month for ``on``, for the markets selected."""
+    market_ids = _ids(markets_query)
+    month = activity.reference_month(on, market_ids)
+    if month is None:
+        return PaidByQr(None)
+    return PaidByQr(month, activity.paid_in(month, market_ids))
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """One month of the trend: the stalls open on its last day, accepting then, and
+    paid by QR during it."""
+
+    month: date
+    stalls_total: int
+    stalls_accepting: int
+    stalls_paid: int
+
+    @property
+    def day(self) -> date:
+        return last_day_of_month(self.month)
+
+    @property
+    def rate(self) -> float | None:
+        return rate(self.stalls_accepting, self.stalls_total)
+
+    @property
+    def paid_rate(self) -> float | None:
+        return rate(self.stalls_paid, self.stalls_total)
+
+
+def monthly_trend(
+    markets_query: Select,
+    *,
+    since: date,
+    until_month: date,
+    totals_on: tuple[date, int, int] | None = None,
+) -> list[MonthPoint]:
+    """Each month from ``since``'s to ``until_month`` that has reports on the markets.
+
+    ``totals_on``: (day, stalls open, stalls accepting) on a day after those months (the
+    headline's): the month ends are then counted back from it, without a per-market read.
+    """
+    market_ids = _ids(markets_query)
+    paid = activity.paid_by_month(first_of_month(since), until_month, market_ids)
+    if not paid:
+        return []
+    months = sorted(paid)
+    days = [last_day_of_month(month) for month in months]
+    totals = counts_on_days(days, market_ids, known=totals_on)
+    return [
+        MonthPoint(month, total, accepting, paid[month])
+        for month, (total, accepting) in zip(months, totals, strict=True)
+    ]
+
+
+def counts_on_days(
+    days: list[date], market_ids: Select, *, known: tuple[date, int, int] | None = None
+) -> list[tuple[int, int]]:
+    """(stalls open, stalls accepting) on each of ``days`` (ascending) from the rollup's
+    day-by-day changes: counted back from ``known`` (day, open, accepting; a day not
+    before the last of ``days``) when given, else forward from the first day's figures."""
+    if known is not None:
+        day, total, accepting = known
+        changes = market_days.changes_between(days[0], day, market_ids)
+        found = []
+        for wanted in days:
+            later = [(o, a) for changed, o, a in changes if changed > wanted]
+            found.append((total - sum(o for o, _ in later), accepting - sum(a for _, a in later)))
+        return found
+    first = market_days.counts_on(days[0], market_ids).values()
+    total = sum(open_ for open_, _ in first)
+    accepting = sum(accepting for _, accepting in first)
+    changes = market_days.changes_between(days[0], days[-1], market_ids)
+    steps_total, steps_accepting = [0] * len(days), [0] * len(days)
+    for day, open_change, accepting_change in changes:
+        # A change counts from its day on: it goes to the first of ``days`` not before it.
+        index = bisect_left(days, day)
+        steps_total[index] += open_change
+        steps_accepting[index] += accepting_change
+    found = []
+    for step_total, step_accepting in zip(steps_total, steps_accepting, strict=True):
+        total += step_total
+        accepting += step_accepting
+        found.append((total, accepting))
+    return found
+
+
+def _ids(markets_query: Select) -> Select:
+    return markets_query.with_only_columns(Market.id).order_by(None)
