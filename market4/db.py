@@ -47,11 +47,6 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def instant_from_json(text: str | None) -> datetime | None:
-    """An instant the database wrote into JSON (ISO 8601; SQLite's without an offset)."""
-    return None if text is None else as_utc(datetime.fromisoformat(text))
-
-
 class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
