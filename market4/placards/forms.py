@@ -158,3 +158,6 @@ class StallCheckForm(FlaskForm):
         ],
     )
     note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(200)])
+    # Sent by a walk step's scan: the walk list to go on with (checked by the walk's own
+    # pages, which fall back to their default list for anything else).
+    walk_list = HiddenField(validators=[Optional(), max_length(20)])

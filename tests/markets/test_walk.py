@@ -84,3 +84,28 @@ def test_an_outcome_goes_on_to_the_next_stall_and_the_end_says_so(client, market
     end = client.get(f"/cho/{market.code}/di-kiem-tra/sau/{stalls['Sạp 10'].id}?ds=visit")
     assert end.headers["Location"].endswith(f"/cho/{market.code}/di-kiem-tra?ds=visit")
     assert "Hết danh sách" in client.get(end.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_scan_from_a_walk_step_leads_on_to_the_next_stall(client, market, session):
+    sign_in_directly(client, f.user(role="admin"))
+    stalls = market.walk_stalls
+    step = client.get(f"/cho/{market.code}/di-kiem-tra/{stalls['Sạp 1'].id}?ds=visit")
+    assert 'name="walk_list" value="visit"' in step.get_data(as_text=True)
+    placard = placards.live_placard(stalls["Sạp 1"])
+    checked = client.post(
+        f"/bang-ma/sap/{stalls['Sạp 1'].id}/kiem-tra",
+        data={"payload": placard.payload, "walk_list": "visit"},
+    )
+    page = checked.get_data(as_text=True)
+    assert "KHỚP với Sạp 1" in page
+    on = f"/cho/{market.code}/di-kiem-tra/sau/{stalls['Sạp 1'].id}?ds=visit"
+    assert f'href="{on}"' in page
+    # The walk's own page picks the next stall (the check recorded a visit to Sạp 1).
+    assert (
+        client.get(on).headers["Location"].endswith(f"/di-kiem-tra/{stalls['Sạp 3'].id}?ds=visit")
+    )
+    # A check opened from the stall page has no walk to go on with.
+    alone = client.post(
+        f"/bang-ma/sap/{stalls['Sạp 1'].id}/kiem-tra", data={"payload": placard.payload}
+    )
+    assert "/di-kiem-tra/sau/" not in alone.get_data(as_text=True)
