@@ -33,7 +33,7 @@ from market4.auth.models import User
 from market4.db import now_utc
 from market4.errors import Conflict, FieldError, ValidationFailed
 from market4.extensions import db
-from market4.imports.reading import TableLayout, read_table
+from market4.imports.reading import ACCOUNT_NUMBER_ALIASES, BANK_ALIASES, TableLayout, read_table
 from market4.vocabulary import ActivitySource, BatchStatus
 
 __all__ = ["COLUMN_LABELS", "LAYOUT", "commit_upload", "preview_upload", "template_csv"]
@@ -50,16 +50,8 @@ LAYOUT = TableLayout(
     labels=COLUMN_LABELS,
     required=("account_number", "month"),
     aliases={
-        "bank": ("ngan hang", "ma ngan hang", "bin", "bank", "bank bin", "bank code"),
-        "account_number": (
-            "so tai khoan",
-            "stk",
-            "so the",
-            "tai khoan",
-            "account",
-            "account number",
-            "account no",
-        ),
+        "bank": BANK_ALIASES,
+        "account_number": ACCOUNT_NUMBER_ALIASES,
         "month": ("thang", "thang bao cao", "ky bao cao", "month", "period"),
         "received": (
             "nhan tien qua qr",

@@ -102,7 +102,21 @@ COLUMN_LABELS: dict[str, str] = {
 COLUMNS: tuple[str, ...] = tuple(COLUMN_LABELS)
 REQUIRED_COLUMNS = ("market_code", "stall_code", "display_name", "phone", "account_number")
 
-# Other spellings people (and other systems) put in the header row, already folded.
+# Other spellings people (and other systems) put in the header row, already folded. The
+# bank and account columns read the same in every file a bank sends (the QR reports too).
+BANK_ALIASES = ("ngan hang", "ma ngan hang", "bin", "bank", "bank bin", "bank code", "bank name")
+ACCOUNT_NUMBER_ALIASES = (
+    "so tai khoan so the",
+    "so tai khoan",
+    "stk",
+    "so the",
+    "tai khoan",
+    "account",
+    "account number",
+    "account or card number",
+    "card number",
+    "account no",
+)
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "market_code": ("ma cho", "cho", "market", "market code", "market id"),
     "stall_code": (
@@ -141,19 +155,8 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "mobile",
         "mobile number",
     ),
-    "bank": ("ngan hang", "ma ngan hang", "bin", "bank", "bank bin", "bank code", "bank name"),
-    "account_number": (
-        "so tai khoan so the",
-        "so tai khoan",
-        "stk",
-        "so the",
-        "tai khoan",
-        "account",
-        "account number",
-        "account or card number",
-        "card number",
-        "account no",
-    ),
+    "bank": BANK_ALIASES,
+    "account_number": ACCOUNT_NUMBER_ALIASES,
     "holder_name": (
         "ten chu tai khoan",
         "chu tai khoan",
