@@ -55,11 +55,8 @@ def rate(paid: int | None, total: int) -> float | None:
 
 def paid_by_qr(markets_query: Select, *, on: date) -> PaidByQr:
     """Stalls paid by QR in the reference month for ``on``, for the markets selected."""
-    market_ids = _ids(markets_query)
-    month = activity.reference_month(on, market_ids)
-    if month is None:
-        return PaidByQr(None)
-    return PaidByQr(month, activity.paid_in(month, market_ids))
+    month, by_market = activity.paid_in_reference_month(on, _ids(markets_query))
+    return PaidByQr(month, by_market) if month is not None else PaidByQr(None)
 
 
 @dataclass(frozen=True)

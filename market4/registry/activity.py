@@ -174,6 +174,35 @@ def paid_in(month: date, market_ids: Any = None) -> dict[int, int]:
     return {market_id: paid for market_id, paid in rows}
 
 
+def paid_in_reference_month(
+    before: date, market_ids: Any = None
+) -> tuple[date | None, dict[int, int]]:
+    """:func:`reference_month` and :func:`paid_in` for it, in one query (the dashboard and
+    the statistics ask both on every request)."""
+    refresh_pending(db.session)
+    latest = (
+        select(func.max(MarketActivityMonth.month))
+        .where(
+            MarketActivityMonth.month < first_of_month(before),
+            MarketActivityMonth.stalls_reported > 0,
+            *_in(MarketActivityMonth.market_id, market_ids),
+        )
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            MarketActivityMonth.month,
+            MarketActivityMonth.market_id,
+            MarketActivityMonth.stalls_paid,
+        ).where(
+            MarketActivityMonth.month == latest, *_in(MarketActivityMonth.market_id, market_ids)
+        )
+    ).all()
+    if not rows:
+        return None, {}
+    return rows[0].month, {row.market_id: row.stalls_paid for row in rows if row.stalls_paid > 0}
+
+
 def paid_by_month(first: date, last: date, market_ids: Any = None) -> dict[date, int]:
     """Stalls paid by QR in each month from ``first`` to ``last`` (first days), for the
     months with any report on the markets' stalls."""

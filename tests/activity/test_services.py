@@ -270,6 +270,12 @@ def test_paid_by_qr_counts_stalls_open_at_month_end_with_a_paid_vendor(vcb_partn
     assert activity.paid_in(OCTOBER)[market.id] == 2
     assert activity.reference_month(TODAY, [market.id]) == NOVEMBER
     assert activity.reference_month(date(2026, 11, 20), [market.id]) == OCTOBER
+    # Both in one query, as the dashboard and the statistics ask them.
+    assert activity.paid_in_reference_month(date(2026, 11, 20), [market.id]) == (
+        OCTOBER,
+        {market.id: 2},
+    )
+    assert activity.paid_in_reference_month(date(2026, 10, 20), [market.id]) == (None, {})
     assert activity.last_paid_month(paid) == NOVEMBER
     assert activity.last_paid_month(unpaid) is None
     assert activity.last_paid_month(taken_over) == OCTOBER
