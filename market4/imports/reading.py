@@ -838,7 +838,7 @@ def _too_many_columns(count: int | None) -> ImportFileError:
             "xlsx_too_many_columns",
             _l(
                 "Trang dữ liệu có dữ liệu sau cột thứ %(limit)s — hãy xoá các cột thừa hoặc "
-                "chép dữ liệu sang tệp mẫu (9 cột).",
+                "chép dữ liệu sang tệp mẫu.",
                 limit=MAX_COLUMNS,
             ),
         )
@@ -846,7 +846,7 @@ def _too_many_columns(count: int | None) -> ImportFileError:
         "xlsx_too_many_columns",
         _l(
             "Trang dữ liệu có quá nhiều cột (%(count)s cột, tối đa %(limit)s) — hãy xoá các "
-            "cột thừa hoặc chép dữ liệu sang tệp mẫu (9 cột).",
+            "cột thừa hoặc chép dữ liệu sang tệp mẫu.",
             count=_number(count),
             limit=MAX_COLUMNS,
         ),
