@@ -18,11 +18,11 @@ from market4.admin.views import STALE_FORM, bp
 from market4.auth.access import role_required
 from market4.errors import DomainError
 from market4.extensions import db
+from market4.formatting import vn_phone
 from market4.parsing import int_arg
 from market4.registry.ordering import sorted_stalls
 from market4.registry.vendors import Vendor
 from market4.vendors import merging
-from market4.vendors.presenters import national_phone
 from market4.vocabulary import Role
 
 
@@ -34,7 +34,7 @@ def vendor_duplicates():
         "admin/vendor_merges.html",
         page=queries.page_of(groups, request.args.get("page", 1, type=int_arg) or 1),
         likely=sum(1 for group in groups if group.likely),
-        national_phone=national_phone,
+        national_phone=vn_phone,
     )
 
 
@@ -97,5 +97,5 @@ def _preview_page(
         form=form,
         preview=preview,
         refusal=refusal,
-        national_phone=national_phone,
+        national_phone=vn_phone,
     ), status

@@ -152,12 +152,14 @@ def reference_month(before: date, market_ids: Any = None) -> date | None:
     month while the banks prepare their files.
     """
     refresh_pending(db.session)
-    return db.session.scalar(
-        select(func.max(MarketActivityMonth.month)).where(
-            MarketActivityMonth.month < first_of_month(before),
-            MarketActivityMonth.stalls_reported > 0,
-            *_in(MarketActivityMonth.market_id, market_ids),
-        )
+    return db.session.scalar(_reference_month(before, market_ids))
+
+
+def _reference_month(before: date, market_ids: Any) -> Any:
+    return select(func.max(MarketActivityMonth.month)).where(
+        MarketActivityMonth.month < first_of_month(before),
+        MarketActivityMonth.stalls_reported > 0,
+        *_in(MarketActivityMonth.market_id, market_ids),
     )
 
 
@@ -180,15 +182,7 @@ def paid_in_reference_month(
     """:func:`reference_month` and :func:`paid_in` for it, in one query (the dashboard and
     the statistics ask both on every request)."""
     refresh_pending(db.session)
-    latest = (
-        select(func.max(MarketActivityMonth.month))
-        .where(
-            MarketActivityMonth.month < first_of_month(before),
-            MarketActivityMonth.stalls_reported > 0,
-            *_in(MarketActivityMonth.market_id, market_ids),
-        )
-        .scalar_subquery()
-    )
+    latest = _reference_month(before, market_ids).scalar_subquery()
     rows = db.session.execute(
         select(
             MarketActivityMonth.month,

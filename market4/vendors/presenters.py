@@ -27,7 +27,7 @@ from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.domain.text import fold_ascii
 from market4.errors import ValidationFailed
 from market4.extensions import db
-from market4.formatting import vietnamese_sort_key, vn_phone
+from market4.formatting import vietnamese_sort_key
 from market4.paging import Page, paginate
 from market4.registry import scope
 from market4.registry import validation as rules
@@ -544,10 +544,6 @@ def status_history(vendor: Vendor, limit: int = 8) -> list[StallStatusChange]:
         .order_by(StallStatusChange.effective_on.desc(), StallStatusChange.id.desc())
     )
     return [c for c in changes if c.effective_on >= since[c.stall_id]][:limit]
-
-
-#: "+84912345678" → "0912 345 678" (the pages' name for the one formatter).
-national_phone = vn_phone
 
 
 def placards_of(accounts: list[PaymentAccount]) -> list[Placard]:

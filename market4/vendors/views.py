@@ -28,6 +28,7 @@ from market4.errors import (
     ValidationFailed,
 )
 from market4.extensions import db
+from market4.formatting import vn_phone
 from market4.paging import paginate
 from market4.parsing import ascii_int, int_arg
 from market4.registry import activity, policy, scope
@@ -304,7 +305,7 @@ def _show_page(
         "vendors/show.html",
         vendor=vendor,
         accounts=accounts,
-        phone=presenters.national_phone(vendor.phone_e164),
+        phone=vn_phone(vendor.phone_e164),
         numbers={a.id: presenters.shown_account_number(current_user, a) for a in accounts},
         history=presenters.status_history(vendor),
         placards=presenters.placards_of(accounts),
