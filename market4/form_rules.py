@@ -8,11 +8,12 @@ catalogue; ``tests/test_translations.py`` fails on any validator without one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, Length, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
@@ -102,3 +103,22 @@ class VietnameseDateField(DateField):
         # A date that could not be read was not left empty: say only that it is invalid.
         if self.process_errors:
             raise StopValidation()
+
+
+class InstantField(StringField):
+    """When a phone observed what it sends later (the offline walk): a moment as ISO 8601
+    with its offset ("2026-11-22T03:04:05.678Z", what a browser's ``Date.toISOString``
+    gives), read as UTC; empty is none."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            message = _("Thời điểm ghi nhận không đọc được: %(value)s", value=text[:40])
+            raise ValueError(message) from None
+        # A moment without an offset is kept as sent: the service says what is missing.
+        self.data = moment.astimezone(UTC) if moment.tzinfo is not None else moment

@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, session
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -172,3 +172,41 @@ def answer_once(
     body = response.get_json() if response.is_json else None
     remember(user_id, key, seen, response.status_code, body)
     return response
+
+
+# --- a page's own form post (a form sends no headers) ---------------------------------
+
+#: The field a page's form carries its key in (``static/js/offline.js`` adds it; the
+#: queue's retry of the same post sends it in ``Idempotency-Key`` as well).
+PAGE_KEY_FIELD = "idempotency_key"
+#: Fields the fingerprint of a page's post ignores: a retry carries a fresh CSRF token,
+#: and the key.
+PAGE_LEAVE_OUT = ("csrf_token", PAGE_KEY_FIELD)
+#: Keys that a page's own post recorded, for the next page to tell the phone's queue.
+_RECORDED = "market4_offline_recorded"
+
+
+def page_key(user_id: int) -> tuple[str | None, str, IdempotencyRecord | None]:
+    """The key a page's post carries, the post's fingerprint, and the answer already
+    stored under the key (the phone's queued copy arrived first). A missing or malformed
+    key, or one that came with another request, is no key: the post is itself."""
+    key = request.form.get(PAGE_KEY_FIELD)
+    if not key or not is_valid_key(key):
+        return None, "", None
+    seen = fingerprint(leave_out=PAGE_LEAVE_OUT)
+    try:
+        stored = stored_answer(user_id, key, seen)
+    except KeyRefused:
+        return None, "", None
+    return key, seen, stored
+
+
+def note_recorded(key: str | None) -> None:
+    """Tell the next page rendered in this session that ``key``'s post was recorded."""
+    if key is not None:
+        session[_RECORDED] = [*session.get(_RECORDED, []), key][-20:]
+
+
+def recorded_keys() -> list[str]:
+    """The keys noted since the last page (and forget them: each is said once)."""
+    return session.pop(_RECORDED, [])

@@ -7,7 +7,6 @@ stall opened) live in ``markets.services`` so the CLI and the API share them;
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,7 +18,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 from market4 import form_rules, stall_filters
 from market4.db import today
 from market4.errors import DomainError, ValidationFailed
-from market4.form_rules import ChoiceField, max_length
+from market4.form_rules import ChoiceField, InstantField, max_length
 from market4.parsing import ascii_int
 from market4.registry.validation import GOODS_CATEGORIES, STALL_CODE_MAX
 from market4.vocabulary import (
@@ -90,24 +89,6 @@ class StallForm(FlaskForm):
 
 class CloseStallForm(FlaskForm):
     closed_on = VietnameseDateField(_l("Ngày đóng sạp"), validators=[DataRequired(REQUIRED)])
-
-
-class InstantField(StringField):
-    """A moment as ISO 8601 with its offset ("2026-11-22T03:04:05.678Z", what a browser's
-    ``Date.toISOString`` gives), read as UTC; empty is none."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = valuelist[0].strip() if valuelist else ""
-        self.data = None
-        if not text:
-            return
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            message = _("Thời điểm ghi nhận không đọc được: %(value)s", value=text[:40])
-            raise ValueError(message) from None
-        # A moment without an offset is kept as sent: the service says what is missing.
-        self.data = moment.astimezone(UTC) if moment.tzinfo is not None else moment
 
 
 class VisitForm(FlaskForm):

@@ -22,7 +22,7 @@ from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain.text import bank_style_name as fold_to_bank_style
 from market4.errors import Conflict, FieldError, Text, ValidationFailed
 from market4.extensions import db
-from market4.markets import observations
+from market4.placards import observations
 from market4.placards import services as placards
 from market4.registry import policy
 from market4.registry.markets import (
@@ -512,7 +512,7 @@ def record_visit(
     A visit sent later from a phone (docs/offline.md) says when it was ``observed_at``
     (kept as the visit's ``recorded_at``; the day defaults to that day in Vietnam) and
     which live placard the page showed (``seen_placard_id``, None for none): both are
-    checked by ``markets.observations`` first, so a stall closed or a placard
+    checked by ``placards.observations`` first, so a stall closed or a placard
     superseded or revoked since refuses the visit instead of recording it on a stall
     that has changed. UNCHANGED (the default) skips the placard check.
 

@@ -21,17 +21,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, session, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import NotFound
 
-from market4 import idempotency
+from market4 import idempotency, queued
 from market4.auth.access import role_required
-from market4.errors import DomainError, ValidationFailed
-from market4.markets import forms, observations, services
+from market4.errors import DomainError
+from market4.markets import forms, services
 from market4.markets.views import WRITERS, _stall_page, bp, can_manage
+from market4.placards import observations
 from market4.problem_json import wants_json
 from market4.registry import scope
 from market4.registry.markets import Market, Stall, VerificationVisit
@@ -42,13 +43,6 @@ from market4.vocabulary import STALL_STATUS_LABELS as STATUS_LABELS
 OWNER_HEADER = "X-Offline-Owner"
 #: The pages a phone may keep for walking a market offline.
 OFFLINE_PAGES = frozenset({"markets.walk_list", "markets.walk_stall", "markets.stall"})
-#: The key of a page's own post (a form sends no headers; the queue's retry sends it in
-#: ``Idempotency-Key`` as well).
-KEY_FIELD = "idempotency_key"
-#: Fields the fingerprint ignores: a retry carries a fresh CSRF token, and the key.
-NOT_FINGERPRINTED = ("csrf_token", KEY_FIELD)
-#: Keys of visits a page's own post recorded, for the next page to drop from the queue.
-RECORDED = "market4_offline_recorded"
 
 
 @bp.post("/<code>/sap/<int:stall_id>/kiem-tra")
@@ -58,7 +52,7 @@ def visit(code: str, stall_id: int):
         return _answer_queued_visit(code, stall_id)
     market = scope.get_market_or_404(current_user, code)
     stall = scope.get_stall_or_404(current_user, market, stall_id)
-    key, seen, stored = _page_key()
+    key, seen, stored = idempotency.page_key(current_user.id)
     if stored is not None:
         return _went_on(stored.response_body, key)
     form = forms.VisitForm()
@@ -80,25 +74,9 @@ def visit(code: str, stall_id: int):
     return _went_on(answer, key)
 
 
-def _page_key() -> tuple[str | None, str, idempotency.IdempotencyRecord | None]:
-    """The key a page's own post carries (the offline script adds it: if the answer is
-    lost on the way, the phone sends the visit again with it), the post's fingerprint,
-    and the answer already stored under the key (the phone's copy arrived first)."""
-    key = request.form.get(KEY_FIELD)
-    if not key or not idempotency.is_valid_key(key):
-        return None, "", None
-    seen = idempotency.fingerprint(leave_out=NOT_FINGERPRINTED)
-    try:
-        stored = idempotency.stored_answer(current_user.id, key, seen)
-    except idempotency.KeyRefused:
-        return None, "", None  # the key came with another visit: this one is itself
-    return key, seen, stored
-
-
 def _went_on(answer: dict[str, Any], key: str | None):
     flash(answer["message"], "success")
-    if key is not None:
-        session[RECORDED] = [*session.get(RECORDED, []), key][-20:]
+    idempotency.note_recorded(key)
     return redirect(answer["next"])
 
 
@@ -135,31 +113,11 @@ def _answer(
 
 # --- a visit sent by the offline queue ----------------------------------------------------
 
-_KEY_REFUSALS = {
-    idempotency.INVALID_KEY: lambda: _("Khoá gửi lại (Idempotency-Key) không hợp lệ."),
-    idempotency.KEY_REUSED: lambda: _(
-        "Khoá gửi lại này đã được dùng cho một lượt kiểm tra khác; lượt này không được ghi."
-    ),
-    idempotency.KEY_IN_USE: lambda: _("Lượt kiểm tra này đang được ghi; hãy gửi lại sau."),
-    idempotency.CONCURRENT_CHANGE: lambda: _(
-        "Dữ liệu của sạp vừa được thay đổi cùng lúc; hãy gửi lại."
-    ),
-}
-
-
-def _refusal(code: str, message: str, status: int, errors: list[dict[str, str]] | None = None):
-    return {"error": code, "message": message, "errors": errors or []}, status
-
 
 def _answer_queued_visit(code: str, stall_id: int):
-    """201 with :func:`_answer`, or a refusal ``{"error", "message", "errors"}``. A retry
-    with the same ``Idempotency-Key`` (same user, same fields) gets the first 201 again."""
-    try:
-        return idempotency.answer_once(
-            current_user.id, lambda: _record_queued(code, stall_id), leave_out=NOT_FINGERPRINTED
-        )
-    except idempotency.KeyRefused as refused:
-        return _refusal(refused.code, _KEY_REFUSALS[refused.code](), refused.status)
+    """201 with :func:`_answer`, or a refusal (``market4.queued``). A retry with the same
+    ``Idempotency-Key`` (same user, same fields) gets the first 201 again."""
+    return queued.answer_once(current_user.id, lambda: _record_queued(code, stall_id))
 
 
 def _record_queued(code: str, stall_id: int):
@@ -167,31 +125,16 @@ def _record_queued(code: str, stall_id: int):
         market = scope.get_market_or_404(current_user, code)
         stall = scope.get_stall_or_404(current_user, market, stall_id)
     except NotFound:
-        message = _("Không tìm thấy sạp này trong các chợ bạn được ghi kiểm tra.")
-        return _refusal("stall_not_found", message, 404)
+        return queued.stall_not_found()
     form = forms.VisitForm()
     if not form.validate_on_submit():
-        errors = [
-            {"field": name, "message": str(message), "code": "invalid"}
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
-        return _refusal("validation_failed", errors[0]["message"], 422, errors)
+        return queued.form_refusal(form)
     try:
         recorded = services.record_visit(
             stall, form.outcome.data, actor=current_user, **form.visit_arguments()
         )
     except DomainError as error:
-        errors = [
-            {
-                "field": "visited_on" if problem.field == "on" else problem.field,
-                "message": problem.message,
-                "code": problem.code,
-            }
-            for problem in (error.errors if isinstance(error, ValidationFailed) else [])
-        ]
-        message = errors[0]["message"] if errors else error.message
-        return _refusal(error.code, message, error.status, errors)
+        return queued.domain_refusal(error, {"on": "visited_on"})
     return _answer(market, stall, form, recorded), 201
 
 
@@ -235,5 +178,5 @@ def offline_context() -> dict[str, Any]:
         "offline_visits": can_manage,
         "offline_page": lambda: request.endpoint in OFFLINE_PAGES and can_manage(),
         "offline_max_age_days": observations.MAX_AGE.days,
-        "offline_recorded": lambda: session.pop(RECORDED, []),
+        "offline_recorded": idempotency.recorded_keys,
     }

@@ -24,17 +24,18 @@ view's business (a bank never sees another bank's numbers or holder names).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market4.audit import services as audit
-from market4.db import today
+from market4.db import VIETNAM_TZ, now_utc, today
 from market4.domain.vietqr import DecodedPayload, VietQRError, VietQRWarning, decode
 from market4.errors import Conflict
 from market4.extensions import db
+from market4.placards import observations
 from market4.placards import services as placards
 from market4.registry import policy
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Stall, VerificationVisit
@@ -188,8 +189,14 @@ def check_posted_code(
     channel: str = "web",
     on: date | None = None,
     note: str | None = None,
+    observed_at: datetime | None = None,
 ) -> StallCheck:
     """Check what is posted at ``stall`` and (``record``) log it as a visit.
+
+    A scan made on a phone without a network and sent later (docs/offline.md) says when
+    it was ``observed_at``: the visit keeps that moment and its day in Vietnam, and
+    ``observations.check_observed_at`` refuses one too old or in the future. What it saw
+    is the scanned payload itself, so it is judged against the registry as it is now.
 
     ``text`` is the scanned payload. Decoding is lenient like the bank apps (a code
     they read is a code shoppers pay); its departures come back as ``warnings``.
@@ -199,7 +206,9 @@ def check_posted_code(
     """
     if record:
         policy.check(Action.CHECK_CODE, actor, stall=stall)
-    day = on or today()
+    day = on or (observed_at.astimezone(VIETNAM_TZ).date() if observed_at else today())
+    if record and observed_at is not None:
+        observations.check_observed_at(observed_at, day)
     if record and not stall.is_open_on(day):
         raise Conflict(_l("%(stall)s đã đóng.", stall=stall_name(stall.code)), code="stall_closed")
     # Only the ends are trimmed: spaces inside a payload (a name in 59) are part of its CRC.
@@ -213,11 +222,18 @@ def check_posted_code(
     result = replace(_classify(stall, decoded), warnings=decoded.warnings)
     if not record:
         return result
-    return replace(result, visit=_record(result, actor=actor, channel=channel, day=day, note=note))
+    visit = _record(result, actor=actor, channel=channel, day=day, note=note, at=observed_at)
+    return replace(result, visit=visit)
 
 
 def _record(
-    result: StallCheck, *, actor: Any, channel: str, day: date, note: str | None
+    result: StallCheck,
+    *,
+    actor: Any,
+    channel: str,
+    day: date,
+    note: str | None,
+    at: datetime | None,
 ) -> VerificationVisit:
     stall = result.stall
     reason_note = note or None
@@ -245,6 +261,7 @@ def _record(
         visited_on=day,
         note=reason_note,
         recorded_by_id=getattr(actor, "id", None),
+        recorded_at=at or now_utc(),
         placard_id=result.placard.id
         if result.placard is not None and result.placard.stall_id == stall.id
         else None,
@@ -254,16 +271,13 @@ def _record(
     )
     db.session.add(visit)
     db.session.flush()
-    audit.record(
-        "check",
-        visit,
-        actor=actor,
-        channel=channel,
-        after={
-            "stall_id": stall.id,
-            "verdict": result.verdict,
-            "placard_id": result.placard.id if result.placard else None,
-            "visited_on": day.isoformat(),
-        },
-    )
+    after = {
+        "stall_id": stall.id,
+        "verdict": result.verdict,
+        "placard_id": result.placard.id if result.placard else None,
+        "visited_on": day.isoformat(),
+    }
+    if at is not None:  # the event's own time is when the server received it
+        after["observed_at"] = at.isoformat()
+    audit.record("check", visit, actor=actor, channel=channel, after=after)
     return visit

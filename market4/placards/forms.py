@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from market4 import stall_filters
-from market4.form_rules import ChoiceField, max_length
+from market4.form_rules import ChoiceField, InstantField, max_length
 from market4.parsing import ascii_int
 from market4.vocabulary import PLACARD_LAYOUT_LABELS, REVOKE_REASON_LABELS, PlacardLayout
 
@@ -161,3 +161,5 @@ class StallCheckForm(FlaskForm):
     # Sent by a walk step's scan: the walk list to go on with (checked by the walk's own
     # pages, which fall back to their default list for anything else).
     walk_list = HiddenField(validators=[Optional(), max_length(20)])
+    # A walk step's scan queued on a phone without a network: when it was read.
+    observed_at = InstantField(_l("Thời điểm ghi nhận"), validators=[Optional()])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -26,8 +27,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from market4 import unit_of_work
+from market4 import idempotency, queued, unit_of_work
 from market4.areas.models import AdminUnit
 from market4.auth.access import role_required
 from market4.db import today
@@ -50,6 +52,7 @@ from market4.placards.forms import (
     RevokeForm,
     StallCheckForm,
 )
+from market4.problem_json import wants_json
 from market4.registry import policy
 from market4.registry.markets import Market, Stall
 from market4.registry.placards import Placard
@@ -62,7 +65,9 @@ from market4.registry.scope import (
     markets_query,
     restrict_markets_to_area,
 )
+from market4.registry.stalls import current_status
 from market4.vocabulary import (
+    CHECK_RESULT_LABELS,
     PLACARD_LAYOUT_LABELS,
     PRINT_JOB_STATUS_LABELS,
     PlacardStatus,
@@ -343,23 +348,50 @@ def _scanned_text(form: StallCheckForm) -> str | None:
 @bp.route("/sap/<int:stall_id>/kiem-tra", methods=["GET", "POST"])
 @login_required
 def check_stall(stall_id: int):
-    """Check the code posted at a stall; recorded as a visit for those who may record it."""
+    """Check the code posted at a stall; recorded as a visit for those who may record it.
+
+    A walk step's scan may carry an ``idempotency_key`` (``static/js/offline.js`` keeps
+    the scan on the phone first) and may come again later from the phone's queue as
+    JSON (:func:`_answer_queued_check`): it is recorded once either way.
+    """
+    if request.method == "POST" and wants_json():
+        return _answer_queued_check(stall_id)
     stall = _readable_stall(stall_id)
     form = StallCheckForm()
     may_record = policy.may(Action.CHECK_CODE, current_user, stall=stall)
     result, status = None, 200
+    key, seen, stored = idempotency.page_key(current_user.id) if may_record else (None, "", None)
     if form.validate_on_submit():
         text = _scanned_text(form)
         if text is not None:
             try:
                 result = checks.check_posted_code(
-                    stall, text, actor=current_user, record=may_record, note=form.note.data
+                    stall,
+                    text,
+                    actor=current_user,
+                    record=may_record and stored is None,
+                    note=form.note.data,
+                    observed_at=form.observed_at.data,
                 )
             except DomainError as error:
                 unit_of_work.discard()
                 flash(_(error.message), "error")
+    if result is not None and key is not None:
+        if stored is None and result.visit is not None:
+            try:
+                idempotency.remember(current_user.id, key, seen, 201, _check_answer(result, form))
+            except idempotency.KeyRefused:
+                abort(409)  # the queue sent the same scan at the same moment, and won
+        if stored is not None or result.visit is not None:
+            idempotency.note_recorded(key)
+        if stored is not None:
+            flash(_("Lần quét này đã được ghi nhận trước đó từ hàng chờ của điện thoại."), "info")
     if form.is_submitted() and result is None:
         status = 422
+    return _check_page(stall, form, result, may_record), status
+
+
+def _check_page(stall: Stall, form: StallCheckForm, result: checks.StallCheck | None, may_record):
     account = result.account if result else None
     scanned_bank = (
         directory.by_bin(result.decoded.transfer.bin) if result and result.decoded else None
@@ -382,7 +414,82 @@ def check_stall(stall_id: int):
         may_manage=policy.may(Action.REVOKE, current_user, placard=result.placard)
         if result and result.placard and result.placard.stall_id == stall.id
         else False,
-    ), status
+    )
+
+
+def _check_answer(result: checks.StallCheck, form: StallCheckForm) -> dict[str, Any]:
+    """What a recorded check answers as JSON: the verdict, in the words of the page."""
+    stall = result.stall
+    outcome = checks.VISIT_OUTCOME[result.verdict]
+    check_url = url_for("placards.check_stall", stall_id=stall.id)
+    following = (
+        url_for(
+            "markets.walk_next", code=stall.market.code, stall_id=stall.id, ds=form.walk_list.data
+        )
+        if form.walk_list.data
+        else check_url
+    )
+    message = f"{CHECK_RESULT_LABELS[outcome]}."
+    if result.is_wrong_code:
+        message += " " + _(
+            "Khách chuyển theo mã này sẽ trả tiền cho người khác: gỡ mã, dán lại đúng bảng "
+            "của sạp và báo ban quản lý chợ."
+        )
+    elif result.verdict == checks.OUTDATED:
+        message += " " + _("Gỡ bảng cũ và dán bảng mới nhất của sạp.")
+    visit = result.visit
+    return {
+        "check": {
+            "verdict": result.verdict,
+            "matches": result.verdict == checks.MATCHES,
+            "wrong_code": result.is_wrong_code,
+            "visit_id": visit.id if visit else None,
+            "visited_on": visit.visited_on.isoformat() if visit else None,
+            "url": check_url,
+        },
+        "stall": {"id": stall.id, "code": stall.code, "status": current_status(stall)},
+        "message": message,
+        "next": following,
+    }
+
+
+# --- a scan sent by the offline queue -------------------------------------------------------
+
+
+def _answer_queued_check(stall_id: int):
+    """201 with :func:`_check_answer`, or a refusal (``market4.queued``), as
+    ``markets.visits`` answers a queued outcome (docs/offline.md)."""
+    return queued.answer_once(current_user.id, lambda: _record_queued_check(stall_id))
+
+
+def _record_queued_check(stall_id: int):
+    try:
+        stall = _readable_stall(stall_id)
+    except HTTPNotFound:
+        return queued.stall_not_found()
+    if not policy.may(Action.CHECK_CODE, current_user, stall=stall):
+        return queued.refusal("forbidden", _("Bạn không còn quyền ghi kiểm tra tại sạp này."), 403)
+    form = StallCheckForm()
+    if not form.validate_on_submit():
+        return queued.form_refusal(form)
+    try:
+        result = checks.check_posted_code(
+            stall,
+            form.payload.data,
+            actor=current_user,
+            note=form.note.data,
+            observed_at=form.observed_at.data,
+        )
+    except DomainError as error:
+        return queued.domain_refusal(error)
+    if result.verdict == checks.INVALID:
+        message = _(
+            "Mã đã quét không phải mã VietQR chuyển khoản (%(detail)s); hãy quét lại tại sạp.",
+            detail=result.detail,
+        )
+        error = {"field": "payload", "message": message, "code": "invalid_payload"}
+        return queued.refusal("invalid_payload", message, 422, [error])
+    return _check_answer(result, form), 201
 
 
 # --- print jobs: many markets in one run ------------------------------------------------

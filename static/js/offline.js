@@ -19,6 +19,12 @@
  * - Visits belong to the user who recorded them (the page's data-owner) and are only
  *   counted, listed and sent while that user is signed in. Page copies kept by the
  *   service worker are dropped when nobody, or somebody else, is signed in.
+ * - A walk step's camera scan (the scan form, data-offline-kind="scan") goes the same
+ *   way: kept first, then posted to the stall's check as ever, or, offline, kept with a
+ *   first word (is it the stall's live placard, as the page showed it?) while the walk
+ *   goes on. Once sent, the server's verdict decides: a scan that does not match its
+ *   stall (swapped, fake, an old placard) is listed with the verdict until the user
+ *   removes it, so a wrong code found offline never passes silently.
  * - A page shown from the service worker's copy says so, with the time it was saved.
  */
 (function () {
@@ -174,6 +180,16 @@
     });
   }
 
+  /* Sent: the phone forgets it, unless it is a scan whose code is not this stall's. */
+  function settle(visit, body) {
+    var check = body && body.check;
+    if (visit.kind !== "scan" || !check || check.matches) { return dropVisit(visit.key); }
+    visit.state = "verdict";
+    visit.reason = body.message || "";
+    visit.link = check.url || "";
+    return saveVisit(visit);
+  }
+
   function refuse(visit, message) {
     visit.state = "refused";
     visit.reason = message;
@@ -212,7 +228,10 @@
           return withStore("readonly", function (store) { return store.get(visit.key); }).then(function (current) {
             if (!current || current.state !== "pending") { return true; }   // another tab sent it
             return sendWithFreshToken(current, token).then(function (result) {
-              if (result.kind === "sent") { sentCount += 1; return dropVisit(current.key).then(function () { return true; }); }
+              if (result.kind === "sent") {
+                sentCount += 1;
+                return settle(current, result.body).then(function () { return true; });
+              }
               if (result.kind === "refused") { return refuse(current, result.message).then(function () { return true; }); }
               state = result.kind === "token" ? "later" : result.kind;
               return false;
@@ -235,7 +254,9 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var button = event.submitter;
-    if (!owner || !form.matches("form[data-offline-queue]") || !button || button.name !== "outcome" ||
+    var scan = form.dataset.offlineKind === "scan";
+    if (!owner || !form.matches("form[data-offline-queue]") ||
+        (!scan && (!button || button.name !== "outcome")) ||
         !window.indexedDB || !window.crypto || !crypto.randomUUID || form.dataset.offlinePosting) {
       return;   // the form posts as it always did
     }
@@ -249,15 +270,16 @@
     new FormData(form).forEach(function (value, name) {
       if (name !== "csrf_token") { fields[name] = String(value); }
     });
-    fields.outcome = button.value;
+    if (!scan) { fields.outcome = button.value; }
     if (offline) { fields.observed_at = now.toISOString(); }
     var visit = {
       key: fields.idempotency_key,
       owner: owner,
+      kind: scan ? "scan" : "outcome",
       action: new URL(form.getAttribute("action"), location.href).pathname,
       fields: fields,
       stall: form.dataset.offlineStall || "",
-      outcome: button.textContent.trim(),
+      outcome: scan ? text("scan") : button.textContent.trim(),
       observedAt: now.toISOString(),
       state: "pending"
     };
@@ -266,16 +288,32 @@
     event.preventDefault();
     setBusy(form, true);
     saving.then(function () {
-      notice(text("queued", {outcome: visit.outcome, stall: visit.stall}), "info");
+      if (scan) {
+        scanNotice(form, fields.payload, visit.stall);
+      } else {
+        notice(text("queued", {outcome: visit.outcome, stall: visit.stall}), "info");
+      }
       return goOn(fields.offline_next, form);
     }, function () {
       // The phone cannot keep it: post it the ordinary way, for the browser to say why not.
       setBusy(form, false);
-      hiddenInput(form, "outcome", button.value);
+      if (!scan) { hiddenInput(form, "outcome", button.value); }
       form.dataset.offlinePosting = "yes";
       form.submit();
     });
   });
+
+  /* A scan kept offline gets a first word for the next page: the stall's live placard as
+   * the page showed it, or not (the server's verdict comes once it is sent: a vendor's
+   * own bank stand also matches, and a placard may have changed since the page). */
+  function scanNotice(form, payload, stall) {
+    var placard = form.dataset.offlinePlacard || "";
+    if (placard && payload === placard) {
+      notice(text("scanQueuedSame", {stall: stall}), "success");
+    } else {
+      notice(text("scanQueuedOther", {stall: stall}), "warning");
+    }
+  }
 
   /* To the next page if the phone kept it; otherwise stay, saying the visit is kept. */
   function goOn(address, form) {
@@ -328,8 +366,9 @@
     var main = document.getElementById("main");
     if (!saved || !main) { return; }
     var box = document.createElement("div");
-    box.className = "flash flash-" + (saved.kind === "success" ? "success" : "info");
-    box.setAttribute("role", "status");
+    var kind = ["success", "warning"].indexOf(saved.kind) >= 0 ? saved.kind : "info";
+    box.className = "flash flash-" + kind;
+    box.setAttribute("role", kind === "warning" ? "alert" : "status");
     box.textContent = saved.message;
     main.insertBefore(box, main.firstChild);
   }
@@ -340,6 +379,7 @@
     return myVisits().catch(function () { return []; }).then(function (visits) {
       var waiting = visits.filter(function (visit) { return visit.state === "pending"; });
       var refused = visits.filter(function (visit) { return visit.state === "refused"; });
+      var verdicts = visits.filter(function (visit) { return visit.state === "verdict"; });
       var queue = root.querySelector("[data-offline-queue]");
       var stateLine = root.querySelector("[data-offline-state]");
       var said = {sending: text("sending"), offline: text("offline"), session: text("session"),
@@ -351,32 +391,41 @@
       root.querySelector("[data-offline-send]").hidden = !waiting.length || state === "sending";
       stateLine.textContent = said;
       root.querySelector("[data-offline-login]").hidden = state !== "session";
-      renderRefused(refused);
+      renderList(root.querySelector("[data-offline-refused]"), refused);
+      renderList(root.querySelector("[data-offline-verdicts]"), verdicts);
       var copy = root.querySelector("[data-offline-copy]");
-      root.hidden = queue.hidden && !refused.length && copy.hidden;
+      root.hidden = queue.hidden && !refused.length && !verdicts.length && copy.hidden;
     });
   }
 
-  function renderRefused(refused) {
-    var section = root.querySelector("[data-offline-refused]");
+  /* Refused visits, or sent scans that did not match: each with its reason, a link to
+   * look again (a scan) and a button to remove it from the phone. */
+  function renderList(section, visits) {
     var list = section.querySelector("ul");
     list.textContent = "";
-    refused.forEach(function (visit) {
+    visits.forEach(function (visit) {
       var item = document.createElement("li");
       var words = document.createElement("span");
       words.textContent = text("refusedItem", {stall: visit.stall, outcome: visit.outcome,
         time: vnTime(new Date(visit.observedAt)), reason: visit.reason});
+      item.appendChild(words);
+      if (visit.link && visit.link.charAt(0) === "/") {
+        var again = document.createElement("a");
+        again.href = visit.link;
+        again.textContent = text("checkAgain");
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(again);
+      }
       var remove = document.createElement("button");
       remove.type = "button";
       remove.className = "button";
       remove.textContent = text("remove");
       remove.setAttribute("aria-label", text("removeLabel", {stall: visit.stall}));
       remove.addEventListener("click", function () { dropVisit(visit.key).then(render); });
-      item.appendChild(words);
       item.appendChild(remove);
       list.appendChild(item);
     });
-    section.hidden = !refused.length;
+    section.hidden = !visits.length;
   }
 
   function showOfflineCopy() {

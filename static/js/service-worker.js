@@ -8,14 +8,16 @@
  *   marked <html data-offline-copy="saved at"> for js/offline.js to say so. Every page
  *   answers Cache-Control: no-store, which keeps it out of the browser's HTTP cache; these
  *   copies are the one deliberate exception, and they go at sign-out.
- * - Styles, scripts and icons under /static/: network first, a copy for offline use.
- * - A visit form's post that gets no answer goes on to the next page (postOrGoOn).
+ * - Styles, scripts, icons and the QR reader under /static/: network first, a copy for
+ *   offline use.
+ * - A visit form's post, or a walk step's scan, that gets no answer goes on to the next
+ *   page (postOrGoOn).
  * - Signing out (the POST to the sign-out URL) drops every page copy.
  * Visits recorded offline are not this worker's business: js/offline.js queues them.
  */
 "use strict";
 
-var VERSION = "1";
+var VERSION = "2";
 var PAGES = "market4-pages-";            /* + owner */
 var ASSETS = "market4-assets-" + VERSION;
 var OWNER_HEADER = "X-Offline-Owner";     /* markets/visits.py OWNER_HEADER */
@@ -25,11 +27,13 @@ var SEND_TIMEOUT_MS = 20000;             /* a form's post is given up after this
 var FRESH_MS = 30 * 60 * 1000;            /* a copy this recent is not fetched again ahead */
 var MAX_COPY_AGE_MS = 7 * 24 * 3600 * 1000; /* older copies are neither shown nor kept */
 var MAX_PAGES = 300;
-var ASSET_PATHS = /^\/static\/(css|js|icons)\//;
+/* Styles, scripts, icons, and the camera's QR reader (a walk step scans offline too). */
+var ASSET_PATHS = /^\/static\/(css|js|icons|vendor\/zxing-wasm)\//;
 
 var settings = new URL(self.location.href).searchParams;
 var PAGES_PATH = settings.get("pages") || "/cho/";
 var LOGOUT_PATH = settings.get("logout") || "/dang-xuat";
+var CHECKS_PATH = settings.get("checks") || "/bang-ma/sap/";   /* a stall's code check */
 
 self.addEventListener("install", function () {
   self.skipWaiting();
@@ -55,7 +59,7 @@ self.addEventListener("fetch", function (event) {
     event.waitUntil(keepOnlyOwner(""));
     return;
   }
-  if (request.method === "POST" && request.mode === "navigate" && url.pathname.indexOf(PAGES_PATH) === 0) {
+  if (request.method === "POST" && request.mode === "navigate" && mayGoOn(request, url)) {
     event.respondWith(postOrGoOn(request));
     return;
   }
@@ -99,6 +103,17 @@ function networkFirst(request, event) {
       return isPage(copy) ? asOfflineCopy(copy) : copy;
     });
   });
+}
+
+/* The walk's posts: a page of a market, or a walk step's scan sent to the stall's code
+ * check (a small form; the check page's photo upload is left to the browser, however
+ * long it takes). */
+function mayGoOn(request, url) {
+  if (url.pathname.indexOf(PAGES_PATH) === 0) {
+    return true;
+  }
+  var type = request.headers.get("Content-Type") || "";
+  return url.pathname.indexOf(CHECKS_PATH) === 0 && type.indexOf("application/x-www-form-urlencoded") === 0;
 }
 
 /* A form's own post. When it gets no answer, a visit form (js/offline.js gave it a key

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from market4.extensions import db
 from market4.placards import printing
 from market4.placards.services import live_placard
-from market4.registry.markets import Market, Stall
+from market4.registry.markets import Market, Stall, VerificationVisit
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 MARKET = "CD-DEM-NGAIGIAO"  # the manager's night market: every stall has a live placard
@@ -168,6 +168,31 @@ def wait_until(page, expression: str, timeout_s: float = 20) -> None:
         page.wait_for_timeout(100)
 
 
+# How many scans or outcomes wait in the phone's queue (static/js/offline.js).
+WAITING_ON_PHONE = """
+new Promise((done) => {
+  const opening = indexedDB.open("market4-offline", 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore("visits", {keyPath: "key"});
+  opening.onsuccess = () => {
+    const all = opening.result.transaction("visits").objectStore("visits").getAll();
+    all.onsuccess = () => done(all.result.filter((v) => v.state === "pending").length);
+  };
+})
+"""
+
+
+def checks_at(live_app, stall_id: int) -> list[str]:
+    """The outcomes of the stall's visits, oldest first."""
+    with live_app.app_context():
+        return list(
+            db.session.scalars(
+                select(VerificationVisit.outcome)
+                .where(VerificationVisit.stall_id == stall_id)
+                .order_by(VerificationVisit.id)
+            )
+        )
+
+
 def check_url(stall: DemoStall) -> str:
     return f"/bang-ma/sap/{stall.id}/kiem-tra"
 
@@ -241,6 +266,61 @@ def test_a_walk_step_scans_straight_into_the_stalls_check(
     assert urlsplit(page.url).path == check_url(own)
     assert f"KHỚP với {own.code}" in verdict(page)
     assert page.evaluate(CSP_VIOLATIONS) == []
+    # The phone kept the scan while it was posted; the verdict page says it was recorded,
+    # so nothing waits to be sent again.
+    assert page.evaluate(WAITING_ON_PHONE) == 0
+    page.context.close()
+
+
+def test_a_scan_without_a_network_waits_on_the_phone_and_its_verdict_comes_once_sent(
+    camera_browsers, stalls, live_server, sign_in, screenshot, live_app
+):
+    """In an aisle without signal the camera still reads (the reader was kept on the
+    phone), the scan waits on the phone with a first word, and the walk goes on; once the
+    network is back the server's verdict arrives and a swapped code is listed plainly."""
+    own, other = stalls
+    page = phone(camera_browsers(camera_view(other.placard_png), "other-offline"), live_server)
+    bar = page.locator("#offline-status")
+    sign_in(page, "quanlycho")
+    page.goto(f"/cho/{MARKET}/di-kiem-tra?ds=all")
+    page.goto(f"/cho/{MARKET}/di-kiem-tra/{own.id}?ds=all")
+    following = page.get_attribute("#walk-scan-form", "data-offline-next")
+    kept = [following, "/static/vendor/zxing-wasm/zxing-reader.js", WASM]
+    wait_until(
+        page,
+        f"Promise.all({kept!r}.map((u) => caches.match(u))).then((c) => c.every(Boolean))",
+    )
+    before = checks_at(live_app, own.id)
+
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Quét bằng camera").click()
+    page.wait_for_url(re.compile(re.escape(following)))
+    said = page.locator("main").inner_text()
+    assert f"Mã vừa quét tại {own.code} · Chợ đêm Ngãi Giao KHÔNG trùng bảng mã" in said
+    bar.get_by_text("1 lượt kiểm tra chưa gửi").wait_for()
+    assert checks_at(live_app, own.id) == before
+    screenshot(page, "camera-scan-offline-waiting")
+
+    page.context.set_offline(False)
+    wrong = bar.get_by_role("region", name="Mã quét khi mất mạng không khớp sạp")
+    wrong.get_by_text("Mã của một sạp khác (bị tráo)").wait_for()
+    assert f"{own.code} · Chợ đêm Ngãi Giao · Quét mã QR" in wrong.inner_text()
+    assert "trả tiền cho người khác" in wrong.inner_text()
+    assert "chưa gửi" not in bar.inner_text()
+    assert checks_at(live_app, own.id) == [*before, "code_other_stall"]
+    screenshot(page, "camera-scan-offline-verdict")
+    page.reload()  # listed until removed, and never sent twice
+    wrong.get_by_role("link", name="Kiểm tra lại").click()
+    page.wait_for_url(re.compile(re.escape(check_url(own))))
+    assert checks_at(live_app, own.id) == [*before, "code_other_stall"]
+    # The stall's own code puts it back for the tests that come after.
+    page.get_by_label("Nội dung mã QR").fill(own.payload)
+    page.get_by_role("button", name="Kiểm tra", exact=True).click()
+    assert f"KHỚP với {own.code}" in verdict(page)
+    page.locator("#offline-status").get_by_role(
+        "button", name=f"Xoá lượt kiểm tra {own.code} · Chợ đêm Ngãi Giao khỏi điện thoại này"
+    ).click()
+    wait_until(page, "document.getElementById('offline-status').hidden")
     page.context.close()
 
 

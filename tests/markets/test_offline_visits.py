@@ -420,7 +420,7 @@ def test_every_page_carries_the_offline_bar_and_who_it_is_for(client, world):
     sign_in_directly(client, world.manager)
     page = client.get("/cho/").get_data(as_text=True)
     assert f'data-owner="{world.manager.id}"' in page
-    assert 'data-worker="/sw.js?pages=/cho/&amp;logout=/dang-xuat"' in page
+    assert 'data-worker="/sw.js?pages=/cho/&amp;logout=/dang-xuat&amp;checks=/bang-ma/sap/"' in page
     assert 'data-session="/cho/ngoai-tuyen/phien"' in page
     assert "lượt kiểm tra chưa gửi" in page
     sign_in_directly(client, world.partner)

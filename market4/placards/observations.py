@@ -3,6 +3,9 @@ was observed, and whether the stall is still what the phone showed.
 
 ``markets.services.record_visit`` asks both before it changes anything, for every
 channel; a form sent at once passes them trivially (observed now, the page just read).
+A scan of the posted code sent later (``placards.checks.check_posted_code``) is asked
+only when it was observed: what it saw is the scanned payload itself, which is judged
+against the registry as it stands when the scan arrives.
 """
 
 from __future__ import annotations
