@@ -449,6 +449,30 @@ class StatsArgs(Schema):
     )
 
 
+#: Months of ``trend_by_month`` in ``GET /api/v1/stats``.
+MONTHS_IN_TREND = 6
+
+
+def _paid_count() -> fields.Integer:
+    return fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Stalls paid by QR in paid_by_qr_month: open on its last day, with "
+            "a vendor whose account a bank reported as having received QR payments that "
+            "month. Null before any report."
+        },
+    )
+
+
+def _paid_rate() -> fields.Float:
+    return fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "stalls_paid_by_qr over stalls_total, 0–1."},
+    )
+
+
 class MarketFiguresSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
@@ -458,6 +482,8 @@ class MarketFiguresSchema(Schema):
     stalls_total = fields.Integer(required=True)
     stalls_accepting = fields.Integer(required=True)
     rate = fields.Float(required=True, allow_none=True)
+    stalls_paid_by_qr = _paid_count()
+    paid_by_qr_rate = _paid_rate()
 
 
 class AreaFiguresSchema(Schema):
@@ -467,6 +493,21 @@ class AreaFiguresSchema(Schema):
     stalls_total = fields.Integer(required=True)
     stalls_accepting = fields.Integer(required=True)
     rate = fields.Float(required=True, allow_none=True)
+    stalls_paid_by_qr = _paid_count()
+    paid_by_qr_rate = _paid_rate()
+
+
+class MonthFiguresSchema(Schema):
+    month = fields.String(required=True, metadata={"example": "2026-10"})
+    stalls_total = fields.Integer(
+        required=True, metadata={"description": "Stalls open on the month's last day."}
+    )
+    stalls_accepting = fields.Integer(
+        required=True, metadata={"description": "Of them, accepting (has QR) that day."}
+    )
+    rate = fields.Float(required=True, allow_none=True)
+    stalls_paid_by_qr = fields.Integer(required=True)
+    paid_by_qr_rate = fields.Float(required=True, allow_none=True)
 
 
 class StatsSchema(Schema):
@@ -489,6 +530,25 @@ class StatsSchema(Schema):
             "description": "The same figures split one level down (country: provinces; "
             "province: communes; legacy province: districts; legacy district: communes); "
             "empty for a commune. Ask again with area= for the next level."
+        },
+    )
+    paid_by_qr_month = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "YYYY-MM: the latest finished month, before the date's own, with "
+            "bank reports on these markets; null before any.",
+            "example": "2026-10",
+        },
+    )
+    stalls_paid_by_qr = _paid_count()
+    paid_by_qr_rate = _paid_rate()
+    trend_by_month = fields.List(
+        fields.Nested(MonthFiguresSchema),
+        required=True,
+        metadata={
+            "description": f"Up to {MONTHS_IN_TREND} months up to paid_by_qr_month that have "
+            "bank reports: has QR and paid by QR side by side."
         },
     )
 

@@ -1,12 +1,15 @@
 """``GET /api/v1/stats``: acceptance figures for staff (and admin) tokens.
 
 The figures are ``dashboard.queries``' — the same numbers as the dashboard and
-``market4 stats`` — over the caller's markets, optionally narrowed to one area.
+``market4 stats`` — over the caller's markets, optionally narrowed to one area; beside
+them, "paid by QR" (``dashboard.activity``): stalls paid by QR in the reference month
+(the latest finished month with bank reports on the markets), their share of the day's
+stalls, and month by month.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -15,16 +18,18 @@ from sqlalchemy import func, select
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
 from market4.api.markets import area_dict
-from market4.api.schemas import StatsArgs
-from market4.api.stats_activity import StatsWithPaidSchema, with_paid_by_qr
+from market4.api.schemas import MONTHS_IN_TREND, StatsArgs, StatsSchema
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.dashboard import drilldown
-from market4.dashboard.queries import figures_for_markets
+from market4.dashboard.activity import monthly_trend, paid_by_qr, rate
+from market4.dashboard.drilldown import AreaRow
+from market4.dashboard.queries import AcceptanceFigures, figures_for_markets
 from market4.db import today
 from market4.errors import FieldError, NotFound, ValidationFailed
 from market4.extensions import db
 from market4.read_replica import read_from_replica
 from market4.registry import scope
+from market4.registry.activity import month_text
 from market4.registry.markets import Market
 from market4.registry.scope import restrict_markets_to_area
 from market4.vocabulary import Role
@@ -79,7 +84,7 @@ def _outside_scope(user: Any, area: AdminUnit) -> bool:
 @blp.route("/stats")
 @roles_allowed(*STATS_ROLES)
 @blp.arguments(StatsArgs, location="query", as_kwargs=True)
-@blp.response(200, StatsWithPaidSchema)
+@blp.response(200, StatsSchema)
 def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 - the query's name
     """Markets, stalls and the share accepting cashless payment on a day, and beside them
     the stalls paid by QR in the latest month the banks reported on (``paid_by_qr_*``).
@@ -110,10 +115,62 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
         "area": area_dict(unit) if unit else None,
         "children": children,
     }
-    # "Paid by QR" beside "has QR": its own module, additive to the answer above.
-    return with_paid_by_qr(answer, markets, figures, rows, day)
+    return _with_paid_by_qr(answer, markets, figures, rows, day)
 
 
 def _totals(figures: dict[str, Any]) -> dict[str, Any]:
     keys = ("markets_total", "markets_cashless", "stalls_total", "stalls_accepting", "rate")
     return {key: figures[key] for key in keys}
+
+
+def _with_paid_by_qr(
+    answer: dict[str, Any],
+    markets_query: Any,
+    figures: AcceptanceFigures,
+    children: list[AreaRow],
+    day: date,
+) -> dict[str, Any]:
+    """``answer`` (the statistics as built for ``figures``, its ``markets`` and
+    ``children`` in the same order as ``figures.markets`` and ``children``) with the
+    "paid by QR" fields added."""
+    paid = paid_by_qr(markets_query, on=day)
+
+    def fields_for(markets: list[Any], total: int) -> dict[str, Any]:
+        count = sum(paid.for_market(m.market_id) or 0 for m in markets) if paid.reported else None
+        return {"stalls_paid_by_qr": count, "paid_by_qr_rate": _round(rate(count, total))}
+
+    for item, market in zip(answer["markets"], figures.markets, strict=True):
+        item.update(fields_for([market], market.stalls_total))
+    for item, row in zip(answer["children"], children, strict=True):
+        item.update(fields_for(row.figures.markets, row.figures.stalls_total))
+    trend = []
+    if paid.month is not None:
+        since = paid.month
+        for _ in range(MONTHS_IN_TREND - 1):
+            since = (since - timedelta(days=1)).replace(day=1)
+        trend = [
+            {
+                "month": month_text(point.month),
+                "stalls_total": point.stalls_total,
+                "stalls_accepting": point.stalls_accepting,
+                "rate": _round(point.rate),
+                "stalls_paid_by_qr": point.stalls_paid,
+                "paid_by_qr_rate": _round(point.paid_rate),
+            }
+            for point in monthly_trend(
+                markets_query,
+                since=since,
+                until_month=paid.month,
+                totals_on=(day, figures.stalls_total, figures.stalls_accepting),
+            )
+        ]
+    return {
+        **answer,
+        "paid_by_qr_month": month_text(paid.month) if paid.month else None,
+        **fields_for(figures.markets, figures.stalls_total),
+        "trend_by_month": trend,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -163,23 +163,10 @@ def _reference_month(before: date, market_ids: Any) -> Any:
     )
 
 
-def paid_in(month: date, market_ids: Any = None) -> dict[int, int]:
-    """Stalls paid by QR in ``month``, by market id (markets without any left out)."""
-    refresh_pending(db.session)
-    rows = db.session.execute(
-        select(MarketActivityMonth.market_id, MarketActivityMonth.stalls_paid).where(
-            MarketActivityMonth.month == month,
-            MarketActivityMonth.stalls_paid > 0,
-            *_in(MarketActivityMonth.market_id, market_ids),
-        )
-    )
-    return {market_id: paid for market_id, paid in rows}
-
-
 def paid_in_reference_month(
     before: date, market_ids: Any = None
 ) -> tuple[date | None, dict[int, int]]:
-    """:func:`reference_month` and :func:`paid_in` for it, in one query (the dashboard and
+    """:func:`reference_month` and each market's stalls paid by QR in it, in one query (the dashboard and
     the statistics ask both on every request)."""
     refresh_pending(db.session)
     latest = _reference_month(before, market_ids).scalar_subquery()

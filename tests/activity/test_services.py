@@ -18,6 +18,7 @@ from market4.registry.activity import MarketActivityMonth, PaymentActivity
 from market4.registry.vendors import Occupancy
 from market4.vocabulary import ActivitySource
 from tests import factories as f
+from tests.rollups import paid_in
 
 TODAY = date(2026, 12, 4)
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
@@ -267,7 +268,7 @@ def test_paid_by_qr_counts_stalls_open_at_month_end_with_a_paid_vendor(vcb_partn
     )
     db.session.commit()
     assert rollup(market) == {(OCTOBER, 3, 2), (NOVEMBER, 1, 1)}
-    assert activity.paid_in(OCTOBER)[market.id] == 2
+    assert paid_in(OCTOBER)[market.id] == 2
     assert activity.reference_month(TODAY, [market.id]) == NOVEMBER
     assert activity.reference_month(date(2026, 11, 20), [market.id]) == OCTOBER
     # Both in one query, as the dashboard and the statistics ask them.

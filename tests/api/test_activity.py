@@ -233,5 +233,5 @@ def test_the_document_describes_the_report(contract):
     assert set(item_schema["required"]) == {"account_number", "month", "received"}
     assert not any("amount" in name for name in item_schema["properties"])
     assert {"paid_by_qr_month", "stalls_paid_by_qr", "paid_by_qr_rate", "trend_by_month"} <= set(
-        schemas["StatsWithPaid"]["properties"]
+        schemas["Stats"]["properties"]
     )

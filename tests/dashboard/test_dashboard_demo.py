@@ -22,9 +22,9 @@ from market4.dashboard.breakdown import OTHER_BANKS, bank_breakdown
 from market4.dashboard.queries import acceptance_figures
 from market4.dashboard.trends import weekly_trend
 from market4.demo.seed import seed
-from market4.registry.activity import paid_in
 from market4.registry.markets import ACCEPTING, NOT_ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.vendors import PaymentAccount
+from tests.rollups import paid_in
 
 PASSWORD = "market4-demo"
 PROVINCE = "socongthuong@demo.market4.vn"
