@@ -382,8 +382,9 @@ def check_stall(stall_id: int):
                 idempotency.remember(current_user.id, key, seen, 201, _check_answer(result, form))
             except idempotency.KeyRefused:
                 abort(409)  # the queue sent the same scan at the same moment, and won
-        if stored is not None or result.visit is not None:
-            idempotency.note_recorded(key)
+        # Shown here, so the phone need not send it again (a code that is no VietQR
+        # included: the page has said so, and there is nothing to record).
+        idempotency.note_recorded(key)
         if stored is not None:
             flash(_("Lần quét này đã được ghi nhận trước đó từ hàng chờ của điện thoại."), "info")
     if form.is_submitted() and result is None:

@@ -241,3 +241,15 @@ def test_the_walk_step_keeps_its_scan_for_the_queue_with_the_placard_it_shows(cl
     assert f'data-offline-stall="Sạp 1 · {world.market.name}"' in form
     assert f'data-offline-placard="{world.placard.payload}"' in form
     assert "zxing_reader.wasm" in html[html.index("data-offline-keep='[") :]
+
+
+def test_a_page_post_that_shows_no_vietqr_tells_the_phone_to_forget_it(client, session, world):
+    """The page said the code is no VietQR; the phone's copy would only be refused."""
+    sign_in_directly(client, world.manager)
+    key = str(uuid4())
+    fields = {"payload": "xin chào", "walk_list": "all", "idempotency_key": key}
+    page = client.post(check_url(world.stall), data=fields)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Không đọc được mã VietQR" in html
+    assert f"data-recorded='[&#34;{key}&#34;]'" in html or f'data-recorded=\'["{key}"]\'' in html
+    assert visits(session, world.stall) == []
