@@ -6,8 +6,9 @@ Needs a database built by ``market4 demo national`` (about 11,000 markets and 2,
 stalls). Targets (issue 12): a commune ≤ 50 ms, a province ≤ 200 ms, the country ≤ 1 s
 (p95 of the dashboard; here the median of ``--runs`` calls of ``acceptance_figures``, the
 query the dashboard, the API and ``market4 stats`` share), the 52-week trend
-(``weekly_trend``) and the dashboard's bank chart (``bank_breakdown``) within the same
-budgets; then the whole dashboard page (``GET /tong-quan/``, through the app's test
+(``weekly_trend``), the dashboard's bank chart (``bank_breakdown``), "paid by QR" in
+the reference month (``paid_by_qr``) and its monthly trend over the weekly chart's half
+year (``monthly_trend``) within the same budgets; then the whole dashboard page (``GET /tong-quan/``, through the app's test
 client: the server's work without the network), signed in as an admin it adds once
 (``bench-admin@national.invalid``). Nothing else is written.
 ``--baseline`` first runs the same measurement with the code of GIT_REF (``git archive``)
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from sqlalchemy import func, select
 
 from market4 import create_app
 from market4.areas.models import SCHEME_2025, AdminUnit
+from market4.dashboard.activity import monthly_trend, paid_by_qr
 from market4.dashboard.breakdown import bank_breakdown
 from market4.dashboard.queries import acceptance_figures
 from market4.dashboard.trends import weekly_trend
@@ -79,10 +81,24 @@ def main(argv: list[str] | None = None) -> int:
         for label, area in (("commune", commune), ("province", province), ("country", None)):
             name = area.full_name if area else "Toàn quốc"
             markets_query = restrict_markets_to_area(select(Market), area)
+            # What the monthly trend is given by the page: the headline's totals and the
+            # reference month.
+            headline = acceptance_figures(area=area)
+            reference = paid_by_qr(markets_query, on=today).month
+            db.session.rollback()
+            months = partial(
+                monthly_trend,
+                markets_query,
+                since=today - timedelta(weeks=26),
+                until_month=reference,
+                totals_on=(today, headline.stalls_total, headline.stalls_accepting),
+            )
             measured = (
                 (label, partial(acceptance_figures, area=area)),
                 (f"{label}-trend", partial(weekly_trend, markets_query, today, WEEKS)),
                 (f"{label}-banks", partial(bank_breakdown, markets_query, today)),
+                (f"{label}-paid", partial(paid_by_qr, markets_query, on=today)),
+                (f"{label}-months", months if reference else list),
                 (f"{label}-page", partial(_get, client, pages[label])),
             )
             for key, call in measured:
@@ -102,10 +118,14 @@ def main(argv: list[str] | None = None) -> int:
                     size = f"{result // 1024:>6,} KB page{'':>17}"
                 elif key.endswith("-trend"):
                     size = f"{len(result):>6} weekly points{'':>13}"
+                elif key.endswith("-paid"):
+                    size = f"{result.stalls_paid or 0:>6,} paid by QR{'':>16}"
+                elif key.endswith("-months"):
+                    size = f"{len(result):>6} monthly points{'':>12}"
                 else:
                     size = f"{len(result):>6} banks{'':>21}"
                 print(
-                    f"  {key:<14} {name:<36} {size}  {median:9.0f} ms  "
+                    f"  {key:<15} {name:<36} {size}  {median:9.0f} ms  "
                     f"(target {target} ms) {verdict}{ratio}"
                 )
     return 0
@@ -164,7 +184,8 @@ def _baseline(ref: str, runs: int) -> dict[str, float]:
     return {
         match.group(1): float(match.group(2))
         for match in re.finditer(
-            r"^\s+((?:commune|province|country)(?:-trend|-banks|-page)?) .*?(\d+) ms  \(target",
+            r"^\s+((?:commune|province|country)(?:-trend|-banks|-paid|-months|-page)?) "
+            r".*?(\d+) ms  \(target",
             done.stdout,
             re.M,
         )

@@ -11,15 +11,18 @@ import pytest
 from sqlalchemy import func, select, text
 
 from market4 import create_app
+from market4.dashboard.activity import paid_by_qr
 from market4.dashboard.queries import acceptance_figures
 from market4.demo import national
 from market4.errors import Conflict
 from market4.extensions import db
+from market4.registry.activity import PaymentActivity
 from market4.registry.markets import Market, Stall
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
 from tests.conftest import migrate_to_head
 
 DAY = date(2026, 11, 23)
+OCTOBER = date(2026, 10, 1)
 
 
 def built(url: str, *, seed: int = 7, scale: float = 0.002) -> tuple[object, dict]:
@@ -28,7 +31,21 @@ def built(url: str, *, seed: int = 7, scale: float = 0.002) -> tuple[object, dic
     with app.app_context():
         summary = national.build(scale=scale, seed=seed, today=DAY)
         figures = acceptance_figures(on=DAY)
+        paid = paid_by_qr(select(Market), on=DAY)
         facts = {
+            "paid": (paid.month, paid.stalls_paid),
+            # The rule of "paid by QR", counted from the reports themselves: one account
+            # per vendor, one stall per vendor, no stall closed.
+            "paid_from_reports": db.session.scalar(
+                select(func.count(func.distinct(Occupancy.stall_id)))
+                .join(PaymentAccount, PaymentAccount.vendor_id == Occupancy.vendor_id)
+                .join(PaymentActivity, PaymentActivity.payment_account_id == PaymentAccount.id)
+                .where(PaymentActivity.month == OCTOBER, PaymentActivity.received.is_(True))
+            ),
+            "reports": db.session.scalar(select(func.count()).select_from(PaymentActivity)),
+            "months": db.session.scalars(
+                select(PaymentActivity.month).distinct().order_by(PaymentActivity.month)
+            ).all(),
             "summary": summary,
             "figures": (figures.markets_total, figures.stalls_total, figures.stalls_accepting),
             "markets": db.session.execute(
@@ -76,8 +93,14 @@ def test_a_small_country_is_consistent_and_repeatable(postgres_databases):
     assert facts["vendors_without_account"] == 0 and facts["vendors_without_stall"] == 0
     assert facts["without_legacy_district"] == 0  # every market keeps its former district
     assert facts["analyzed"] == 1
+    # Six finished months of bank reports, read back through the rollup as "paid by QR".
+    assert facts["months"] == [date(2026, month, 1) for month in range(5, 11)]
+    assert facts["reports"] == summary.reports > 0
+    assert facts["paid"] == (OCTOBER, facts["paid_from_reports"])
+    assert 0 < facts["paid_from_reports"] < accepting
     _, again = built(postgres_databases.create("national_b"))
     assert again["markets"] == facts["markets"] and again["figures"] == facts["figures"]
+    assert again["paid"] == facts["paid"] and again["reports"] == facts["reports"]
 
 
 def test_it_refuses_sqlite(new_database, backend):

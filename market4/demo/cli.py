@@ -85,5 +85,5 @@ def national_command(scale: float, seed: int, allow_in_production: bool) -> None
     click.echo(
         f"Country built in {summary.seconds:.0f} s: {summary.markets:,} markets, "
         f"{summary.stalls:,} stalls, {summary.vendors:,} vendors, "
-        f"{summary.status_changes:,} status changes."
+        f"{summary.status_changes:,} status changes, {summary.reports:,} monthly QR reports."
     )

@@ -3,8 +3,10 @@
 Every 2025 province and commune gets markets (about 11,000 at ``scale=1``) of the real
 kinds and classes, with stalls sized by class (about 2,000,000 in all), vendors at the
 real BINs in the shares of ``demo.data.PAYMENT_PROVIDERS``, one occupancy per occupied
-stall, and about three years of acceptance history (about two status changes per
-occupied stall). Each market also carries its legacy (pre-2025) district, taken from the
+stall, about three years of acceptance history (about two status changes per
+occupied stall), and the banks' monthly QR payment reports for the last six finished
+months on the accounts of accepting stalls (most received payments, in count bands), so
+"paid by QR" has figures to read. Each market also carries its legacy (pre-2025) district, taken from the
 lineage of its commune. The same ``seed`` builds the same country.
 
 It writes straight into the tables with PostgreSQL's COPY (the services would take
@@ -36,8 +38,17 @@ from market4.domain.text import bank_style_name
 from market4.errors import Conflict
 from market4.extensions import db
 from market4.registry import market_days
+from market4.registry.activity import first_of_month, last_day_of_month
 from market4.registry.markets import Market
-from market4.vocabulary import AccountKind, AccountStatus, MarketKind, StallStatus, StatusReason
+from market4.vocabulary import (
+    AccountKind,
+    AccountStatus,
+    ActivitySource,
+    MarketKind,
+    QrCountBand,
+    StallStatus,
+    StatusReason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +69,16 @@ SUPERMARKET_SIZE = (20, 120)
 OCCUPIED_SHARE = 0.9
 # Share of occupied stalls accepting today, by how long ago their market joined.
 ACCEPTING_SHARE = 0.72
+# Monthly QR payment reports: how many finished months, the share of accepting stalls'
+# accounts that received QR payments in a month, and the count bands of those that did.
+REPORTED_MONTHS = 6
+RECEIVED_SHARE = 0.8
+BAND_WEIGHTS = (
+    (QrCountBand.FROM_1, 30),
+    (QrCountBand.FROM_10, 35),
+    (QrCountBand.FROM_50, 25),
+    (QrCountBand.FROM_200, 10),
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,7 @@ class NationalSummary:
     stalls: int
     vendors: int
     status_changes: int
+    reports: int
     seconds: float
 
 
@@ -89,15 +111,19 @@ def build(*, scale: float = 1.0, seed: int = 2026, today: date | None = None) ->
     day = today or date.today()
     communes = _communes_with_legacy_districts()
     plan = _plan_markets(rng, communes, round(MARKETS_AT_FULL_SCALE * scale))
-    counts = _copy_all(rng, plan, day)
+    # The reports draw from a sequence of their own: the rest of the country is the same
+    # with or without them.
+    counts = _copy_all(rng, plan, day, reports_rng=random.Random(f"{seed}-reports"))
     db.session.commit()
     for table in ("markets", "stalls", "vendors", "payment_accounts", "occupancies"):
         db.session.execute(text(f"ANALYZE {table}"))
     db.session.execute(text("ANALYZE stall_status_changes"))
+    db.session.execute(text("ANALYZE payment_activity"))
     # COPY bypasses the session hooks that keep the rollup in step: build it once.
     rollup_started = time.monotonic()
-    market_days.rebuild()
-    db.session.execute(text("ANALYZE market_days"))
+    market_days.rebuild()  # with the months of "paid by QR" (activity.rebuild_months)
+    for rollup in ("market_days", "market_bank_days", "market_activity_months"):
+        db.session.execute(text(f"ANALYZE {rollup}"))
     logger.info("built the per-market rollup in %.1f s", time.monotonic() - rollup_started)
     db.session.commit()
     return NationalSummary(*counts, seconds=time.monotonic() - started)
@@ -174,8 +200,13 @@ def _plan_markets(
     return plan
 
 
-def _copy_all(rng: random.Random, plan: list[PlannedMarket], today: date) -> tuple[int, ...]:
+def _copy_all(
+    rng: random.Random, plan: list[PlannedMarket], today: date, *, reports_rng: random.Random
+) -> tuple[int, ...]:
     cursor = db.session.connection().connection.driver_connection.cursor()
+    reported_months = _reported_months(today)
+    bands = [band for band, _ in BAND_WEIGHTS]
+    band_weights = [weight for _, weight in BAND_WEIGHTS]
     first_day = today - timedelta(days=HISTORY_DAYS)
     now = datetime.now(UTC)
     providers = data.PAYMENT_PROVIDERS
@@ -184,10 +215,10 @@ def _copy_all(rng: random.Random, plan: list[PlannedMarket], today: date) -> tup
     lengths = {bin_: lengths for bin_, _, lengths in providers}
 
     # Rows go to temporary files, not memory: two million stalls stay a flat footprint.
-    markets, stalls, vendors, accounts, occupancies, changes = (
-        tempfile.TemporaryFile("w+", encoding="utf-8") for _ in range(6)
+    markets, stalls, vendors, accounts, occupancies, changes, reports = (
+        tempfile.TemporaryFile("w+", encoding="utf-8") for _ in range(7)
     )
-    stall_id = vendor_id = change_id = 0
+    stall_id = vendor_id = change_id = report_id = 0
     for market_id, market in enumerate(plan, start=1):
         joined = first_day + timedelta(days=rng.randrange(0, HISTORY_DAYS // 2))
         _row(
@@ -284,6 +315,7 @@ def _copy_all(rng: random.Random, plan: list[PlannedMarket], today: date) -> tup
                     None,
                     None,
                 )
+                lapsed = None
                 if rng.random() < 0.08 and accepted < today - timedelta(days=2):
                     change_id += 1
                     lapsed = accepted + timedelta(days=rng.randrange(1, (today - accepted).days))
@@ -298,6 +330,24 @@ def _copy_all(rng: random.Random, plan: list[PlannedMarket], today: date) -> tup
                         None,
                         None,
                     )
+                # The bank reports the months the stall accepted through (its account id
+                # is the vendor's: one account each).
+                for month, ends in reported_months:
+                    if accepted > ends or (lapsed is not None and lapsed <= month):
+                        continue
+                    report_id += 1
+                    received = reports_rng.random() < RECEIVED_SHARE
+                    band = reports_rng.choices(bands, band_weights)[0] if received else None
+                    _row(
+                        reports,
+                        report_id,
+                        vendor_id,
+                        month,
+                        received,
+                        band or QrCountBand.NONE,
+                        ActivitySource.CSV,
+                        now,
+                    )
         if market_id % 500 == 0:
             logger.info("planned %d markets, %d stalls", market_id, stall_id)
     for table, columns, buffer in (
@@ -307,6 +357,7 @@ def _copy_all(rng: random.Random, plan: list[PlannedMarket], today: date) -> tup
         ("payment_accounts", ACCOUNT_COLUMNS, accounts),
         ("occupancies", OCCUPANCY_COLUMNS, occupancies),
         ("stall_status_changes", CHANGE_COLUMNS, changes),
+        ("payment_activity", REPORT_COLUMNS, reports),
     ):
         _copy(cursor, table, columns, buffer)
         buffer.close()
@@ -317,12 +368,24 @@ def _copy_all(rng: random.Random, plan: list[PlannedMarket], today: date) -> tup
         "payment_accounts",
         "occupancies",
         "stall_status_changes",
+        "payment_activity",
     ):
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
-    return len(plan), stall_id, vendor_id, change_id
+    return len(plan), stall_id, vendor_id, change_id, report_id
+
+
+def _reported_months(today: date) -> list[tuple[date, date]]:
+    """(first day, last day) of the :data:`REPORTED_MONTHS` finished months before
+    ``today``'s, oldest first."""
+    months = []
+    month = first_of_month(today)
+    for _ in range(REPORTED_MONTHS):
+        month = first_of_month(month - timedelta(days=1))
+        months.append((month, last_day_of_month(month)))
+    return months[::-1]
 
 
 MARKET_COLUMNS = (
@@ -375,6 +438,15 @@ ACCOUNT_COLUMNS = (
     "closed_at",
 )
 OCCUPANCY_COLUMNS = ("id", "stall_id", "vendor_id", "started_on", "ended_on")
+REPORT_COLUMNS = (
+    "id",
+    "payment_account_id",
+    "month",
+    "received",
+    "count_band",
+    "source",
+    "reported_at",
+)
 CHANGE_COLUMNS = (
     "id",
     "stall_id",
