@@ -409,7 +409,7 @@
       words.textContent = text("refusedItem", {stall: visit.stall, outcome: visit.outcome,
         time: vnTime(new Date(visit.observedAt)), reason: visit.reason});
       item.appendChild(words);
-      if (visit.link && visit.link.charAt(0) === "/") {
+      if (/^\/(?!\/)/.test(visit.link || "")) {   // a path of this site, never another host
         var again = document.createElement("a");
         again.href = visit.link;
         again.textContent = text("checkAgain");
