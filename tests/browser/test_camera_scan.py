@@ -138,8 +138,9 @@ def camera_browsers(browser, tmp_path_factory):
         chromium.close()
 
 
-def phone(chromium, live_server, *init_scripts: str):
+def phone(chromium, live_server, *init_scripts: str, service_workers: str = "allow"):
     context = chromium.new_context(
+        service_workers=service_workers,
         base_url=live_server,
         locale="vi-VN",
         viewport={"width": 390, "height": 844},
@@ -374,8 +375,15 @@ def test_a_reader_that_cannot_load_turns_the_camera_off_and_says_so(
     camera_browsers, stalls, live_server, sign_in
 ):
     own, _ = stalls
-    page = phone(camera_browsers(None, "pattern-offline"), live_server, WITHOUT_BARCODE_DETECTOR)
-    # The .wasm does not arrive (a dropped connection): no reader, so no scanning.
+    # The .wasm does not arrive (a dropped connection) and the phone kept no copy of it
+    # (no service worker: it would have fetched the reader ahead, out of page.route's
+    # reach): no reader, so no scanning.
+    page = phone(
+        camera_browsers(None, "pattern-offline"),
+        live_server,
+        WITHOUT_BARCODE_DETECTOR,
+        service_workers="block",
+    )
     page.route("**/zxing_reader.wasm", lambda route: route.abort())
     sign_in(page, "quanlycho")
     page.goto(check_url(own))

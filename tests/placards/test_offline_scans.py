@@ -251,5 +251,5 @@ def test_a_page_post_that_shows_no_vietqr_tells_the_phone_to_forget_it(client, s
     page = client.post(check_url(world.stall), data=fields)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Không đọc được mã VietQR" in html
-    assert f"data-recorded='[&#34;{key}&#34;]'" in html or f'data-recorded=\'["{key}"]\'' in html
+    assert f"data-recorded='[&#34;{key}&#34;]'" in html or f"data-recorded='[\"{key}\"]'" in html
     assert visits(session, world.stall) == []
