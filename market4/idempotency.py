@@ -18,6 +18,9 @@ for its readers; the rules are these, and only here:
   ``Idempotent-Replayed: true``. Same key + another fingerprint: 422
   ``idempotency_key_reused``. Two concurrent first requests with one key: the loser's
   whole transaction is rolled back and it answers 409 ``idempotency_key_in_use``.
+- Answers are kept :data:`KEEP` (30 days) and then forgotten by ``market4 users prune``
+  (:func:`prune`): a phone holds a queued visit at most 8 days, and an API client
+  retries within hours; a key sent again after that is a new request.
 - The view flushes; :func:`answer_once` adds the stored answer in the same transaction
   (the unit of work commits it), so neither can exist without the other. A page's own
   form post, which can send no header, carries its key in a field and stores the JSON
@@ -30,11 +33,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, current_app, request, session
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +47,8 @@ from market4.extensions import db
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_MAX = 255
+#: How long a stored answer is replayed for its key.
+KEEP = timedelta(days=30)
 
 INVALID_KEY = "invalid_idempotency_key"
 KEY_REUSED = "idempotency_key_reused"
@@ -172,6 +177,14 @@ def answer_once(
     body = response.get_json() if response.is_json else None
     remember(user_id, key, seen, response.status_code, body)
     return response
+
+
+def prune(now: datetime) -> int:
+    """Forget the answers stored more than :data:`KEEP` before ``now``."""
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP)
+    )
+    return result.rowcount or 0
 
 
 # --- a page's own form post (a form sends no headers) ---------------------------------

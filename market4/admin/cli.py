@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import func, select
 
+from market4 import idempotency
 from market4.admin.services import OrganisationData, create_organisation
 from market4.areas.models import AdminUnit
 from market4.auth import sessions, throttle
@@ -131,9 +132,14 @@ def sign_out_everywhere_command(email: str) -> None:
 @users_group.command("prune")
 @cli_command
 def prune_command() -> None:
-    """Forget stale sign-in throttle counters and sessions that ended over 30 days ago
-    (run daily, e.g. from cron: a password-spraying attack leaves rows behind)."""
+    """Forget stale sign-in throttle counters, sessions that ended over 30 days ago and
+    the answers kept for retries (Idempotency-Key) over 30 days ago (run daily, e.g. from
+    cron: a password-spraying attack leaves rows behind, and every retried POST one)."""
     now = now_utc()
     counters = throttle.prune(now)
     ended = sessions.prune(now, sessions.lifetimes())
-    click.echo(f"Removed {counters} throttle counter(s) and {ended} ended session(s).")
+    answers = idempotency.prune(now)
+    click.echo(
+        f"Removed {counters} throttle counter(s), {ended} ended session(s) and "
+        f"{answers} answer(s) kept for retries."
+    )

@@ -434,3 +434,19 @@ def test_the_service_worker_is_served_from_the_root(client):
     assert answer.mimetype == "text/javascript"
     assert answer.headers["Cache-Control"] == "no-store"
     assert b"X-Offline-Owner" in answer.data
+
+
+def test_answers_kept_for_retries_are_forgotten_after_thirty_days(client, runner, session, world):
+    """``market4 users prune`` (daily) forgets stored answers older than 30 days: a phone
+    holds a visit at most 8 days, so none of them can be asked for again."""
+    sign_in_directly(client, world.manager)
+    assert send(client, world, "old-key").status_code == 201
+    assert send(client, world, "new-key", note="lần hai").status_code == 201
+    old = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "old-key"))
+    old.created_at = now_utc() - timedelta(days=31)
+    session.commit()
+    result = runner.invoke(args=["users", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "1 answer(s) kept for retries" in result.output
+    session.expire_all()
+    assert set(session.scalars(select(IdempotencyRecord.key))) == {"new-key"}
