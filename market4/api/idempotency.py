@@ -28,7 +28,8 @@ HEADER_DOC = {
     "in": "header",
     "required": False,
     "description": "Retry-safe key (e.g. a UUID); a retry with the same key and body replays the "
-    "first successful answer instead of registering twice. Answers are kept 30 days.",
+    f"first successful answer instead of registering twice. Answers are kept "
+    f"{idempotency.KEEP.days} days.",
     "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": "^[!-~]+$"},
 }
 
