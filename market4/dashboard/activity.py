@@ -19,6 +19,7 @@ queries for any number of months.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,7 +27,6 @@ from sqlalchemy import Select
 
 from market4.registry import activity, market_days
 from market4.registry.activity import first_of_month, last_day_of_month
-from market4.registry.markets import Market
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ def rate(paid: int | None, total: int) -> float | None:
 
 def paid_by_qr(markets_query: Select, *, on: date) -> PaidByQr:
     """Stalls paid by QR in the reference month for ``on``, for the markets selected."""
-    month, by_market = activity.paid_in_reference_month(on, _ids(markets_query))
+    month, by_market = activity.paid_in_reference_month(
+        on, market_days.market_ids_of(markets_query)
+    )
     return PaidByQr(month, by_market) if month is not None else PaidByQr(None)
 
 
@@ -88,19 +90,22 @@ def monthly_trend(
     since: date,
     until_month: date,
     totals_on: tuple[date, int, int] | None = None,
+    changes: Sequence[tuple] | None = None,
 ) -> list[MonthPoint]:
     """Each month from ``since``'s to ``until_month`` that has reports on the markets.
 
     ``totals_on``: (day, stalls open, stalls accepting) on a day after those months (the
-    headline's): the month ends are then counted back from it, without a per-market read.
+    headline's): the month ends are then counted back from it, without a per-market read;
+    ``changes``, with it: the rollup's day-by-day changes up to that day, already read
+    from ``since`` or earlier (:func:`counts_on_days`).
     """
-    market_ids = _ids(markets_query)
+    market_ids = market_days.market_ids_of(markets_query)
     paid = activity.paid_by_month(first_of_month(since), until_month, market_ids)
     if not paid:
         return []
     months = sorted(paid)
     days = [last_day_of_month(month) for month in months]
-    totals = counts_on_days(days, market_ids, known=totals_on)
+    totals = counts_on_days(days, market_ids, known=totals_on, changes=changes)
     return [
         MonthPoint(month, total, accepting, paid[month])
         for month, (total, accepting) in zip(months, totals, strict=True)
@@ -108,14 +113,23 @@ def monthly_trend(
 
 
 def counts_on_days(
-    days: list[date], market_ids: Select, *, known: tuple[date, int, int] | None = None
+    days: list[date],
+    market_ids: Select,
+    *,
+    known: tuple[date, int, int] | None = None,
+    changes: Sequence[tuple] | None = None,
 ) -> list[tuple[int, int]]:
     """(stalls open, stalls accepting) on each of ``days`` (ascending) from the rollup's
     day-by-day changes: counted back from ``known`` (day, open, accepting; a day not
-    before the last of ``days``) when given, else forward from the first day's figures."""
+    before the last of ``days``) when given, else forward from the first day's figures.
+    With ``known``, ``changes`` may bring the changes already read for a range covering
+    (``days[0]``, known day]; they are read here otherwise."""
     if known is not None:
         day, total, accepting = known
-        changes = market_days.changes_between(days[0], day, market_ids)
+        if changes is None:
+            changes = market_days.changes_between(days[0], day, market_ids)
+        else:
+            changes = [change for change in changes if days[0] < change[0] <= day]
         found = []
         for wanted in days:
             later = [(o, a) for changed, o, a in changes if changed > wanted]
@@ -137,7 +151,3 @@ def counts_on_days(
         accepting += step_accepting
         found.append((total, accepting))
     return found
-
-
-def _ids(markets_query: Select) -> Select:
-    return markets_query.with_only_columns(Market.id).order_by(None)

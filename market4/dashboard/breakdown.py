@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from market4.banks.models import Bank
 from market4.extensions import db
 from market4.registry import market_days
-from market4.registry.markets import ACCEPTING, Market, Stall
+from market4.registry.markets import ACCEPTING, Stall
 from market4.registry.stalls import latest_status_subquery, open_on
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import AccountStatus
@@ -70,7 +70,7 @@ def bank_breakdown(
     With ``only_bank_bin`` (a bank partner viewing), every other bank is pooled into one
     ``OTHER_BANKS`` row and that bank's own row is present even at zero.
     """
-    market_ids = markets_query.with_only_columns(Market.id).order_by(None)
+    market_ids = market_days.market_ids_of(markets_query)
     counts = counts_by_bin(on, market_ids, accepting=accepting)
     total = sum(count for _, _, _, count in counts)
     named = [(bin_, name, is_wallet, count) for bin_, name, is_wallet, count in counts if bin_]

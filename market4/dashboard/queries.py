@@ -120,7 +120,7 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
     and filters stay one SQL subquery, however many markets they cover.
     """
     day = on or today()
-    market_ids = markets_query.with_only_columns(Market.id).order_by(None)
+    market_ids = market_days.market_ids_of(markets_query)
     stall_counts = market_days.counts_on(day, market_ids)
     # Columns, not Market objects: the whole country is 11,000 markets.
     markets = db.session.execute(

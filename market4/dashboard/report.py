@@ -23,11 +23,11 @@ from market4.dashboard.breakdown import BankShare, bank_breakdown
 from market4.dashboard.drilldown import AreaRow
 from market4.dashboard.filters import DashboardFilters, apply_filters, parse_filters
 from market4.dashboard.queries import AcceptanceFigures, MarketFigures, figures_for_markets
-from market4.dashboard.trends import TrendPoint, weekly_trend
+from market4.dashboard.trends import TrendPoint, week_ends, weekly_trend
 from market4.db import today
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
-from market4.registry import scope
+from market4.registry import market_days, scope
 from market4.registry.markets import MARKET_CLASSES, MARKET_KINDS, Market
 from market4.vocabulary import Role
 
@@ -146,9 +146,21 @@ def build_dashboard(
     current = area or root
     drill = viewer.role != Role.MARKET_MANAGER and filters.commune_id is None
     breadcrumb = _breadcrumb(viewer, filters, root, area, communes.get(filters.commune_id))
+    # One read of the rollup's day-by-day changes serves both trends: the monthly one
+    # starts at the weekly one's first point, inside the weekly's half year.
+    changes = (
+        market_days.changes_between(
+            week_ends(filters.day)[0], filters.day, market_days.market_ids_of(shown)
+        )
+        if with_charts
+        else []
+    )
     trend = (
         weekly_trend(
-            shown, filters.day, totals_on_until=(figures.stalls_total, figures.stalls_accepting)
+            shown,
+            filters.day,
+            totals_on_until=(figures.stalls_total, figures.stalls_accepting),
+            changes=changes,
         )
         if with_charts
         else []
@@ -170,6 +182,7 @@ def build_dashboard(
                 since=trend[0].day if trend else filters.day,
                 until_month=paid.month,
                 totals_on=(filters.day, figures.stalls_total, figures.stalls_accepting),
+                changes=changes,
             )
             if with_charts and paid.month is not None
             else []

@@ -16,6 +16,7 @@ changes up to its week end, so 52 weeks cost two queries, not 52.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
@@ -23,7 +24,6 @@ from itertools import accumulate
 from sqlalchemy import Select
 
 from market4.registry import market_days
-from market4.registry.markets import Market
 
 WEEKS_SHOWN = 26
 SUNDAY = 6  # date.weekday()
@@ -57,13 +57,17 @@ def weekly_trend(
     weeks: int = WEEKS_SHOWN,
     *,
     totals_on_until: tuple[int, int] | None = None,
+    changes: Sequence[tuple] | None = None,
 ) -> list[TrendPoint]:
     """Stalls open and accepting at each week end, for the markets ``markets_query`` selects.
 
     ``totals_on_until``: (open, accepting) on ``until`` when the caller has them (the
     dashboard's headline): the series is then counted back from them, one query fewer.
+    ``changes``: the rollup's day-by-day changes of these markets (``market_days.
+    changes_between``) when the caller has read them for a range covering (the first
+    week end, ``until``] (the dashboard reads them once for this and the monthly trend).
     """
-    market_ids = markets_query.with_only_columns(Market.id).order_by(None)
+    market_ids = market_days.market_ids_of(markets_query)
     days = week_ends(until, weeks)
     first_change = market_days.first_status_change(until, market_ids)
     if first_change is None:
@@ -71,7 +75,10 @@ def weekly_trend(
     # Keep one week end before the first change, so the line starts from the baseline.
     first_kept = max(bisect_left(days, first_change) - 1, 0)
     days = days[first_kept:]
-    changes = market_days.changes_between(days[0], days[-1], market_ids)
+    if changes is None:
+        changes = market_days.changes_between(days[0], days[-1], market_ids)
+    else:
+        changes = [change for change in changes if days[0] < change[0] <= days[-1]]
     steps_total = [0] * len(days)
     steps_accepting = [0] * len(days)
     for day, open_change, accepting_change in changes:

@@ -124,6 +124,11 @@ class MarketBankDay(db.Model):
 # --- reading ------------------------------------------------------------------------
 
 
+def market_ids_of(markets_query: Select) -> Select:
+    """The SELECT of market ids that the readers below take, from a SELECT of markets."""
+    return markets_query.with_only_columns(Market.id).order_by(None)
+
+
 def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
     """(stalls open, stalls accepting) on ``day`` by market id, for the markets a SELECT
     of market ids names (None: every market); markets with no stall open are left out."""
