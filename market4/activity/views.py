@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from market4 import unit_of_work
 from market4.activity import uploads
@@ -22,6 +21,7 @@ from market4.auth.access import role_required
 from market4.errors import DomainError, ValidationFailed
 from market4.extensions import db
 from market4.imports.reading import MAX_BYTES, MAX_ROWS
+from market4.registry import scope
 from market4.vocabulary import QR_COUNT_BAND_LABELS, QrCountBand, Role
 
 bp = Blueprint("activity", __name__, url_prefix="/bao-cao-qr")
@@ -31,17 +31,11 @@ ROWS_SHOWN = 200
 
 
 def _uploads_query():
-    query = select(ActivityUpload)
-    if current_user.role != Role.ADMIN:
-        query = query.where(ActivityUpload.organisation_id == (current_user.organisation_id or -1))
-    return query
+    return scope.organisation_rows(current_user, ActivityUpload)
 
 
 def _upload_or_404(upload_id: int) -> ActivityUpload:
-    upload = db.session.scalar(_uploads_query().where(ActivityUpload.id == upload_id))
-    if upload is None:
-        abort(404)
-    return upload
+    return db.first_or_404(_uploads_query().where(ActivityUpload.id == upload_id))
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -226,10 +226,7 @@ def _may_drill_into(markets_query: Select, root: AdminUnit | None, unit_id: int)
 
 
 def _any_market(markets_query: Select) -> bool:
-    return (
-        db.session.scalar(markets_query.with_only_columns(Market.id).order_by(None).limit(1))
-        is not None
-    )
+    return db.session.scalar(market_days.market_ids_of(markets_query).limit(1)) is not None
 
 
 def _breadcrumb(

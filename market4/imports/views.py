@@ -21,6 +21,7 @@ from market4.extensions import db
 from market4.imports import report, services, template
 from market4.imports.forms import ConfirmForm, UploadForm
 from market4.imports.reading import COLUMN_LABELS, MAX_BYTES, MAX_ROWS
+from market4.registry import scope
 from market4.registry.imports import ROW_OUTCOMES, ImportBatch, ImportRow
 from market4.vocabulary import BatchStatus, Role
 
@@ -32,17 +33,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _batches_query():
-    query = select(ImportBatch)
-    if current_user.role != Role.ADMIN:
-        query = query.where(ImportBatch.organisation_id == (current_user.organisation_id or -1))
-    return query
+    return scope.organisation_rows(current_user, ImportBatch)
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.scalar(_batches_query().where(ImportBatch.id == batch_id))
-    if batch is None:
-        abort(404)
-    return batch
+    return db.first_or_404(_batches_query().where(ImportBatch.id == batch_id))
 
 
 def _fixed_bank() -> Bank | None:

@@ -188,3 +188,12 @@ def can_see_account_number(user: User, account: PaymentAccount) -> bool:
 
 def can_write(user: Any) -> bool:
     return getattr(user, "role", None) not in READ_ONLY_ROLES
+
+
+def organisation_rows(user: User, model: Any) -> Select:
+    """SELECT of ``model``'s rows (an upload with an ``organisation_id``) that ``user`` may
+    see: their organisation's; an admin's, all. A user without one sees none."""
+    query = select(model)
+    if user.role != Role.ADMIN:
+        query = query.where(model.organisation_id == (user.organisation_id or -1))
+    return query
