@@ -32,7 +32,7 @@ from market4 import shared_state
 from market4.api.errors import ApiProblem
 from market4.api.models import ApiToken
 from market4.audit.services import API_CALLER_KEY
-from market4.auth.models import User
+from market4.auth.models import Organisation, User
 from market4.db import now_utc, today
 from market4.extensions import db
 
@@ -85,12 +85,15 @@ def bearer_secret() -> str:
 
 @cache
 def token_by_hash() -> Select:
-    """The token with its user and organisation, by ``token_hash``: built once (after the
-    models are all mapped), because building it cost as much as running it."""
+    """The token with its user, organisation and the organisation's area (which scopes
+    most reads), by ``token_hash``: built once (after the models are all mapped), because
+    building it cost as much as running it."""
     return (
         select(ApiToken)
         .where(ApiToken.token_hash == bindparam("token_hash"))
-        .options(joinedload(ApiToken.user).joinedload(User.organisation))
+        .options(
+            joinedload(ApiToken.user).joinedload(User.organisation).joinedload(Organisation.area)
+        )
     )
 
 

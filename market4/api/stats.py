@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
 from market4.api.markets import area_dict
-from market4.api.schemas import MONTHS_IN_TREND, StatsArgs, StatsSchema
+from market4.api.schemas import MONTHS_IN_TREND, StatsArgs, StatsSchema, lean_json
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.dashboard import drilldown
 from market4.dashboard.activity import monthly_trend, paid_by_qr, rate
@@ -72,6 +72,9 @@ def _outside_scope(user: Any, area: AdminUnit) -> bool:
     """Whether ``area`` holds markets the caller may not see (then it reads as missing)."""
     if user.role == Role.ADMIN:
         return False
+    own_area = scope.user_area(user)
+    if own_area is not None and drilldown.within(area, own_area):
+        return False  # every market of a unit inside one's own area is in one's scope
     in_area = restrict_markets_to_area(select(Market.id), area)
     visible = scope.markets_query(user).with_only_columns(Market.id)
     return bool(
@@ -115,7 +118,8 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
         "area": area_dict(unit) if unit else None,
         "children": children,
     }
-    return _with_paid_by_qr(answer, markets, figures, rows, day)
+    # Built with StatsSchema's keys, so written out without marshmallow's walk.
+    return lean_json(_with_paid_by_qr(answer, markets, figures, rows, day))
 
 
 def _totals(figures: dict[str, Any]) -> dict[str, Any]:

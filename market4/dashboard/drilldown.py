@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from market4.areas.models import SCHEME_2008, AdminUnit
@@ -49,10 +49,7 @@ def children(figures: AcceptanceFigures, area: AdminUnit | None) -> list[AreaRow
     level = child_level(area)
     if level is None or not figures.markets:
         return []
-    query = _child_of_market(area)
-    if len(figures.markets) <= MARKETS_NAMED_IN_SQL:
-        query = query.where(Market.id.in_([m.market_id for m in figures.markets]))
-    owner = dict(db.session.execute(query).all())
+    owner = _child_of_market(figures, area)
     markets_of: dict[int, list] = defaultdict(list)
     for market in figures.markets:
         markets_of[owner[market.market_id]].append(market)
@@ -65,14 +62,18 @@ def children(figures: AcceptanceFigures, area: AdminUnit | None) -> list[AreaRow
     return sorted(rows, key=lambda row: vietnamese_sort_key(row.unit.name))
 
 
-def _child_of_market(area: AdminUnit | None) -> Select:
-    """SELECT (market id, id of the unit one level below ``area`` that holds it)."""
+def _child_of_market(figures: AcceptanceFigures, area: AdminUnit | None) -> dict[int, int | None]:
+    """Each market's unit one level below ``area``: its commune or legacy district, as the
+    figures carry them; for the country, the province its commune belongs to."""
+    if area is not None:
+        if area.scheme == SCHEME_2008 and area.level == "province":
+            return {m.market_id: m.legacy_district_id for m in figures.markets}
+        return {m.market_id: m.commune_id for m in figures.markets}
     commune = aliased(AdminUnit)
-    if area is None:  # 2025 provinces: the parents of the markets' communes
-        return select(Market.id, commune.parent_id).join(commune, Market.commune_id == commune.id)
-    if area.scheme == SCHEME_2008 and area.level == "province":
-        return select(Market.id, Market.legacy_district_id)
-    return select(Market.id, Market.commune_id)
+    query = select(Market.id, commune.parent_id).join(commune, Market.commune_id == commune.id)
+    if len(figures.markets) <= MARKETS_NAMED_IN_SQL:
+        query = query.where(Market.id.in_([m.market_id for m in figures.markets]))
+    return dict(db.session.execute(query).all())
 
 
 def path_to(area: AdminUnit | None, root: AdminUnit | None) -> list[AdminUnit]:

@@ -33,6 +33,7 @@ class MarketFigures:
     kind: str
     market_class: int | None
     commune_id: int
+    legacy_district_id: int | None
     in_programme: bool
     stalls_total: int
     stalls_accepting: int
@@ -120,23 +121,24 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
     and filters stay one SQL subquery, however many markets they cover.
     """
     day = on or today()
-    market_ids = market_days.market_ids_of(markets_query)
-    stall_counts = market_days.counts_on(day, market_ids)
     # Columns, not Market objects: the whole country is 11,000 markets.
     markets = db.session.execute(
-        markets_query.with_only_columns(
-            Market.id,
-            Market.code,
-            Market.name,
-            Market.kind,
-            Market.market_class,
-            Market.commune_id,
-            Market.programme_joined_on,
-        ).order_by(None)
+        market_days.with_counts_on(
+            day,
+            markets_query.with_only_columns(
+                Market.id,
+                Market.code,
+                Market.name,
+                Market.kind,
+                Market.market_class,
+                Market.commune_id,
+                Market.legacy_district_id,
+                Market.programme_joined_on,
+            ).order_by(None),
+        )
     ).all()
     figures = []
     for market in sorted(markets, key=lambda m: vietnamese_sort_key(m.name)):
-        total, accepting = stall_counts.get(market.id, (0, 0))
         figures.append(
             MarketFigures(
                 market_id=market.id,
@@ -145,9 +147,10 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
                 kind=market.kind,
                 market_class=market.market_class,
                 commune_id=market.commune_id,
+                legacy_district_id=market.legacy_district_id,
                 in_programme=in_programme(market.programme_joined_on, day),
-                stalls_total=total,
-                stalls_accepting=accepting,
+                stalls_total=market.stalls_open or 0,
+                stalls_accepting=market.stalls_accepting or 0,
             )
         )
     return AcceptanceFigures(on=day, markets=figures)

@@ -133,14 +133,8 @@ def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
     """(stalls open, stalls accepting) on ``day`` by market id, for the markets a SELECT
     of market ids names (None: every market); markets with no stall open are left out."""
     refresh_pending(db.session)
-    latest_day = (
-        select(func.max(MarketDay.day))
-        .where(MarketDay.market_id == Market.id, MarketDay.day <= day)
-        .correlate(Market)
-        .scalar_subquery()
-    )
     latest = (
-        select(Market.id.label("market_id"), latest_day.label("day"))
+        select(Market.id.label("market_id"), _latest_day(day).label("day"))
         .where(*_in(Market.id, market_ids))
         .subquery("latest_day")
     )
@@ -153,6 +147,27 @@ def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
         .where(MarketDay.stalls_open > 0)
     )
     return {market_id: (open_, accepting) for market_id, open_, accepting in rows}
+
+
+def with_counts_on(day: date, markets_query: Select) -> Select:
+    """``markets_query`` (a SELECT of market columns) with two more columns: the market's
+    stalls open and accepting on ``day`` (None, None when no stall is open): the figures
+    and the markets they belong to in one round trip."""
+    refresh_pending(db.session)
+    return markets_query.outerjoin(
+        MarketDay,
+        and_(MarketDay.market_id == Market.id, MarketDay.day == _latest_day(day)),
+    ).add_columns(MarketDay.stalls_open, MarketDay.stalls_accepting)
+
+
+def _latest_day(day: date) -> Any:
+    """The market's latest rollup row on or before ``day``, correlated to ``Market``."""
+    return (
+        select(func.max(MarketDay.day))
+        .where(MarketDay.market_id == Market.id, MarketDay.day <= day)
+        .correlate(Market)
+        .scalar_subquery()
+    )
 
 
 def changes_between(after: date, until: date, market_ids: Any = None) -> list[tuple]:

@@ -225,6 +225,31 @@ def test_stats_put_paid_by_qr_beside_has_qr(client, partner, staff_for, contract
     assert before["trend_by_month"] == [] and before["markets"][0]["stalls_paid_by_qr"] is None
 
 
+def test_stats_are_written_exactly_as_their_schema_would(
+    client, partner, staff_for, contract, monkeypatch
+):
+    """The statistics skip marshmallow's dump for speed; they must write what the schema
+    would, with the areas below, "paid by QR" and the month-by-month trend."""
+    import json
+
+    from market4.api import stats
+    from market4.api.schemas import StatsSchema, lean_json
+
+    home = factories.commune()
+    market = factories.market(area=home)
+    stalls = [factories.stall(market) for _ in range(2)]
+    set_stall_status(stalls[0], ACCEPTING, reason="verified", on=date(2026, 6, 1))
+    paid, _ = (trading(s, org=partner.user.organisation) for s in stalls)
+    post(client, partner, [item(paid.account), item(paid.account, month="2026-09")])
+    built = []
+    monkeypatch.setattr(stats, "lean_json", lambda value: built.append(value) or lean_json(value))
+    staff = staff_for(home.parent)
+    response = client.get("/api/v1/stats?date=2026-11-23", headers=staff.headers)
+    body = contract.check("GET", "/api/v1/stats", response)
+    assert body["children"] and body["trend_by_month"] and body["stalls_paid_by_qr"] == 1
+    assert body == json.loads(json.dumps(StatsSchema().dump(built[0])))
+
+
 def test_the_document_describes_the_report(contract):
     operation = contract.spec["paths"]["/api/v1/activity"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
