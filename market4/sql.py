@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection, Hashable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -18,3 +18,35 @@ def any_id(column: Any, ids: Collection[int]) -> ColumnElement[bool]:
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
     return column.in_(list(ids))
+
+
+def ids_parameter(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN`` the ids passed as parameter ``name`` when the statement runs, for a
+    statement built once per ``dialect`` (building one costs as much as running it):
+    PostgreSQL's one array parameter as in :func:`any_id`, an expanding IN elsewhere."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+Built = TypeVar("Built")
+KEPT_STATEMENTS = 1024
+_kept: dict[Hashable, Any] = {}
+
+
+def kept_statement(key: Hashable, build: Callable[[], Built]) -> Built:
+    """What ``build`` returns (statements, with bound parameters for what changes per
+    request), built once per ``key`` in this process: a statement built anew costs
+    SQLAlchemy twice its running time to recognise. ``key`` must hold everything
+    ``build`` reads; the oldest are forgotten past ``KEPT_STATEMENTS``."""
+    found = _kept.get(key)
+    if found is None:
+        found = build()
+        if len(_kept) >= KEPT_STATEMENTS:
+            _kept.pop(next(iter(_kept), None), None)
+        _kept[key] = found
+    return found

@@ -8,12 +8,13 @@ at its bank, and of those only its bank's accounts; anything else answers 404.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from io import BytesIO
 from typing import Any
 
 from flask import send_file, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
@@ -43,7 +44,7 @@ from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.stalls import stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.sql import any_id
+from market4.sql import any_id, dialect_name, ids_parameter, kept_statement
 from market4.vendors import services
 from market4.vocabulary import AccountStatus, Role
 
@@ -108,10 +109,11 @@ VENDOR_COLUMNS = (
 def vendor_dicts(
     user: User, vendor_ids: Sequence[int], vendor_rows: Sequence[Any] | None = None
 ) -> list[dict[str, Any]]:
-    """The API view of the vendors ``vendor_ids``, in that order: three column queries
-    whatever their number (vendors unless ``vendor_rows`` already holds their
-    ``VENDOR_COLUMNS``, visible accounts, stalls with their live placards), no ORM
-    objects, because a page of 50 vendors is the partner API's hottest path."""
+    """The API view of the vendors ``vendor_ids`` (vendors ``user`` may see), in that
+    order: three column queries whatever their number (vendors unless ``vendor_rows``
+    already holds their ``VENDOR_COLUMNS``, visible accounts, stalls with their live
+    placards), no ORM objects, because a page of 50 vendors is the partner API's hottest
+    path."""
     if not vendor_ids:
         return []
     if vendor_rows is None:
@@ -119,33 +121,17 @@ def vendor_dicts(
             select(*VENDOR_COLUMNS).where(any_id(Vendor.id, vendor_ids))
         ).all()
     vendors = {row.id: row for row in vendor_rows}
+    dialect = dialect_name()
     accounts: dict[int, list[Any]] = {vendor_id: [] for vendor_id in vendor_ids}
+    bank_bin = scope.account_bank_of(user)
     for row in db.session.execute(
-        scope.accounts_query(user)
-        .with_only_columns(*ACCOUNT_COLUMNS)
-        .join(Bank, Bank.bin == PaymentAccount.bank_bin)
-        .where(any_id(PaymentAccount.vendor_id, vendor_ids))
+        _accounts_of(dialect, one_bank=bank_bin is not None),
+        {"vendor_ids": list(vendor_ids), "bank_bin": bank_bin},
     ):
         accounts[row.vendor_id].append(row)
     stalls = {
         row.vendor_id: row
-        for row in db.session.execute(
-            select(
-                Occupancy.vendor_id,
-                Stall.id,
-                Stall.code,
-                Market.code.label("market_code"),
-                Market.name.label("market_name"),
-                Placard.serial,
-                Placard.status,
-                Placard.version,
-                Placard.payment_account_id,
-            )
-            .join(Stall, Stall.id == Occupancy.stall_id)
-            .join(Market, Market.id == Stall.market_id)
-            .outerjoin(Placard, (Placard.stall_id == Stall.id) & Placard.status.in_(LIVE_STATUSES))
-            .where(any_id(Occupancy.vendor_id, vendor_ids), Occupancy.ended_on.is_(None))
-        )
+        for row in db.session.execute(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)})
     }
     # Whether the caller reads an account's number depends only on its bank.
     number_shown: dict[str, bool] = {}
@@ -191,6 +177,46 @@ def vendor_dicts(
             }
         )
     return result
+
+
+@cache
+def _accounts_of(dialect: str, *, one_bank: bool) -> Select:
+    """The accounts of the vendors ``vendor_ids`` (vendors the caller may see), at
+    ``bank_bin`` only when ``one_bank`` (:func:`scope.account_bank_of`), with their
+    bank's name. Built once: the partner API asks it on every page."""
+    query = (
+        select(*ACCOUNT_COLUMNS)
+        .join(Bank, Bank.bin == PaymentAccount.bank_bin)
+        .where(ids_parameter(PaymentAccount.vendor_id, "vendor_ids", dialect))
+    )
+    if one_bank:
+        query = query.where(PaymentAccount.bank_bin == bindparam("bank_bin"))
+    return query
+
+
+@cache
+def _stalls_of(dialect: str) -> Select:
+    """The stalls the vendors ``vendor_ids`` trade at now, with their live placards."""
+    return (
+        select(
+            Occupancy.vendor_id,
+            Stall.id,
+            Stall.code,
+            Market.code.label("market_code"),
+            Market.name.label("market_name"),
+            Placard.serial,
+            Placard.status,
+            Placard.version,
+            Placard.payment_account_id,
+        )
+        .join(Stall, Stall.id == Occupancy.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .outerjoin(Placard, (Placard.stall_id == Stall.id) & Placard.status.in_(LIVE_STATUSES))
+        .where(
+            ids_parameter(Occupancy.vendor_id, "vendor_ids", dialect),
+            Occupancy.ended_on.is_(None),
+        )
+    )
 
 
 def vendor_dict(user: User, vendor: Vendor) -> dict[str, Any]:
@@ -303,18 +329,17 @@ def list_vendors(page: int, page_size: int, after: int | None = None, **filters:
     """Your vendors, newest first; filters combine (AND). Page with ``after`` (keyset) or
     ``page`` (offset)."""
     user = current_user()
-    query = _filtered(user, scope.vendors_query(user, below_id=after), filters)
-    columns = list(VENDOR_COLUMNS)
-    if after is None:
-        # The total rides on the page's own query (a window over the whole filtered set,
-        # counted before LIMIT): one round trip less than a separate count. Keyset pages
-        # leave it out: counting a big bank's 600,000 vendors costs ten times the page.
-        columns.append(func.count().over().label("total"))
+    query, page_query = kept_statement(
+        ("vendor_page", scope.caller_key(user), tuple(sorted(filters.items())), after is None),
+        lambda: _page_statements(user, filters, keyset=after is not None),
+    )
     rows = db.session.execute(
-        query.with_only_columns(*columns)
-        .order_by(Vendor.id.desc())
-        .offset(0 if after is not None else (page - 1) * page_size)
-        .limit(page_size + 1)  # one more than a page tells whether another follows
+        page_query,
+        {
+            "after": after,
+            "offset": 0 if after is not None else (page - 1) * page_size,
+            "limit": page_size + 1,  # one more than a page tells whether another follows
+        },
     ).all()
     if after is not None:
         page, total = 1, None
@@ -334,6 +359,27 @@ def list_vendors(page: int, page_size: int, after: int | None = None, **filters:
             "next_after": vendor_ids[-1] if more else None,
         }
     )
+
+
+def _page_statements(user: User, filters: dict[str, Any], *, keyset: bool) -> tuple[Select, Select]:
+    """The caller's vendors that pass ``filters``, and a page of them newest first with
+    the parameters ``after`` (keyset pages), ``offset`` and ``limit``."""
+    query = _filtered(
+        user, scope.vendors_query(user, below_id=bindparam("after") if keyset else None), filters
+    )
+    columns = list(VENDOR_COLUMNS)
+    if not keyset:
+        # The total rides on the page's own query (a window over the whole filtered set,
+        # counted before LIMIT): one round trip less than a separate count. Keyset pages
+        # leave it out: counting a big bank's 600,000 vendors costs ten times the page.
+        columns.append(func.count().over().label("total"))
+    page = (
+        query.with_only_columns(*columns)
+        .order_by(Vendor.id.desc())
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+    return query, page
 
 
 def _filtered(user: User, query: Any, filters: dict[str, Any]) -> Any:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, select
 from sqlalchemy.orm import aliased
 
 from market4.areas.models import SCHEME_2008, AdminUnit
@@ -37,6 +37,19 @@ def user_area(user: User) -> AdminUnit | None:
 
 def user_bank_bin(user: User) -> str | None:
     return user.organisation.bank_bin if user.organisation else None
+
+
+def caller_key(user: User) -> tuple[Any, ...]:
+    """Everything the rules of this module read from a user: a statement built from them
+    for one caller may be kept while this stays the same (``sql.kept_statement``)."""
+    organisation = user.organisation
+    return (
+        user.id,
+        user.role,
+        user.organisation_id,
+        organisation.bank_bin if organisation else None,
+        organisation.area_id if organisation else None,
+    )
 
 
 def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:
@@ -99,12 +112,20 @@ def accounts_query(user: User) -> Select:
     if user.role == Role.ADMIN:
         return query
     if user.role == Role.BANK_PARTNER:
-        return query.where(PaymentAccount.bank_bin == (user_bank_bin(user) or "-"))
+        return query.where(PaymentAccount.bank_bin == account_bank_of(user))
     stall_ids = select(Stall.id).where(
         Stall.market_id.in_(markets_query(user).with_only_columns(Market.id))
     )
     vendor_ids = select(Occupancy.vendor_id).where(Occupancy.stall_id.in_(stall_ids))
     return query.where(PaymentAccount.vendor_id.in_(vendor_ids))
+
+
+def account_bank_of(user: User) -> str | None:
+    """Of the accounts of a vendor ``user`` may see, the BIN of those they may see too:
+    a bank partner's own bank; None for the other roles, who see all of them."""
+    if user.role == Role.BANK_PARTNER:
+        return user_bank_bin(user) or "-"
+    return None
 
 
 def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
@@ -140,10 +161,11 @@ def account_order(account: Any) -> tuple[bool, bool, int]:
     return (account.status != AccountStatus.ACTIVE, not account.is_on_placard, account.id)
 
 
-def vendors_query(user: User, *, below_id: int | None = None) -> Select:
+def vendors_query(user: User, *, below_id: int | BindParameter | None = None) -> Select:
     """SELECT of the vendors ``user`` may see (a bank partner: those with an account at
     their bank; others: those who ever traded at a market in scope); with ``below_id``
-    only those with a smaller id (a keyset page)."""
+    (a number, or a parameter given when the statement runs) only those with a smaller
+    id (a keyset page)."""
     query = select(Vendor)
     if below_id is not None:
         query = query.where(Vendor.id < below_id)
