@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from market4 import idempotency
 from market4.admin.services import OrganisationData, create_organisation
-from market4.areas.models import AdminUnit
+from market4.areas.services import find_unit
 from market4.auth import sessions, throttle
 from market4.auth.models import Organisation, User
 from market4.auth.services import create_user, sign_out_everywhere
@@ -88,7 +88,7 @@ def _scope(scope: str | None) -> tuple[Organisation | None, list[Market]]:
         )
     elif kind == "area":
         scheme, level, code = (value.split("/") + ["", "", ""])[:3]
-        area = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+        area = find_unit(scheme, level, code)
         if area is None:
             raise click.UsageError(f"unknown area {value!r}; run 'market4 areas load' first?")
         data = OrganisationData(

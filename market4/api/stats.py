@@ -20,6 +20,7 @@ from market4.api.auth import current_user, roles_allowed
 from market4.api.markets import area_dict
 from market4.api.schemas import MONTHS_IN_TREND, StatsArgs, StatsSchema, lean_json
 from market4.areas.models import SCHEME_2008, AdminUnit
+from market4.areas.services import find_unit
 from market4.dashboard import drilldown
 from market4.dashboard.activity import monthly_trend, paid_by_qr, rate
 from market4.dashboard.drilldown import AreaRow
@@ -43,7 +44,7 @@ STATS_ROLES = (Role.AREA_STAFF, Role.ADMIN)
 
 def _area(text: str) -> AdminUnit:
     scheme, level, code = text.split("/")
-    unit = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+    unit = find_unit(scheme, level, code)
     if unit is None:
         raise ValidationFailed(
             [
@@ -109,7 +110,9 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
                 _l("Không có số liệu của đơn vị này trong phạm vi của bạn."), code="area_not_found"
             )
         markets = restrict_markets_to_area(markets, unit)
-    figures = figures_for_markets(markets, on=day)
+    figures = figures_for_markets(
+        markets, on=day, kept_as=("api.stats", scope.caller_key(user), unit and unit.id)
+    )
     rows = drilldown.children(figures, unit or scope.user_area(user))
     children = [{"area": area_dict(row.unit), **_totals(row.figures.as_dict())} for row in rows]
     answer = {
@@ -119,6 +122,9 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
         "children": children,
     }
     # Built with StatsSchema's keys, so written out without marshmallow's walk.
+    if len(figures.markets) <= drilldown.MARKETS_NAMED_IN_SQL:
+        # Already read: named by id, the readers of "paid by QR" run statements built once.
+        markets = [m.market_id for m in figures.markets]
     return lean_json(_with_paid_by_qr(answer, markets, figures, rows, day))
 
 
@@ -129,15 +135,15 @@ def _totals(figures: dict[str, Any]) -> dict[str, Any]:
 
 def _with_paid_by_qr(
     answer: dict[str, Any],
-    markets_query: Any,
+    markets: Any,
     figures: AcceptanceFigures,
     children: list[AreaRow],
     day: date,
 ) -> dict[str, Any]:
     """``answer`` (the statistics as built for ``figures``, its ``markets`` and
     ``children`` in the same order as ``figures.markets`` and ``children``) with the
-    "paid by QR" fields added."""
-    paid = paid_by_qr(markets_query, on=day)
+    "paid by QR" fields added; ``markets``: a SELECT of the markets, or their ids."""
+    paid = paid_by_qr(markets, on=day)
 
     def fields_for(markets: list[Any], total: int) -> dict[str, Any]:
         count = sum(paid.for_market(m.market_id) or 0 for m in markets) if paid.reported else None
@@ -162,7 +168,7 @@ def _with_paid_by_qr(
                 "paid_by_qr_rate": _round(point.paid_rate),
             }
             for point in monthly_trend(
-                markets_query,
+                markets,
                 since=since,
                 until_month=paid.month,
                 totals_on=(day, figures.stalls_total, figures.stalls_accepting),

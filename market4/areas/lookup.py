@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from market4.areas.models import LEVELS, SCHEME_2008, SCHEME_2025, AdminUnit
+from market4.areas.services import find_unit
 from market4.domain.text import nfc, search_key
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
@@ -172,7 +173,7 @@ def find_by_key(text: str) -> AdminUnit | None:
     if not found:
         return None
     scheme, level, code = found.groups()
-    unit = db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+    unit = find_unit(scheme, level, code)
     if unit is None:
         raise AreaLookupError(_("Không có địa bàn %(key)s.", key=f"{scheme}/{level}/{code}"))
     return unit

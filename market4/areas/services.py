@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, select
 
 from market4.areas import data
 from market4.areas.models import LEVELS, AdminUnit, AdminUnitLineage
@@ -91,4 +92,15 @@ def unit_count() -> int:
 
 
 def find_unit(scheme: str, level: str, code: str) -> AdminUnit | None:
-    return db.session.scalar(select(AdminUnit).filter_by(scheme=scheme, level=level, code=code))
+    """The unit with this key (``scheme/level/code``), or None."""
+    return db.session.scalar(_unit_by_key(), {"scheme": scheme, "level": level, "code": code})
+
+
+@cache
+def _unit_by_key() -> Select:
+    # Built once: the API's statistics look a unit up on every request.
+    return select(AdminUnit).where(
+        AdminUnit.scheme == bindparam("scheme"),
+        AdminUnit.level == bindparam("level"),
+        AdminUnit.code == bindparam("code"),
+    )

@@ -53,11 +53,10 @@ def rate(paid: int | None, total: int) -> float | None:
     return paid / total if paid is not None and total else None
 
 
-def paid_by_qr(markets_query: Select, *, on: date) -> PaidByQr:
-    """Stalls paid by QR in the reference month for ``on``, for the markets selected."""
-    month, by_market = activity.paid_in_reference_month(
-        on, market_days.market_ids_of(markets_query)
-    )
+def paid_by_qr(markets: Select | list[int], *, on: date) -> PaidByQr:
+    """Stalls paid by QR in the reference month for ``on``, for the markets selected (a
+    SELECT of markets, or their ids)."""
+    month, by_market = activity.paid_in_reference_month(on, market_days.market_ids_of(markets))
     return PaidByQr(month, by_market) if month is not None else PaidByQr(None)
 
 
@@ -85,21 +84,22 @@ class MonthPoint:
 
 
 def monthly_trend(
-    markets_query: Select,
+    markets: Select | list[int],
     *,
     since: date,
     until_month: date,
     totals_on: tuple[date, int, int] | None = None,
     changes: Sequence[tuple] | None = None,
 ) -> list[MonthPoint]:
-    """Each month from ``since``'s to ``until_month`` that has reports on the markets.
+    """Each month from ``since``'s to ``until_month`` that has reports on the markets (a
+    SELECT of markets, or their ids).
 
     ``totals_on``: (day, stalls open, stalls accepting) on a day after those months (the
     headline's): the month ends are then counted back from it, without a per-market read;
     ``changes``, with it: the rollup's day-by-day changes up to that day, already read
     from ``since`` or earlier (:func:`counts_on_days`).
     """
-    market_ids = market_days.market_ids_of(markets_query)
+    market_ids = market_days.market_ids_of(markets)
     paid = activity.paid_by_month(first_of_month(since), until_month, market_ids)
     if not paid:
         return []
@@ -114,7 +114,7 @@ def monthly_trend(
 
 def counts_on_days(
     days: list[date],
-    market_ids: Select,
+    market_ids: Select | list[int],
     *,
     known: tuple[date, int, int] | None = None,
     changes: Sequence[tuple] | None = None,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from market4.areas.models import SCHEME_2008, AdminUnit
@@ -19,6 +20,7 @@ from market4.dashboard.queries import AcceptanceFigures
 from market4.extensions import db
 from market4.formatting import vietnamese_sort_key
 from market4.registry.markets import Market
+from market4.sql import dialect_name, ids_parameter
 
 # Beyond this many markets (a province, the country) reading every market's unit is
 # cheaper than naming each market in an IN list.
@@ -54,12 +56,18 @@ def children(figures: AcceptanceFigures, area: AdminUnit | None) -> list[AreaRow
     for market in figures.markets:
         markets_of[owner[market.market_id]].append(market)
     markets_of.pop(None, None)
-    units = db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(list(markets_of))))
+    units = db.session.scalars(_units(dialect_name()), {"unit_ids": list(markets_of)})
     rows = [
         AreaRow(unit, AcceptanceFigures(on=figures.on, markets=markets_of[unit.id]))
         for unit in units
     ]
     return sorted(rows, key=lambda row: vietnamese_sort_key(row.unit.name))
+
+
+@cache
+def _units(dialect: str) -> Select:
+    # Built once: the API's statistics split every answer.
+    return select(AdminUnit).where(ids_parameter(AdminUnit.id, "unit_ids", dialect))
 
 
 def _child_of_market(figures: AcceptanceFigures, area: AdminUnit | None) -> dict[int, int | None]:

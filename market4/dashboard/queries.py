@@ -10,8 +10,10 @@ reference the rollup is tested against.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from sqlalchemy import Select, and_, case, func, select
 
@@ -23,6 +25,7 @@ from market4.registry import market_days
 from market4.registry.markets import ACCEPTING, Market, Stall, in_programme
 from market4.registry.scope import restrict_markets_to_area
 from market4.registry.stalls import latest_status_subquery, open_on
+from market4.sql import kept_statement
 
 
 @dataclass(frozen=True)
@@ -114,17 +117,21 @@ def acceptance_figures(
     return figures_for_markets(markets_query, on=on)
 
 
-def figures_for_markets(markets_query: Select, *, on: date | None = None) -> AcceptanceFigures:
+def figures_for_markets(
+    markets_query: Select, *, on: date | None = None, kept_as: Hashable | None = None
+) -> AcceptanceFigures:
     """Figures on ``on`` (default today) for the markets a SELECT of ``Market`` returns.
 
     Takes a query rather than a list of ids so a caller's scope (``scope.markets_query``)
-    and filters stay one SQL subquery, however many markets they cover.
+    and filters stay one SQL subquery, however many markets they cover. ``kept_as``: a
+    key naming that query in this process (whose scope, which area), so its statement
+    is built once (``sql.kept_statement``).
     """
     day = on or today()
-    # Columns, not Market objects: the whole country is 11,000 markets.
-    markets = db.session.execute(
-        market_days.with_counts_on(
-            day,
+
+    def statement() -> Select:
+        # Columns, not Market objects: the whole country is 11,000 markets.
+        return market_days.with_counts_on(
             markets_query.with_only_columns(
                 Market.id,
                 Market.code,
@@ -134,9 +141,13 @@ def figures_for_markets(markets_query: Select, *, on: date | None = None) -> Acc
                 Market.commune_id,
                 Market.legacy_district_id,
                 Market.programme_joined_on,
-            ).order_by(None),
+            ).order_by(None)
         )
-    ).all()
+
+    market_days.refresh_pending(db.session)
+    if kept_as is not None:
+        statement = partial(kept_statement, ("figures_for_markets", kept_as), statement)
+    markets = db.session.execute(statement(), {"day": day}).all()
     figures = []
     for market in sorted(markets, key=lambda m: vietnamese_sort_key(m.name)):
         figures.append(

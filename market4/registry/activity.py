@@ -24,7 +24,7 @@ commit and before each read).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     and_,
+    bindparam,
     case,
     delete,
     distinct,
@@ -53,7 +54,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from market4.db import now_utc, today
 from market4.extensions import db
 from market4.registry.markets import Stall
-from market4.registry.stalls import narrows
+from market4.registry.stalls import for_markets, in_markets
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import ActivitySource, QrCountBand, sql_in
 
@@ -152,14 +153,20 @@ def reference_month(before: date, market_ids: Any = None) -> date | None:
     month while the banks prepare their files.
     """
     refresh_pending(db.session)
-    return db.session.scalar(_reference_month(before, market_ids))
+    statement, parameters = for_markets(
+        "activity.reference_month",
+        market_ids,
+        lambda where: _reference_month(where),
+    )
+    return db.session.scalar(statement, {"before": first_of_month(before), **parameters})
 
 
-def _reference_month(before: date, market_ids: Any) -> Any:
+def _reference_month(where: Callable[[Any], list[Any]]) -> Select:
+    """The latest month before the parameter ``before`` (a first day) with a report."""
     return select(func.max(MarketActivityMonth.month)).where(
-        MarketActivityMonth.month < first_of_month(before),
+        MarketActivityMonth.month < bindparam("before"),
         MarketActivityMonth.stalls_reported > 0,
-        *_in(MarketActivityMonth.market_id, market_ids),
+        *where(MarketActivityMonth.market_id),
     )
 
 
@@ -169,16 +176,19 @@ def paid_in_reference_month(
     """:func:`reference_month` and each market's stalls paid by QR in it, in one query (the dashboard and
     the statistics ask both on every request)."""
     refresh_pending(db.session)
-    latest = _reference_month(before, market_ids).scalar_subquery()
-    rows = db.session.execute(
-        select(
+    statement, parameters = for_markets(
+        "activity.paid_in_reference_month",
+        market_ids,
+        lambda where: select(
             MarketActivityMonth.month,
             MarketActivityMonth.market_id,
             MarketActivityMonth.stalls_paid,
         ).where(
-            MarketActivityMonth.month == latest, *_in(MarketActivityMonth.market_id, market_ids)
-        )
-    ).all()
+            MarketActivityMonth.month == _reference_month(where).scalar_subquery(),
+            *where(MarketActivityMonth.market_id),
+        ),
+    )
+    rows = db.session.execute(statement, {"before": first_of_month(before), **parameters}).all()
     if not rows:
         return None, {}
     return rows[0].month, {row.market_id: row.stalls_paid for row in rows if row.stalls_paid > 0}
@@ -188,17 +198,22 @@ def paid_by_month(first: date, last: date, market_ids: Any = None) -> dict[date,
     """Stalls paid by QR in each month from ``first`` to ``last`` (first days), for the
     months with any report on the markets' stalls."""
     refresh_pending(db.session)
-    rows = db.session.execute(
-        select(MarketActivityMonth.month, func.sum(MarketActivityMonth.stalls_paid))
-        .where(
-            MarketActivityMonth.month >= first,
-            MarketActivityMonth.month <= last,
-            MarketActivityMonth.stalls_reported > 0,
-            *_in(MarketActivityMonth.market_id, market_ids),
-        )
-        .group_by(MarketActivityMonth.month)
-        .order_by(MarketActivityMonth.month)
+    statement, parameters = for_markets(
+        "activity.paid_by_month",
+        market_ids,
+        lambda where: (
+            select(MarketActivityMonth.month, func.sum(MarketActivityMonth.stalls_paid))
+            .where(
+                MarketActivityMonth.month >= bindparam("first"),
+                MarketActivityMonth.month <= bindparam("last"),
+                MarketActivityMonth.stalls_reported > 0,
+                *where(MarketActivityMonth.market_id),
+            )
+            .group_by(MarketActivityMonth.month)
+            .order_by(MarketActivityMonth.month)
+        ),
     )
+    rows = db.session.execute(statement, {"first": first, "last": last, **parameters})
     return {month: int(paid or 0) for month, paid in rows}
 
 
@@ -228,7 +243,7 @@ def last_received_month(account_ids: Iterable[int]) -> dict[int, date]:
 def rebuild_months(market_ids: Any = None) -> None:
     """Recompute the rows of the markets a SELECT (or list) of ids names; None: all."""
     db.session.execute(
-        delete(MarketActivityMonth).where(*_in(MarketActivityMonth.market_id, market_ids))
+        delete(MarketActivityMonth).where(*in_markets(MarketActivityMonth.market_id, market_ids))
     )
     months = _stall_months(market_ids=market_ids)
     db.session.execute(
@@ -291,13 +306,6 @@ def _refresh_before_commit(session: Session) -> None:
 # --- the rule, in SQL ------------------------------------------------------------------
 
 
-def _in(column: Any, market_ids: Any) -> list[Any]:
-    """``column IN market_ids``; nothing for None or a SELECT of every market."""
-    if market_ids is None or (isinstance(market_ids, Select) and not narrows(market_ids)):
-        return []
-    return [column.in_(market_ids)]
-
-
 def _stall_months(*, market_ids: Any = None, stall_ids: Iterable[int] | None = None):
     """Subquery of (market_id, stall_id, month, received): each report on an account of
     a vendor who traded during the month at a stall open on the month's last day.
@@ -348,7 +356,7 @@ def _stall_months(*, market_ids: Any = None, stall_ids: Iterable[int] | None = N
                 or_(Stall.closed_on.is_(None), Stall.closed_on >= bounds.c.ends),
             ),
         )
-        .where(*_in(Stall.market_id, market_ids))
+        .where(*in_markets(Stall.market_id, market_ids))
     )
     if stall_ids is not None:
         query = query.where(Stall.id.in_(list(stall_ids)))

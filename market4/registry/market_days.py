@@ -42,6 +42,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     delete,
     event,
@@ -59,7 +60,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from market4.extensions import db
 from market4.registry import activity
 from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
-from market4.registry.stalls import narrows
+from market4.registry.stalls import for_markets, in_markets
 from market4.registry.vendors import Occupancy, PaymentAccount
 from market4.vocabulary import AccountStatus
 
@@ -124,9 +125,13 @@ class MarketBankDay(db.Model):
 # --- reading ------------------------------------------------------------------------
 
 
-def market_ids_of(markets_query: Select) -> Select:
-    """The SELECT of market ids that the readers below take, from a SELECT of markets."""
-    return markets_query.with_only_columns(Market.id).order_by(None)
+def market_ids_of(markets: Select | list[int]) -> Select | list[int]:
+    """What the readers below take for some markets: from a SELECT of markets, the
+    SELECT of their ids; their ids as they are (the readers then run statements built
+    once, :func:`stalls.for_markets`)."""
+    if isinstance(markets, list):
+        return markets
+    return markets.with_only_columns(Market.id).order_by(None)
 
 
 def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
@@ -135,7 +140,7 @@ def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
     refresh_pending(db.session)
     latest = (
         select(Market.id.label("market_id"), _latest_day(day).label("day"))
-        .where(*_in(Market.id, market_ids))
+        .where(*in_markets(Market.id, market_ids))
         .subquery("latest_day")
     )
     rows = db.session.execute(
@@ -149,18 +154,18 @@ def counts_on(day: date, market_ids: Any = None) -> dict[int, tuple[int, int]]:
     return {market_id: (open_, accepting) for market_id, open_, accepting in rows}
 
 
-def with_counts_on(day: date, markets_query: Select) -> Select:
+def with_counts_on(markets_query: Select) -> Select:
     """``markets_query`` (a SELECT of market columns) with two more columns: the market's
-    stalls open and accepting on ``day`` (None, None when no stall is open): the figures
-    and the markets they belong to in one round trip."""
-    refresh_pending(db.session)
+    stalls open and accepting on the day given as the parameter ``day`` (None, None when
+    no stall is open): the figures and the markets they belong to in one round trip.
+    Like every reader here, run it after :func:`refresh_pending`."""
     return markets_query.outerjoin(
         MarketDay,
-        and_(MarketDay.market_id == Market.id, MarketDay.day == _latest_day(day)),
+        and_(MarketDay.market_id == Market.id, MarketDay.day == _latest_day(bindparam("day"))),
     ).add_columns(MarketDay.stalls_open, MarketDay.stalls_accepting)
 
 
-def _latest_day(day: date) -> Any:
+def _latest_day(day: Any) -> Any:
     """The market's latest rollup row on or before ``day``, correlated to ``Market``."""
     return (
         select(func.max(MarketDay.day))
@@ -173,17 +178,26 @@ def _latest_day(day: date) -> Any:
 def changes_between(after: date, until: date, market_ids: Any = None) -> list[tuple]:
     """(day, open change, accepting change) for each day in (``after``, ``until``]."""
     refresh_pending(db.session)
-    query = (
-        select(
-            MarketDay.day,
-            func.sum(MarketDay.open_change),
-            func.sum(MarketDay.accepting_change),
-        )
-        .where(MarketDay.day > after, MarketDay.day <= until, *_in(MarketDay.market_id, market_ids))
-        .group_by(MarketDay.day)
-        .order_by(MarketDay.day)
+    statement, parameters = for_markets(
+        "market_days.changes_between",
+        market_ids,
+        lambda where: (
+            select(
+                MarketDay.day,
+                func.sum(MarketDay.open_change),
+                func.sum(MarketDay.accepting_change),
+            )
+            .where(
+                MarketDay.day > bindparam("after"),
+                MarketDay.day <= bindparam("until"),
+                *where(MarketDay.market_id),
+            )
+            .group_by(MarketDay.day)
+            .order_by(MarketDay.day)
+        ),
     )
-    return [tuple(row) for row in db.session.execute(query)]
+    rows = db.session.execute(statement, {"after": after, "until": until, **parameters})
+    return [tuple(row) for row in rows]
 
 
 def bank_counts_on(day: date, market_ids: Any = None) -> dict[str, int]:
@@ -195,7 +209,7 @@ def bank_counts_on(day: date, market_ids: Any = None) -> dict[str, int]:
         .where(
             MarketBankDay.day <= day,
             or_(MarketBankDay.until.is_(None), MarketBankDay.until > day),
-            *_in(MarketBankDay.market_id, market_ids),
+            *in_markets(MarketBankDay.market_id, market_ids),
         )
         .group_by(MarketBankDay.bank_bin)
     )
@@ -208,7 +222,7 @@ def first_status_change(until: date, market_ids: Any = None) -> date | None:
     query = select(func.min(MarketDay.day)).where(
         MarketDay.status_changes > 0,
         MarketDay.day <= until,
-        *_in(MarketDay.market_id, market_ids),
+        *in_markets(MarketDay.market_id, market_ids),
     )
     return db.session.scalar(query)
 
@@ -221,8 +235,10 @@ def rebuild(market_ids: Any = None) -> None:
 
     Their "paid by QR" months too (:mod:`market4.registry.activity`): they depend on the
     same stalls and tenancies."""
-    db.session.execute(delete(MarketDay).where(*_in(MarketDay.market_id, market_ids)))
-    db.session.execute(delete(MarketBankDay).where(*_in(MarketBankDay.market_id, market_ids)))
+    db.session.execute(delete(MarketDay).where(*in_markets(MarketDay.market_id, market_ids)))
+    db.session.execute(
+        delete(MarketBankDay).where(*in_markets(MarketBankDay.market_id, market_ids))
+    )
     accepting = _accepting_spans(market_ids)
     db.session.execute(
         insert(MarketDay).from_select(
@@ -338,14 +354,6 @@ def _refresh_before_commit(session: Session) -> None:
 # --- the step functions, in SQL -----------------------------------------------------
 
 
-def _in(column: Any, market_ids: Any) -> list[Any]:
-    """``column IN market_ids``, left out when the ids are None or a SELECT of every
-    market (the whole country: the filter would only cost time)."""
-    if market_ids is None or (isinstance(market_ids, Select) and not narrows(market_ids)):
-        return []
-    return [column.in_(market_ids)]
-
-
 def _later(a: Any, b: Any) -> Any:
     return case((a > b, a), else_=b)
 
@@ -388,7 +396,7 @@ def _accepting_spans(market_ids: Any):
             .label("ends"),
         )
         .join(Stall, Stall.id == StallStatusChange.stall_id)
-        .where(*_in(Stall.market_id, market_ids))
+        .where(*in_markets(Stall.market_id, market_ids))
         .subquery("history")
     )
     return (
@@ -407,11 +415,11 @@ def _accepting_spans(market_ids: Any):
 
 def _steps(market_ids: Any, accepting: Any):
     """SELECT of the rows of ``MarketDay`` for the markets named, from the source tables."""
-    in_markets = _in(Stall.market_id, market_ids)
+    of_markets = in_markets(Stall.market_id, market_ids)
     ever_open = or_(Stall.closed_on.is_(None), Stall.closed_on > Stall.opened_on)
-    opened = select(*_event(Stall.market_id, Stall.opened_on, 1, 0)).where(ever_open, *in_markets)
+    opened = select(*_event(Stall.market_id, Stall.opened_on, 1, 0)).where(ever_open, *of_markets)
     closed = select(*_event(Stall.market_id, Stall.closed_on, -1, 0)).where(
-        Stall.closed_on > Stall.opened_on, *in_markets
+        Stall.closed_on > Stall.opened_on, *of_markets
     )
     starts_accepting = select(*_event(accepting.c.market_id, accepting.c.starts, 0, 1)).where(
         _nonempty(accepting)
@@ -427,7 +435,7 @@ def _steps(market_ids: Any, accepting: Any):
         )
         .select_from(StallStatusChange)
         .join(Stall, Stall.id == StallStatusChange.stall_id)
-        .where(*in_markets)
+        .where(*of_markets)
         .group_by(Stall.market_id, StallStatusChange.effective_on)
     )
     events = union_all(opened, closed, starts_accepting, stops_accepting, status_changes).subquery(
@@ -474,7 +482,7 @@ def _bank_steps(market_ids: Any, accepting: Any):
             ).label("ends"),
         )
         .join(Stall, Stall.id == Occupancy.stall_id)
-        .where(*_in(Stall.market_id, market_ids))
+        .where(*in_markets(Stall.market_id, market_ids))
         .subquery("tenancies")
     )
     paid = (

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from market4.db import today
 from market4.domain.text import clean_text, search_key
@@ -30,6 +30,7 @@ from market4.registry.markets import (
 )
 from market4.registry.ordering import sorted_stalls
 from market4.registry.vendors import Occupancy, Vendor
+from market4.sql import dialect_name, ids_parameter, kept_statement
 from market4.vocabulary import CheckResult, VisitOutcome
 
 __all__ = [
@@ -93,6 +94,34 @@ def narrows(market_ids: Any) -> bool:
     """Whether a SELECT of market ids leaves some markets out: for every market (the
     whole country) a filter on them only costs time."""
     return market_ids is not None and market_ids.whereclause is not None
+
+
+def in_markets(column: Any, market_ids: Any) -> list[Any]:
+    """``column IN market_ids`` (a SELECT of market ids or a list); nothing for None or a
+    SELECT of every market."""
+    if market_ids is None or (isinstance(market_ids, Select) and not narrows(market_ids)):
+        return []
+    return [column.in_(market_ids)]
+
+
+def for_markets(
+    reader: str, market_ids: Any, build: Callable[[Callable[[Any], list[Any]]], Select]
+) -> tuple[Select, dict[str, Any]]:
+    """A reader's statement over the markets ``market_ids`` names, and the parameters it
+    runs with. ``build(where)`` writes the statement, taking its other values as bound
+    parameters, with ``where(column)`` for the condition on a market id column.
+
+    A list of ids becomes one parameter (``market_ids``), so the statement is built once
+    per reader and database (``sql.kept_statement``): a statement built anew costs more
+    than running it. A SELECT is written into the statement (:func:`in_markets`)."""
+    if isinstance(market_ids, list | tuple):
+        dialect = dialect_name()
+        statement = kept_statement(
+            (reader, dialect),
+            lambda: build(lambda column: [ids_parameter(column, "market_ids", dialect)]),
+        )
+        return statement, {"market_ids": list(market_ids)}
+    return build(lambda column: in_markets(column, market_ids)), {}
 
 
 def open_on(day: date):
