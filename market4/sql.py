@@ -50,3 +50,11 @@ def kept_statement(key: Hashable, build: Callable[[], Built]) -> Built:
             _kept.pop(next(iter(_kept), None), None)
         _kept[key] = found
     return found
+
+
+def column_rows(statement: Any, parameters: dict[str, Any] | None = None) -> Any:
+    """The rows of a SELECT of columns (no ORM entities), read on the session's connection
+    once anything pending is flushed: what ``db.session.execute`` gives, without the ORM's
+    handling of each row (a quarter of a small read's time)."""
+    db.session.flush()
+    return db.session.connection().execute(statement, parameters or {})

@@ -44,7 +44,7 @@ from market4.registry.markets import Market, Stall
 from market4.registry.placards import LIVE_STATUSES, Placard
 from market4.registry.stalls import stall_name
 from market4.registry.vendors import Occupancy, PaymentAccount, Vendor
-from market4.sql import any_id, dialect_name, ids_parameter, kept_statement
+from market4.sql import any_id, column_rows, dialect_name, ids_parameter, kept_statement
 from market4.vendors import services
 from market4.vocabulary import AccountStatus, Role
 
@@ -124,14 +124,14 @@ def vendor_dicts(
     dialect = dialect_name()
     accounts: dict[int, list[Any]] = {vendor_id: [] for vendor_id in vendor_ids}
     bank_bin = scope.account_bank_of(user)
-    for row in db.session.execute(
+    for row in column_rows(
         _accounts_of(dialect, one_bank=bank_bin is not None),
         {"vendor_ids": list(vendor_ids), "bank_bin": bank_bin},
     ):
         accounts[row.vendor_id].append(row)
     stalls = {
         row.vendor_id: row
-        for row in db.session.execute(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)})
+        for row in column_rows(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)})
     }
     # Whether the caller reads an account's number depends only on its bank.
     number_shown: dict[str, bool] = {}
@@ -333,7 +333,7 @@ def list_vendors(page: int, page_size: int, after: int | None = None, **filters:
         ("vendor_page", scope.caller_key(user), tuple(sorted(filters.items())), after is None),
         lambda: _page_statements(user, filters, keyset=after is not None),
     )
-    rows = db.session.execute(
+    rows = column_rows(
         page_query,
         {
             "after": after,

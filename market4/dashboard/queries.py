@@ -25,7 +25,7 @@ from market4.registry import market_days
 from market4.registry.markets import ACCEPTING, Market, Stall, in_programme
 from market4.registry.scope import restrict_markets_to_area
 from market4.registry.stalls import latest_status_subquery, open_on
-from market4.sql import kept_statement
+from market4.sql import column_rows, kept_statement
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def figures_for_markets(
     market_days.refresh_pending(db.session)
     if kept_as is not None:
         statement = partial(kept_statement, ("figures_for_markets", kept_as), statement)
-    markets = db.session.execute(statement(), {"day": day}).all()
+    markets = column_rows(statement(), {"day": day}).all()
     figures = []
     for market in sorted(markets, key=lambda m: vietnamese_sort_key(m.name)):
         figures.append(

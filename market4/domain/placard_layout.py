@@ -491,7 +491,9 @@ def mask_account_number(account_number: str, unmasked_digits: int = 4) -> str:
     account = "".join(nfc(account_number).split())
     shown = min(unmasked_digits, len(account) // 2)
     hidden = len(account) - shown
-    groups = [MASK_CHAR * (end - max(0, end - 4)) for end in range(hidden, 0, -4)][::-1]
+    # Grouped from the right: a short first group, then fours.
+    groups = [MASK_CHAR * (hidden % 4)] if hidden % 4 else []
+    groups += [MASK_CHAR * 4] * (hidden // 4)
     if shown:
         groups.append(account[hidden:])
     return " ".join(groups)

@@ -56,6 +56,7 @@ from market4.extensions import db
 from market4.registry.markets import Stall
 from market4.registry.stalls import for_markets, in_markets
 from market4.registry.vendors import Occupancy, PaymentAccount
+from market4.sql import column_rows
 from market4.vocabulary import ActivitySource, QrCountBand, sql_in
 
 PENDING_ACCOUNTS = "activity.accounts"
@@ -188,7 +189,7 @@ def paid_in_reference_month(
             *where(MarketActivityMonth.market_id),
         ),
     )
-    rows = db.session.execute(statement, {"before": first_of_month(before), **parameters}).all()
+    rows = column_rows(statement, {"before": first_of_month(before), **parameters}).all()
     if not rows:
         return None, {}
     return rows[0].month, {row.market_id: row.stalls_paid for row in rows if row.stalls_paid > 0}
@@ -213,7 +214,7 @@ def paid_by_month(first: date, last: date, market_ids: Any = None) -> dict[date,
             .order_by(MarketActivityMonth.month)
         ),
     )
-    rows = db.session.execute(statement, {"first": first, "last": last, **parameters})
+    rows = column_rows(statement, {"first": first, "last": last, **parameters})
     return {month: int(paid or 0) for month, paid in rows}
 
 

@@ -62,6 +62,7 @@ from market4.registry import activity
 from market4.registry.markets import ACCEPTING, Market, Stall, StallStatusChange
 from market4.registry.stalls import for_markets, in_markets
 from market4.registry.vendors import Occupancy, PaymentAccount
+from market4.sql import column_rows
 from market4.vocabulary import AccountStatus
 
 PENDING_STALLS = "market_days.stalls"
@@ -196,7 +197,7 @@ def changes_between(after: date, until: date, market_ids: Any = None) -> list[tu
             .order_by(MarketDay.day)
         ),
     )
-    rows = db.session.execute(statement, {"after": after, "until": until, **parameters})
+    rows = column_rows(statement, {"after": after, "until": until, **parameters})
     return [tuple(row) for row in rows]
 
 
