@@ -127,11 +127,11 @@ def vendor_dicts(
     for row in column_rows(
         _accounts_of(dialect, one_bank=bank_bin is not None),
         {"vendor_ids": list(vendor_ids), "bank_bin": bank_bin},
-    ):
+    ).all():
         accounts[row.vendor_id].append(row)
     stalls = {
         row.vendor_id: row
-        for row in column_rows(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)})
+        for row in column_rows(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)}).all()
     }
     # Whether the caller reads an account's number depends only on its bank.
     number_shown: dict[str, bool] = {}
