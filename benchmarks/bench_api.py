@@ -4,9 +4,10 @@
         [--duration 15] [--connections 8] [--threads 1] [--max-requests 200000] [--python-load]
         [--no-read-cache] [--baseline GIT_REF] [--floor] [--check]
 
-Target (issue 6): each endpoint sustains at least 500 requests/s with p99 under 50 ms and
-no errors, served by ``gunicorn -w 2`` on PostgreSQL, loaded from a second process over
-loopback.
+Targets: each endpoint sustains at least 500 requests/s with p99 under 50 ms and no
+errors (issue 6), and at least 400 requests/s with its read cache off (``--no-read-cache``,
+issue 12: every partner paging with its own filters misses the cache), served by
+``gunicorn -w 2`` on PostgreSQL, loaded from a second process over loopback.
 
 Steps: create a throw-away PostgreSQL database next to ``--database-url`` (default
 ``MARKET4_TEST_DATABASE_URL``), migrate it and seed the demo district (``market4 setup
@@ -47,6 +48,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 TARGET_RPS = 500.0
+TARGET_RPS_UNCACHED = 400.0
 TARGET_P99_MS = 50.0
 PARTNER_EMAIL = "agribank@demo.market4.vn"
 STAFF_EMAIL = "huyenchauduc@demo.market4.vn"
@@ -68,9 +70,8 @@ class Result:
     tool: str
     reference: bool = False  # a yardstick (--floor), not held to the targets
 
-    @property
-    def passed(self) -> bool:
-        return self.rps >= TARGET_RPS and self.p99_ms < TARGET_P99_MS and self.errors == 0
+    def passed(self, target_rps: float) -> bool:
+        return self.rps >= target_rps and self.p99_ms < TARGET_P99_MS and self.errors == 0
 
 
 # --- database and server ---------------------------------------------------------------
@@ -349,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-read-cache",
         action="store_true",
-        help="Switch the API's read cache off: every request runs the view (information only).",
+        help="Switch the API's read cache off: every request runs the view (target 400 req/s).",
     )
     parser.add_argument(
         "--baseline",
@@ -409,19 +410,20 @@ def main(argv: list[str] | None = None) -> int:
             new = next(r for r in results if r.name == name)
             print(f"{name}: {new.rps / old.rps:.2f}x the requests/s of {args.baseline}")
     print()
+    target_rps = TARGET_RPS_UNCACHED if args.no_read_cache else TARGET_RPS
     print(
         f"{'endpoint':<20} {'tool':<7} {'requests':>9} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>6}  verdict (≥{TARGET_RPS:.0f} req/s, p99 < {TARGET_P99_MS:.0f} ms, 0 errors)"
+        f"{'p99 ms':>7} {'errors':>6}  verdict (≥{target_rps:.0f} req/s, p99 < {TARGET_P99_MS:.0f} ms, 0 errors)"
     )
     for r in results:
-        verdict = "(yardstick)" if r.reference else "PASS" if r.passed else "FAIL"
+        verdict = "(yardstick)" if r.reference else "PASS" if r.passed(target_rps) else "FAIL"
         print(
             f"{r.name:<20} {r.tool:<7} {r.requests:>9,} {r.seconds:>8.1f} {r.rps:>8.0f} {r.p50_ms:>7.1f} "
             f"{r.p99_ms:>7.1f} {r.errors:>6}  {verdict}"
         )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     held = [r for r in results if not r.reference]
-    return 1 if args.check and not all(r.passed for r in held) else 0
+    return 1 if args.check and not all(r.passed(target_rps) for r in held) else 0
 
 
 def export_tree(ref: str) -> Path:

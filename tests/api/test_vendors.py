@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
+from market4.extensions import db
 from market4.registry.vendors import PaymentAccount, Vendor
 from tests import factories
 from tests.api.test_auth import assert_problem
@@ -230,6 +231,24 @@ def test_list_shows_only_the_partners_own_vendors(client, partner, other_partner
     ids = [item["id"] for item in listed["items"]]
     assert mine["id"] in ids and theirs.vendor.id not in ids
     assert listed["total"] == len(ids)
+
+
+def test_a_callers_kept_page_statement_follows_a_change_of_their_bank(
+    client, partner, other_partner, stall, body_for
+):
+    """The page's statement is built once per caller and filters; a branch that moves to
+    another bank (scope.caller_key) must list that bank's vendors at once."""
+    mine = client.post("/api/v1/vendors", headers=partner.headers, json=body_for(stall)).get_json()
+    theirs = factories.registered_vendor(
+        bank_bin=factories.AGRIBANK, org=other_partner.user.organisation
+    )
+    for _ in range(2):
+        ids = [item["id"] for item in _all(client, partner)]
+        assert mine["id"] in ids and theirs.vendor.id not in ids
+    partner.user.organisation.bank_bin = factories.AGRIBANK
+    db.session.commit()
+    ids = [item["id"] for item in _all(client, partner)]
+    assert theirs.vendor.id in ids and mine["id"] not in ids
 
 
 def test_list_filters_and_pages(client, partner, body_for):

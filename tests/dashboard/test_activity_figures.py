@@ -22,9 +22,10 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from market4.activity.services import ReportInput, report_activity
-from market4.dashboard.activity import counts_on_days, monthly_trend
+from market4.dashboard.activity import counts_on_days, monthly_trend, paid_by_qr
 from market4.dashboard.queries import acceptance_figures
 from market4.extensions import db
+from market4.registry.market_days import changes_between, market_ids_of
 from market4.registry.markets import ACCEPTING, Market
 from market4.registry.stalls import set_stall_status
 from market4.vocabulary import ActivitySource
@@ -148,6 +149,25 @@ def test_the_monthly_trend_equals_the_figures_of_each_month_end(commune):
     assert counts_on_days(days, ids) == expected
     # Counted back from a later day's totals, as the dashboard does from its headline.
     assert counts_on_days(days, ids, known=(STORY_DAY, 8, 5)) == expected
+
+
+def test_markets_named_by_id_read_as_their_select(commune):
+    """The statistics name their markets by id, so the readers run statements built once;
+    the figures are those of the same markets as a SELECT, on any day, twice over."""
+    ids = [commune["a"].id, commune["b"].id]
+    markets = select(Market).where(Market.id.in_(ids))
+    for _ in range(2):  # the second time from the kept statements
+        for day in (date(2026, 9, 15), date(2026, 11, 20), STORY_DAY):
+            assert paid_by_qr(ids, on=day) == paid_by_qr(markets, on=day)
+            since, until = date(2026, 6, 1), date(2026, 10, 1)
+            assert monthly_trend(ids, since=since, until_month=until) == monthly_trend(
+                markets, since=since, until_month=until
+            )
+            assert changes_between(date(2026, 5, 1), day, ids) == changes_between(
+                date(2026, 5, 1), day, market_ids_of(markets)
+            )
+    assert paid_by_qr([commune["b"].id], on=STORY_DAY).stalls_paid == 1
+    assert paid_by_qr([], on=STORY_DAY).month is None
 
 
 def test_the_exports_carry_the_paid_columns(client, commune):
