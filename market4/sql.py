@@ -15,7 +15,7 @@ def any_id(column: Any, ids: Collection[int]) -> ColumnElement[bool]:
     """``column IN ids``, sent to PostgreSQL as ``= ANY(array)``: one parameter instead of
     one per id, each rendered and cast on every request (a page of 50 vendors asks this
     three times). SQLite keeps the plain ``IN``."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
     return column.in_(list(ids))
 

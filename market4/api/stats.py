@@ -111,7 +111,7 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
             )
         markets = restrict_markets_to_area(markets, unit)
     figures = figures_for_markets(
-        markets, on=day, kept_as=("api.stats", scope.caller_key(user), unit and unit.id)
+        markets, on=day, kept_as=("api.stats", scope.caller_key(user), scope.area_key(unit))
     )
     rows = drilldown.children(figures, unit or scope.user_area(user))
     children = [{"area": area_dict(row.unit), **_totals(row.figures.as_dict())} for row in rows]
@@ -121,10 +121,10 @@ def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 
         "area": area_dict(unit) if unit else None,
         "children": children,
     }
-    # Built with StatsSchema's keys, so written out without marshmallow's walk.
     if len(figures.markets) <= drilldown.MARKETS_NAMED_IN_SQL:
         # Already read: named by id, the readers of "paid by QR" run statements built once.
         markets = [m.market_id for m in figures.markets]
+    # Built with StatsSchema's keys, so written out without marshmallow's walk.
     return lean_json(_with_paid_by_qr(answer, markets, figures, rows, day))
 
 

@@ -48,8 +48,13 @@ def caller_key(user: User) -> tuple[Any, ...]:
         user.role,
         user.organisation_id,
         organisation.bank_bin if organisation else None,
-        organisation.area_id if organisation else None,
+        area_key(user_area(user)),
     )
+
+
+def area_key(area: AdminUnit | None) -> tuple[Any, ...] | None:
+    """What :func:`restrict_markets_to_area` reads from an area."""
+    return None if area is None else (area.id, area.scheme, area.level)
 
 
 def restrict_markets_to_area(query: Select, area: AdminUnit | None) -> Select:
