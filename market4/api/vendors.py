@@ -127,11 +127,11 @@ def vendor_dicts(
     for row in column_rows(
         _accounts_of(dialect, one_bank=bank_bin is not None),
         {"vendor_ids": list(vendor_ids), "bank_bin": bank_bin},
-    ).all():
+    ):
         accounts[row.vendor_id].append(row)
     stalls = {
         row.vendor_id: row
-        for row in column_rows(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)}).all()
+        for row in column_rows(_stalls_of(dialect), {"vendor_ids": list(vendor_ids)})
     }
     # Whether the caller reads an account's number depends only on its bank.
     number_shown: dict[str, bool] = {}
@@ -340,7 +340,7 @@ def list_vendors(page: int, page_size: int, after: int | None = None, **filters:
             "offset": 0 if after is not None else (page - 1) * page_size,
             "limit": page_size + 1,  # one more than a page tells whether another follows
         },
-    ).all()
+    )
     if after is not None:
         page, total = 1, None
     elif rows:

@@ -147,7 +147,7 @@ def figures_for_markets(
     market_days.refresh_pending(db.session)
     if kept_as is not None:
         statement = partial(kept_statement, ("figures_for_markets", kept_as), statement)
-    markets = column_rows(statement(), {"day": day}).all()
+    markets = column_rows(statement(), {"day": day})
     figures = []
     for market in sorted(markets, key=lambda m: vietnamese_sort_key(m.name)):
         figures.append(

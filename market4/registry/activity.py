@@ -189,7 +189,7 @@ def paid_in_reference_month(
             *where(MarketActivityMonth.market_id),
         ),
     )
-    rows = column_rows(statement, {"before": first_of_month(before), **parameters}).all()
+    rows = column_rows(statement, {"before": first_of_month(before), **parameters})
     if not rows:
         return None, {}
     return rows[0].month, {row.market_id: row.stalls_paid for row in rows if row.stalls_paid > 0}
