@@ -18,10 +18,11 @@ queries for any number of months.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
 
 from sqlalchemy import Select
 
@@ -130,10 +131,14 @@ def counts_on_days(
             changes = market_days.changes_between(days[0], day, market_ids)
         else:
             changes = [change for change in changes if days[0] < change[0] <= day]
+        # In day order, so what changed after a day is a tail: its sums are read once.
+        opened_after = list(accumulate((o for _, o, _ in reversed(changes)), initial=0))[::-1]
+        accepted_after = list(accumulate((a for _, _, a in reversed(changes)), initial=0))[::-1]
+        changed_days = [change[0] for change in changes]
         found = []
         for wanted in days:
-            later = [(o, a) for changed, o, a in changes if changed > wanted]
-            found.append((total - sum(o for o, _ in later), accepting - sum(a for _, a in later)))
+            later = bisect_right(changed_days, wanted)
+            found.append((total - opened_after[later], accepting - accepted_after[later]))
         return found
     first = market_days.counts_on(days[0], market_ids).values()
     total = sum(open_ for open_, _ in first)
