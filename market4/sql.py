@@ -1,9 +1,10 @@
-"""SQL expressions the features share that depend on the database in use."""
+"""SQL the features share: expressions that depend on the database in use, statements
+built once and run with parameters, and reads of plain columns."""
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Hashable
 from functools import cache
 from typing import Any, TypeVar
 
@@ -13,19 +14,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from market4.extensions import db
 
 
-def any_id(column: Any, ids: Collection[int]) -> ColumnElement[bool]:
-    """``column IN ids``, sent to PostgreSQL as ``= ANY(array)``: one parameter instead of
-    one per id, each rendered and cast on every request (a page of 50 vendors asks this
-    three times). SQLite keeps the plain ``IN``."""
-    if dialect_name() == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(list(ids))
-
-
 def ids_parameter(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     """``column IN`` the ids passed as parameter ``name`` when the statement runs, for a
-    statement built once per ``dialect`` (building one costs as much as running it):
-    PostgreSQL's one array parameter as in :func:`any_id`, an expanding IN elsewhere."""
+    statement built once per ``dialect`` (building one costs as much as running it). On
+    PostgreSQL ``= ANY`` of one array parameter, not one cast parameter per id (a page
+    of 50 vendors); an expanding IN elsewhere."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(Integer)))
     return column.in_(bindparam(name, expanding=True))

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from market4.extensions import db
+from market4.registry.placards import Placard
 from market4.registry.vendors import PaymentAccount, Vendor
 from tests import factories
 from tests.api.test_auth import assert_problem
@@ -249,6 +250,51 @@ def test_a_callers_kept_page_statement_follows_a_change_of_their_bank(
     db.session.commit()
     ids = [item["id"] for item in _all(client, partner)]
     assert theirs.vendor.id in ids and mine["id"] not in ids
+
+
+def test_a_vendor_with_several_accounts_and_placards_is_one_item(client, partner, other_partner):
+    """A page is read as one row per account and live placard: each vendor still comes
+    once, with the caller's accounts only and a placard that pays one of them, and the
+    page size and total count vendors."""
+    from market4.placards import services as placards
+    from market4.vendors.services import AccountData, add_account
+
+    older = factories.registered_vendor(org=partner.user.organisation)
+    newer = factories.registered_vendor(org=partner.user.organisation)
+    org = partner.user.organisation
+    second = add_account(
+        newer.vendor,
+        AccountData(bank_bin=factories.VCB, account_number=factories.account_number()),
+        organisation=org,
+        actor=None,
+    ).account
+    theirs = add_account(
+        newer.vendor,
+        AccountData(
+            bank_bin=factories.AGRIBANK, account_number=factories.account_number(factories.AGRIBANK)
+        ),
+        organisation=other_partner.user.organisation,
+        actor=None,
+    ).account
+    stall = newer.occupancy.stall
+    posted = placards.issue_placard(stall, newer.account, actor=None)
+    # A second live placard on the stall (a reprint not yet posted), paying another bank.
+    db.session.add(Placard(serial="TEST-SECOND", stall=stall, payment_account=theirs, payload="x"))
+    db.session.commit()
+    first_page = client.get("/api/v1/vendors?page_size=1", headers=partner.headers).get_json()
+    assert [item["id"] for item in first_page["items"]] == [newer.vendor.id]
+    assert first_page["total"] == 2 and first_page["next_after"] == newer.vendor.id
+    item = first_page["items"][0]
+    assert sorted(a["id"] for a in item["accounts"]) == sorted([newer.account.id, second.id])
+    assert item["placard"]["serial"] == posted.serial
+    assert item["stall"]["id"] == stall.id
+    rest = client.get(
+        f"/api/v1/vendors?page_size=1&after={first_page['next_after']}", headers=partner.headers
+    ).get_json()
+    assert [item["id"] for item in rest["items"]] == [older.vendor.id]
+    assert rest["next_after"] is None
+    one = client.get(f"/api/v1/vendors/{newer.vendor.id}", headers=partner.headers).get_json()
+    assert one == item
 
 
 def test_list_filters_and_pages(client, partner, body_for):
