@@ -25,7 +25,8 @@ def ids_parameter(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
 
 
 def dialect_name() -> str:
-    return db.session.get_bind().dialect.name
+    """The app's database kind (a read replica is one of the same kind)."""
+    return db.engine.dialect.name
 
 
 Built = TypeVar("Built")

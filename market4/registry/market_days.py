@@ -197,8 +197,7 @@ def changes_between(after: date, until: date, market_ids: Any = None) -> list[tu
             .order_by(MarketDay.day)
         ),
     )
-    rows = column_rows(statement, {"after": after, "until": until, **parameters})
-    return [tuple(row) for row in rows]
+    return column_rows(statement, {"after": after, "until": until, **parameters})
 
 
 def bank_counts_on(day: date, market_ids: Any = None) -> dict[str, int]:
