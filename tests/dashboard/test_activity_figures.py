@@ -156,6 +156,10 @@ def test_markets_named_by_id_read_as_their_select(commune):
     the figures are those of the same markets as a SELECT, on any day, twice over."""
     ids = [commune["a"].id, commune["b"].id]
     markets = select(Market).where(Market.id.in_(ids))
+    # Changes between and after the month ends: a stall opens in October, accepts in November.
+    late = f.stall(commune["a"], opened_on=date(2026, 10, 15))
+    set_stall_status(late, ACCEPTING, reason="verified", on=date(2026, 11, 10))
+    db.session.flush()
     for _ in range(2):  # the second time from the kept statements
         for day in (date(2026, 9, 15), date(2026, 11, 20), STORY_DAY):
             assert paid_by_qr(ids, on=day) == paid_by_qr(markets, on=day)
@@ -166,6 +170,15 @@ def test_markets_named_by_id_read_as_their_select(commune):
             assert changes_between(date(2026, 5, 1), day, ids) == changes_between(
                 date(2026, 5, 1), day, market_ids_of(markets)
             )
+            if day < date(2026, 11, 1):
+                continue  # counting back starts after the months' ends
+            # Counted back from the day's totals, as the statistics do.
+            figures = acceptance_figures(on=day, market_ids=ids)
+            known = (day, figures.stalls_total, figures.stalls_accepting)
+            for named in (ids, markets):
+                assert monthly_trend(
+                    named, since=since, until_month=until, totals_on=known
+                ) == monthly_trend(markets, since=since, until_month=until)
     assert paid_by_qr([commune["b"].id], on=STORY_DAY).stalls_paid == 1
     assert paid_by_qr([], on=STORY_DAY).month is None
 
