@@ -148,3 +148,21 @@ def _screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def go_offline(page) -> None:
+    """Switch the phone's network off and wait until its service worker is off too:
+    Chromium tells the worker later than the page, and a page the worker fetched meanwhile
+    would come from the server. A file the worker has no copy of fails only then."""
+    page.context.set_offline(True)
+    page.wait_for_function(
+        """async () => {
+            try {
+                await fetch("/static/js/offline.js?offline-probe=" + Math.random());
+                return false;
+            } catch (offline) {
+                return true;
+            }
+        }""",
+        polling=100,
+    )

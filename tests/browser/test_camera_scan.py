@@ -28,7 +28,7 @@ from market4.extensions import db
 from market4.placards import printing
 from market4.placards.services import live_placard
 from market4.registry.markets import Market, Stall, VerificationVisit
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, go_offline
 
 MARKET = "CD-DEM-NGAIGIAO"  # the manager's night market: every stall has a live placard
 FRAME = (960, 720)  # a 4:3 camera frame; Y4M 4:2:0 wants even sides
@@ -293,7 +293,7 @@ def test_a_scan_without_a_network_waits_on_the_phone_and_its_verdict_comes_once_
     )
     before = checks_at(live_app, own.id)
 
-    page.context.set_offline(True)
+    go_offline(page)
     page.get_by_role("button", name="Quét bằng camera").click()
     page.wait_for_url(re.compile(re.escape(following)))
     said = page.locator("main").inner_text()

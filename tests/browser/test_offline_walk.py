@@ -17,6 +17,7 @@ from market4.extensions import db
 from market4.markets import services
 from market4.registry.markets import Market, Stall, VerificationVisit
 from tests import factories as f
+from tests.browser.conftest import go_offline
 
 CODES = ("Sạp 1", "Sạp 2", "Sạp 3", "Sạp 4")
 
@@ -76,7 +77,7 @@ def test_a_walk_goes_on_offline_and_each_visit_is_recorded_once(
     wait_until_kept(page, step)
 
     # The network goes: two outcomes, each going on to the next stall's kept page.
-    context.set_offline(True)
+    go_offline(page)
     page.get_by_role("button", name="Tiểu thương từ chối").click()
     page.wait_for_url(re.compile(re.escape(step[1])))
     assert page.get_by_role("heading", name="Sạp 2").is_visible()
@@ -110,7 +111,7 @@ def test_a_walk_goes_on_offline_and_each_visit_is_recorded_once(
     # and the phone says why, until the manager removes it.
     page.goto(step[2])
     wait_until_kept(page, step[3:])
-    context.set_offline(True)
+    go_offline(page)
     page.get_by_role("button", name="Tiểu thương từ chối").click()
     page.wait_for_url(re.compile(re.escape(step[3])))
     bar.get_by_text("1 lượt kiểm tra chưa gửi").wait_for()
@@ -143,7 +144,7 @@ def test_visits_wait_for_a_session_that_ended_while_offline(
     page.goto(step[0])
     wait_until_kept(page, step[1:2])
 
-    page.context.set_offline(True)
+    go_offline(page)
     page.get_by_role("button", name="Bảng mã bị mất").click()
     page.wait_for_url(re.compile(re.escape(step[1])))
     bar.get_by_text("1 lượt kiểm tra chưa gửi").wait_for()
