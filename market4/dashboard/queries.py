@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 
 from sqlalchemy import Select, and_, case, func, select
 
@@ -145,9 +144,12 @@ def figures_for_markets(
         )
 
     market_days.refresh_pending(db.session)
-    if kept_as is not None:
-        statement = partial(kept_statement, ("figures_for_markets", kept_as), statement)
-    markets = column_rows(statement(), {"day": day})
+    built = (
+        kept_statement(("figures_for_markets", kept_as), statement)
+        if kept_as is not None
+        else statement()
+    )
+    markets = column_rows(built, {"day": day})
     figures = []
     for market in sorted(markets, key=lambda m: vietnamese_sort_key(m.name)):
         figures.append(

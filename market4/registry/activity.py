@@ -154,11 +154,7 @@ def reference_month(before: date, market_ids: Any = None) -> date | None:
     month while the banks prepare their files.
     """
     refresh_pending(db.session)
-    statement, parameters = for_markets(
-        "activity.reference_month",
-        market_ids,
-        lambda where: _reference_month(where),
-    )
+    statement, parameters = for_markets("activity.reference_month", market_ids, _reference_month)
     return db.session.scalar(statement, {"before": first_of_month(before), **parameters})
 
 
