@@ -9,7 +9,7 @@ stalls, and month by month.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +22,7 @@ from market4.api.schemas import MONTHS_IN_TREND, StatsArgs, StatsSchema, lean_js
 from market4.areas.models import SCHEME_2008, AdminUnit
 from market4.areas.services import find_unit
 from market4.dashboard import drilldown
-from market4.dashboard.activity import monthly_trend, paid_by_qr, rate
+from market4.dashboard.activity import paid_by_qr_with_trend, rate
 from market4.dashboard.drilldown import AreaRow
 from market4.dashboard.queries import AcceptanceFigures, figures_for_markets
 from market4.db import today
@@ -143,7 +143,11 @@ def _with_paid_by_qr(
     """``answer`` (the statistics as built for ``figures``, its ``markets`` and
     ``children`` in the same order as ``figures.markets`` and ``children``) with the
     "paid by QR" fields added; ``markets``: a SELECT of the markets, or their ids."""
-    paid = paid_by_qr(markets, on=day)
+    paid, months = paid_by_qr_with_trend(
+        markets,
+        totals_on=(day, figures.stalls_total, figures.stalls_accepting),
+        months=MONTHS_IN_TREND,
+    )
 
     def fields_for(markets: list[Any], total: int) -> dict[str, Any]:
         count = sum(paid.for_market(m.market_id) or 0 for m in markets) if paid.reported else None
@@ -153,27 +157,17 @@ def _with_paid_by_qr(
         item.update(fields_for([market], market.stalls_total))
     for item, row in zip(answer["children"], children, strict=True):
         item.update(fields_for(row.figures.markets, row.figures.stalls_total))
-    trend = []
-    if paid.month is not None:
-        since = paid.month
-        for _ in range(MONTHS_IN_TREND - 1):
-            since = (since - timedelta(days=1)).replace(day=1)
-        trend = [
-            {
-                "month": month_text(point.month),
-                "stalls_total": point.stalls_total,
-                "stalls_accepting": point.stalls_accepting,
-                "rate": _round(point.rate),
-                "stalls_paid_by_qr": point.stalls_paid,
-                "paid_by_qr_rate": _round(point.paid_rate),
-            }
-            for point in monthly_trend(
-                markets,
-                since=since,
-                until_month=paid.month,
-                totals_on=(day, figures.stalls_total, figures.stalls_accepting),
-            )
-        ]
+    trend = [
+        {
+            "month": month_text(point.month),
+            "stalls_total": point.stalls_total,
+            "stalls_accepting": point.stalls_accepting,
+            "rate": _round(point.rate),
+            "stalls_paid_by_qr": point.stalls_paid,
+            "paid_by_qr_rate": _round(point.paid_rate),
+        }
+        for point in months
+    ]
     return {
         **answer,
         "paid_by_qr_month": month_text(paid.month) if paid.month else None,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import accumulate
 
 from sqlalchemy import Select
@@ -102,6 +102,37 @@ def monthly_trend(
     """
     market_ids = market_days.market_ids_of(markets)
     paid = activity.paid_by_month(first_of_month(since), until_month, market_ids)
+    return _month_points(paid, market_ids, totals_on, changes)
+
+
+def paid_by_qr_with_trend(
+    markets: Select | list[int], *, totals_on: tuple[date, int, int], months: int
+) -> tuple[PaidByQr, list[MonthPoint]]:
+    """:func:`paid_by_qr` on ``totals_on``'s day, and the :func:`monthly_trend` of the
+    ``months`` months up to its reference month counted back from ``totals_on``: the
+    statistics of the API, from one read (``activity.recent_months``)."""
+    market_ids = market_days.market_ids_of(markets)
+    day = totals_on[0]
+    recent = activity.recent_months(day, market_ids, months=months)
+    if recent.month is None:
+        return PaidByQr(None), []
+    since = recent.month
+    for _ in range(months - 1):
+        since = first_of_month(since - timedelta(days=1))
+    paid = {month: count for month, count in recent.by_month.items() if month >= since}
+    return (
+        PaidByQr(recent.month, recent.by_market),
+        _month_points(paid, market_ids, totals_on, recent.changes),
+    )
+
+
+def _month_points(
+    paid: dict[date, int],
+    market_ids: Select | list[int],
+    totals_on: tuple[date, int, int] | None,
+    changes: Sequence[tuple] | None,
+) -> list[MonthPoint]:
+    """The trend's points for the months in ``paid`` (stalls paid by QR per month)."""
     if not paid:
         return []
     months = sorted(paid)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -22,7 +22,12 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from market4.activity.services import ReportInput, report_activity
-from market4.dashboard.activity import counts_on_days, monthly_trend, paid_by_qr
+from market4.dashboard.activity import (
+    counts_on_days,
+    monthly_trend,
+    paid_by_qr,
+    paid_by_qr_with_trend,
+)
 from market4.dashboard.queries import acceptance_figures
 from market4.extensions import db
 from market4.registry.market_days import changes_between, market_ids_of
@@ -85,7 +90,7 @@ def commune(app, session, monkeypatch):
     )
     staff.password_hash = generate_password_hash(PASSWORD)
     session.commit()
-    return {"a": a, "b": b, "staff": staff}
+    return {"a": a, "b": b, "staff": staff, "partner": partner, "first": first}
 
 
 def sign_in(client, user) -> None:
@@ -181,6 +186,56 @@ def test_markets_named_by_id_read_as_their_select(commune):
                 ) == monthly_trend(markets, since=since, until_month=until)
     assert paid_by_qr([commune["b"].id], on=STORY_DAY).stalls_paid == 1
     assert paid_by_qr([], on=STORY_DAY).month is None
+
+
+def test_the_statistics_read_in_one_statement_what_the_readers_read_apart(commune):
+    """The API's statistics take "paid by QR" and its months from one statement
+    (``paid_by_qr_with_trend``): the same as ``paid_by_qr`` and ``monthly_trend`` over the
+    months up to the reference month, with a month reported long before (February, among
+    the latest reported but outside the window) and a stall opening between two of the
+    months and accepting after them."""
+    report_activity(
+        [
+            ReportInput(
+                account_number=commune["first"].account.account_number,
+                month="2026-02",
+                received=True,
+                count_band="1-9",
+            )
+        ],
+        actor=commune["partner"],
+        source=ActivitySource.CSV,
+        channel="web",
+    )
+    late = f.stall(commune["a"], opened_on=date(2026, 10, 1))  # the day after a month end
+    set_stall_status(late, ACCEPTING, reason="verified", on=date(2026, 11, 10))
+    db.session.flush()
+    ids = [commune["a"].id, commune["b"].id]
+    markets = select(Market).where(Market.id.in_(ids))
+    days = (STORY_DAY, date(2026, 10, 20), date(2026, 4, 2), date(2026, 2, 10))
+    for day, months in [(day, months) for day in days for months in (6, 2, 1)]:
+        figures = acceptance_figures(on=day, market_ids=ids)
+        known = (day, figures.stalls_total, figures.stalls_accepting)
+        paid = paid_by_qr(markets, on=day)
+        expected = []
+        if paid.month is not None:
+            since = paid.month
+            for _ in range(months - 1):
+                since = (since - timedelta(days=1)).replace(day=1)
+            expected = monthly_trend(markets, since=since, until_month=paid.month)
+        for named in (ids, markets):
+            assert paid_by_qr_with_trend(named, totals_on=known, months=months) == (
+                paid,
+                expected,
+            ), (day, months)
+    # What the cases above cover: February in the window or out of it, and no report yet.
+    assert paid_by_qr(ids, on=date(2026, 4, 2)).month == date(2026, 2, 1)
+    trend = paid_by_qr_with_trend(ids, totals_on=(STORY_DAY, 9, 6), months=6)[1]
+    assert [point.month for point in trend] == [date(2026, 9, 1), date(2026, 10, 1)]
+    assert paid_by_qr_with_trend(ids, totals_on=(date(2026, 2, 10), 9, 5), months=6) == (
+        paid_by_qr(ids, on=date(2026, 2, 10)),
+        [],
+    )
 
 
 def test_the_exports_carry_the_paid_columns(client, commune):
