@@ -8,8 +8,10 @@ from collections.abc import Callable, Hashable
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam
+from sqlalchemy import ColumnElement, Date, Integer, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from market4.extensions import db
 
@@ -22,6 +24,25 @@ def ids_parameter(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(Integer)))
     return column.in_(bindparam(name, expanding=True))
+
+
+class month_of(FunctionElement):  # noqa: N801 - named like the SQL functions it stands for
+    """The first day of the month of a date column, in SQL: ``date_trunc`` on PostgreSQL,
+    ``date(…, 'start of month')`` on SQLite."""
+
+    type = Date()
+    name = "month_of"
+    inherit_cache = True
+
+
+@compiles(month_of)
+def _month_of_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(month_of, "postgresql")
+def _month_of_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
 def dialect_name() -> str:

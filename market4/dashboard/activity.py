@@ -155,7 +155,8 @@ def counts_on_days(
     day-by-day changes: counted back from ``known`` (day, open, accepting; a day not
     before the last of ``days``) when given, else forward from the first day's figures.
     With ``known``, ``changes`` may bring the changes already read for a range covering
-    (``days[0]``, known day]; they are read here otherwise."""
+    (``days[0]``, known day], by day, or by month (keyed by its first day) when ``days``
+    are month ends; they are read here otherwise."""
     if known is not None:
         day, total, accepting = known
         if changes is None:

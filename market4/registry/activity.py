@@ -61,7 +61,7 @@ from market4.extensions import db
 from market4.registry.markets import Stall
 from market4.registry.stalls import for_markets, in_markets
 from market4.registry.vendors import Occupancy, PaymentAccount
-from market4.sql import column_rows
+from market4.sql import column_rows, month_of
 from market4.vocabulary import ActivitySource, QrCountBand, sql_in
 
 PENDING_ACCOUNTS = "activity.accounts"
@@ -225,14 +225,16 @@ class RecentMonths(NamedTuple):
     month: date | None  # the reference month (:func:`reference_month`); None: no report yet
     by_market: dict[int, int]  # stalls paid by QR in it, per market (markets with none left out)
     by_month: dict[date, int]  # stalls paid in each of the latest months with reports
-    changes: list[tuple]  # the figures' rollup: (day, open change, accepting change)
+    # The figures' rollup summed by month: (its first day, open change, accepting change),
+    # all a count back to month ends needs (``counts_on_days``).
+    changes: list[tuple]
 
 
 def recent_months(day: date, market_ids: Any, *, months: int) -> RecentMonths:
     """:func:`paid_in_reference_month` for ``day``, :func:`paid_by_month` over the latest
-    ``months`` months with reports before ``day``'s, and the figures' day-by-day changes
-    from the first of those months to ``day`` (``market_days.changes_between``), for the
-    markets ``market_ids`` names, in one statement: the API's statistics ask all three on
+    ``months`` months with reports before ``day``'s, and the figures' changes from the
+    first of those months to ``day`` by month (``market_days.changes_between``, summed), for
+    the markets ``market_ids`` names, in one statement: the API's statistics ask all three on
     every request, and a round trip costs more than any of them."""
     refresh_pending(db.session)
     statement, parameters = for_markets("activity.recent_months", market_ids, _recent_months)
@@ -290,7 +292,7 @@ def _recent_months(where: Callable[[Any], list[Any]]) -> Any:
         ),
         select(
             literal_column(str(_CHANGE)),
-            MarketDay.day,
+            month_of(MarketDay.day),
             no_market,
             func.sum(MarketDay.open_change),
             func.sum(MarketDay.accepting_change),
@@ -300,7 +302,7 @@ def _recent_months(where: Callable[[Any], list[Any]]) -> Any:
             MarketDay.day <= bindparam("until"),
             *where(MarketDay.market_id),
         )
-        .group_by(MarketDay.day),
+        .group_by(month_of(MarketDay.day)),
     )
 
 
