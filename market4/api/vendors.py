@@ -381,10 +381,13 @@ def _page_statements(user: User, filters: dict[str, Any], *, keyset: bool) -> tu
     )
     columns = list(VENDOR_COLUMNS)
     if not keyset:
-        # The total rides on the page's own query (a window over the whole filtered set,
-        # counted before LIMIT): one round trip less than a separate count. Keyset pages
-        # leave it out: counting a big bank's 600,000 vendors costs ten times the page.
-        columns.append(func.count().over().label("total"))
+        # The total rides on the page's own query, one round trip less than a separate
+        # count: a count of the filtered set computed once beside it (not a window over the
+        # page's query, which would read and sort every vendor's row before the LIMIT).
+        # Keyset pages leave it out: counting a big bank's 600,000 vendors costs ten times
+        # the page.
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+        columns.append(total.scalar_subquery().label("total"))
     page = (
         query.with_only_columns(*columns)
         .order_by(Vendor.id.desc())

@@ -311,9 +311,14 @@ def test_list_filters_and_pages(client, partner, body_for):
         ).get_json()
         for n in range(3)
     ]
+    elsewhere = body_for(factories.stall(factories.market()), display_name="Lê Thị Khác")
+    assert (
+        client.post("/api/v1/vendors", headers=partner.headers, json=elsewhere).status_code == 201
+    )
     page = client.get(
         f"/api/v1/vendors?market={market.code}&page_size=2", headers=partner.headers
     ).get_json()
+    # The total counts the filtered vendors, not all of the bank's.
     assert page["total"] == 3 and len(page["items"]) == 2
     assert [item["id"] for item in page["items"]] == [
         created[2]["id"],
