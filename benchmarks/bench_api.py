@@ -1,8 +1,8 @@
 """Partner-API load benchmark: GET /api/v1/vendors and GET /api/v1/stats under gunicorn.
 
     .venv/bin/python -m benchmarks.bench_api [--database-url postgresql://postgres@127.0.0.1:5432/test]
-        [--duration 15] [--connections 8] [--threads 1] [--max-requests 200000] [--python-load]
-        [--no-read-cache] [--baseline GIT_REF] [--floor] [--check]
+        [--duration 15] [--rounds 5] [--connections 8] [--threads 1] [--max-requests 200000]
+        [--python-load] [--no-read-cache] [--baseline GIT_REF] [--floor] [--check]
 
 Targets: each endpoint sustains at least 500 requests/s with p99 under 50 ms and no
 errors (issue 6), and at least 400 requests/s with its read cache off (``--no-read-cache``,
@@ -17,7 +17,9 @@ two workers (the default sync worker, exactly ``gunicorn -w 2 wsgi:app``; ``--th
 switches to ``-k gthread --threads N``) on a free loopback port (``MARKET4_ENV=production``, a random secret, the API
 rate limit switched off — it would answer 429 long before 500 requests/s; the read cache
 on, as in production, unless ``--no-read-cache``), then per
-endpoint: a warm-up, then the measured run. The load generator is ``wrk`` (Debian
+endpoint: a warm-up, then the measured run, cut into ``--rounds`` slices. With
+``--baseline`` the baseline's code is served at the same time by its own gunicorn and
+the slices alternate between the two (see :func:`serve_and_load`). The load generator is ``wrk`` (Debian
 package) when installed — bounded by ``--duration`` — otherwise a Python generator in a
 separate process with keep-alive connections, bounded by ``--duration`` and
 ``--max-requests``. At the end gunicorn is stopped and the database dropped, also on
@@ -39,7 +41,8 @@ import sys
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass, replace
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -69,6 +72,7 @@ class Result:
     errors: int
     tool: str
     reference: bool = False  # a yardstick (--floor), not held to the targets
+    rounds: list[float] = field(default_factory=list)  # requests/s of each slice
 
     def passed(self, target_rps: float) -> bool:
         return self.rps >= target_rps and self.p99_ms < TARGET_P99_MS and self.errors == 0
@@ -335,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--duration", type=int, default=15, help="Seconds per measured run.")
     parser.add_argument("--warmup", type=int, default=3, help="Seconds of warm-up per endpoint.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="Slices each measured run is cut into, taken in turn on every version served.",
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -384,7 +394,6 @@ def main(argv: list[str] | None = None) -> int:
         + f"; {'wrk' if use_wrk else 'python'} with {args.connections} connections"
         + ("; read cache OFF" if args.no_read_cache else "")
     )
-    results: list[Result] = []
     with Database(args.database_url) as database:
         env = app_env(database.url, read_cache=not args.no_read_cache)
         print(f"seeding demo district into {database.name} …")
@@ -401,14 +410,19 @@ def main(argv: list[str] | None = None) -> int:
         versions = [("", ROOT)]
         if args.baseline:
             versions.insert(0, (f"{args.baseline}: ", export_tree(args.baseline)))
-        for label, root in versions:
-            results += serve_and_load(env, args, tokens, load, label, root)
+        results = serve_and_load(env, args, tokens, load, versions)
     if args.baseline:
         print()
         for name in ENDPOINTS:
             old = next(r for r in results if r.name == f"{args.baseline}: {name}")
             new = next(r for r in results if r.name == name)
-            print(f"{name}: {new.rps / old.rps:.2f}x the requests/s of {args.baseline}")
+            by_round = sorted(n / o for n, o in zip(new.rounds, old.rounds, strict=True))
+            print(
+                f"{name}: {new.rps / old.rps:.2f}x the requests/s of {args.baseline} "
+                f"(rounds side by side: median {by_round[len(by_round) // 2]:.2f}x, "
+                f"{by_round[0]:.2f}–{by_round[-1]:.2f}x; faster in "
+                f"{sum(ratio > 1 for ratio in by_round)} of {len(by_round)})"
+            )
     print()
     target_rps = TARGET_RPS_UNCACHED if args.no_read_cache else TARGET_RPS
     print(
@@ -438,42 +452,85 @@ def export_tree(ref: str) -> Path:
     return folder
 
 
-def serve_and_load(env, args, tokens, load, label: str, root: Path) -> list[Result]:
+def serve_and_load(env, args, tokens, load, versions: list[tuple[str, Path]]) -> list[Result]:
+    """Every version served at once, each on its own gunicorn, loaded in turn: per
+    endpoint ``--rounds`` rounds, each a slice of ``--duration`` on every version. The
+    machine's speed drifts by tens of percent within a minute; slices taken side by side
+    see the same drift, so the ratio between versions holds where whole runs one after
+    the other did not."""
     results = []
-    first_vendor = None
-    with Gunicorn(env, args.workers, args.threads, root) as server:
-        for name, path in ENDPOINTS.items():
-            url = f"http://127.0.0.1:{server.port}{path}"
-            request = urllib.request.Request(
-                url, headers={"Authorization": f"Bearer {tokens[name]}"}
-            )
-            with urllib.request.urlopen(request) as response:
-                body = json.loads(response.read())
-                size = len(json.dumps(body))
-            print(
-                f"{label}{name}: GET {path} -> 200, {size:,} bytes"
-                + (
-                    f", {len(body['items'])} of {body['total']} vendors"
-                    if name == "vendors"
-                    else f", {body['markets_total']} markets, {body['stalls_total']} stalls"
-                )
-            )
-            if name == "vendors":
-                first_vendor = body["items"][0]["id"]
-            load(url, tokens[name], args.warmup, f"{label}{name} (warm-up)")
-            results.append(load(url, tokens[name], args.duration, f"{label}{name}"))
+    with ExitStack() as stack:
+        servers = [
+            (label, stack.enter_context(Gunicorn(env, args.workers, args.threads, root)))
+            for label, root in versions
+        ]
+        first_vendor = None
+        for label, server in servers:
+            first_vendor = _describe(label, server, tokens)
+        targets = [(name, path, tokens[name], False) for name, path in ENDPOINTS.items()]
         if args.floor:
             # How far below the targets the stack itself sits: the same server, the
             # lightest answers it gives (the token is sent to /healthz too, unread).
-            for name, path in (
-                ("healthz", "/healthz"),
-                ("one vendor", f"/api/v1/vendors/{first_vendor}"),
-            ):
-                url = f"http://127.0.0.1:{server.port}{path}"
-                load(url, tokens["vendors"], args.warmup, f"{label}{name} (warm-up)")
-                measured = load(url, tokens["vendors"], args.duration, f"{label}{name}")
-                results.append(replace(measured, reference=True))
+            targets += [
+                ("healthz", "/healthz", tokens["vendors"], True),
+                ("one vendor", f"/api/v1/vendors/{first_vendor}", tokens["vendors"], True),
+            ]
+        rounds = max(1, args.rounds)
+        seconds = max(1, round(args.duration / rounds))
+        for name, path, token, reference in targets:
+            slices: dict[str, list[Result]] = {label: [] for label, _ in servers}
+            for label, server in servers:
+                load(_url(server, path), token, args.warmup, f"{label}{name} (warm-up)")
+            for _ in range(rounds):
+                for label, server in servers:
+                    slices[label].append(load(_url(server, path), token, seconds, label + name))
+            for label, _ in servers:
+                results.append(replace(_combined(slices[label]), reference=reference))
     return results
+
+
+def _url(server: Gunicorn, path: str) -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+def _describe(label: str, server: Gunicorn, tokens: dict[str, str]) -> int:
+    """Print what each endpoint answers; the id of the first vendor listed."""
+    first_vendor = 0
+    for name, path in ENDPOINTS.items():
+        request = urllib.request.Request(
+            _url(server, path), headers={"Authorization": f"Bearer {tokens[name]}"}
+        )
+        with urllib.request.urlopen(request) as response:
+            body = json.loads(response.read())
+            size = len(json.dumps(body))
+        print(
+            f"{label}{name}: GET {path} -> 200, {size:,} bytes"
+            + (
+                f", {len(body['items'])} of {body['total']} vendors"
+                if name == "vendors"
+                else f", {body['markets_total']} markets, {body['stalls_total']} stalls"
+            )
+        )
+        if name == "vendors":
+            first_vendor = body["items"][0]["id"]
+    return first_vendor
+
+
+def _combined(slices: list[Result]) -> Result:
+    """One result from a version's slices: requests over seconds, the median slice's p50,
+    the worst slice's p99 (the target holds in every slice or not at all)."""
+    requests_ = sum(r.requests for r in slices)
+    seconds = sum(r.seconds for r in slices)
+    return replace(
+        slices[0],
+        requests=requests_,
+        seconds=seconds,
+        rps=requests_ / seconds,
+        p50_ms=sorted(r.p50_ms for r in slices)[len(slices) // 2],
+        p99_ms=max(r.p99_ms for r in slices),
+        errors=sum(r.errors for r in slices),
+        rounds=[r.rps for r in slices],
+    )
 
 
 if __name__ == "__main__":
