@@ -29,6 +29,7 @@ failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -38,6 +39,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -73,6 +75,8 @@ class Result:
     tool: str
     reference: bool = False  # a yardstick (--floor), not held to the targets
     rounds: list[float] = field(default_factory=list)  # requests/s of each slice
+    # (percentile, ms) points of the latency distribution, to merge slices by
+    percentiles: list[tuple[float, float]] = field(default_factory=list)
 
     def passed(self, target_rps: float) -> bool:
         return self.rps >= target_rps and self.p99_ms < TARGET_P99_MS and self.errors == 0
@@ -200,10 +204,45 @@ def _ms(value: str) -> float:
     return float(number) * _UNITS[unit]
 
 
+# Printed by wrk when a run ends: points of its latency distribution (µs), so that runs
+# cut into slices can be merged into one distribution (``merged_percentile``).
+PERCENTILES = (50, 75, 90, 95, 97, 98, 99, 99.5, 99.9)
+WRK_SCRIPT = (
+    "done = function(summary, latency, requests)\n"
+    f"  for _, p in ipairs({{{', '.join(str(p) for p in PERCENTILES)}}}) do\n"
+    '    io.write(string.format("pct %g %d\\n", p, latency:percentile(p)))\n'
+    "  end\n"
+    '  io.write(string.format("pct 100 %d\\n", latency.max))\n'
+    "end\n"
+)
+
+
 def run_wrk(url: str, token: str, duration: int, connections: int, name: str) -> Result:
-    out = subprocess.run(
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT)
+        script.flush()
+        out = _wrk(script.name, url, token, duration, connections)
+    requests_ = int(re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).group(1))
+    seconds = _ms(re.search(r"requests in ([\d.]+(?:ms|s|m))", out).group(1)) / 1000
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    points = [
+        (float(p), int(us) / 1000) for p, us in re.findall(r"^pct ([\d.]+) (\d+)$", out, re.M)
+    ]
+    return Result(
+        name, requests_, seconds, requests_ / seconds, p50, p99, errors, "wrk", percentiles=points
+    )
+
+
+def _wrk(script: str, url: str, token: str, duration: int, connections: int) -> str:
+    return subprocess.run(
         [
             "wrk",
+            "-s",
+            script,
             "-t",
             "1",
             "-c",
@@ -221,14 +260,6 @@ def run_wrk(url: str, token: str, duration: int, connections: int, name: str) ->
         text=True,
         check=True,
     ).stdout
-    requests_ = int(re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).group(1))
-    seconds = _ms(re.search(r"requests in ([\d.]+(?:ms|s|m))", out).group(1)) / 1000
-    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors += int(non_2xx.group(1)) if non_2xx else 0
-    return Result(name, requests_, seconds, requests_ / seconds, p50, p99, errors, "wrk")
 
 
 def run_python(
@@ -262,6 +293,7 @@ def run_python(
         data["p99_ms"],
         data["errors"],
         "python",
+        percentiles=[tuple(point) for point in data["percentiles"]],
     )
 
 
@@ -320,6 +352,7 @@ def load_worker(url: str, token: str, duration: float, connections: int, max_req
                 "seconds": seconds,
                 "p50_ms": pct(0.5),
                 "p99_ms": pct(0.99),
+                "percentiles": [(p, pct(p / 100)) for p in (*PERCENTILES, 100)],
                 "errors": errors[0],
             }
         )
@@ -517,8 +550,8 @@ def _describe(label: str, server: Gunicorn, tokens: dict[str, str]) -> int:
 
 
 def _combined(slices: list[Result]) -> Result:
-    """One result from a version's slices: requests over seconds, the median slice's p50,
-    the worst slice's p99 (the target holds in every slice or not at all)."""
+    """One result from a version's slices: requests over seconds, and p50 and p99 of
+    the slices' latencies taken together (:func:`merged_percentile`)."""
     requests_ = sum(r.requests for r in slices)
     seconds = sum(r.seconds for r in slices)
     return replace(
@@ -526,11 +559,38 @@ def _combined(slices: list[Result]) -> Result:
         requests=requests_,
         seconds=seconds,
         rps=requests_ / seconds,
-        p50_ms=sorted(r.p50_ms for r in slices)[len(slices) // 2],
-        p99_ms=max(r.p99_ms for r in slices),
+        p50_ms=merged_percentile(slices, 50),
+        p99_ms=merged_percentile(slices, 99),
         errors=sum(r.errors for r in slices),
         rounds=[r.rps for r in slices],
     )
+
+
+def merged_percentile(slices: list[Result], percentile: float) -> float:
+    """The ``percentile`` of all the slices' requests together: the latency where the
+    slices' distributions, weighted by their requests, reach it. Each distribution is
+    known at a few points (``Result.percentiles``) and read linearly between them."""
+
+    def share_below(result: Result, ms: float) -> float:
+        points = [(0.0, 0.0), *sorted((v, p) for p, v in result.percentiles)]
+        for (v0, p0), (v1, p1) in itertools.pairwise(points):
+            if ms <= v1:
+                return p0 + (p1 - p0) * ((ms - v0) / (v1 - v0) if v1 > v0 else 1.0)
+        return 100.0
+
+    total = sum(r.requests for r in slices)
+    candidates = sorted({v for r in slices for _, v in r.percentiles})
+    previous, previous_share = 0.0, 0.0
+    for ms in candidates:
+        share = sum(r.requests * share_below(r, ms) for r in slices) / total
+        if share >= percentile:
+            if share == previous_share:
+                return ms
+            return previous + (ms - previous) * (percentile - previous_share) / (
+                share - previous_share
+            )
+        previous, previous_share = ms, share
+    return candidates[-1] if candidates else 0.0
 
 
 if __name__ == "__main__":
