@@ -14,7 +14,6 @@ that ids cannot be probed. Roles:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import abort
@@ -136,29 +135,16 @@ def account_bank_of(user: User) -> str | None:
 def visible_accounts(user: User, vendor: Vendor) -> list[PaymentAccount]:
     """The vendor's accounts ``user`` may know of, active and placard account first:
     the one answer for the market pages, the vendor pages and the API."""
-    return visible_accounts_of(user, [vendor])[vendor.id]
-
-
-def visible_accounts_of(user: User, vendors: Iterable[Vendor]) -> dict[int, list[PaymentAccount]]:
-    """:func:`visible_accounts` for many vendors in one query (a page of the API)."""
-    vendors = list(vendors)
-    allowed = (
-        set(
-            db.session.scalars(
-                accounts_query(user)
-                .where(PaymentAccount.vendor_id.in_([vendor.id for vendor in vendors]))
-                .with_only_columns(PaymentAccount.id)
-            )
+    allowed = set(
+        db.session.scalars(
+            accounts_query(user)
+            .where(PaymentAccount.vendor_id == vendor.id)
+            .with_only_columns(PaymentAccount.id)
         )
-        if vendors
-        else set()
     )
-    return {
-        vendor.id: sorted(
-            (account for account in vendor.accounts if account.id in allowed), key=account_order
-        )
-        for vendor in vendors
-    }
+    return sorted(
+        (account for account in vendor.accounts if account.id in allowed), key=account_order
+    )
 
 
 def account_order(account: Any) -> tuple[bool, bool, int]:
