@@ -151,17 +151,22 @@ def _screenshot(page, name: str) -> Path:
 
 
 def go_offline(page) -> None:
-    """Switch the phone's network off and wait until its service worker is off too:
-    Chromium tells the worker later than the page, and a page the worker fetched meanwhile
-    would come from the server. A file the worker has no copy of fails only then."""
+    """Switch the phone's network off and wait until the page and its service worker both
+    know: Chromium tells the worker later than the page, and a page the worker fetched
+    meanwhile would come from the server (a file the worker has no copy of fails only
+    then); the walk's pages choose between posting and keeping a visit by
+    ``navigator.onLine``, so it must say offline too before a test goes on."""
     page.context.set_offline(True)
     page.wait_for_function(
         """async () => {
+            if (navigator.onLine) {
+                return false;
+            }
             try {
                 await fetch("/static/js/offline.js?offline-probe=" + Math.random());
                 return false;
             } catch (offline) {
-                return true;
+                return !navigator.onLine;
             }
         }""",
         polling=100,
