@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from market4 import PROJECT_ROOT, create_app
 from market4.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from market4.extensions import db
+from tests.browser.live_server import serve_in_thread
 
 CHROMIUM = os.environ.get("MARKET4_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -85,9 +84,7 @@ def live_app(tmp_path_factory) -> Iterator:
         sync_banks()
         seed()
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve_in_thread(app)
     app.config["LIVE_SERVER_URL"] = f"http://127.0.0.1:{server.server_port}"
     yield app
     server.shutdown()
