@@ -80,10 +80,10 @@ def register_extensions(app: Flask) -> None:
         }
     db.init_app(app)
     with app.app_context():
-        from market4.database_setup import install_sqlite_pragmas
+        from market4.database_setup import install_per_connection_settings
 
         for engine in db.engines.values():
-            install_sqlite_pragmas(engine)
+            install_per_connection_settings(engine)
 
     from market4 import i18n, unit_of_work
     from market4.auth.access import init_login

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app
@@ -42,9 +44,17 @@ def engine_options(uri: str, config: dict[str, Any]) -> dict[str, Any]:
     backend = make_url(uri).get_backend_name()
     if backend == "postgresql":
         options.setdefault("connect_args", {}).setdefault("connect_timeout", timeout)
+        # The driver begins no transaction of its own: install_postgresql_lazy_begin does,
+        # at the first statement that needs one.
+        options.setdefault("isolation_level", "AUTOCOMMIT")
     elif backend == "sqlite":
         options.setdefault("connect_args", {}).setdefault("timeout", timeout)
     return options
+
+
+def install_per_connection_settings(engine: Engine) -> None:
+    install_sqlite_pragmas(engine)
+    install_postgresql_lazy_begin(engine)
 
 
 def install_sqlite_pragmas(engine: Engine) -> None:
@@ -67,3 +77,53 @@ def install_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def install_postgresql_lazy_begin(engine: Engine) -> None:
+    """Begin a PostgreSQL transaction at the first statement that writes or locks.
+
+    Most requests only read: a page of vendors, the figures, a dashboard. Opening a
+    transaction for them costs two round trips out of eight for the API's statistics
+    (BEGIN and COMMIT) and buys nothing: at READ COMMITTED, PostgreSQL's default and ours,
+    every statement takes its own snapshot inside a transaction as well. So connections
+    run in the driver's autocommit mode, and before a statement that is not a plain read
+    (INSERT, UPDATE, DELETE, DDL, a SAVEPOINT, ``SELECT … FOR UPDATE``) this opens the
+    transaction, which then holds everything up to the unit of work's commit or rollback:
+    a request's or command's writes stay all or nothing. The driver's commit and rollback
+    send nothing when no transaction was opened. Code that uses the driver's cursor
+    directly (``COPY``) calls :func:`begin_now` first.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def begin_before_writing(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if _needs_transaction(statement):
+            begin_now(connection)
+
+
+def begin_now(connection: Any) -> None:
+    """Open the transaction on this SQLAlchemy connection, if none is open (PostgreSQL)."""
+    from psycopg.pq import TransactionStatus
+
+    driver = connection.connection.driver_connection
+    if driver.info.transaction_status == TransactionStatus.IDLE:
+        driver.execute("BEGIN")
+
+
+# A read starts with SELECT or WITH; it may still write or lock through a data-modifying
+# CTE, a locking clause or a function with side effects, so any of these words (as a
+# whole word, in any case) sends it into a transaction too. Erring towards a transaction
+# costs one round trip; erring the other way would split a write from its unit of work.
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITES_OR_LOCKS = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+SHARE|FOR\s+KEY|FOR\s+NO|INTO|NEXTVAL|SETVAL|"
+    r"SET_CONFIG|PG_ADVISORY\w*|LOCK)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _needs_transaction(statement: str) -> bool:
+    # Kept statements repeat: the cache makes this one dictionary look-up per statement.
+    return not _READ.match(statement) or bool(_WRITES_OR_LOCKS.search(statement))

@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from market4.areas import services as area_services
 from market4.areas.models import SCHEME_2008, SCHEME_2025, AdminUnit, AdminUnitLineage
 from market4.banks.services import sync_banks
+from market4.database_setup import begin_now
 from market4.demo import data
 from market4.domain.text import bank_style_name
 from market4.errors import Conflict
@@ -203,7 +204,9 @@ def _plan_markets(
 def _copy_all(
     rng: random.Random, plan: list[PlannedMarket], today: date, *, reports_rng: random.Random
 ) -> tuple[int, ...]:
-    cursor = db.session.connection().connection.driver_connection.cursor()
+    connection = db.session.connection()
+    begin_now(connection)  # COPY goes past SQLAlchemy: the load stays one transaction
+    cursor = connection.connection.driver_connection.cursor()
     reported_months = _reported_months(today)
     bands = [band for band, _ in BAND_WEIGHTS]
     band_weights = [weight for _, weight in BAND_WEIGHTS]
