@@ -88,7 +88,11 @@ class PartnerApi(Api):
 
 
 def new_blueprint(name: str, description: str) -> Blueprint:
-    """A resource blueprint: token required, problem+json errors, no CSRF."""
+    """A resource blueprint: token required, problem+json errors, no CSRF.
+
+    Its views take their arguments as schema instances (``blp.arguments(StatsArgs())``):
+    given a class, webargs builds a new schema, copying every field, on each request.
+    """
     from market4.api import auth, errors
     from market4.extensions import csrf
 

@@ -72,7 +72,7 @@ def list_accounts(vendor_id: int):
 @blp.doc(parameters=[HEADER_DOC])
 @roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @idempotent
-@blp.arguments(AccountCreateSchema)
+@blp.arguments(AccountCreateSchema())
 @blp.response(201, AccountWrittenSchema)
 @blp.alt_response(409, response="CONFLICT")
 def add_account(payload: dict[str, Any], vendor_id: int):
@@ -119,7 +119,7 @@ def get_account(vendor_id: int, account_id: int):
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts/<{ID}:account_id>", methods=["PATCH"])
 @roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
-@blp.arguments(AccountUpdateSchema)
+@blp.arguments(AccountUpdateSchema())
 @blp.response(200, AccountWrittenSchema)
 @blp.alt_response(409, response="CONFLICT")
 def update_account(changes: dict[str, Any], vendor_id: int, account_id: int):
@@ -144,7 +144,7 @@ def update_account(changes: dict[str, Any], vendor_id: int, account_id: int):
 
 @blp.route(f"/vendors/<{ID}:vendor_id>/accounts/<{ID}:account_id>", methods=["DELETE"])
 @roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
-@blp.arguments(DeleteArgs, location="query", as_kwargs=True)
+@blp.arguments(DeleteArgs(), location="query", as_kwargs=True)
 @blp.response(204)
 @blp.alt_response(409, response="CONFLICT")
 def close_account(vendor_id: int, account_id: int, reason: str | None = None):

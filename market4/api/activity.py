@@ -99,7 +99,7 @@ class ActivityResultSchema(Schema):
 @blp.doc(parameters=[HEADER_DOC])
 @roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @idempotent
-@blp.arguments(ActivityReportSchema)
+@blp.arguments(ActivityReportSchema())
 @blp.response(200, ActivityResultSchema)
 def report(payload: dict[str, Any]):
     """Report whether accounts received QR payments in a month (all rows, or none).

@@ -30,8 +30,8 @@ ALLOWED_SUFFIXES = (".xlsx", ".csv")
 @blp.doc(parameters=[HEADER_DOC])
 @roles_allowed(Role.BANK_PARTNER, Role.ADMIN)
 @idempotent
-@blp.arguments(ImportArgs, location="form", as_kwargs=True)
-@blp.arguments(ImportFileSchema, location="files", as_kwargs=True)
+@blp.arguments(ImportArgs(), location="form", as_kwargs=True)
+@blp.arguments(ImportFileSchema(), location="files", as_kwargs=True)
 @blp.response(200, ImportResultSchema)
 def create_import(file: Any, dry_run: bool):
     """Register every valid row of a file (or, with ``dry_run``, only check them).

@@ -41,7 +41,7 @@ def market_dict(market: Market) -> dict[str, Any]:
 
 
 @blp.route("/markets")
-@blp.arguments(PageArgs, location="query", as_kwargs=True)
+@blp.arguments(PageArgs(), location="query", as_kwargs=True)
 @blp.response(200, MarketPageSchema)
 def list_markets(page: int, page_size: int):
     """Markets you may see, by name (Vietnamese order)."""
@@ -61,7 +61,7 @@ def list_markets(page: int, page_size: int):
 
 
 @blp.route("/markets/<string:code>/stalls")
-@blp.arguments(StallArgs, location="query", as_kwargs=True)
+@blp.arguments(StallArgs(), location="query", as_kwargs=True)
 @blp.response(200, StallPageSchema)
 def list_stalls(
     code: str, page: int, page_size: int, vacant: bool | None = None, stall_code: str | None = None

@@ -87,7 +87,7 @@ def _outside_scope(user: Any, area: AdminUnit) -> bool:
 
 @blp.route("/stats")
 @roles_allowed(*STATS_ROLES)
-@blp.arguments(StatsArgs, location="query", as_kwargs=True)
+@blp.arguments(StatsArgs(), location="query", as_kwargs=True)
 @blp.response(200, StatsSchema)
 def get_stats(area: str | None = None, date: date | None = None):  # noqa: A002 - the query's name
     """Markets, stalls and the share accepting cashless payment on a day, and beside them

@@ -258,7 +258,7 @@ def _account_to_close(user: User, vendor: Vendor) -> PaymentAccount:
 @blp.doc(parameters=[HEADER_DOC])
 @roles_allowed(Role.BANK_PARTNER, Role.MARKET_MANAGER, Role.ADMIN)
 @idempotent
-@blp.arguments(VendorCreateSchema)
+@blp.arguments(VendorCreateSchema())
 @blp.response(201, VendorWrittenSchema)
 @blp.alt_response(409, response="CONFLICT")
 def create_vendor(payload: dict[str, Any]):
@@ -333,7 +333,7 @@ def create_vendor(payload: dict[str, Any]):
 
 @blp.route("/vendors")
 @roles_allowed(*VENDOR_ROLES)
-@blp.arguments(VendorListArgs, location="query", as_kwargs=True)
+@blp.arguments(VendorListArgs(), location="query", as_kwargs=True)
 @blp.response(200, VendorPageSchema)
 def list_vendors(page: int, page_size: int, after: int | None = None, **filters: Any):
     """Your vendors, newest first; filters combine (AND). Page with ``after`` (keyset) or
@@ -444,7 +444,7 @@ def get_vendor(vendor_id: int):
 
 @blp.route("/vendors/<int(max=2147483647):vendor_id>", methods=["PATCH"])
 @roles_allowed(*VENDOR_ROLES)
-@blp.arguments(VendorUpdateSchema)
+@blp.arguments(VendorUpdateSchema())
 @blp.response(200, VendorUpdatedSchema)
 @blp.alt_response(409, response="CONFLICT")
 def update_vendor(changes: dict[str, Any], vendor_id: int):
@@ -470,7 +470,7 @@ def update_vendor(changes: dict[str, Any], vendor_id: int):
 
 @blp.route("/vendors/<int(max=2147483647):vendor_id>", methods=["DELETE"])
 @roles_allowed(*VENDOR_ROLES)
-@blp.arguments(DeleteArgs, location="query", as_kwargs=True)
+@blp.arguments(DeleteArgs(), location="query", as_kwargs=True)
 @blp.response(204)
 @blp.alt_response(409, response="CONFLICT")
 def delete_vendor(vendor_id: int, reason: str | None = None):
