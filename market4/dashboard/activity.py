@@ -21,7 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import accumulate
 
 from sqlalchemy import Select
@@ -116,9 +116,7 @@ def paid_by_qr_with_trend(
     recent = activity.recent_months(day, market_ids, months=months)
     if recent.month is None:
         return PaidByQr(None), []
-    since = recent.month
-    for _ in range(months - 1):
-        since = first_of_month(since - timedelta(days=1))
+    since = activity.months_before(recent.month, months - 1)
     paid = {month: count for month, count in recent.by_month.items() if month >= since}
     return (
         PaidByQr(recent.month, recent.by_market),

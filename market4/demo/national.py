@@ -39,7 +39,7 @@ from market4.domain.text import bank_style_name
 from market4.errors import Conflict
 from market4.extensions import db
 from market4.registry import market_days
-from market4.registry.activity import first_of_month, last_day_of_month
+from market4.registry.activity import last_day_of_month, months_before
 from market4.registry.markets import Market
 from market4.vocabulary import (
     AccountKind,
@@ -383,12 +383,8 @@ def _copy_all(
 def _reported_months(today: date) -> list[tuple[date, date]]:
     """(first day, last day) of the :data:`REPORTED_MONTHS` finished months before
     ``today``'s, oldest first."""
-    months = []
-    month = first_of_month(today)
-    for _ in range(REPORTED_MONTHS):
-        month = first_of_month(month - timedelta(days=1))
-        months.append((month, last_day_of_month(month)))
-    return months[::-1]
+    months = [months_before(today, count) for count in range(REPORTED_MONTHS, 0, -1)]
+    return [(month, last_day_of_month(month)) for month in months]
 
 
 MARKET_COLUMNS = (

@@ -358,3 +358,19 @@ def test_the_rollup_equals_a_recount_on_the_demo_after_changes(app):
     }
     assert rows == recount(market_ids)
     assert any(paid for *_, paid in rows)
+
+
+@pytest.mark.parametrize(
+    ("month", "count", "expected"),
+    [
+        (date(2026, 11, 1), 0, date(2026, 11, 1)),
+        (date(2026, 11, 30), 1, date(2026, 10, 1)),
+        (date(2026, 3, 31), 1, date(2026, 2, 1)),
+        (date(2026, 1, 15), 1, date(2025, 12, 1)),
+        (date(2026, 6, 1), 5, date(2026, 1, 1)),
+        (date(2026, 6, 1), 6, date(2025, 12, 1)),
+        (date(2026, 1, 1), 25, date(2023, 12, 1)),
+    ],
+)
+def test_months_before_steps_back_over_year_ends(month, count, expected):
+    assert activity.months_before(month, count) == expected
