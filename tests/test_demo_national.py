@@ -111,3 +111,13 @@ def test_it_refuses_sqlite(new_database, backend):
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
     with app.app_context(), pytest.raises(Conflict, match="PostgreSQL"):
         national.build(scale=0.001)
+
+
+def test_it_asks_for_setup_on_a_database_without_tables(postgres_databases):
+    url = postgres_databases.create("national_empty")
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo", "national", "--scale", "0.001"])
+    assert result.exit_code == 1
+    assert "market4 setup" in result.output
+    assert "Traceback" not in result.output

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import IO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import aliased
 
 from market4.areas import services as area_services
@@ -99,6 +99,10 @@ def build(*, scale: float = 1.0, seed: int = 2026, today: date | None = None) ->
     if connection.dialect.name != "postgresql":
         raise Conflict(
             _l("Dữ liệu cả nước cần PostgreSQL (nạp bằng COPY)."), code="needs_postgresql"
+        )
+    if not inspect(connection).has_table(Market.__tablename__):
+        raise Conflict(
+            _l("Cơ sở dữ liệu chưa có bảng: hãy chạy market4 setup trước."), code="no_schema"
         )
     if db.session.scalar(select(func.count()).select_from(Market)):
         raise Conflict(
