@@ -111,10 +111,12 @@ def begin_now(connection: Any) -> None:
         driver.execute("BEGIN")
 
 
-# A read starts with SELECT or WITH; it may still write or lock through a data-modifying
-# CTE, a locking clause or a function with side effects, so any of these words (as a
-# whole word, in any case) sends it into a transaction too. Erring towards a transaction
-# costs one round trip; erring the other way would split a write from its unit of work.
+# A read starts with SELECT or WITH. It may still write or lock through a data-modifying
+# CTE, a locking clause, SELECT INTO, or PostgreSQL's functions that change state
+# (sequences, settings, advisory locks; the schema defines no functions of its own), so
+# any of these words, whole and in any case, sends it into a transaction too. Erring
+# towards a transaction costs one round trip; erring the other way would split a write
+# from its unit of work.
 _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITES_OR_LOCKS = re.compile(
     r"\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+SHARE|FOR\s+KEY|FOR\s+NO|INTO|NEXTVAL|SETVAL|"
