@@ -60,6 +60,11 @@ def init_app(app: Flask) -> None:
     lifetimes = app.extensions[EXTENSION] = Lifetimes.from_config(app.config)
     # The cookie may live as long as the server lets the session live, no longer.
     app.config["PERMANENT_SESSION_LIFETIME"] = lifetimes.absolute
+    # Sent again only when it changes, not on every answer: the lifetimes live in the
+    # row. Resent with each file and background fetch, a slow answer written from an
+    # older cookie would bring back what a newer one removed (a message shown twice);
+    # and on a weak signal every byte counts.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
 
 
 def lifetimes() -> Lifetimes:

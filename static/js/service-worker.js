@@ -22,6 +22,7 @@ var PAGES = "market4-pages-";            /* + owner */
 var ASSETS = "market4-assets-" + VERSION;
 var OWNER_HEADER = "X-Offline-Owner";     /* markets/visits.py OWNER_HEADER */
 var SAVED_HEADER = "X-Offline-Saved-At";
+var KEEP_HEADER = "X-Market4-Keep";      /* templates/base.html: leaves waiting messages alone */
 var SLOW_NETWORK_MS = 8000;              /* a page copy is shown after this long */
 var SEND_TIMEOUT_MS = 20000;             /* a form's post is given up after this long */
 var FRESH_MS = 30 * 60 * 1000;            /* a copy this recent is not fetched again ahead */
@@ -240,7 +241,9 @@ function keepAhead(urls) {
       if (url.origin !== self.location.origin) {
         return undefined;
       }
-      var request = new Request(url.href, {credentials: "same-origin"});
+      var headers = {};
+      headers[KEEP_HEADER] = "ahead";
+      var request = new Request(url.href, {credentials: "same-origin", headers: headers});
       return findCopy(request).then(function (copy) {
         if (copy && (ASSET_PATHS.test(url.pathname) || savedAt(copy) > Date.now() - FRESH_MS)) {
           return undefined;

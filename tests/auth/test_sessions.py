@@ -210,3 +210,31 @@ def test_sign_in_out_and_failures_are_audited_with_the_address(app, admin, sessi
     assert ("sign_out", "10.1.2.3", str(admin.id)) in events
     assert ("sign_in_failed", "10.9.9.9", str(admin.id)) in events
     assert ("sign_in_failed", "10.9.9.9", None) in events
+
+
+def test_the_cookie_goes_out_only_when_the_session_changes(app, admin):
+    client = sign_in(app, admin.email)
+    assert client.get(PROTECTED).status_code == 200  # the CSRF token is made here once
+    for path in (PROTECTED, "/static/css/market4.css", "/healthz"):
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            assert "Set-Cookie" not in response.headers, path
+
+    with client.session_transaction() as cookie:
+        cookie["_flashes"] = [("success", "Đã ghi nhận thử.")]
+    response = client.get(PROTECTED)
+    assert "Đã ghi nhận thử." in response.get_data(as_text=True)
+    assert "Set-Cookie" in response.headers, "the message shown leaves the cookie"
+
+
+def test_a_page_kept_ahead_leaves_a_waiting_message_to_the_next_page(app, admin):
+    client = sign_in(app, admin.email)
+    with client.session_transaction() as cookie:
+        cookie["_flashes"] = [("success", "Đã ghi nhận thử.")]
+
+    ahead = client.get(PROTECTED, headers={"X-Market4-Keep": "ahead"})
+    assert ahead.status_code == 200
+    assert "Đã ghi nhận thử." not in ahead.get_data(as_text=True)
+
+    assert "Đã ghi nhận thử." in client.get(PROTECTED).get_data(as_text=True)
+    assert "Đã ghi nhận thử." not in client.get(PROTECTED).get_data(as_text=True)
