@@ -49,6 +49,10 @@ class ChoiceErrors:
             raise ValidationError(str(INVALID_CHOICE)) from error
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        # Spaces around a value (a link edited by hand, a script) choose nothing else:
+        # " posted " is "posted", and " " is no choice, which an optional field takes as
+        # "all" (WTForms' Optional passes blank input and clears the choice's error).
+        valuelist = [value.strip() if isinstance(value, str) else value for value in valuelist]
         try:
             super().process_formdata(valuelist)  # type: ignore[misc]
         except ValueError as error:

@@ -340,6 +340,9 @@ def test_the_stall_table_filters_by_zone_row_text_and_placard_state(manager_clie
     assert stalls("status=reprint") == {"Sạp 1"}
     assert stalls("status=reprint&zone=Khu+B") == set()
 
+    assert stalls("status=+posted+") == {"Ki-ốt 1"}
+    assert stalls("status=+&zone=+") == stalls("")  # blank is "all", as the empty choice
+
     page = manager_client.get(f"{url}?status=nonsense").get_data(as_text=True)
     assert "Lựa chọn không hợp lệ." in page and page.count('<tr id="sap-') == 5
     assert "Không có sạp nào khớp bộ lọc." in manager_client.get(f"{url}?q=zzz").text
