@@ -554,15 +554,17 @@ def _combined(slices: list[Result]) -> Result:
     the slices' latencies taken together (:func:`merged_percentile`)."""
     requests_ = sum(r.requests for r in slices)
     seconds = sum(r.seconds for r in slices)
+    points = {p: merged_percentile(slices, p) for p in (*PERCENTILES, 100)}
     return replace(
         slices[0],
         requests=requests_,
         seconds=seconds,
         rps=requests_ / seconds,
-        p50_ms=merged_percentile(slices, 50),
-        p99_ms=merged_percentile(slices, 99),
+        p50_ms=points[50],
+        p99_ms=points[99],
         errors=sum(r.errors for r in slices),
         rounds=[r.rps for r in slices],
+        percentiles=list(points.items()),  # of all the slices, not the first one's
     )
 
 
