@@ -20,6 +20,7 @@ from market4.activity.services import MAX_API_ROWS, ReportInput, report_activity
 from market4.api import new_blueprint
 from market4.api.auth import current_user, roles_allowed
 from market4.api.idempotency import HEADER_DOC, idempotent
+from market4.api.schemas import bin_field
 from market4.vocabulary import ActivitySource, QrCountBand, Role
 
 blp = new_blueprint(
@@ -31,13 +32,7 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class ActivityReportItemSchema(Schema):
-    bank_bin = fields.String(
-        validate=validate.Regexp(r"^\d{6}$"),
-        metadata={
-            "description": "BIN of the account's bank; default: your bank's.",
-            "example": "970405",
-        },
-    )
+    bank_bin = bin_field("BIN of the account's bank; default: your bank's.", example="970405")
     account_number = fields.String(
         required=True,
         validate=validate.Length(min=1, max=40),

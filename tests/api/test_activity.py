@@ -146,6 +146,17 @@ def test_rows_outside_the_bank_are_refused_without_saying_whether_they_exist(
     assert found[2] == ("reports.2.account_number", *found[1][1:])
 
 
+def test_a_bin_in_other_digits_is_refused_as_malformed(client, partner):
+    # Python's \d takes any script's digits: "٩٧٠٤٣٦" reads as 970436 (Vietcombank's).
+    account = trading(org=partner.user.organisation).account
+    for written in ("٩٧٠٤٣٦", "97043"):
+        problem = assert_problem(post(client, partner, [item(account, bank_bin=written)]), 422)
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [
+            ("reports.0.bank_bin", "invalid")
+        ]
+    assert stored() == 0
+
+
 def test_no_amount_is_accepted_and_the_request_is_bounded(client, partner):
     account = trading(org=partner.user.organisation).account
     problem = assert_problem(post(client, partner, [item(account, amount=1_500_000)]), 422)
